@@ -1,0 +1,6 @@
+//! bullring: a fast, server-rendered dashboard for BullMQ queues on Redis.
+pub mod config;
+pub mod demo;
+pub mod queue;
+pub mod server;
+pub mod web;

@@ -1,0 +1,274 @@
+//! Which queues exist: a bounded background `SCAN` per prefix, merged with configured queues.
+//!
+//! Pages never wait on a scan: they read the last snapshot. A background task walks the key space
+//! with `SCAN ... MATCH <prefix>:*:[mi][ed]* COUNT 1000` (never `KEYS`), a bounded number of calls
+//! per tick, keeps its cursor between ticks, and publishes a new snapshot when a pass ends. A queue
+//! is any `<prefix>:<name>:meta` (written by every `Queue`) or `<prefix>:<name>:id` (written by
+//! every add) key whose `<name>` has no ':'.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use redis::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::connection::Redis;
+use super::decode::reply;
+use super::error::Result;
+use super::model::QueueRef;
+
+/// Keys examined per `SCAN` call, and calls per tick: at most a million keys a tick.
+const SCAN_COUNT: u64 = 1000;
+const CALLS_PER_TICK: usize = 1000;
+
+/// What discovery knows now.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Every known queue, sorted by name then prefix.
+    pub queues: Vec<QueueRef>,
+    /// False until the first full pass over the key space has ended.
+    pub complete: bool,
+}
+
+/// The set of known queues, shared between the scanner and the pages.
+#[derive(Clone)]
+pub struct Discovery {
+    snapshot: Arc<RwLock<Snapshot>>,
+    prefixes: Vec<String>,
+    configured: Vec<String>,
+    scan: bool,
+}
+
+impl Discovery {
+    /// `configured` queue names are shown under every prefix; with `scan` off they are all.
+    pub fn new(prefixes: Vec<String>, configured: Vec<String>, scan: bool) -> Self {
+        let discovery = Discovery {
+            snapshot: Arc::new(RwLock::new(Snapshot::default())),
+            prefixes,
+            configured,
+            scan,
+        };
+        discovery.publish(BTreeSet::new(), !scan);
+        discovery
+    }
+
+    pub fn prefixes(&self) -> &[String] {
+        &self.prefixes
+    }
+
+    /// The current snapshot (cheap: a clone of a vector of names).
+    pub fn snapshot(&self) -> Snapshot {
+        self.snapshot
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Known queues called `name`, under `prefix` if given. A name that is not known yet (created
+    /// since the last pass) is tried under every configured prefix, so new queues open at once.
+    pub fn candidates(&self, name: &str, prefix: Option<&str>) -> Vec<QueueRef> {
+        let known: Vec<QueueRef> = self
+            .snapshot()
+            .queues
+            .into_iter()
+            .filter(|q| q.name == name && prefix.is_none_or(|p| q.prefix == p))
+            .collect();
+        if !known.is_empty() {
+            return known;
+        }
+        match prefix {
+            Some(p) => vec![QueueRef::new(p, name)],
+            None => self
+                .prefixes
+                .iter()
+                .map(|p| QueueRef::new(p, name))
+                .collect(),
+        }
+    }
+
+    fn publish(&self, found: BTreeSet<QueueRef>, complete: bool) {
+        let mut all = found;
+        for prefix in &self.prefixes {
+            for name in &self.configured {
+                all.insert(QueueRef::new(prefix, name));
+            }
+        }
+        let mut queues: Vec<QueueRef> = all.into_iter().collect();
+        queues.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.prefix.cmp(&b.prefix)));
+        let mut slot = self
+            .snapshot
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Snapshot { queues, complete };
+    }
+
+    /// Run one full pass now (used at start-up by tests and by the background task).
+    pub async fn refresh(&self, redis: &Redis) -> Result<()> {
+        let mut found = BTreeSet::new();
+        for prefix in &self.prefixes {
+            let mut cursor = 0u64;
+            loop {
+                cursor = scan_step(redis, prefix, cursor, &mut found).await?;
+                if cursor == 0 {
+                    break;
+                }
+            }
+        }
+        self.merge_and_publish(found);
+        Ok(())
+    }
+
+    fn merge_and_publish(&self, found: BTreeSet<QueueRef>) {
+        self.publish(found, true);
+    }
+
+    /// Scan in the background every `interval` until `cancel` fires. Errors (Redis down) are
+    /// logged and the pass restarts on the next tick.
+    pub fn spawn(&self, redis: Redis, interval: Duration, cancel: CancellationToken) {
+        if !self.scan {
+            return;
+        }
+        let discovery = self.clone();
+        tokio::spawn(async move {
+            let mut pass: BTreeSet<QueueRef> = BTreeSet::new();
+            let mut position = (0usize, 0u64); // (prefix index, cursor)
+            loop {
+                match discovery.tick(&redis, &mut pass, &mut position).await {
+                    Ok(true) => {
+                        discovery.merge_and_publish(std::mem::take(&mut pass));
+                    }
+                    Ok(false) => {
+                        // Show what the unfinished pass found so far, next to what was known.
+                        let mut partial = pass.clone();
+                        partial.extend(discovery.snapshot().queues);
+                        let complete = discovery.snapshot().complete;
+                        discovery.publish(partial, complete);
+                        continue_now(&cancel).await;
+                        if cancel.is_cancelled() {
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "queue discovery failed; retrying");
+                        pass.clear();
+                        position = (0, 0);
+                    }
+                }
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep(interval) => {}
+                }
+            }
+        });
+    }
+
+    /// Advance the pass by at most `CALLS_PER_TICK` SCAN calls; true when the pass is complete.
+    async fn tick(
+        &self,
+        redis: &Redis,
+        found: &mut BTreeSet<QueueRef>,
+        position: &mut (usize, u64),
+    ) -> Result<bool> {
+        for _ in 0..CALLS_PER_TICK {
+            let Some(prefix) = self.prefixes.get(position.0) else {
+                *position = (0, 0);
+                return Ok(true);
+            };
+            let next = scan_step(redis, prefix, position.1, found).await?;
+            *position = if next == 0 {
+                (position.0 + 1, 0)
+            } else {
+                (position.0, next)
+            };
+        }
+        Ok(false)
+    }
+}
+
+/// Yield between ticks of a long pass so the scanner does not hog Redis.
+async fn continue_now(cancel: &CancellationToken) {
+    tokio::select! {
+        _ = cancel.cancelled() => {}
+        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+    }
+}
+
+/// One `SCAN` call; returns the next cursor.
+async fn scan_step(
+    redis: &Redis,
+    prefix: &str,
+    cursor: u64,
+    found: &mut BTreeSet<QueueRef>,
+) -> Result<u64> {
+    let pattern = format!("{}:*:[mi][ed]*", glob_escape(prefix));
+    let mut pipe = redis::pipe();
+    pipe.cmd("SCAN")
+        .arg(cursor)
+        .arg("MATCH")
+        .arg(&pattern)
+        .arg("COUNT")
+        .arg(SCAN_COUNT);
+    let (value,): (Value,) = redis.read(&pipe).await?;
+    let (next, keys): (u64, Vec<String>) = reply(&value).unwrap_or((0, Vec::new()));
+    for key in keys {
+        if let Some(name) = queue_name_of(&key, prefix) {
+            found.insert(QueueRef::new(prefix, name));
+        }
+    }
+    Ok(next)
+}
+
+/// The queue name in `<prefix>:<name>:meta` or `<prefix>:<name>:id`, if the key is one of those.
+fn queue_name_of<'k>(key: &'k str, prefix: &str) -> Option<&'k str> {
+    let rest = key.strip_prefix(prefix)?.strip_prefix(':')?;
+    let name = rest
+        .strip_suffix(":meta")
+        .or_else(|| rest.strip_suffix(":id"))?;
+    (!name.is_empty() && !name.contains(':')).then_some(name)
+}
+
+/// Escape Redis glob characters so a prefix matches itself only.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_queue_keys_only() {
+        assert_eq!(queue_name_of("bull:mail:meta", "bull"), Some("mail"));
+        assert_eq!(queue_name_of("bull:mail:id", "bull"), Some("mail"));
+        assert_eq!(queue_name_of("{b}:q:meta", "{b}"), Some("q"));
+        assert_eq!(queue_name_of("bull:mail:metrics:completed", "bull"), None);
+        assert_eq!(queue_name_of("bull:mail:repeat:x:id", "bull"), None);
+        assert_eq!(queue_name_of("bullx:mail:meta", "bull"), None);
+        assert_eq!(queue_name_of("a:b:q:meta", "a:b"), Some("q"));
+    }
+
+    #[test]
+    fn escapes_glob_characters() {
+        assert_eq!(glob_escape("a*b?[c]\\"), "a\\*b\\?\\[c\\]\\\\");
+        assert_eq!(glob_escape("{bull}"), "{bull}");
+    }
+
+    #[test]
+    fn configured_queues_show_under_every_prefix() {
+        let d = Discovery::new(vec!["a".into(), "b".into()], vec!["q".into()], false);
+        let snap = d.snapshot();
+        assert!(snap.complete);
+        assert_eq!(snap.queues.len(), 2);
+        assert_eq!(d.candidates("q", Some("b")), vec![QueueRef::new("b", "q")]);
+        assert_eq!(d.candidates("new", None).len(), 2);
+    }
+}

@@ -1,0 +1,8 @@
+//! The queue core.
+pub mod connection;
+pub mod decode;
+pub mod discovery;
+pub mod embedded;
+pub mod error;
+pub mod model;
+pub mod read;

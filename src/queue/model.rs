@@ -1,0 +1,334 @@
+//! The read model: what the dashboard and the JSON API show.
+//!
+//! These types are bullring's own views of BullMQ data (ENGINE.md gap 4: the engine's shapes differ
+//! from Node's). They serialize with the field names Node's BullMQ uses (`attemptsMade`,
+//! `returnvalue`, `waiting-children` ...), so scripts written against Node keep working.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// A queue: the prefix it lives under and its name. Keys are `prefix:name:suffix`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct QueueRef {
+    pub prefix: String,
+    pub name: String,
+}
+
+impl QueueRef {
+    pub fn new(prefix: impl Into<String>, name: impl Into<String>) -> Self {
+        QueueRef {
+            prefix: prefix.into(),
+            name: name.into(),
+        }
+    }
+
+    /// The engine's key builder for this queue (every key name comes from it).
+    pub fn keys(&self) -> bullmq::QueueKeys {
+        bullmq::QueueKeys::new(&self.name, Some(&self.prefix))
+    }
+}
+
+impl fmt::Display for QueueRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.prefix, self.name)
+    }
+}
+
+/// The eight states BullMQ reports counts for, named as Node names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobState {
+    Waiting,
+    Active,
+    Delayed,
+    Prioritized,
+    WaitingChildren,
+    Completed,
+    Failed,
+    Paused,
+}
+
+impl JobState {
+    /// Every state, in the order the dashboard shows its tabs.
+    pub const ALL: [JobState; 8] = [
+        JobState::Waiting,
+        JobState::Active,
+        JobState::Delayed,
+        JobState::Prioritized,
+        JobState::WaitingChildren,
+        JobState::Completed,
+        JobState::Failed,
+        JobState::Paused,
+    ];
+
+    /// The name used in URLs, JSON and by Node's `getJobCounts`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Waiting => "waiting",
+            JobState::Active => "active",
+            JobState::Delayed => "delayed",
+            JobState::Prioritized => "prioritized",
+            JobState::WaitingChildren => "waiting-children",
+            JobState::Completed => "completed",
+            JobState::Failed => "failed",
+            JobState::Paused => "paused",
+        }
+    }
+
+    /// Whether the state is kept in a sorted set (otherwise a list).
+    pub fn is_sorted_set(self) -> bool {
+        !matches!(
+            self,
+            JobState::Waiting | JobState::Active | JobState::Paused
+        )
+    }
+
+    /// Which key suffix holds the state (`waiting` lives in `wait`).
+    pub fn key_suffix(self) -> &'static str {
+        match self {
+            JobState::Waiting => "wait",
+            other => other.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s || (s == "wait" && *state == JobState::Waiting))
+            .ok_or_else(|| {
+                format!(
+                    "unknown state {s:?}; expected one of: {}",
+                    JobState::ALL.map(JobState::as_str).join(", ")
+                )
+            })
+    }
+}
+
+/// Job counts per state, serialized as Node's `getJobCounts` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub waiting: u64,
+    pub active: u64,
+    pub delayed: u64,
+    pub prioritized: u64,
+    #[serde(rename = "waiting-children")]
+    pub waiting_children: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub paused: u64,
+}
+
+impl Counts {
+    pub fn get(&self, state: JobState) -> u64 {
+        match state {
+            JobState::Waiting => self.waiting,
+            JobState::Active => self.active,
+            JobState::Delayed => self.delayed,
+            JobState::Prioritized => self.prioritized,
+            JobState::WaitingChildren => self.waiting_children,
+            JobState::Completed => self.completed,
+            JobState::Failed => self.failed,
+            JobState::Paused => self.paused,
+        }
+    }
+
+    pub fn set(&mut self, state: JobState, value: u64) {
+        let slot = match state {
+            JobState::Waiting => &mut self.waiting,
+            JobState::Active => &mut self.active,
+            JobState::Delayed => &mut self.delayed,
+            JobState::Prioritized => &mut self.prioritized,
+            JobState::WaitingChildren => &mut self.waiting_children,
+            JobState::Completed => &mut self.completed,
+            JobState::Failed => &mut self.failed,
+            JobState::Paused => &mut self.paused,
+        };
+        *slot = value;
+    }
+
+    /// How many jobs a page of `state` ranges over. Like Node's `getJobs(['waiting'])`, the
+    /// waiting tab includes BullMQ 5's `paused` list.
+    pub fn listed(&self, state: JobState) -> u64 {
+        match state {
+            JobState::Waiting => self.waiting + self.paused,
+            other => self.get(other),
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        JobState::ALL.iter().map(|s| self.get(*s)).sum()
+    }
+}
+
+/// One queue on the overview.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueSummary {
+    pub name: String,
+    pub prefix: String,
+    pub paused: bool,
+    pub counts: Counts,
+    /// `meta.concurrency`, when a global concurrency is set.
+    pub global_concurrency: Option<u64>,
+    /// Entries of the `repeat` sorted set (job schedulers and legacy repeatables).
+    pub scheduler_count: u64,
+    /// BullMQ version that last wrote the queue's meta (`bullmq:6.7.0`), when known.
+    pub version: Option<String>,
+}
+
+impl QueueSummary {
+    pub fn queue(&self) -> QueueRef {
+        QueueRef::new(&self.prefix, &self.name)
+    }
+}
+
+/// A value read from a JSON field of a job hash: parsed when it parses, kept verbatim otherwise.
+pub type JsonField = Value;
+
+/// A job as BullMQ stores it, with Node's field names. Fields missing from the hash stay `None`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub data: JsonField,
+    pub opts: JsonField,
+    pub progress: JsonField,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+    pub delay: i64,
+    pub priority: i64,
+    pub attempts_made: i64,
+    pub attempts_started: i64,
+    pub stalled_counter: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processed_on: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_on: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_reason: Option<String>,
+    pub stacktrace: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returnvalue: Option<JsonField>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat_job_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deduplication_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_repeatable_job_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferred_failure: Option<String>,
+    /// Problems found while reading the hash (missing fields, non-JSON data ...), for display.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Byte length of the stored `data` and `returnvalue` strings (to decide on truncation).
+    #[serde(skip)]
+    pub data_len: usize,
+    #[serde(skip)]
+    pub returnvalue_len: usize,
+}
+
+/// A job's parent, from its `parent` / `parentKey` fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParentRef {
+    pub id: String,
+    /// `prefix:queue` of the parent's queue, as BullMQ stores it.
+    pub queue_key: String,
+    pub prefix: String,
+    pub queue: String,
+}
+
+/// A child of a parent job, named by its full key `prefix:queue:id`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChildRef {
+    pub key: String,
+    pub prefix: String,
+    pub queue: String,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returnvalue: Option<JsonField>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_reason: Option<String>,
+}
+
+/// A bounded look at a parent's children: the first entries of each group and the totals.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Children {
+    pub pending: Vec<ChildRef>,
+    pub processed: Vec<ChildRef>,
+    pub failed: Vec<ChildRef>,
+    pub pending_count: u64,
+    pub processed_count: u64,
+    pub failed_count: u64,
+}
+
+impl Children {
+    pub fn is_empty(&self) -> bool {
+        self.pending_count + self.processed_count + self.failed_count == 0
+    }
+}
+
+/// One page of a job's log lines (oldest first, as BullMQ appends them).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LogPage {
+    pub lines: Vec<String>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// Everything about one job.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobDetail {
+    #[serde(flatten)]
+    pub job: Job,
+    /// `None` when the job is in no state container (an orphan hash).
+    pub state: Option<JobState>,
+    pub logs: LogPage,
+    pub children: Children,
+}
+
+/// A page of jobs of one state.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobPage {
+    pub state: JobState,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+    pub jobs: Vec<Job>,
+}
+
+/// Order of a job page: BullMQ's default is newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    #[default]
+    NewestFirst,
+    OldestFirst,
+}
+
+/// Raw job hash fields, as read from Redis.
+pub type RawJob = HashMap<String, String>;

@@ -1,0 +1,410 @@
+//! Read queries: counts of many queues, a page of jobs, one job with everything.
+//!
+//! Every function here costs a fixed number of round trips, whatever the size of the queues:
+//! counts of all queues in one pipeline, a page in one range read plus one pipelined read of that
+//! page's hashes, one job in one pipeline. Nothing here writes: no `bullmq::Queue` is created
+//! (ENGINE.md gap 1), only read commands are sent, with errors kept per reply so one malformed key
+//! does not break a page.
+
+use redis::{Pipeline, Value};
+
+use super::connection::Redis;
+use super::decode::{count, hash, job_from_hash, reply, split_job_key, strings};
+use super::error::{QueueError, Result};
+use super::model::{
+    ChildRef, Children, Counts, Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef,
+    QueueSummary,
+};
+
+/// How many children of each group a job page lists (the totals are always exact).
+pub const CHILDREN_SHOWN: usize = 100;
+/// The largest page of jobs one request may ask for.
+pub const MAX_PER_PAGE: u64 = 1000;
+
+/// Read access to queues, shared by the dashboard and the JSON API.
+#[derive(Clone)]
+pub struct Reader {
+    redis: Redis,
+    prefixes: Vec<String>,
+}
+
+/// Commands each queue's summary takes in a pipeline, in order.
+const SUMMARY_REPLIES: usize = 11;
+
+fn push_summary(pipe: &mut Pipeline, queue: &QueueRef) {
+    let keys = queue.keys();
+    pipe.cmd("LLEN").arg(keys.wait());
+    pipe.cmd("LLEN").arg(keys.active());
+    pipe.cmd("ZCARD").arg(keys.delayed());
+    pipe.cmd("ZCARD").arg(keys.prioritized());
+    pipe.cmd("ZCARD").arg(keys.waiting_children());
+    pipe.cmd("ZCARD").arg(keys.completed());
+    pipe.cmd("ZCARD").arg(keys.failed());
+    pipe.cmd("LLEN").arg(keys.paused());
+    pipe.cmd("HMGET")
+        .arg(keys.meta())
+        .arg("paused")
+        .arg("concurrency")
+        .arg("version");
+    pipe.cmd("ZCARD").arg(keys.repeat());
+    pipe.cmd("EXISTS").arg(keys.meta()).arg(keys.id());
+}
+
+/// Decode the replies of [`push_summary`]; `None` when the queue has no key at all.
+fn read_summary(queue: &QueueRef, replies: &[Value]) -> Option<QueueSummary> {
+    let mut counts = Counts::default();
+    let order = [
+        JobState::Waiting,
+        JobState::Active,
+        JobState::Delayed,
+        JobState::Prioritized,
+        JobState::WaitingChildren,
+        JobState::Completed,
+        JobState::Failed,
+        JobState::Paused,
+    ];
+    for (state, value) in order.iter().zip(replies) {
+        counts.set(*state, count(value));
+    }
+    let meta: Vec<Option<String>> = reply(&replies[8]).unwrap_or_default();
+    let meta_field = |i: usize| meta.get(i).cloned().flatten();
+    let scheduler_count = count(&replies[9]);
+    let exists = count(&replies[10]) > 0 || counts.total() > 0 || scheduler_count > 0;
+    exists.then(|| QueueSummary {
+        name: queue.name.clone(),
+        prefix: queue.prefix.clone(),
+        paused: meta_field(0).is_some(),
+        counts,
+        global_concurrency: meta_field(1).and_then(|c| c.parse().ok()),
+        scheduler_count,
+        version: meta_field(2),
+    })
+}
+
+/// One range over a list or sorted set, as the commands that fetch it.
+fn push_range(pipe: &mut Pipeline, key: &str, sorted: bool, order: Order, start: u64, end: u64) {
+    match (sorted, order) {
+        (true, Order::NewestFirst) => {
+            pipe.cmd("ZRANGE").arg(key).arg(start).arg(end).arg("REV");
+        }
+        (true, Order::OldestFirst) => {
+            pipe.cmd("ZRANGE").arg(key).arg(start).arg(end);
+        }
+        // Lists hold the newest job at the head (LPUSH), so oldest first reads from the tail.
+        (false, Order::NewestFirst) => {
+            pipe.cmd("LRANGE").arg(key).arg(start).arg(end);
+        }
+        (false, Order::OldestFirst) => {
+            let from = -(end as i64) - 1;
+            let to = -(start as i64) - 1;
+            pipe.cmd("LRANGE").arg(key).arg(from).arg(to);
+        }
+    }
+}
+
+fn range_ids(value: &Value, sorted: bool, order: Order) -> Vec<String> {
+    let mut ids: Vec<String> = strings(value)
+        .into_iter()
+        // BullMQ 4 left "0:<n>" markers in wait lists; they are not jobs.
+        .filter(|id| !id.starts_with("0:"))
+        .collect();
+    if !sorted && order == Order::OldestFirst {
+        ids.reverse();
+    }
+    ids
+}
+
+impl Reader {
+    /// `prefixes` are the configured ones; they help split the full job keys of flow children.
+    pub fn new(redis: Redis, prefixes: Vec<String>) -> Self {
+        Reader { redis, prefixes }
+    }
+
+    pub fn redis(&self) -> &Redis {
+        &self.redis
+    }
+
+    /// Counts, paused flag, global concurrency and scheduler count of every queue, in one round
+    /// trip. Queues with no key at all are left out.
+    pub async fn summaries(&self, queues: &[QueueRef]) -> Result<Vec<QueueSummary>> {
+        if queues.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for queue in queues {
+            push_summary(&mut pipe, queue);
+        }
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        Ok(queues
+            .iter()
+            .zip(replies.chunks(SUMMARY_REPLIES))
+            .filter_map(|(queue, chunk)| read_summary(queue, chunk))
+            .collect())
+    }
+
+    /// One queue's summary, or `QueueNotFound`.
+    pub async fn summary(&self, queue: &QueueRef) -> Result<QueueSummary> {
+        self.summaries(std::slice::from_ref(queue))
+            .await?
+            .pop()
+            .ok_or_else(|| QueueError::QueueNotFound(queue.name.clone()))
+    }
+
+    /// A page (1-based) of the jobs in `state`, with the queue's summary: two round trips (the
+    /// ids with the counts, then the page's hashes), three only when a page of the waiting tab
+    /// straddles BullMQ 5's `wait` and `paused` lists.
+    pub async fn job_page(
+        &self,
+        queue: &QueueRef,
+        state: JobState,
+        page: u64,
+        per_page: u64,
+        order: Order,
+    ) -> Result<(QueueSummary, JobPage)> {
+        if page == 0 {
+            return Err(QueueError::InvalidInput("page starts at 1".into()));
+        }
+        if per_page == 0 || per_page > MAX_PER_PAGE {
+            return Err(QueueError::InvalidInput(format!(
+                "per_page must be between 1 and {MAX_PER_PAGE}"
+            )));
+        }
+        let keys = queue.keys();
+        let start = (page - 1).saturating_mul(per_page);
+        let end = start + per_page - 1;
+        let sorted = state.is_sorted_set();
+
+        // The waiting tab ranges over `wait` then `paused`, like Node's getJobs(['waiting']);
+        // read oldest first, that sequence is reversed.
+        let (first, second) = match (state, order) {
+            (JobState::Waiting, Order::NewestFirst) => (keys.wait(), Some(keys.paused())),
+            (JobState::Waiting, Order::OldestFirst) => (keys.paused(), Some(keys.wait())),
+            (other, _) => (keys.get(other.key_suffix()), None),
+        };
+
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        push_summary(&mut pipe, queue);
+        push_range(&mut pipe, &first, sorted, order, start, end);
+        if let Some(second) = &second {
+            push_range(&mut pipe, second, sorted, order, start, end);
+        }
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        let summary = read_summary(queue, &replies[..SUMMARY_REPLIES])
+            .ok_or_else(|| QueueError::QueueNotFound(queue.name.clone()))?;
+        let first_ids = range_ids(&replies[SUMMARY_REPLIES], sorted, order);
+
+        let ids = match &second {
+            None => first_ids,
+            Some(second_key) => {
+                let first_len = if first == keys.wait() {
+                    summary.counts.waiting
+                } else {
+                    summary.counts.paused
+                };
+                if first_len > end {
+                    first_ids
+                } else if first_len == 0 {
+                    range_ids(&replies[SUMMARY_REPLIES + 1], false, order)
+                } else {
+                    // The page straddles both lists: fetch the rest from the second one.
+                    let from = start.saturating_sub(first_len);
+                    let to = end - first_len;
+                    let mut pipe = redis::pipe();
+                    pipe.ignore_errors();
+                    push_range(&mut pipe, second_key, false, order, from, to);
+                    let rest: Vec<Value> = self.redis.read(&pipe).await?;
+                    let mut ids = first_ids;
+                    ids.extend(range_ids(&rest[0], false, order));
+                    ids
+                }
+            }
+        };
+
+        let jobs = self.jobs(queue, &ids).await?;
+        let page = JobPage {
+            state,
+            page,
+            per_page,
+            total: summary.counts.listed(state),
+            jobs,
+        };
+        Ok((summary, page))
+    }
+
+    /// The hashes of the given jobs, in one round trip.
+    async fn jobs(&self, queue: &QueueRef, ids: &[String]) -> Result<Vec<Job>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = queue.keys();
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for id in ids {
+            pipe.cmd("HGETALL").arg(keys.job_key(id));
+        }
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        Ok(ids
+            .iter()
+            .zip(&replies)
+            .map(|(id, value)| job_from_hash(id, &hash(value)))
+            .collect())
+    }
+
+    /// One job with its state, a page of its logs (1-based, oldest first) and a bounded look at
+    /// its children, plus its queue's summary: one round trip.
+    pub async fn job(
+        &self,
+        queue: &QueueRef,
+        id: &str,
+        logs_page: u64,
+        logs_per_page: u64,
+    ) -> Result<(QueueSummary, JobDetail)> {
+        if logs_page == 0 || logs_per_page == 0 || logs_per_page > MAX_PER_PAGE {
+            return Err(QueueError::InvalidInput(format!(
+                "logs_page starts at 1 and logs_per_page is between 1 and {MAX_PER_PAGE}"
+            )));
+        }
+        let keys = queue.keys();
+        let job_key = keys.job_key(id);
+        let sub = |suffix: &str| format!("{job_key}:{suffix}");
+        let log_start = (logs_page - 1).saturating_mul(logs_per_page);
+        let shown = CHILDREN_SHOWN.to_string();
+
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        push_summary(&mut pipe, queue);
+        pipe.cmd("HGETALL").arg(&job_key);
+        // State checks in the order of BullMQ's getState.
+        for state in [
+            JobState::Completed,
+            JobState::Failed,
+            JobState::Delayed,
+            JobState::Prioritized,
+        ] {
+            pipe.cmd("ZSCORE").arg(keys.get(state.key_suffix())).arg(id);
+        }
+        pipe.cmd("LPOS").arg(keys.active()).arg(id);
+        pipe.cmd("LPOS").arg(keys.wait()).arg(id);
+        pipe.cmd("LPOS").arg(keys.paused()).arg(id);
+        pipe.cmd("ZSCORE").arg(keys.waiting_children()).arg(id);
+        pipe.cmd("LLEN").arg(sub("logs"));
+        pipe.cmd("LRANGE")
+            .arg(sub("logs"))
+            .arg(log_start)
+            .arg(log_start + logs_per_page - 1);
+        pipe.cmd("SCARD").arg(sub("dependencies"));
+        pipe.cmd("SRANDMEMBER").arg(sub("dependencies")).arg(&shown);
+        pipe.cmd("HLEN").arg(sub("processed"));
+        pipe.cmd("HSCAN")
+            .arg(sub("processed"))
+            .arg(0)
+            .arg("COUNT")
+            .arg(&shown);
+        pipe.cmd("HLEN").arg(sub("failed"));
+        pipe.cmd("HSCAN").arg(sub("failed")).arg(0).arg("COUNT").arg(&shown);
+        pipe.cmd("ZCARD").arg(sub("unsuccessful"));
+        pipe.cmd("ZRANGE")
+            .arg(sub("unsuccessful"))
+            .arg(0)
+            .arg(CHILDREN_SHOWN - 1);
+
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        let summary = read_summary(queue, &replies[..SUMMARY_REPLIES])
+            .ok_or_else(|| QueueError::QueueNotFound(queue.name.clone()))?;
+        let r = &replies[SUMMARY_REPLIES..];
+        let raw = hash(&r[0]);
+        if raw.is_empty() {
+            return Err(QueueError::JobNotFound {
+                queue: queue.clone(),
+                id: id.to_string(),
+            });
+        }
+        let found = |value: &Value| !matches!(value, Value::Nil | Value::ServerError(_));
+        let state = [
+            (1, JobState::Completed),
+            (2, JobState::Failed),
+            (3, JobState::Delayed),
+            (4, JobState::Prioritized),
+            (5, JobState::Active),
+            (6, JobState::Waiting),
+            (7, JobState::Paused),
+            (8, JobState::WaitingChildren),
+        ]
+        .into_iter()
+        .find(|(i, _)| found(&r[*i]))
+        .map(|(_, state)| state);
+
+        let logs = LogPage {
+            total: count(&r[9]),
+            lines: strings(&r[10]),
+            page: logs_page,
+            per_page: logs_per_page,
+        };
+
+        let child = |key: String| split_job_key(&key, &self.prefixes);
+        let mut pending: Vec<ChildRef> = strings(&r[12]).into_iter().map(child).collect();
+        pending.sort_by(|a, b| a.key.cmp(&b.key));
+        let processed = scan_pairs(&r[14])
+            .into_iter()
+            .map(|(key, value)| ChildRef {
+                returnvalue: Some(serde_json::from_str(&value).unwrap_or(value.into())),
+                ..child(key)
+            })
+            .collect();
+        let mut failed: Vec<ChildRef> = scan_pairs(&r[16])
+            .into_iter()
+            .map(|(key, reason)| ChildRef {
+                failed_reason: Some(reason),
+                ..child(key)
+            })
+            .collect();
+        failed.extend(strings(&r[18]).into_iter().map(child));
+        let children = Children {
+            pending,
+            processed,
+            failed,
+            pending_count: count(&r[11]),
+            processed_count: count(&r[13]),
+            failed_count: count(&r[15]) + count(&r[17]),
+        };
+
+        let detail = JobDetail {
+            job: job_from_hash(id, &raw),
+            state,
+            logs,
+            children,
+        };
+        Ok((summary, detail))
+    }
+
+    /// One field of a job hash exactly as stored (for the raw view of large data).
+    pub async fn raw_field(&self, queue: &QueueRef, id: &str, field: &str) -> Result<String> {
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        pipe.cmd("HGET").arg(queue.keys().job_key(id)).arg(field);
+        pipe.cmd("EXISTS").arg(queue.keys().job_key(id));
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        if count(&replies[1]) == 0 {
+            return Err(QueueError::JobNotFound {
+                queue: queue.clone(),
+                id: id.to_string(),
+            });
+        }
+        Ok(reply::<Option<String>>(&replies[0]).flatten().unwrap_or_default())
+    }
+}
+
+/// The field/value pairs of an `HSCAN` reply (`[cursor, [f1, v1, f2, v2 ...]]`).
+fn scan_pairs(value: &Value) -> Vec<(String, String)> {
+    let Some((_cursor, flat)) = reply::<(String, Vec<String>)>(value) else {
+        return Vec::new();
+    };
+    flat.chunks(2)
+        .filter_map(|pair| match pair {
+            [field, value] => Some((field.clone(), value.clone())),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,87 @@
+//! Wiring for `bullring serve`: connect (or start a private Redis), start discovery, serve the
+//! dashboard until a shutdown signal, then stop everything in order.
+
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::queue::connection::{Redis, RedisSettings};
+use crate::queue::discovery::Discovery;
+use crate::queue::embedded::EmbeddedRedis;
+use crate::queue::read::Reader;
+use crate::web::{self, AppState};
+
+/// Where Redis is for this process, and the private server if bullring started one.
+pub struct RedisTarget {
+    pub settings: RedisSettings,
+    pub embedded: Option<EmbeddedRedis>,
+}
+
+/// Use the configured Redis, or start a private `redis-server` when none is configured.
+pub async fn redis_target(config: &Config) -> anyhow::Result<RedisTarget> {
+    if let Some(settings) = &config.redis {
+        tracing::info!(redis = %settings.redacted(), "using the configured Redis");
+        return Ok(RedisTarget {
+            settings: settings.clone(),
+            embedded: None,
+        });
+    }
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        "no Redis configured (--redis-url / REDIS_URL); starting a private redis-server"
+    );
+    let embedded = EmbeddedRedis::start(&config.data_dir).await?;
+    Ok(RedisTarget {
+        settings: RedisSettings::url(embedded.url()),
+        embedded: Some(embedded),
+    })
+}
+
+/// The dashboard's state for a config and a Redis: a read connection, and discovery (its first
+/// pass runs in the background, on a connection of its own).
+pub fn dashboard_state(config: &Config, settings: &RedisSettings, cancel: &CancellationToken) -> AppState {
+    let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone());
+    let discovery = Discovery::new(config.prefixes.clone(), config.queues.clone(), config.discovery);
+    discovery.spawn(
+        Redis::new(settings.clone()),
+        config.discovery_interval,
+        cancel.clone(),
+    );
+    AppState::new(reader, discovery, &config.base_path, &config.title)
+}
+
+/// Serve the dashboard on `listener` until `cancel` fires.
+pub async fn serve(listener: TcpListener, state: AppState, cancel: CancellationToken) -> anyhow::Result<()> {
+    let app = web::app(state).layer(tower_http::trace::TraceLayer::new_for_http());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// How long shutdown waits for open requests before giving up.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

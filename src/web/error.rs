@@ -1,0 +1,124 @@
+//! The one mapping from errors to responses.
+//!
+//! Handlers return [`WebError`]. Its `IntoResponse` only sets the status and stashes the error in
+//! the response's extensions; the [`render_errors`] middleware (which knows the base path and the
+//! title) then renders an HTML page, or JSON under `{base}/api/`. Bad input and unknown things are
+//! 4xx with a message meant for the user; an unreachable Redis is a 503 naming the problem; any
+//! other failure is a 500 whose details are logged once and never sent to the browser.
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::views::{Chrome, ErrorPage};
+use crate::queue::error::QueueError;
+
+/// Everything a request can fail with, by the status it maps to.
+#[derive(Debug, Clone)]
+pub enum WebError {
+    /// 400: the request cannot be served as asked (bad state name, page 0 ...).
+    BadRequest(String),
+    /// 404: no such queue, job or page.
+    NotFound(String),
+    /// 503: Redis cannot be reached; pages work again when it returns.
+    Unavailable(String),
+    /// 500: anything else. The text is logged, not shown.
+    Internal(String),
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the user is told.
+    pub fn public_message(&self) -> String {
+        match self {
+            WebError::BadRequest(m) | WebError::NotFound(m) => m.clone(),
+            WebError::Unavailable(m) => format!("Redis is unreachable: {m}"),
+            WebError::Internal(_) => "Something went wrong; the details are in the server log.".into(),
+        }
+    }
+
+    fn heading(&self) -> &'static str {
+        match self {
+            WebError::BadRequest(_) => "Bad request",
+            WebError::NotFound(_) => "Not found",
+            WebError::Unavailable(_) => "Redis is unreachable",
+            WebError::Internal(_) => "Something went wrong",
+        }
+    }
+}
+
+impl From<QueueError> for WebError {
+    fn from(err: QueueError) -> Self {
+        match err {
+            QueueError::Unavailable(m) => WebError::Unavailable(m),
+            QueueError::QueueNotFound(_) | QueueError::JobNotFound { .. } => {
+                WebError::NotFound(err.to_string())
+            }
+            QueueError::InvalidInput(_) | QueueError::AmbiguousQueue { .. } => {
+                WebError::BadRequest(err.to_string())
+            }
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Render a [`WebError`] stashed by a handler as a page or as JSON, and log server errors once.
+pub async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let api_prefix = format!("{}/api/", state.base());
+    let is_api = request.uri().path().starts_with(&api_prefix);
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let Some(err) = response.extensions().get::<WebError>().cloned() else {
+        return response;
+    };
+    match &err {
+        WebError::Internal(detail) => tracing::error!(%path, error = %detail, "request failed"),
+        WebError::Unavailable(detail) => tracing::warn!(%path, error = %detail, "redis unreachable"),
+        _ => {}
+    }
+    let status = err.status();
+    if is_api {
+        let body = json!({ "error": err.public_message(), "status": status.as_u16() });
+        return (status, axum::Json(body)).into_response();
+    }
+    let page = ErrorPage {
+        chrome: Chrome::new(&state),
+        status: status.as_u16(),
+        heading: err.heading(),
+        message: err.public_message(),
+    };
+    match page.render() {
+        Ok(html) => {
+            let mut response = (status, html).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            response
+        }
+        Err(render_err) => {
+            tracing::error!(error = %render_err, "error page failed to render");
+            (status, err.public_message()).into_response()
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! A job's page, and the raw stored value of one of its fields.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::queues::render;
+use super::resolve;
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::params::JobQuery;
+use crate::web::views::{Chrome, JobPageView};
+
+/// `GET {base}/queues/{queue}/jobs/{id}`: every field of one job, in one Redis round trip.
+pub async fn job_page(
+    State(state): State<AppState>,
+    Path((name, id)): Path<(String, String)>,
+    Query(query): Query<JobQuery>,
+) -> Result<Html<String>, WebError> {
+    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
+    let (logs_page, logs_per_page) = query.logs()?;
+    let (_summary, detail) = state.reader().job(&queue, &id, logs_page, logs_per_page).await?;
+    let links = state.links();
+    let view = JobPageView::new(
+        Chrome::new(&state),
+        &links,
+        &queue,
+        &detail,
+        (links.job(&queue, &id), logs_per_page),
+    );
+    render(&view)
+}
+
+/// Fields of a job hash that may be read raw.
+const RAW_FIELDS: [&str; 5] = ["data", "returnvalue", "opts", "progress", "stacktrace"];
+
+/// `GET {base}/api/queues/{queue}/jobs/{id}/raw?field=data`: the field exactly as stored.
+pub async fn raw_field(
+    State(state): State<AppState>,
+    Path((name, id)): Path<(String, String)>,
+    Query(query): Query<JobQuery>,
+) -> Result<Response, WebError> {
+    let field = query.field.as_deref().unwrap_or("data");
+    if !RAW_FIELDS.contains(&field) {
+        return Err(WebError::BadRequest(format!(
+            "field must be one of {}, not {field:?}",
+            RAW_FIELDS.join(", ")
+        )));
+    }
+    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
+    let text = state.reader().raw_field(&queue, &id, field).await?;
+    let content_type = if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    let mut response = text.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
+}

@@ -1,0 +1,65 @@
+//! The overview (every queue with its counts) and a queue's page (tabs and a page of jobs).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::resolve;
+use crate::queue::model::JobState;
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::params::{ListQuery, OverviewQuery};
+use crate::web::views::{Chrome, OverviewPage, QueuePage};
+
+/// `GET {base}/`: every known queue with its counts, in one Redis round trip.
+pub async fn overview(
+    State(state): State<AppState>,
+    Query(query): Query<OverviewQuery>,
+) -> Result<Html<String>, WebError> {
+    let filter = query.q.unwrap_or_default().trim().to_string();
+    let needle = filter.to_lowercase();
+    let snapshot = state.discovery().snapshot();
+    let queues: Vec<_> = snapshot
+        .queues
+        .into_iter()
+        .filter(|q| needle.is_empty() || q.name.to_lowercase().contains(&needle))
+        .filter(|q| query.prefix.as_deref().is_none_or(|p| p.is_empty() || q.prefix == p))
+        .collect();
+    let summaries = state.reader().summaries(&queues).await?;
+    let page = OverviewPage::new(
+        Chrome::new(&state),
+        &state.links(),
+        &summaries,
+        filter,
+        !snapshot.complete,
+    );
+    render(&page)
+}
+
+/// `GET {base}/queues/{queue}?state=&page=&per_page=&order=`: one tab of a queue, paged.
+/// `?job=<id>` (the jump box) redirects to that job's page.
+pub async fn queue_page(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
+    if let Some(id) = query.job.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+        return Ok(Redirect::to(&state.links().job(&queue, id)).into_response());
+    }
+    let params = query.params(JobState::Waiting)?;
+    let (summary, page) = state
+        .reader()
+        .job_page(&queue, params.state, params.page, params.per_page, params.order)
+        .await?;
+    let view = QueuePage::new(Chrome::new(&state), &state.links(), &summary, &page, params.order);
+    Ok(render(&view)?.into_response())
+}
+
+/// Render a template, mapping a render failure to a logged 500.
+pub fn render<T: Template>(template: &T) -> Result<Html<String>, WebError> {
+    template
+        .render()
+        .map(Html)
+        .map_err(|e| WebError::Internal(format!("template failed to render: {e}")))
+}
