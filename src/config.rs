@@ -15,7 +15,11 @@ use crate::queue::connection::RedisSettings;
 
 /// The command line.
 #[derive(Debug, Parser)]
-#[command(name = "bullring", version, about = "Dashboard and worker runner for BullMQ queues")]
+#[command(
+    name = "bullring",
+    version,
+    about = "Dashboard and worker runner for BullMQ queues"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -171,7 +175,10 @@ impl Config {
         let prefixes = pick_list(&cli.prefixes, file.prefixes, defaults.prefixes);
         for prefix in &prefixes {
             if prefix.trim().is_empty() {
-                return Err(bad("--prefix (BULLRING_PREFIX / prefixes)", "a prefix is empty"));
+                return Err(bad(
+                    "--prefix (BULLRING_PREFIX / prefixes)",
+                    "a prefix is empty",
+                ));
             }
         }
         let queues = pick_list(
@@ -432,7 +439,10 @@ mod tests {
         let names = ["--redis-url", "--redis-port", "--listen", "--base-path"];
         for (cli, name) in cases.iter().zip(names) {
             let err = Config::merge(cli, FileConfig::default()).unwrap_err();
-            assert!(err.to_string().starts_with(&format!("invalid {name}")), "{err}");
+            assert!(
+                err.to_string().starts_with(&format!("invalid {name}")),
+                "{err}"
+            );
         }
         let err = toml::from_str::<FileConfig>("lisen = \"x\"").unwrap_err();
         assert!(err.to_string().contains("lisen"));

@@ -12,7 +12,8 @@ use bullring::server;
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,bullmq=warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,bullmq=warn")),
         )
         .init();
     let cli = Cli::parse();
@@ -30,7 +31,11 @@ async fn run(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let config = Config::load(&settings)?;
     let target = server::redis_target(&config).await?;
     if demo {
-        let prefix = config.prefixes.first().map(String::as_str).unwrap_or("bull");
+        let prefix = config
+            .prefixes
+            .first()
+            .map(String::as_str)
+            .unwrap_or("bull");
         let summary = bullring::demo::seed(&target.settings.url, prefix)
             .await
             .context("seeding the demo queues")?;
@@ -41,7 +46,11 @@ async fn run(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let base = if config.base_path.is_empty() { "/" } else { &config.base_path };
+    let base = if config.base_path.is_empty() {
+        "/"
+    } else {
+        &config.base_path
+    };
     tracing::info!("dashboard at http://{}{}", config.listen, base);
 
     let serving = tokio::spawn(server::serve(listener, state, cancel.clone()));

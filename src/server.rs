@@ -41,9 +41,17 @@ pub async fn redis_target(config: &Config) -> anyhow::Result<RedisTarget> {
 
 /// The dashboard's state for a config and a Redis: a read connection, and discovery (its first
 /// pass runs in the background, on a connection of its own).
-pub fn dashboard_state(config: &Config, settings: &RedisSettings, cancel: &CancellationToken) -> AppState {
+pub fn dashboard_state(
+    config: &Config,
+    settings: &RedisSettings,
+    cancel: &CancellationToken,
+) -> AppState {
     let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone());
-    let discovery = Discovery::new(config.prefixes.clone(), config.queues.clone(), config.discovery);
+    let discovery = Discovery::new(
+        config.prefixes.clone(),
+        config.queues.clone(),
+        config.discovery,
+    );
     discovery.spawn(
         Redis::new(settings.clone()),
         config.discovery_interval,
@@ -53,7 +61,11 @@ pub fn dashboard_state(config: &Config, settings: &RedisSettings, cancel: &Cance
 }
 
 /// Serve the dashboard on `listener` until `cancel` fires.
-pub async fn serve(listener: TcpListener, state: AppState, cancel: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
     let app = web::app(state).layer(tower_http::trace::TraceLayer::new_for_http());
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { cancel.cancelled().await })

@@ -178,7 +178,10 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact("redis://:secret@host:6379/0"), "redis://***@host:6379/0");
+        assert_eq!(
+            redact("redis://:secret@host:6379/0"),
+            "redis://***@host:6379/0"
+        );
         assert_eq!(redact("redis://u:p@h/1?x=@"), "redis://***@h/1?x=@");
         assert_eq!(redact("redis://host:6379"), "redis://host:6379");
     }

@@ -34,15 +34,13 @@ pub(crate) fn hash(value: &Value) -> HashMap<String, String> {
 }
 
 /// Option names BullMQ stores in short form, and the names Node's `Job` gives them back.
-const SHORT_OPTS: [(&str, &str); 8] = [
+const SHORT_OPTS: [(&str, &str); 6] = [
     ("de", "deduplication"),
     ("fpof", "failParentOnFailure"),
     ("cpof", "continueParentOnFailure"),
     ("idof", "ignoreDependencyOnFailure"),
-    ("rdof", "removeDependencyOnFailure"),
     ("kl", "keepLogs"),
-    ("tm", "telemetryMetadata"),
-    ("omc", "omitContext"),
+    ("rdof", "removeDependencyOnFailure"),
 ];
 
 /// Parse a JSON field; a value that does not parse is kept as a string and noted.
@@ -70,31 +68,54 @@ fn int_field(field: &str, raw: Option<&String>, notes: &mut Vec<String>) -> Opti
     }
 }
 
-/// Expand BullMQ's compressed option keys the way Node's `Job.fromJSON` does.
+/// The options as Node's `Job` presents them: short keys expanded, telemetry regrouped,
+/// `attempts` defaulted to 0, a numeric `backoff` normalized to `{type: "fixed"}`, and
+/// `repeatJobKey` moved out (it is the job's own field).
 fn expand_opts(opts: Json) -> Json {
-    match opts {
-        Json::Object(map) => {
-            let expanded: Map<String, Json> = map
-                .into_iter()
-                .map(|(key, value)| {
-                    let long = SHORT_OPTS
-                        .iter()
-                        .find(|(short, _)| *short == key)
-                        .map(|(_, long)| (*long).to_string());
-                    (long.unwrap_or(key), value)
-                })
-                .collect();
-            Json::Object(expanded)
+    let Json::Object(map) = opts else {
+        return opts;
+    };
+    let mut out = Map::new();
+    out.insert("attempts".into(), Json::from(0));
+    for (key, value) in map {
+        if let Some((_, long)) = SHORT_OPTS.iter().find(|(short, _)| *short == key) {
+            out.insert((*long).to_string(), value);
+            continue;
         }
-        other => other,
+        match key.as_str() {
+            "repeatJobKey" => {}
+            "tm" | "omc" => {
+                let field = if key == "tm" {
+                    "metadata"
+                } else {
+                    "omitContext"
+                };
+                let telemetry = out
+                    .entry("telemetry")
+                    .or_insert_with(|| Json::Object(Map::new()));
+                if let Json::Object(t) = telemetry {
+                    t.insert(field.into(), value);
+                }
+            }
+            "backoff" if value.is_number() => {
+                let fixed = serde_json::json!({ "type": "fixed", "delay": value });
+                out.insert(key, fixed);
+            }
+            _ => {
+                out.insert(key, value);
+            }
+        }
     }
+    Json::Object(out)
 }
 
 /// Decode a job hash. An empty hash means the job is gone: the caller decides what to say.
 pub fn job_from_hash(id: &str, raw: &RawJob) -> Job {
     let mut notes = Vec::new();
     if raw.is_empty() {
-        notes.push("the job's hash is missing: it was removed, or the id was written by hand".into());
+        notes.push(
+            "the job's hash is missing: it was removed, or the id was written by hand".into(),
+        );
     } else {
         for required in ["name", "data", "timestamp"] {
             if !raw.contains_key(required) {
@@ -102,7 +123,12 @@ pub fn job_from_hash(id: &str, raw: &RawJob) -> Job {
             }
         }
     }
-    let data = json_field("data", raw.get("data"), Json::Object(Map::new()), &mut notes);
+    let data = json_field(
+        "data",
+        raw.get("data"),
+        Json::Object(Map::new()),
+        &mut notes,
+    );
     let opts = expand_opts(json_field(
         "opts",
         raw.get("opts"),
@@ -110,9 +136,12 @@ pub fn job_from_hash(id: &str, raw: &RawJob) -> Job {
         &mut notes,
     ));
     let progress = json_field("progress", raw.get("progress"), Json::from(0), &mut notes);
-    let returnvalue = raw
-        .get("returnvalue")
-        .map(|text| json_field("returnvalue", Some(text), Json::Null, &mut notes));
+    let returnvalue = json_field(
+        "returnvalue",
+        raw.get("returnvalue"),
+        Json::Null,
+        &mut notes,
+    );
     let stacktrace = match raw.get("stacktrace") {
         None => Vec::new(),
         Some(text) => match serde_json::from_str::<Vec<Json>>(text) {
@@ -249,6 +278,15 @@ mod tests {
         assert_eq!(job.data["to"], "a@b");
         assert_eq!(job.opts["deduplication"]["id"], "x");
         assert_eq!(job.opts["keepLogs"], 5);
+        assert_eq!(job.opts["attempts"], 2);
+        let scheduled = job_from_hash(
+            "r",
+            &raw(&[("opts", r#"{"repeatJobKey":"k","backoff":500}"#)]),
+        );
+        assert_eq!(
+            scheduled.opts,
+            serde_json::json!({"attempts": 0, "backoff": {"type": "fixed", "delay": 500}})
+        );
         assert_eq!(job.attempts_made, 2);
         assert_eq!(job.stacktrace.len(), 2);
         assert_eq!(job.finished_on, Some(1700000000500));
@@ -286,12 +324,25 @@ mod tests {
             &raw(&[("parent", r#"{"id":"p1","queueKey":"{bull}:flows"}"#)]),
         );
         let parent = job.parent.expect("parent");
-        assert_eq!((parent.prefix.as_str(), parent.queue.as_str()), ("{bull}", "flows"));
+        assert_eq!(
+            (parent.prefix.as_str(), parent.queue.as_str()),
+            ("{bull}", "flows")
+        );
 
         let child = split_job_key("my:app:q:repeat:a:1", &["my:app".into()]);
-        assert_eq!((child.prefix.as_str(), child.queue.as_str()), ("my:app", "q"));
+        assert_eq!(
+            (child.prefix.as_str(), child.queue.as_str()),
+            ("my:app", "q")
+        );
         assert_eq!(child.id, "repeat:a:1");
         let child = split_job_key("bull:q:7", &[]);
-        assert_eq!((child.prefix.as_str(), child.queue.as_str(), child.id.as_str()), ("bull", "q", "7"));
+        assert_eq!(
+            (
+                child.prefix.as_str(),
+                child.queue.as_str(),
+                child.id.as_str()
+            ),
+            ("bull", "q", "7")
+        );
     }
 }

@@ -185,7 +185,9 @@ impl EmbeddedRedis {
                     });
                 }
                 Launch::PortTaken(err) if attempt < PORT_ATTEMPTS => {
-                    warn!("port {port} was taken before redis-server could bind it; trying another");
+                    warn!(
+                        "port {port} was taken before redis-server could bind it; trying another"
+                    );
                     debug!("{err}");
                     attempt += 1;
                 }
@@ -436,7 +438,9 @@ async fn launch(binary: &Path, dir: &Path, port: u16) -> Result<Launch, Embedded
         }
 
         match probe(&url).await {
-            Probe::Ready(server_pid) if server_pid == child.id() => return Ok(Launch::Ready(child)),
+            Probe::Ready(server_pid) if server_pid == child.id() => {
+                return Ok(Launch::Ready(child));
+            }
             Probe::Ready(other) => debug!(
                 "port {port} answers, but as pid {other:?}, not ours; waiting for ours to exit"
             ),
@@ -473,7 +477,10 @@ async fn probe(url: &str) -> Probe {
         let client = redis::Client::open(url)?;
         let mut conn = client.get_multiplexed_async_connection().await?;
         redis::cmd("PING").query_async::<String>(&mut conn).await?;
-        let info: String = redis::cmd("INFO").arg("server").query_async(&mut conn).await?;
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query_async(&mut conn)
+            .await?;
         Ok::<_, redis::RedisError>(parse_process_id(&info))
     };
     match tokio::time::timeout(PROBE_TIMEOUT, attempt).await {
@@ -494,10 +501,7 @@ fn parse_process_id(info: &str) -> Option<u32> {
 }
 
 /// Relay the server's stderr to the log and keep its last lines for error messages.
-async fn forward_stderr(
-    stderr: tokio::process::ChildStderr,
-    tail: Arc<Mutex<VecDeque<String>>>,
-) {
+async fn forward_stderr(stderr: tokio::process::ChildStderr, tail: Arc<Mutex<VecDeque<String>>>) {
     let mut lines = BufReader::new(stderr).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         warn!(target: "redis-server", "{line}");
@@ -604,7 +608,10 @@ mod tests {
         let err = find_redis_server(&path).unwrap_err();
         assert!(matches!(err, EmbeddedError::NotInstalled));
         let text = err.to_string();
-        assert!(text.contains("redis-server was not found on PATH"), "{text}");
+        assert!(
+            text.contains("redis-server was not found on PATH"),
+            "{text}"
+        );
         assert!(text.contains("sudo apt-get install redis-server"), "{text}");
         assert!(text.contains("--redis-url redis://host:6379"), "{text}");
         assert!(text.contains("REDIS_URL"), "{text}");
@@ -644,7 +651,9 @@ mod tests {
         // A second server on the same directory is refused, naming the first.
         let err = EmbeddedRedis::start(&data_dir).await.unwrap_err();
         match &err {
-            EmbeddedError::AlreadyRunning { pid: other, url, .. } => {
+            EmbeddedError::AlreadyRunning {
+                pid: other, url, ..
+            } => {
                 assert_eq!(*other, pid);
                 assert_eq!(url.as_deref(), Some(redis.url()));
             }
@@ -686,6 +695,24 @@ mod tests {
         let redis = EmbeddedRedis::start(&data_dir).await.unwrap();
         redis.stop().await;
 
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_taken_port_is_recognised() {
+        let dir = scratch_dir("port");
+        std::fs::create_dir_all(&dir).unwrap();
+        let dir_abs = std::fs::canonicalize(&dir).unwrap();
+        let binary = find_redis_server(&std::env::var_os("PATH").unwrap_or_default()).unwrap();
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        match launch(&binary, &dir_abs, port).await.unwrap() {
+            Launch::PortTaken(err) => {
+                assert!(err.to_string().contains("Address already in use"), "{err}")
+            }
+            Launch::Ready(_) => panic!("redis-server started on a taken port"),
+        }
+        drop(listener);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

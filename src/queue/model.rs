@@ -223,8 +223,8 @@ pub struct Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_reason: Option<String>,
     pub stacktrace: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub returnvalue: Option<JsonField>,
+    /// `null` until the job completes, as Node's `Job` has it.
+    pub returnvalue: JsonField,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -198,12 +198,12 @@ impl Reader {
         let ids = match &second {
             None => first_ids,
             Some(second_key) => {
-                let first_len = if first == keys.wait() {
-                    summary.counts.waiting
+                let (first_len, second_len) = if first == keys.wait() {
+                    (summary.counts.waiting, summary.counts.paused)
                 } else {
-                    summary.counts.paused
+                    (summary.counts.paused, summary.counts.waiting)
                 };
-                if first_len > end {
+                if first_len > end || second_len == 0 {
                     first_ids
                 } else if first_len == 0 {
                     range_ids(&replies[SUMMARY_REPLIES + 1], false, order)
@@ -303,7 +303,11 @@ impl Reader {
             .arg("COUNT")
             .arg(&shown);
         pipe.cmd("HLEN").arg(sub("failed"));
-        pipe.cmd("HSCAN").arg(sub("failed")).arg(0).arg("COUNT").arg(&shown);
+        pipe.cmd("HSCAN")
+            .arg(sub("failed"))
+            .arg(0)
+            .arg("COUNT")
+            .arg(&shown);
         pipe.cmd("ZCARD").arg(sub("unsuccessful"));
         pipe.cmd("ZRANGE")
             .arg(sub("unsuccessful"))
@@ -329,7 +333,8 @@ impl Reader {
             (4, JobState::Prioritized),
             (5, JobState::Active),
             (6, JobState::Waiting),
-            (7, JobState::Paused),
+            // BullMQ 5's paused list: Node's getState reports these as waiting too.
+            (7, JobState::Waiting),
             (8, JobState::WaitingChildren),
         ]
         .into_iter()
@@ -392,7 +397,9 @@ impl Reader {
                 id: id.to_string(),
             });
         }
-        Ok(reply::<Option<String>>(&replies[0]).flatten().unwrap_or_default())
+        Ok(reply::<Option<String>>(&replies[0])
+            .flatten()
+            .unwrap_or_default())
     }
 }
 

@@ -19,7 +19,8 @@ pub const HTMX: &str = "vendor/htmx-2.0.11.min.js";
 
 /// `GET {base}/static/{*path}`
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, WebError> {
-    let file = Assets::get(&path).ok_or_else(|| WebError::NotFound(format!("no static file {path:?}")))?;
+    let file =
+        Assets::get(&path).ok_or_else(|| WebError::NotFound(format!("no static file {path:?}")))?;
     let etag = format!(
         "\"{}\"",
         file.metadata

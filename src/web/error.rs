@@ -7,7 +7,7 @@
 //! other failure is a 500 whose details are logged once and never sent to the browser.
 
 use askama::Template;
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -45,7 +45,9 @@ impl WebError {
         match self {
             WebError::BadRequest(m) | WebError::NotFound(m) => m.clone(),
             WebError::Unavailable(m) => format!("Redis is unreachable: {m}"),
-            WebError::Internal(_) => "Something went wrong; the details are in the server log.".into(),
+            WebError::Internal(_) => {
+                "Something went wrong; the details are in the server log.".into()
+            }
         }
     }
 
@@ -83,17 +85,26 @@ impl IntoResponse for WebError {
 }
 
 /// Render a [`WebError`] stashed by a handler as a page or as JSON, and log server errors once.
-pub async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let api_prefix = format!("{}/api/", state.base());
-    let is_api = request.uri().path().starts_with(&api_prefix);
-    let path = request.uri().path().to_string();
+pub async fn render_errors(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // Inside a nested router the URI has lost the base path; the original one still has it.
+    let path = request.extensions().get::<OriginalUri>().map_or_else(
+        || request.uri().path().to_string(),
+        |uri| uri.path().to_string(),
+    );
+    let is_api = path.starts_with(&format!("{}/api/", state.base()));
     let response = next.run(request).await;
     let Some(err) = response.extensions().get::<WebError>().cloned() else {
         return response;
     };
     match &err {
         WebError::Internal(detail) => tracing::error!(%path, error = %detail, "request failed"),
-        WebError::Unavailable(detail) => tracing::warn!(%path, error = %detail, "redis unreachable"),
+        WebError::Unavailable(detail) => {
+            tracing::warn!(%path, error = %detail, "redis unreachable")
+        }
         _ => {}
     }
     let status = err.status();

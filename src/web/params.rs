@@ -60,7 +60,12 @@ pub fn bounded(name: &str, value: Option<&str>, default: u64, max: u64) -> Resul
 impl ListQuery {
     /// The state defaults to `default_state` (the queue page picks a useful tab).
     pub fn params(&self, default_state: JobState) -> Result<ListParams, WebError> {
-        let state = match self.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let state = match self
+            .state
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(text) => text.parse().map_err(WebError::BadRequest)?,
             None => default_state,
         };
@@ -76,7 +81,12 @@ impl ListQuery {
         Ok(ListParams {
             state,
             page: bounded("page", self.page.as_deref(), 1, u64::MAX / MAX_PER_PAGE)?,
-            per_page: bounded("per_page", self.per_page.as_deref(), DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+            per_page: bounded(
+                "per_page",
+                self.per_page.as_deref(),
+                DEFAULT_PER_PAGE,
+                MAX_PER_PAGE,
+            )?,
             order,
         })
     }
@@ -85,7 +95,12 @@ impl ListQuery {
 impl JobQuery {
     pub fn logs(&self) -> Result<(u64, u64), WebError> {
         Ok((
-            bounded("logs_page", self.logs_page.as_deref(), 1, u64::MAX / MAX_PER_PAGE)?,
+            bounded(
+                "logs_page",
+                self.logs_page.as_deref(),
+                1,
+                u64::MAX / MAX_PER_PAGE,
+            )?,
             bounded(
                 "logs_per_page",
                 self.logs_per_page.as_deref(),

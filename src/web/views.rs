@@ -47,7 +47,12 @@ pub struct Links {
 
 impl Links {
     pub fn queue(&self, queue: &QueueRef) -> String {
-        format!("{}/queues/{}{}", self.base, encode(&queue.name), self.prefix_query(queue, '?'))
+        format!(
+            "{}/queues/{}{}",
+            self.base,
+            encode(&queue.name),
+            self.prefix_query(queue, '?')
+        )
     }
 
     pub fn tab(&self, queue: &QueueRef, state: JobState) -> String {
@@ -117,7 +122,11 @@ pub fn relative_time(ms: Option<i64>, now_ms: i64) -> String {
         3600..=86399 => format!("{}h", amount / 3600),
         _ => format!("{}d", amount / 86400),
     };
-    if future { format!("in {text}") } else { format!("{text} ago") }
+    if future {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
 }
 
 /// Pretty JSON, truncated to [`DISPLAY_LIMIT`] bytes (on a character boundary).
@@ -177,7 +186,12 @@ pub struct StateCell {
     pub active: bool,
 }
 
-fn state_cells(links: &Links, queue: &QueueRef, counts: &Counts, current: Option<JobState>) -> Vec<StateCell> {
+fn state_cells(
+    links: &Links,
+    queue: &QueueRef,
+    counts: &Counts,
+    current: Option<JobState>,
+) -> Vec<StateCell> {
     JobState::ALL
         .iter()
         .map(|state| StateCell {
@@ -215,7 +229,13 @@ pub struct OverviewPage {
 }
 
 impl OverviewPage {
-    pub fn new(chrome: Chrome, links: &Links, summaries: &[QueueSummary], filter: String, discovering: bool) -> Self {
+    pub fn new(
+        chrome: Chrome,
+        links: &Links,
+        summaries: &[QueueSummary],
+        filter: String,
+        discovering: bool,
+    ) -> Self {
         let rows: Vec<QueueRow> = summaries
             .iter()
             .map(|s| QueueRow {
@@ -290,7 +310,13 @@ pub struct QueuePage {
 }
 
 impl QueuePage {
-    pub fn new(chrome: Chrome, links: &Links, summary: &QueueSummary, page: &JobPage, order: Order) -> Self {
+    pub fn new(
+        chrome: Chrome,
+        links: &Links,
+        summary: &QueueSummary,
+        page: &JobPage,
+        order: Order,
+    ) -> Self {
         let queue = summary.queue();
         let now = now_ms();
         let rows = page
@@ -315,7 +341,11 @@ impl QueuePage {
             .collect();
         let pages = page.total.div_ceil(page.per_page).max(1);
         let tab = links.tab(&queue, page.state);
-        let order_param = if order == Order::OldestFirst { "&order=oldest" } else { "" };
+        let order_param = if order == Order::OldestFirst {
+            "&order=oldest"
+        } else {
+            ""
+        };
         let page_href = |n: u64| format!("{tab}&page={n}&per_page={}{order_param}", page.per_page);
         let pager = Pager {
             page: page.page,
@@ -323,7 +353,11 @@ impl QueuePage {
             prev: (page.page > 1).then(|| page_href(page.page - 1)),
             next: (page.page < pages).then(|| page_href(page.page + 1)),
         };
-        let flipped = if order == Order::OldestFirst { "" } else { "&order=oldest" };
+        let flipped = if order == Order::OldestFirst {
+            ""
+        } else {
+            "&order=oldest"
+        };
         QueuePage {
             chrome,
             name: summary.name.clone(),
@@ -424,16 +458,40 @@ fn job_fields(job: &Job, now: i64) -> Vec<Field> {
         None => String::new(),
     };
     let mut fields = vec![
-        Field { label: "Added", value: time(job.timestamp) },
-        Field { label: "Processed", value: time(job.processed_on) },
-        Field { label: "Finished", value: time(job.finished_on) },
-        Field { label: "Attempts made", value: job.attempts_made.to_string() },
-        Field { label: "Attempts started", value: job.attempts_started.to_string() },
+        Field {
+            label: "Added",
+            value: time(job.timestamp),
+        },
+        Field {
+            label: "Processed",
+            value: time(job.processed_on),
+        },
+        Field {
+            label: "Finished",
+            value: time(job.finished_on),
+        },
+        Field {
+            label: "Attempts made",
+            value: job.attempts_made.to_string(),
+        },
+        Field {
+            label: "Attempts started",
+            value: job.attempts_started.to_string(),
+        },
     ];
     let optional = [
-        ("Delay", (job.delay != 0).then(|| format!("{} ms", job.delay))),
-        ("Priority", (job.priority != 0).then(|| job.priority.to_string())),
-        ("Stalled", (job.stalled_counter != 0).then(|| job.stalled_counter.to_string())),
+        (
+            "Delay",
+            (job.delay != 0).then(|| format!("{} ms", job.delay)),
+        ),
+        (
+            "Priority",
+            (job.priority != 0).then(|| job.priority.to_string()),
+        ),
+        (
+            "Stalled",
+            (job.stalled_counter != 0).then(|| job.stalled_counter.to_string()),
+        ),
         ("Processed by", job.processed_by.clone()),
         ("Scheduler", job.repeat_job_key.clone()),
         ("Deduplication id", job.deduplication_id.clone()),
@@ -449,7 +507,13 @@ fn job_fields(job: &Job, now: i64) -> Vec<Field> {
 }
 
 impl JobPageView {
-    pub fn new(chrome: Chrome, links: &Links, queue: &QueueRef, detail: &JobDetail, log_pages: (String, u64)) -> Self {
+    pub fn new(
+        chrome: Chrome,
+        links: &Links,
+        queue: &QueueRef,
+        detail: &JobDetail,
+        log_pages: (String, u64),
+    ) -> Self {
         let job = &detail.job;
         let now = now_ms();
         let mut blocks = Vec::new();
@@ -460,8 +524,8 @@ impl JobPageView {
             truncated: data_cut || job.data_len > DISPLAY_LIMIT,
             raw_href: links.raw(queue, &job.id, "data"),
         });
-        if let Some(rv) = &job.returnvalue {
-            let (text, cut) = pretty(rv);
+        if job.returnvalue_len > 0 {
+            let (text, cut) = pretty(&job.returnvalue);
             blocks.push(JsonBlock {
                 label: "Return value",
                 text,
@@ -491,14 +555,20 @@ impl JobPageView {
             let sep = if log_base.contains('?') { '&' } else { '?' };
             format!("{log_base}{sep}logs_page={n}#logs")
         };
-        let state = detail.state.map(|s| s.as_str().to_string()).unwrap_or_else(|| "unknown".into());
+        let state = detail
+            .state
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "unknown".into());
         JobPageView {
             chrome,
             queue_name: queue.name.clone(),
             queue_href: links.queue(queue),
             id: job.id.clone(),
             name: job.name.clone().unwrap_or_default(),
-            state_href: detail.state.map(|s| links.tab(queue, s)).unwrap_or_default(),
+            state_href: detail
+                .state
+                .map(|s| links.tab(queue, s))
+                .unwrap_or_default(),
             state,
             fields: job_fields(job, now),
             blocks,
@@ -513,13 +583,22 @@ impl JobPageView {
                 next: (logs.page < log_pages_total).then(|| log_href(logs.page + 1)),
             },
             parent: job.parent.as_ref().map(|p| parent_link(links, p)),
-            pending: detail.children.pending.iter().map(|c| child_link(links, c, String::new())).collect(),
+            pending: detail
+                .children
+                .pending
+                .iter()
+                .map(|c| child_link(links, c, String::new()))
+                .collect(),
             processed: detail
                 .children
                 .processed
                 .iter()
                 .map(|c| {
-                    let rv = c.returnvalue.as_ref().map(|v| excerpt(&v.to_string(), 120)).unwrap_or_default();
+                    let rv = c
+                        .returnvalue
+                        .as_ref()
+                        .map(|v| excerpt(&v.to_string(), 120))
+                        .unwrap_or_default();
                     child_link(links, c, rv)
                 })
                 .collect(),

@@ -38,12 +38,24 @@ async fn queue_and_job_pages_cost_the_same_for_short_and_long_queues() {
             .round_trips(dash.get("/admin/queues/queues/long?state=waiting&per_page=20"))
             .await;
         assert_eq!(reply.status, 200, "{}", reply.body);
-        assert_eq!(reply.body.matches("/admin/queues/queues/long/jobs/").count(), jobs.min(20));
+        assert_eq!(
+            reply
+                .body
+                .matches("/admin/queues/queues/long/jobs/")
+                .count(),
+            jobs.min(20)
+        );
         // The oldest job is at the far end of the list: its page must cost no more.
-        let (job_trips, reply) = dash.round_trips(dash.get("/admin/queues/queues/long/jobs/1")).await;
+        let (job_trips, reply) = dash
+            .round_trips(dash.get("/admin/queues/queues/long/jobs/1"))
+            .await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         costs.push((page_trips, job_trips));
     }
     assert_eq!(costs[0], costs[1], "cost must not grow with the queue");
-    assert_eq!(costs[0], (2, 1), "queue page: range + hashes; job page: one pipeline");
+    assert_eq!(
+        costs[0],
+        (2, 1),
+        "queue page: range + hashes; job page: one pipeline"
+    );
 }

@@ -3,5 +3,6 @@
 
 mod api;
 mod cost;
+mod interop;
 mod pages;
 mod support;

@@ -21,6 +21,8 @@ use tower::ServiceExt;
 /// exits (statics are never dropped), so no server outlives the run.
 pub struct TestRedis {
     pub url: String,
+    /// The watchdog shell (it reaps redis-server itself).
+    _watchdog: std::process::Child,
 }
 
 pub fn free_port() -> u16 {
@@ -37,7 +39,7 @@ impl TestRedis {
              do sleep 0.5; done; kill $r 2>/dev/null",
             pid = std::process::id()
         );
-        Command::new("sh")
+        let watchdog = Command::new("sh")
             .arg("-c")
             .arg(script)
             .stdout(Stdio::null())
@@ -46,7 +48,10 @@ impl TestRedis {
             .expect("redis-server must be installed (apt-get install redis-server)");
         let url = format!("redis://127.0.0.1:{port}");
         wait_for_ping(&url);
-        TestRedis { url }
+        TestRedis {
+            url,
+            _watchdog: watchdog,
+        }
     }
 
     /// `SHUTDOWN NOSAVE`: the server goes away (the watchdog then exits too).
@@ -68,7 +73,10 @@ fn wait_for_ping(url: &str) {
         if ok {
             return;
         }
-        assert!(Instant::now() < deadline, "redis-server at {url} did not answer in time");
+        assert!(
+            Instant::now() < deadline,
+            "redis-server at {url} did not answer in time"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -82,7 +90,12 @@ pub fn redis() -> &'static TestRedis {
 /// A key prefix no other test uses.
 pub fn unique_prefix(tag: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    format!("t{}-{}-{}", std::process::id(), tag, COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "t{}-{}-{}",
+        std::process::id(),
+        tag,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A synchronous connection for arranging test data with plain commands.
@@ -99,7 +112,9 @@ pub async fn engine_queue(prefix: &str, name: &str) -> bullmq::Queue {
         prefix: prefix.to_string(),
         ..Default::default()
     };
-    bullmq::Queue::with_options(name, opts).await.expect("engine queue")
+    bullmq::Queue::with_options(name, opts)
+        .await
+        .expect("engine queue")
 }
 
 /// The dashboard under test, with discovery already run once.
@@ -120,7 +135,12 @@ impl Dashboard {
         let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
         // Best effort: a test of an unreachable Redis builds a dashboard that cannot scan.
         let _ = discovery.refresh(&Redis::new(settings)).await;
-        let state = AppState::new(Reader::new(redis.clone(), prefixes), discovery, base, "bullring test");
+        let state = AppState::new(
+            Reader::new(redis.clone(), prefixes),
+            discovery,
+            base,
+            "bullring test",
+        );
         Dashboard {
             router: web::app(state),
             redis,
@@ -129,10 +149,20 @@ impl Dashboard {
 
     pub async fn get(&self, uri: &str) -> Reply {
         let request = Request::get(uri).body(Body::empty()).expect("request");
-        let response = self.router.clone().oneshot(request).await.expect("response");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         Reply {
             status,
             headers,

@@ -36,7 +36,13 @@ pub async fn jobs(
     let params = query.params(JobState::Waiting)?;
     let (_summary, page) = state
         .reader()
-        .job_page(&queue, params.state, params.page, params.per_page, params.order)
+        .job_page(
+            &queue,
+            params.state,
+            params.page,
+            params.per_page,
+            params.order,
+        )
         .await?;
     Ok(Json(page))
 }
@@ -49,6 +55,9 @@ pub async fn job(
 ) -> Result<Json<JobDetail>, WebError> {
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
     let (logs_page, logs_per_page) = query.logs()?;
-    let (_summary, detail) = state.reader().job(&queue, &id, logs_page, logs_per_page).await?;
+    let (_summary, detail) = state
+        .reader()
+        .job(&queue, &id, logs_page, logs_per_page)
+        .await?;
     Ok(Json(detail))
 }

@@ -19,7 +19,10 @@ pub async fn job_page(
 ) -> Result<Html<String>, WebError> {
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
     let (logs_page, logs_per_page) = query.logs()?;
-    let (_summary, detail) = state.reader().job(&queue, &id, logs_page, logs_per_page).await?;
+    let (_summary, detail) = state
+        .reader()
+        .job(&queue, &id, logs_page, logs_per_page)
+        .await?;
     let links = state.links();
     let view = JobPageView::new(
         Chrome::new(&state),

@@ -12,7 +12,11 @@ use crate::queue::model::QueueRef;
 
 /// Find the queue a URL names. A name known under one prefix costs nothing; a name found under
 /// several prefixes without `?prefix=` costs one round trip to pick the first that exists.
-pub async fn resolve(state: &AppState, name: &str, prefix: Option<&str>) -> Result<QueueRef, WebError> {
+pub async fn resolve(
+    state: &AppState,
+    name: &str,
+    prefix: Option<&str>,
+) -> Result<QueueRef, WebError> {
     let prefix = prefix.map(str::trim).filter(|p| !p.is_empty());
     if let Some(p) = prefix
         && !state.discovery().prefixes().iter().any(|known| known == p)

@@ -23,7 +23,12 @@ pub async fn overview(
         .queues
         .into_iter()
         .filter(|q| needle.is_empty() || q.name.to_lowercase().contains(&needle))
-        .filter(|q| query.prefix.as_deref().is_none_or(|p| p.is_empty() || q.prefix == p))
+        .filter(|q| {
+            query
+                .prefix
+                .as_deref()
+                .is_none_or(|p| p.is_empty() || q.prefix == p)
+        })
         .collect();
     let summaries = state.reader().summaries(&queues).await?;
     let page = OverviewPage::new(
@@ -44,15 +49,32 @@ pub async fn queue_page(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    if let Some(id) = query.job.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+    if let Some(id) = query
+        .job
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+    {
         return Ok(Redirect::to(&state.links().job(&queue, id)).into_response());
     }
     let params = query.params(JobState::Waiting)?;
     let (summary, page) = state
         .reader()
-        .job_page(&queue, params.state, params.page, params.per_page, params.order)
+        .job_page(
+            &queue,
+            params.state,
+            params.page,
+            params.per_page,
+            params.order,
+        )
         .await?;
-    let view = QueuePage::new(Chrome::new(&state), &state.links(), &summary, &page, params.order);
+    let view = QueuePage::new(
+        Chrome::new(&state),
+        &state.links(),
+        &summary,
+        &page,
+        params.order,
+    );
     Ok(render(&view)?.into_response())
 }
 
