@@ -244,7 +244,7 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         let message = e.message().to_string();
         let line = e
             .span()
-            .map(|span| text[..span.start].lines().count().max(1));
+            .map(|span| text[..span.start].matches('\n').count() + 1);
         match line {
             Some(line) => bad(&setting, format!("line {line}: {message}")),
             None => bad(&setting, message),

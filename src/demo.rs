@@ -2,9 +2,11 @@
 //! something to show in every state.
 //!
 //! This module owns the demo data set and how it is produced. Everything goes through the BullMQ
-//! engine (queues, real workers, a flow producer, job schedulers), except three touches a demo may
-//! make directly: the `stacktrace` of failed jobs (Rust workers record none, ENGINE.md gap 5), the
-//! times of the past `sync` runs (moved back to the top of the previous hours), and the marker key.
+//! engine (queues, real workers, a flow producer, job schedulers), except a few touches a demo may
+//! make directly: the `stacktrace` of failed jobs (Rust workers record none, ENGINE.md gap 5) and
+//! the `failedReason` of the job waiting out a retry (the engine drops it, Node keeps it), the
+//! times of the past `sync` runs (moved back to the top of the previous hours), a wake-up marker
+//! (`ZADD <queue>:marker 0 "0"`) so a demo worker closes at once, and the marker key below.
 //!
 //! Queues and what they hold after [`seed`]:
 //! - `sync`: job schedulers `sync-updated-dossiers` (`0 * * * *`) and `nightly-maintenance`
@@ -48,6 +50,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use crate::queue::connection::RedisSettings;
+
 /// Queue with the job schedulers.
 pub const SYNC: &str = "sync";
 /// Queue with custom job ids, retries, logs and the active job.
@@ -85,6 +89,8 @@ const SETTLE_DEADLINE: Duration = Duration::from_secs(20);
 const RECHECK_INTERVAL: Duration = Duration::from_millis(250);
 /// How long `Worker::close` may wait for its loop.
 const CLOSE_TIMEOUT_MS: u64 = 2_000;
+/// How long Redis may take to answer the first PING.
+const REACH_TIMEOUT: Duration = Duration::from_secs(3);
 /// Name the demo workers record on the jobs they take (`processedBy`).
 const WORKER_NAME: &str = "bullring-demo";
 
@@ -104,6 +110,14 @@ pub enum DemoError {
     /// The queue engine reported an error.
     #[error("queue engine error while seeding the demo: {0}")]
     Engine(#[from] bullmq::Error),
+    /// Redis did not answer at all.
+    #[error("cannot reach Redis at {url}: {reason}")]
+    Unreachable {
+        /// The URL, password hidden.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// A direct Redis command failed.
     #[error("Redis error while seeding the demo: {0}")]
     Redis(#[from] redis::RedisError),
@@ -127,6 +141,7 @@ pub fn marker_key(prefix: &str) -> String {
 
 /// Seed the demo queues under `prefix` in the Redis at `url`, unless that was done before.
 pub async fn seed(url: &str, prefix: &str) -> Result<DemoSummary, DemoError> {
+    check_reachable(url).await?;
     let options = RedisConnectionOptions {
         url: url.to_string(),
         ..Default::default()
@@ -885,6 +900,28 @@ impl Seeder {
         }
         queue.pause().await?;
         Ok(())
+    }
+}
+
+/// Fail in seconds when Redis is not there: the engine's connection keeps retrying for about
+/// 40 s before it reports a refused connection.
+async fn check_reachable(url: &str) -> Result<(), DemoError> {
+    let unreachable = |reason: String| DemoError::Unreachable {
+        url: RedisSettings::url(url).redacted(),
+        reason,
+    };
+    let ping = async {
+        let client = redis::Client::open(url)?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await
+    };
+    match tokio::time::timeout(REACH_TIMEOUT, ping).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(err)) => Err(unreachable(err.to_string())),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {}s",
+            REACH_TIMEOUT.as_secs()
+        ))),
     }
 }
 

@@ -45,7 +45,9 @@ fn push_summary(pipe: &mut Pipeline, queue: &QueueRef) {
         .arg(keys.meta())
         .arg("paused")
         .arg("concurrency")
-        .arg("version");
+        .arg("version")
+        // The Rust engine records itself here instead of in `version`.
+        .arg("library");
     pipe.cmd("ZCARD").arg(keys.repeat());
     pipe.cmd("EXISTS").arg(keys.meta()).arg(keys.id());
 }
@@ -77,7 +79,7 @@ fn read_summary(queue: &QueueRef, replies: &[Value]) -> Option<QueueSummary> {
         counts,
         global_concurrency: meta_field(1).and_then(|c| c.parse().ok()),
         scheduler_count,
-        version: meta_field(2),
+        version: meta_field(2).or_else(|| meta_field(3)),
     })
 }
 

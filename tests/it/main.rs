@@ -2,7 +2,9 @@
 //! under a key prefix of its own, so tests run in parallel.
 
 mod api;
+mod binary;
 mod cost;
+mod demo;
 mod interop;
 mod pages;
 mod support;
