@@ -12,6 +12,7 @@ use redis::IntoConnectionInfo;
 use serde::Deserialize;
 
 use crate::queue::connection::RedisSettings;
+use crate::web::security::{AuthMode, BasicUser, ProxyAuth, Role, Security};
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -31,6 +32,8 @@ pub enum Command {
     Serve(Settings),
     /// Like `serve`, after seeding demo queues with jobs in every state.
     Demo(Settings),
+    /// Print an argon2 hash of a password (read from standard input) for `[[auth.users]]`.
+    HashPassword,
 }
 
 /// Flags and environment variables shared by `serve` and `demo`.
@@ -78,6 +81,25 @@ pub struct Settings {
     /// Where the private redis-server keeps its data (default ./bullring-data).
     #[arg(long, env = "BULLRING_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Refuse every action and send no write command to Redis (true/false).
+    #[arg(long, env = "BULLRING_READ_ONLY", num_args = 0..=1, default_missing_value = "true")]
+    pub read_only: Option<String>,
+    /// How users are identified: none, basic or proxy.
+    #[arg(long, env = "BULLRING_AUTH")]
+    pub auth: Option<String>,
+    /// With --auth none, allow listening on a non-loopback address (true/false).
+    #[arg(long, env = "BULLRING_ALLOW_ANONYMOUS", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_anonymous: Option<String>,
+    /// Public origin of the dashboard behind a proxy (https://ops.example.com), for the CSRF check.
+    #[arg(long, env = "BULLRING_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Address of a reverse proxy whose X-Forwarded-* and user headers are trusted; repeatable.
+    #[arg(
+        long = "trusted-proxy",
+        env = "BULLRING_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// The `[[queues]]` entries of the file.
@@ -85,6 +107,18 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct QueueEntry {
     pub name: String,
+}
+
+/// The `[auth]` table of the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthFile {
+    pub mode: Option<AuthMode>,
+    pub anonymous_role: Option<Role>,
+    #[serde(default)]
+    pub users: Vec<BasicUser>,
+    #[serde(default)]
+    pub proxy: ProxyAuth,
 }
 
 /// The TOML file. Every key is optional; unknown keys are an error, so typos do not pass silently.
@@ -108,6 +142,15 @@ pub struct FileConfig {
     pub base_path: Option<String>,
     pub title: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub read_only: Option<bool>,
+    pub allow_anonymous: Option<bool>,
+    pub public_url: Option<String>,
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Length the audit stream is trimmed to.
+    pub audit_max_len: Option<usize>,
+    #[serde(default)]
+    pub auth: AuthFile,
 }
 
 /// The validated configuration.
@@ -124,6 +167,10 @@ pub struct Config {
     pub base_path: String,
     pub title: String,
     pub data_dir: PathBuf,
+    /// Authentication, roles, read-only mode and the CSRF origin.
+    pub security: Security,
+    /// Length the `<prefix>:bullring:audit` stream is trimmed to.
+    pub audit_max_len: usize,
 }
 
 impl Default for Config {
@@ -138,6 +185,8 @@ impl Default for Config {
             base_path: "/admin/queues".into(),
             title: "bullring".into(),
             data_dir: PathBuf::from("bullring-data"),
+            security: Security::default(),
+            audit_max_len: 10_000,
         }
     }
 }
@@ -172,7 +221,7 @@ impl Config {
         let defaults = Config::default();
         let redis = redis_settings(cli, &file)?;
 
-        let prefixes = pick_list(&cli.prefixes, file.prefixes, defaults.prefixes);
+        let prefixes = pick_list(&cli.prefixes, file.prefixes.clone(), defaults.prefixes);
         for prefix in &prefixes {
             if prefix.trim().is_empty() {
                 return Err(bad(
@@ -183,7 +232,7 @@ impl Config {
         }
         let queues = pick_list(
             &cli.queues,
-            file.queues.into_iter().map(|q| q.name).collect(),
+            file.queues.iter().map(|q| q.name.clone()).collect(),
             Vec::new(),
         );
         for name in &queues {
@@ -203,7 +252,7 @@ impl Config {
             Some(secs) => Duration::from_secs(secs),
             None => defaults.discovery_interval,
         };
-        let listen_text = cli.listen.clone().or(file.listen);
+        let listen_text = cli.listen.clone().or(file.listen.clone());
         let listen = match listen_text {
             Some(text) => text.parse().map_err(|_| {
                 bad(
@@ -213,17 +262,29 @@ impl Config {
             })?,
             None => defaults.listen,
         };
-        let base_path = match cli.base_path.clone().or(file.base_path) {
+        let base_path = match cli.base_path.clone().or(file.base_path.clone()) {
             Some(text) => normalize_base_path(&text)?,
             None => defaults.base_path,
         };
-        let title = cli.title.clone().or(file.title).unwrap_or(defaults.title);
+        let title = cli
+            .title
+            .clone()
+            .or(file.title.clone())
+            .unwrap_or(defaults.title);
         let data_dir = cli
             .data_dir
             .clone()
-            .or(file.data_dir)
+            .or(file.data_dir.clone())
             .unwrap_or(defaults.data_dir);
+        let security = security(cli, &mut file_security(&file), listen)?;
+        let audit_max_len = match file.audit_max_len {
+            Some(0) => return Err(bad("audit_max_len", "must be at least 1")),
+            Some(n) => n,
+            None => defaults.audit_max_len,
+        };
         Ok(Config {
+            security,
+            audit_max_len,
             redis,
             prefixes,
             queues,
@@ -235,6 +296,118 @@ impl Config {
             data_dir,
         })
     }
+}
+
+/// The security settings the file gives, before flags and environment.
+fn file_security(file: &FileConfig) -> FileSecurity {
+    FileSecurity {
+        mode: file.auth.mode,
+        anonymous_role: file.auth.anonymous_role,
+        users: file.auth.users.clone(),
+        proxy: file.auth.proxy.clone(),
+        read_only: file.read_only,
+        allow_anonymous: file.allow_anonymous,
+        public_url: file.public_url.clone(),
+        trusted_proxies: file.trusted_proxies.clone(),
+    }
+}
+
+struct FileSecurity {
+    mode: Option<AuthMode>,
+    anonymous_role: Option<Role>,
+    users: Vec<BasicUser>,
+    proxy: ProxyAuth,
+    read_only: Option<bool>,
+    allow_anonymous: Option<bool>,
+    public_url: Option<String>,
+    trusted_proxies: Vec<String>,
+}
+
+fn security(
+    cli: &Settings,
+    file: &mut FileSecurity,
+    listen: SocketAddr,
+) -> Result<Security, ConfigError> {
+    let mode = match &cli.auth {
+        Some(text) => text
+            .parse()
+            .map_err(|e: String| bad("--auth (BULLRING_AUTH / [auth] mode)", e))?,
+        None => file.mode.unwrap_or_default(),
+    };
+    let read_only = match &cli.read_only {
+        Some(text) => parse_bool("--read-only (BULLRING_READ_ONLY)", text)?,
+        None => file.read_only.unwrap_or(false),
+    };
+    let allow_anonymous = match &cli.allow_anonymous {
+        Some(text) => parse_bool("--allow-anonymous (BULLRING_ALLOW_ANONYMOUS)", text)?,
+        None => file.allow_anonymous.unwrap_or(false),
+    };
+    let public_url = cli.public_url.clone().or(file.public_url.take());
+    if let Some(url) = &public_url {
+        let ok = (url.starts_with("http://") || url.starts_with("https://"))
+            && !url.trim_end_matches('/').contains(['?', '#', ' ']);
+        if !ok {
+            return Err(bad(
+                "--public-url (BULLRING_PUBLIC_URL / public_url)",
+                format!("{url:?} is not an origin such as https://ops.example.com"),
+            ));
+        }
+    }
+    let proxies_text = pick_list(
+        &cli.trusted_proxies,
+        file.trusted_proxies.clone(),
+        Vec::new(),
+    );
+    let mut trusted_proxies = Vec::new();
+    for text in &proxies_text {
+        let ip: std::net::IpAddr = text.trim().parse().map_err(|_| {
+            bad(
+                "--trusted-proxy (BULLRING_TRUSTED_PROXIES / trusted_proxies)",
+                format!("{text:?} is not an IP address"),
+            )
+        })?;
+        trusted_proxies.push(ip);
+    }
+    match mode {
+        AuthMode::Basic if file.users.is_empty() => {
+            return Err(bad(
+                "--auth basic ([[auth.users]])",
+                "basic authentication needs at least one [[auth.users]] entry with a password_hash from `bullring hash-password`",
+            ));
+        }
+        AuthMode::Proxy if trusted_proxies.is_empty() => {
+            return Err(bad(
+                "--auth proxy (--trusted-proxy / trusted_proxies)",
+                "proxy authentication trusts the user header only from configured proxy addresses; give at least one",
+            ));
+        }
+        AuthMode::None if !listen.ip().is_loopback() && !allow_anonymous => {
+            return Err(bad(
+                "--listen (BULLRING_LISTEN / listen)",
+                format!(
+                    "{listen} is not a loopback address and --auth is none: anyone who can reach it could act on your queues. Set --auth basic or proxy, or pass --allow-anonymous (or --read-only with --allow-anonymous) if that is intended"
+                ),
+            ));
+        }
+        _ => {}
+    }
+    for user in &file.users {
+        if !user.password_hash.starts_with("$argon2") {
+            return Err(bad(
+                &format!("[[auth.users]] {:?} password_hash", user.name),
+                "expected an argon2 hash from `bullring hash-password`",
+            ));
+        }
+    }
+    Ok(Security {
+        mode,
+        users: file.users.clone(),
+        proxy: file.proxy.clone(),
+        anonymous_role: file.anonymous_role.unwrap_or(Role::Admin),
+        read_only,
+        public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
+        trusted_proxies,
+    })
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -403,6 +576,27 @@ mod tests {
     }
 
     #[test]
+    fn reads_security_from_the_file() {
+        let hash = crate::web::security::hash_password("pw").unwrap();
+        let file: FileConfig = toml::from_str(&format!(
+            "read_only = true\ntrusted_proxies = [\"127.0.0.1\"]\n[auth]\nmode = \"basic\"\n[[auth.users]]\nname = \"ann\"\npassword_hash = \"{hash}\"\nrole = \"operator\"\n"
+        ))
+        .unwrap();
+        let config = Config::merge(&Settings::default(), file).unwrap();
+        assert!(config.security.read_only);
+        assert_eq!(config.security.mode, AuthMode::Basic);
+        assert_eq!(config.security.users[0].role, Role::Operator);
+        assert!(crate::web::security::verify_password(
+            "pw",
+            &config.security.users[0].password_hash
+        ));
+        assert!(!crate::web::security::verify_password(
+            "nope",
+            &config.security.users[0].password_hash
+        ));
+    }
+
+    #[test]
     fn builds_a_url_from_host_settings() {
         let cli = Settings {
             redis_host: Some("cache".into()),
@@ -444,6 +638,24 @@ mod tests {
                 "{err}"
             );
         }
+        let err = Config::merge(
+            &Settings {
+                listen: Some("0.0.0.0:3000".into()),
+                ..Settings::default()
+            },
+            FileConfig::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("--allow-anonymous"), "{err}");
+        let err = Config::merge(
+            &Settings {
+                auth: Some("basic".into()),
+                ..Settings::default()
+            },
+            FileConfig::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("invalid --auth basic"), "{err}");
         let err = toml::from_str::<FileConfig>("lisen = \"x\"").unwrap_err();
         assert!(err.to_string().contains("lisen"));
     }

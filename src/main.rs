@@ -20,11 +20,23 @@ async fn main() {
     let result = match cli.command {
         Command::Serve(settings) => run(settings, false).await,
         Command::Demo(settings) => run(settings, true).await,
+        Command::HashPassword => hash_password(),
     };
     if let Err(err) = result {
         eprintln!("bullring: {err:#}");
         std::process::exit(1);
     }
+}
+
+/// `bullring hash-password`: read one line from standard input, print its argon2 hash.
+fn hash_password() -> anyhow::Result<()> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(!password.is_empty(), "no password on standard input");
+    let hash = bullring::web::security::hash_password(password).map_err(anyhow::Error::msg)?;
+    println!("{hash}");
+    Ok(())
 }
 
 async fn run(settings: Settings, demo: bool) -> anyhow::Result<()> {

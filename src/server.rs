@@ -58,6 +58,7 @@ pub fn dashboard_state(
         cancel.clone(),
     );
     AppState::new(reader, discovery, &config.base_path, &config.title)
+        .with_security(config.security.clone())
 }
 
 /// Serve the dashboard on `listener` until `cancel` fires.
@@ -67,6 +68,8 @@ pub async fn serve(
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
     let app = web::app(state).layer(tower_http::trace::TraceLayer::new_for_http());
+    // Peer addresses let the security layer trust proxy headers only from configured proxies.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { cancel.cancelled().await })
         .await?;

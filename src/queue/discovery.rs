@@ -2,25 +2,36 @@
 //!
 //! Pages never wait on a scan: they read the last snapshot. A background task walks the key space
 //! with `SCAN ... MATCH <prefix>:*:[mi][ed]* COUNT 1000` (never `KEYS`), a bounded number of calls
-//! per tick, keeps its cursor between ticks, and publishes a new snapshot when a pass ends. A queue
-//! is any `<prefix>:<name>:meta` (written by every `Queue`) or `<prefix>:<name>:id` (written by
-//! every add) key whose `<name>` has no ':'.
+//! per tick, keeps its cursor between ticks, and publishes a new snapshot when a pass ends. On a
+//! Redis Cluster a pass scans every primary in turn (each holds only its own slots' keys), with
+//! the list of primaries read again at the start of each pass. A queue is any
+//! `<prefix>:<name>:meta` (written by every `Queue`) or `<prefix>:<name>:id` (written by every
+//! add) key whose `<name>` has no ':'.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use redis::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::connection::Redis;
-use super::decode::reply;
+use super::connection::{Redis, ScanNode};
 use super::error::Result;
 use super::model::QueueRef;
 
-/// Keys examined per `SCAN` call, and calls per tick: at most a million keys a tick.
+/// Keys examined per `SCAN` call, and calls per tick: at most a million keys a tick, whatever
+/// the number of cluster nodes.
 const SCAN_COUNT: u64 = 1000;
 const CALLS_PER_TICK: usize = 1000;
+
+/// Where an unfinished pass stands: the nodes it visits (empty until the pass starts), and the
+/// prefix, node and cursor of its next `SCAN`.
+#[derive(Debug, Default)]
+struct Position {
+    nodes: Vec<ScanNode>,
+    prefix: usize,
+    node: usize,
+    cursor: u64,
+}
 
 /// What discovery knows now.
 #[derive(Debug, Clone, Default)]
@@ -106,12 +117,15 @@ impl Discovery {
     /// Run one full pass now (used at start-up by tests and by the background task).
     pub async fn refresh(&self, redis: &Redis) -> Result<()> {
         let mut found = BTreeSet::new();
+        let nodes = redis.scan_nodes().await?;
         for prefix in &self.prefixes {
-            let mut cursor = 0u64;
-            loop {
-                cursor = scan_step(redis, prefix, cursor, &mut found).await?;
-                if cursor == 0 {
-                    break;
+            for node in &nodes {
+                let mut cursor = 0u64;
+                loop {
+                    cursor = scan_step(redis, node, prefix, cursor, &mut found).await?;
+                    if cursor == 0 {
+                        break;
+                    }
                 }
             }
         }
@@ -132,7 +146,7 @@ impl Discovery {
         let discovery = self.clone();
         tokio::spawn(async move {
             let mut pass: BTreeSet<QueueRef> = BTreeSet::new();
-            let mut position = (0usize, 0u64); // (prefix index, cursor)
+            let mut position = Position::default();
             loop {
                 match discovery.tick(&redis, &mut pass, &mut position).await {
                     Ok(true) => {
@@ -153,7 +167,7 @@ impl Discovery {
                     Err(err) => {
                         tracing::warn!(error = %err, "queue discovery failed; retrying");
                         pass.clear();
-                        position = (0, 0);
+                        position = Position::default();
                     }
                 }
                 tokio::select! {
@@ -169,19 +183,28 @@ impl Discovery {
         &self,
         redis: &Redis,
         found: &mut BTreeSet<QueueRef>,
-        position: &mut (usize, u64),
+        position: &mut Position,
     ) -> Result<bool> {
+        if position.nodes.is_empty() {
+            // A new pass: ask which nodes hold keys now, since slots may have moved since the last.
+            position.nodes = redis.scan_nodes().await?;
+        }
         for _ in 0..CALLS_PER_TICK {
-            let Some(prefix) = self.prefixes.get(position.0) else {
-                *position = (0, 0);
+            let (Some(prefix), Some(node)) = (
+                self.prefixes.get(position.prefix),
+                position.nodes.get(position.node),
+            ) else {
+                *position = Position::default();
                 return Ok(true);
             };
-            let next = scan_step(redis, prefix, position.1, found).await?;
-            *position = if next == 0 {
-                (position.0 + 1, 0)
-            } else {
-                (position.0, next)
-            };
+            position.cursor = scan_step(redis, node, prefix, position.cursor, found).await?;
+            if position.cursor == 0 {
+                position.node += 1;
+                if position.node == position.nodes.len() {
+                    position.node = 0;
+                    position.prefix += 1;
+                }
+            }
         }
         Ok(false)
     }
@@ -195,23 +218,16 @@ async fn continue_now(cancel: &CancellationToken) {
     }
 }
 
-/// One `SCAN` call; returns the next cursor.
+/// One `SCAN` call on one node; returns that node's next cursor.
 async fn scan_step(
     redis: &Redis,
+    node: &ScanNode,
     prefix: &str,
     cursor: u64,
     found: &mut BTreeSet<QueueRef>,
 ) -> Result<u64> {
     let pattern = format!("{}:*:[mi][ed]*", glob_escape(prefix));
-    let mut pipe = redis::pipe();
-    pipe.cmd("SCAN")
-        .arg(cursor)
-        .arg("MATCH")
-        .arg(&pattern)
-        .arg("COUNT")
-        .arg(SCAN_COUNT);
-    let (value,): (Value,) = redis.read(&pipe).await?;
-    let (next, keys): (u64, Vec<String>) = reply(&value).unwrap_or((0, Vec::new()));
+    let (next, keys) = redis.scan(node, cursor, &pattern, SCAN_COUNT).await?;
     for key in keys {
         if let Some(name) = queue_name_of(&key, prefix) {
             found.insert(QueueRef::new(prefix, name));

@@ -27,6 +27,9 @@ pub enum QueueError {
     /// The request asked for something that cannot be (bad state name, page 0 ...).
     #[error("{0}")]
     InvalidInput(String),
+    /// The action does not fit the current state (promote a job that is not delayed ...).
+    #[error("{0}")]
+    Conflict(String),
     /// An error reported by the BullMQ engine.
     #[error("queue engine error: {0}")]
     Engine(String),

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
+use super::security::AuthMode;
 use super::views::{Chrome, ErrorPage};
 use crate::queue::error::QueueError;
 
@@ -22,8 +23,14 @@ use crate::queue::error::QueueError;
 pub enum WebError {
     /// 400: the request cannot be served as asked (bad state name, page 0 ...).
     BadRequest(String),
+    /// 401: credentials are needed (basic authentication asks the browser for them).
+    Unauthorized(String),
+    /// 403: the user may not do this (role, read-only mode, cross-site request).
+    Forbidden(String),
     /// 404: no such queue, job or page.
     NotFound(String),
+    /// 409: the action does not fit the job's or queue's state (promote a completed job ...).
+    Conflict(String),
     /// 503: Redis cannot be reached; pages work again when it returns.
     Unavailable(String),
     /// 500: anything else. The text is logged, not shown.
@@ -34,7 +41,10 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -43,7 +53,11 @@ impl WebError {
     /// What the user is told.
     pub fn public_message(&self) -> String {
         match self {
-            WebError::BadRequest(m) | WebError::NotFound(m) => m.clone(),
+            WebError::BadRequest(m)
+            | WebError::Unauthorized(m)
+            | WebError::Forbidden(m)
+            | WebError::NotFound(m)
+            | WebError::Conflict(m) => m.clone(),
             WebError::Unavailable(m) => format!("Redis is unreachable: {m}"),
             WebError::Internal(_) => {
                 "Something went wrong; the details are in the server log.".into()
@@ -54,7 +68,10 @@ impl WebError {
     fn heading(&self) -> &'static str {
         match self {
             WebError::BadRequest(_) => "Bad request",
+            WebError::Unauthorized(_) => "Sign in needed",
+            WebError::Forbidden(_) => "Not allowed",
             WebError::NotFound(_) => "Not found",
+            WebError::Conflict(_) => "Not possible now",
             WebError::Unavailable(_) => "Redis is unreachable",
             WebError::Internal(_) => "Something went wrong",
         }
@@ -71,6 +88,7 @@ impl From<QueueError> for WebError {
             QueueError::InvalidInput(_) | QueueError::AmbiguousQueue { .. } => {
                 WebError::BadRequest(err.to_string())
             }
+            QueueError::Conflict(_) => WebError::Conflict(err.to_string()),
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -107,13 +125,24 @@ pub async fn render_errors(
         }
         _ => {}
     }
+    let mut rendered = render(&state, &err, is_api);
+    if matches!(err, WebError::Unauthorized(_)) && state.security().mode == AuthMode::Basic {
+        rendered.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"bullring\", charset=\"UTF-8\""),
+        );
+    }
+    rendered
+}
+
+fn render(state: &AppState, err: &WebError, is_api: bool) -> Response {
     let status = err.status();
     if is_api {
         let body = json!({ "error": err.public_message(), "status": status.as_u16() });
         return (status, axum::Json(body)).into_response();
     }
     let page = ErrorPage {
-        chrome: Chrome::new(&state),
+        chrome: Chrome::new(state),
         status: status.as_u16(),
         heading: err.heading(),
         message: err.public_message(),

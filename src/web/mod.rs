@@ -8,6 +8,7 @@ pub mod assets;
 pub mod error;
 pub mod handlers;
 pub mod params;
+pub mod security;
 pub mod views;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::queue::discovery::Discovery;
 use crate::queue::read::Reader;
 use error::WebError;
 use handlers::{api, health, jobs, queues};
+use security::Security;
 use views::Links;
 
 /// What every handler can reach. Cheap to clone.
@@ -33,6 +35,7 @@ struct Inner {
     discovery: Discovery,
     base: String,
     title: String,
+    security: Security,
 }
 
 impl AppState {
@@ -44,8 +47,35 @@ impl AppState {
                 discovery,
                 base: base.trim_end_matches('/').to_string(),
                 title: title.to_string(),
+                security: Security::default(),
             }),
         }
+    }
+
+    /// The same state with these security settings (default: `--auth none`, everyone admin).
+    pub fn with_security(self, security: Security) -> Self {
+        self.rebuild(|inner| inner.security = security)
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => Inner {
+                reader: shared.reader.clone(),
+                discovery: shared.discovery.clone(),
+                base: shared.base.clone(),
+                title: shared.title.clone(),
+                security: shared.security.clone(),
+            },
+        };
+        change(&mut inner);
+        AppState {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub fn security(&self) -> &Security {
+        &self.inner.security
     }
 
     pub fn reader(&self) -> &Reader {
