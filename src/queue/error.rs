@@ -49,6 +49,13 @@ impl From<bullmq::Error> for QueueError {
     fn from(err: bullmq::Error) -> Self {
         match err {
             bullmq::Error::Redis(e) => e.into(),
+            // BullMQ's scripts refuse moves that do not fit the job's state (locked, not in
+            // the expected state, belongs to a scheduler ...).
+            bullmq::Error::Script { message, .. } => QueueError::Conflict(message),
+            bullmq::Error::JobLocked(id) => {
+                QueueError::Conflict(format!("job {id} is locked by a worker"))
+            }
+            bullmq::Error::InvalidConfig(message) => QueueError::InvalidInput(message),
             other => QueueError::Engine(other.to_string()),
         }
     }

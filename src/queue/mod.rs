@@ -1,4 +1,6 @@
 //! The queue core.
+pub mod actions;
+pub mod audit;
 pub mod connection;
 pub mod decode;
 pub mod discovery;

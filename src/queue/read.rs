@@ -386,6 +386,37 @@ impl Reader {
         Ok((summary, detail))
     }
 
+    /// How many jobs `clean(state, grace_ms, limit)` would remove, and whether that is exact.
+    /// Finished jobs are scored by their finish time, so the count is exact; for other states
+    /// BullMQ compares each job's own timestamps, so the state's size is an upper bound.
+    pub async fn clean_preview(
+        &self,
+        queue: &QueueRef,
+        state: JobState,
+        grace_ms: u64,
+        limit: u64,
+        now_ms: u64,
+    ) -> Result<(u64, bool)> {
+        let keys = queue.keys();
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        let exact = matches!(state, JobState::Completed | JobState::Failed);
+        if exact {
+            pipe.cmd("ZCOUNT")
+                .arg(keys.get(state.key_suffix()))
+                .arg("-inf")
+                .arg(now_ms.saturating_sub(grace_ms));
+        } else if state.is_sorted_set() {
+            pipe.cmd("ZCARD").arg(keys.get(state.key_suffix()));
+        } else {
+            pipe.cmd("LLEN").arg(keys.get(state.key_suffix()));
+        }
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        let n = count(&replies[0]);
+        let n = if limit > 0 { n.min(limit) } else { n };
+        Ok((n, exact || grace_ms == 0))
+    }
+
     /// One field of a job hash exactly as stored (for the raw view of large data).
     pub async fn raw_field(&self, queue: &QueueRef, id: &str, field: &str) -> Result<String> {
         let mut pipe = redis::pipe();

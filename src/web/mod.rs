@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod flash;
 pub mod handlers;
 pub mod params;
 pub mod security;
@@ -15,12 +16,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::routing::get;
+use axum::routing::{get, post};
 
+use crate::queue::actions::Actions;
+use crate::queue::audit::AuditLog;
 use crate::queue::discovery::Discovery;
 use crate::queue::read::Reader;
 use error::WebError;
-use handlers::{api, health, jobs, queues};
+use handlers::{actions, api, audit, health, jobs, pages, queues};
 use security::Security;
 use views::Links;
 
@@ -36,25 +39,54 @@ struct Inner {
     base: String,
     title: String,
     security: Security,
+    actions: Actions,
+    audit: AuditLog,
 }
 
 impl AppState {
     /// `base` is the path the dashboard is mounted at ("" for the root, else "/admin/queues").
     pub fn new(reader: Reader, discovery: Discovery, base: &str, title: &str) -> Self {
+        let audit = audit_log(&reader, &discovery, AUDIT_MAX_LEN, false);
         AppState {
             inner: Arc::new(Inner {
-                reader,
                 discovery,
                 base: base.trim_end_matches('/').to_string(),
                 title: title.to_string(),
                 security: Security::default(),
+                actions: Actions::new(reader.redis().settings().clone(), reader.clone()),
+                audit,
+                reader,
             }),
         }
     }
 
     /// The same state with these security settings (default: `--auth none`, everyone admin).
     pub fn with_security(self, security: Security) -> Self {
-        self.rebuild(|inner| inner.security = security)
+        self.rebuild(|inner| {
+            inner.audit = audit_log(
+                &inner.reader,
+                &inner.discovery,
+                AUDIT_MAX_LEN,
+                security.read_only,
+            );
+            inner.security = security;
+        })
+    }
+
+    /// The same state with the audit stream trimmed to `max_len` entries.
+    pub fn with_audit_max_len(self, max_len: usize) -> Self {
+        self.rebuild(|inner| {
+            inner.audit = audit_log(
+                &inner.reader,
+                &inner.discovery,
+                max_len,
+                inner.security.read_only,
+            );
+        })
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.inner.audit
     }
 
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
@@ -66,12 +98,18 @@ impl AppState {
                 base: shared.base.clone(),
                 title: shared.title.clone(),
                 security: shared.security.clone(),
+                actions: shared.actions.clone(),
+                audit: shared.audit.clone(),
             },
         };
         change(&mut inner);
         AppState {
             inner: Arc::new(inner),
         }
+    }
+
+    pub fn actions(&self) -> &Actions {
+        &self.inner.actions
     }
 
     pub fn security(&self) -> &Security {
@@ -102,21 +140,78 @@ impl AppState {
     }
 }
 
+const AUDIT_MAX_LEN: usize = 10_000;
+
+/// The audit stream lives under the first configured prefix: `<prefix>:bullring:audit`.
+fn audit_log(reader: &Reader, discovery: &Discovery, max_len: usize, read_only: bool) -> AuditLog {
+    let prefix = discovery
+        .prefixes()
+        .first()
+        .map(String::as_str)
+        .unwrap_or("bull");
+    AuditLog::new(
+        reader.redis().clone(),
+        format!("{prefix}:bullring:audit"),
+        max_len,
+        read_only,
+    )
+}
+
 /// Every route of the dashboard, relative to where it is mounted.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(queues::overview))
+        .route("/{action}", post(actions::all_form))
         .route("/queues/{queue}", get(queues::queue_page))
+        .route("/queues/{queue}/{action}", post(actions::queue_form))
+        .route("/queues/{queue}/actions/{action}", get(pages::action_page))
         .route("/queues/{queue}/jobs/{id}", get(jobs::job_page))
+        .route("/queues/{queue}/jobs/{id}/edit", get(pages::edit_page))
+        .route(
+            "/queues/{queue}/jobs/{id}/{action}",
+            post(actions::job_form),
+        )
+        .route("/audit", get(audit::audit_page))
+        .route("/api/audit", get(audit::audit_api))
+        .route("/api/{action}", post(actions::all_api))
         .route("/api/queues", get(api::queues))
-        .route("/api/queues/{queue}/jobs", get(api::jobs))
+        .route("/api/queues/{queue}/jobs", get(api::jobs).post(add_job_api))
+        .route("/api/queues/{queue}/{action}", post(actions::queue_api))
         .route("/api/queues/{queue}/jobs/{id}", get(api::job))
         .route("/api/queues/{queue}/jobs/{id}/raw", get(jobs::raw_field))
+        .route(
+            "/api/queues/{queue}/jobs/{id}/{action}",
+            post(actions::job_api),
+        )
         .route("/healthz", get(health::healthz))
         .route("/static/{*path}", get(assets::serve))
-        .fallback(not_found)
+        .fallback(not_found);
+    with_layers(routes, state)
+}
+
+/// The middleware every dashboard route goes through.
+fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .layer(from_fn_with_state(state.clone(), flash::clear))
+        // The last layer runs first: errors render outermost, so the 401 / 403 of the
+        // security layers become pages or JSON; csrf runs after authentication.
+        .layer(from_fn_with_state(state.clone(), security::csrf))
+        .layer(from_fn_with_state(state.clone(), security::authenticate))
         .layer(from_fn_with_state(state.clone(), error::render_errors))
         .with_state(state)
+}
+
+/// `POST {base}/api/queues/{queue}/jobs`: the list route's path, so it needs its own entry.
+async fn add_job_api(
+    state: axum::extract::State<AppState>,
+    principal: security::Principal,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    query: axum::extract::Query<params::ActionQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<axum::response::Response, WebError> {
+    let path = axum::extract::Path((name, "jobs".to_string()));
+    actions::queue_api(state, principal, path, query, headers, body).await
 }
 
 /// The dashboard mounted at the state's base path; `{base}` and `{base}/` both show the overview.
@@ -125,10 +220,10 @@ pub fn app(state: AppState) -> Router {
     if base.is_empty() {
         return router(state);
     }
-    let slash = Router::new()
-        .route(&format!("{base}/"), get(queues::overview))
-        .layer(from_fn_with_state(state.clone(), error::render_errors))
-        .with_state(state.clone());
+    let slash = with_layers(
+        Router::new().route(&format!("{base}/"), get(queues::overview)),
+        state.clone(),
+    );
     Router::new().nest(&base, router(state)).merge(slash)
 }
 

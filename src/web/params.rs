@@ -27,6 +27,21 @@ pub struct JobQuery {
     pub field: Option<String>,
 }
 
+/// `?prefix=` of an action.
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionQuery {
+    pub prefix: Option<String>,
+}
+
+/// `?state=&grace_ms=&limit=&prefix=` of the action pages (clean preview, add job ...).
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionPageQuery {
+    pub prefix: Option<String>,
+    pub state: Option<String>,
+    pub grace_ms: Option<String>,
+    pub limit: Option<String>,
+}
+
 /// `?q=` of the overview.
 #[derive(Debug, Default, Deserialize)]
 pub struct OverviewQuery {

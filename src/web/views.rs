@@ -10,6 +10,8 @@ use serde_json::Value;
 
 use super::AppState;
 use super::assets::HTMX;
+use super::flash::Flash;
+use super::security::{Action, Principal};
 use crate::queue::model::{
     ChildRef, Counts, Job, JobDetail, JobPage, JobState, Order, ParentRef, QueueRef, QueueSummary,
 };
@@ -24,15 +26,48 @@ pub struct Chrome {
     pub title: String,
     pub version: &'static str,
     pub htmx: &'static str,
+    /// The result of the action that redirected here.
+    pub flash: Option<String>,
+    /// "alice (operator)", empty when nobody is signed in.
+    pub user: String,
+    pub read_only: bool,
 }
 
 impl Chrome {
+    /// For pages that know nobody (error pages).
     pub fn new(state: &AppState) -> Self {
         Chrome {
             base: state.base().to_string(),
             title: state.title().to_string(),
             version: env!("CARGO_PKG_VERSION"),
             htmx: HTMX,
+            flash: None,
+            user: String::new(),
+            read_only: state.security().read_only,
+        }
+    }
+
+    pub fn page(state: &AppState, principal: &Principal, flash: Flash) -> Self {
+        Chrome {
+            flash: flash.0,
+            user: format!("{} ({})", principal.user, principal.role),
+            ..Chrome::new(state)
+        }
+    }
+}
+
+/// Which action buttons a page shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Perms {
+    pub operator: bool,
+    pub admin: bool,
+}
+
+impl Perms {
+    pub fn of(principal: &Principal) -> Self {
+        Perms {
+            operator: principal.may(Action::Retry),
+            admin: principal.may(Action::Clean),
         }
     }
 }
@@ -63,6 +98,47 @@ impl Links {
     pub fn job(&self, queue: &QueueRef, id: &str) -> String {
         format!(
             "{}/queues/{}/jobs/{}{}",
+            self.base,
+            encode(&queue.name),
+            encode(id),
+            self.prefix_query(queue, '?')
+        )
+    }
+
+    /// `POST` target of a queue action (`pause`, `clean`, `jobs` ...).
+    pub fn queue_action(&self, queue: &QueueRef, action: &str) -> String {
+        format!(
+            "{}/queues/{}/{action}{}",
+            self.base,
+            encode(&queue.name),
+            self.prefix_query(queue, '?')
+        )
+    }
+
+    /// A page that asks for an action's details (`clean`, `drain`, `obliterate`, `add`).
+    pub fn action_page(&self, queue: &QueueRef, action: &str) -> String {
+        format!(
+            "{}/queues/{}/actions/{action}{}",
+            self.base,
+            encode(&queue.name),
+            self.prefix_query(queue, '?')
+        )
+    }
+
+    /// `POST` target of a job action (`retry`, `promote`, `remove`, `duplicate`, `data`).
+    pub fn job_action(&self, queue: &QueueRef, id: &str, action: &str) -> String {
+        format!(
+            "{}/queues/{}/jobs/{}/{action}{}",
+            self.base,
+            encode(&queue.name),
+            encode(id),
+            self.prefix_query(queue, '?')
+        )
+    }
+
+    pub fn edit(&self, queue: &QueueRef, id: &str) -> String {
+        format!(
+            "{}/queues/{}/jobs/{}/edit{}",
             self.base,
             encode(&queue.name),
             encode(id),
@@ -220,6 +296,7 @@ pub struct QueueRow {
 #[template(path = "pages/overview.html")]
 pub struct OverviewPage {
     pub chrome: Chrome,
+    pub perms: Perms,
     pub rows: Vec<QueueRow>,
     pub filter: String,
     pub show_prefix: bool,
@@ -231,6 +308,7 @@ pub struct OverviewPage {
 impl OverviewPage {
     pub fn new(
         chrome: Chrome,
+        perms: Perms,
         links: &Links,
         summaries: &[QueueSummary],
         filter: String,
@@ -254,6 +332,7 @@ impl OverviewPage {
             .collect();
         OverviewPage {
             chrome,
+            perms,
             rows,
             filter,
             show_prefix: links.with_prefix,
@@ -270,6 +349,9 @@ impl OverviewPage {
 pub struct JobRow {
     pub id: String,
     pub href: String,
+    pub retry_url: String,
+    pub promote_url: String,
+    pub remove_url: String,
     pub name: String,
     pub added: String,
     pub processed: String,
@@ -291,6 +373,22 @@ pub struct Pager {
 #[template(path = "pages/queue.html")]
 pub struct QueuePage {
     pub chrome: Chrome,
+    pub perms: Perms,
+    /// Where forms come back to: this very page.
+    pub back: String,
+    pub pause_url: String,
+    pub resume_url: String,
+    pub retry_failed_url: String,
+    pub promote_delayed_url: String,
+    pub bulk_url: String,
+    pub add_url: String,
+    pub clean_url: String,
+    pub drain_url: String,
+    pub obliterate_url: String,
+    pub can_retry_rows: bool,
+    pub can_promote_rows: bool,
+    pub failed_count: u64,
+    pub delayed_count: u64,
     pub name: String,
     pub prefix: String,
     pub show_prefix: bool,
@@ -312,6 +410,7 @@ pub struct QueuePage {
 impl QueuePage {
     pub fn new(
         chrome: Chrome,
+        perms: Perms,
         links: &Links,
         summary: &QueueSummary,
         page: &JobPage,
@@ -325,6 +424,9 @@ impl QueuePage {
             .map(|job| JobRow {
                 id: job.id.clone(),
                 href: links.job(&queue, &job.id),
+                retry_url: links.job_action(&queue, &job.id, "retry"),
+                promote_url: links.job_action(&queue, &job.id, "promote"),
+                remove_url: links.job_action(&queue, &job.id, "remove"),
                 name: job.name.clone().unwrap_or_default(),
                 added: relative_time(job.timestamp, now),
                 processed: relative_time(job.processed_on, now),
@@ -358,8 +460,35 @@ impl QueuePage {
         } else {
             "&order=oldest"
         };
+        let clean_state = if JobState::ALL.contains(&page.state)
+            && crate::queue::actions::CLEANABLE.contains(&page.state)
+        {
+            page.state
+        } else {
+            JobState::Completed
+        };
         QueuePage {
             chrome,
+            perms,
+            back: page_href(page.page),
+            pause_url: links.queue_action(&queue, "pause"),
+            resume_url: links.queue_action(&queue, "resume"),
+            retry_failed_url: links.queue_action(&queue, "retry-failed"),
+            promote_delayed_url: links.queue_action(&queue, "promote-delayed"),
+            bulk_url: links.queue_action(&queue, "bulk"),
+            add_url: links.action_page(&queue, "add"),
+            clean_url: format!(
+                "{}{}state={}",
+                links.action_page(&queue, "clean"),
+                if links.with_prefix { '&' } else { '?' },
+                clean_state.as_str()
+            ),
+            drain_url: links.action_page(&queue, "drain"),
+            obliterate_url: links.action_page(&queue, "obliterate"),
+            can_retry_rows: matches!(page.state, JobState::Failed | JobState::Completed),
+            can_promote_rows: page.state == JobState::Delayed,
+            failed_count: summary.counts.failed,
+            delayed_count: summary.counts.delayed,
             name: summary.name.clone(),
             prefix: summary.prefix.clone(),
             show_prefix: links.with_prefix,
@@ -413,6 +542,12 @@ pub struct LogView {
 #[template(path = "pages/job.html")]
 pub struct JobPageView {
     pub chrome: Chrome,
+    pub perms: Perms,
+    pub retry_url: Option<String>,
+    pub promote_url: Option<String>,
+    pub remove_url: String,
+    pub duplicate_url: String,
+    pub edit_url: String,
     pub queue_name: String,
     pub queue_href: String,
     pub id: String,
@@ -509,6 +644,7 @@ fn job_fields(job: &Job, now: i64) -> Vec<Field> {
 impl JobPageView {
     pub fn new(
         chrome: Chrome,
+        perms: Perms,
         links: &Links,
         queue: &QueueRef,
         detail: &JobDetail,
@@ -559,8 +695,17 @@ impl JobPageView {
             .state
             .map(|s| s.as_str().to_string())
             .unwrap_or_else(|| "unknown".into());
+        let id = &job.id;
         JobPageView {
             chrome,
+            perms,
+            retry_url: matches!(detail.state, Some(JobState::Failed | JobState::Completed))
+                .then(|| links.job_action(queue, id, "retry")),
+            promote_url: (detail.state == Some(JobState::Delayed))
+                .then(|| links.job_action(queue, id, "promote")),
+            remove_url: links.job_action(queue, id, "remove"),
+            duplicate_url: links.job_action(queue, id, "duplicate"),
+            edit_url: links.edit(queue, id),
             queue_name: queue.name.clone(),
             queue_href: links.queue(queue),
             id: job.id.clone(),

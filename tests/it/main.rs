@@ -3,8 +3,10 @@
 
 mod api;
 mod binary;
+mod cluster;
 mod cost;
 mod demo;
 mod interop;
 mod pages;
+mod security;
 mod support;

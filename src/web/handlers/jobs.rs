@@ -8,12 +8,16 @@ use super::queues::render;
 use super::resolve;
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::flash::Flash;
 use crate::web::params::JobQuery;
-use crate::web::views::{Chrome, JobPageView};
+use crate::web::security::Principal;
+use crate::web::views::{Chrome, JobPageView, Perms};
 
 /// `GET {base}/queues/{queue}/jobs/{id}`: every field of one job, in one Redis round trip.
 pub async fn job_page(
     State(state): State<AppState>,
+    principal: Principal,
+    flash: Flash,
     Path((name, id)): Path<(String, String)>,
     Query(query): Query<JobQuery>,
 ) -> Result<Html<String>, WebError> {
@@ -25,7 +29,8 @@ pub async fn job_page(
         .await?;
     let links = state.links();
     let view = JobPageView::new(
-        Chrome::new(&state),
+        Chrome::page(&state, &principal, flash),
+        Perms::of(&principal),
         &links,
         &queue,
         &detail,

@@ -1,9 +1,12 @@
 //! Request handlers, one file per resource. Each parses its input, asks [`crate::queue`], and
 //! renders a view; none touches Redis.
 
+pub mod actions;
 pub mod api;
+pub mod audit;
 pub mod health;
 pub mod jobs;
+pub mod pages;
 pub mod queues;
 
 use super::AppState;

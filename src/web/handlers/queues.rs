@@ -8,12 +8,16 @@ use super::resolve;
 use crate::queue::model::JobState;
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::flash::Flash;
 use crate::web::params::{ListQuery, OverviewQuery};
-use crate::web::views::{Chrome, OverviewPage, QueuePage};
+use crate::web::security::Principal;
+use crate::web::views::{Chrome, OverviewPage, Perms, QueuePage};
 
 /// `GET {base}/`: every known queue with its counts, in one Redis round trip.
 pub async fn overview(
     State(state): State<AppState>,
+    principal: Principal,
+    flash: Flash,
     Query(query): Query<OverviewQuery>,
 ) -> Result<Html<String>, WebError> {
     let filter = query.q.unwrap_or_default().trim().to_string();
@@ -32,7 +36,8 @@ pub async fn overview(
         .collect();
     let summaries = state.reader().summaries(&queues).await?;
     let page = OverviewPage::new(
-        Chrome::new(&state),
+        Chrome::page(&state, &principal, flash),
+        Perms::of(&principal),
         &state.links(),
         &summaries,
         filter,
@@ -45,6 +50,8 @@ pub async fn overview(
 /// `?job=<id>` (the jump box) redirects to that job's page.
 pub async fn queue_page(
     State(state): State<AppState>,
+    principal: Principal,
+    flash: Flash,
     Path(name): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
@@ -69,7 +76,8 @@ pub async fn queue_page(
         )
         .await?;
     let view = QueuePage::new(
-        Chrome::new(&state),
+        Chrome::page(&state, &principal, flash),
+        Perms::of(&principal),
         &state.links(),
         &summary,
         &page,

@@ -1,0 +1,504 @@
+//! Write actions: retry, promote, remove, duplicate, edit, add, pause, clean, drain, obliterate.
+//!
+//! Every state change goes through the engine (`bullmq::Queue` / `bullmq::Job`), so Node's BullMQ
+//! and Bull Board see exactly what they would have produced themselves. The engine connection is
+//! opened on the first action only, so a read-only dashboard never opens one (and never writes the
+//! `meta` hash that creating a `Queue` writes). Before acting, the job's state is read to refuse,
+//! with a reason, what does not fit (409): BullMQ's scripts would refuse most of it too, with less
+//! helpful messages. Bulk moves run in batches, never with every job in memory.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bullmq::redis_connection::RedisConnection;
+use bullmq::{JobOptions, Queue, QueueOptions};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::{Mutex, OnceCell};
+
+use super::connection::RedisSettings;
+use super::error::{QueueError, Result};
+use super::model::{JobState, QueueRef};
+use super::read::Reader;
+
+/// Jobs moved per script call by the bulk actions (retry-all, promote-all, clean).
+pub const BATCH: u32 = 1000;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What an action did, for the flash message and the JSON API.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub action: &'static str,
+    pub queue: String,
+    pub prefix: String,
+    /// Ids of the jobs acted on (or created), when the action names jobs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<String>,
+    /// How many jobs were moved, removed or added.
+    pub count: u64,
+    /// One line for people: "Retried job 3.", "Moved 120 failed jobs to waiting."
+    pub message: String,
+}
+
+impl Outcome {
+    fn new(
+        action: &'static str,
+        queue: &QueueRef,
+        jobs: Vec<String>,
+        count: u64,
+        message: String,
+    ) -> Self {
+        Outcome {
+            action,
+            queue: queue.name.clone(),
+            prefix: queue.prefix.clone(),
+            jobs,
+            count,
+            message,
+        }
+    }
+}
+
+/// States `clean` accepts, named as the dashboard names them.
+pub const CLEANABLE: [JobState; 5] = [
+    JobState::Completed,
+    JobState::Failed,
+    JobState::Delayed,
+    JobState::Waiting,
+    JobState::Prioritized,
+];
+
+/// A new job, as the add-job form and API give it.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub name: String,
+    pub data: Value,
+    /// Node-style options (`jobId`, `delay`, `priority`, `attempts`, `backoff`, `removeOnComplete` ...).
+    pub opts: Value,
+}
+
+/// The write side. Cheap to clone.
+#[derive(Clone)]
+pub struct Actions {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: RedisSettings,
+    reader: Reader,
+    conn: OnceCell<RedisConnection>,
+    queues: Mutex<HashMap<QueueRef, Arc<Queue>>>,
+}
+
+impl Actions {
+    pub fn new(settings: RedisSettings, reader: Reader) -> Self {
+        Actions {
+            inner: Arc::new(Inner {
+                settings,
+                reader,
+                conn: OnceCell::new(),
+                queues: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    async fn connection(&self) -> Result<RedisConnection> {
+        self.inner
+            .conn
+            .get_or_try_init(|| async {
+                let opts = self.inner.settings.engine_options();
+                tokio::time::timeout(CONNECT_TIMEOUT, RedisConnection::new_managed_only(&opts))
+                    .await
+                    .map_err(|_| QueueError::Unavailable("timed out connecting".into()))?
+                    .map_err(QueueError::from)
+            })
+            .await
+            .cloned()
+    }
+
+    /// The engine's handle on a queue, opened once per queue.
+    async fn queue(&self, queue: &QueueRef) -> Result<Arc<Queue>> {
+        let mut queues = self.inner.queues.lock().await;
+        if let Some(handle) = queues.get(queue) {
+            return Ok(handle.clone());
+        }
+        let opts = QueueOptions {
+            prefix: queue.prefix.clone(),
+            skip_version_check: true,
+            ..Default::default()
+        };
+        let handle =
+            Arc::new(Queue::with_connection(&queue.name, self.connection().await?, opts).await?);
+        queues.insert(queue.clone(), handle.clone());
+        Ok(handle)
+    }
+
+    async fn job(
+        &self,
+        queue: &QueueRef,
+        id: &str,
+    ) -> Result<(Arc<Queue>, bullmq::Job, Option<JobState>)> {
+        let (_, detail) = self.inner.reader.job(queue, id, 1, 1).await?;
+        let handle = self.queue(queue).await?;
+        let job = handle
+            .get_job(id)
+            .await?
+            .ok_or_else(|| QueueError::JobNotFound {
+                queue: queue.clone(),
+                id: id.to_string(),
+            })?;
+        Ok((handle, job, detail.state))
+    }
+
+    /// Move a failed or completed job back to waiting.
+    pub async fn retry(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
+        let (_, mut job, state) = self.job(queue, id).await?;
+        let state = match state {
+            Some(s @ (JobState::Failed | JobState::Completed)) => s,
+            other => {
+                return Err(not_in_state(
+                    id,
+                    other,
+                    "only failed or completed jobs can be retried",
+                ));
+            }
+        };
+        job.retry(state.as_str(), None).await?;
+        Ok(Outcome::new(
+            "retry",
+            queue,
+            vec![id.into()],
+            1,
+            format!("Job {id} is waiting again."),
+        ))
+    }
+
+    /// Move a delayed job to waiting now.
+    pub async fn promote(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
+        let (_, job, state) = self.job(queue, id).await?;
+        if state != Some(JobState::Delayed) {
+            return Err(not_in_state(id, state, "only delayed jobs can be promoted"));
+        }
+        job.promote().await?;
+        Ok(Outcome::new(
+            "promote",
+            queue,
+            vec![id.into()],
+            1,
+            format!("Job {id} was promoted to waiting."),
+        ))
+    }
+
+    /// Remove a job (and, unless told otherwise, its children). A job locked by a worker stays.
+    pub async fn remove(&self, queue: &QueueRef, id: &str, with_children: bool) -> Result<Outcome> {
+        let (handle, _job, state) = self.job(queue, id).await?;
+        let removed = if with_children {
+            handle.remove(id).await?
+        } else {
+            handle.remove_without_children(id).await?
+        };
+        if !removed {
+            return Err(not_in_state(
+                id,
+                state,
+                "it is locked by a worker (or has a locked child); try again when it has finished",
+            ));
+        }
+        let what = if with_children {
+            " with its children"
+        } else {
+            ""
+        };
+        Ok(Outcome::new(
+            "remove",
+            queue,
+            vec![id.into()],
+            1,
+            format!("Job {id} was removed{what}."),
+        ))
+    }
+
+    /// Add a copy of a job: same name, data and options, a new id.
+    pub async fn duplicate(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
+        let (_, detail) = self.inner.reader.job(queue, id, 1, 1).await?;
+        let mut opts = detail.job.opts.clone();
+        if let Value::Object(map) = &mut opts {
+            // What ties the job to its own identity, schedule or flow is not copied.
+            for key in [
+                "jobId",
+                "repeat",
+                "repeatJobKey",
+                "prevMillis",
+                "timestamp",
+                "parent",
+                "deduplication",
+                "telemetry",
+            ] {
+                map.remove(key);
+            }
+        }
+        let job = NewJob {
+            name: detail.job.name.clone().unwrap_or_default(),
+            data: detail.job.data.clone(),
+            opts,
+        };
+        let mut outcome = self.add(queue, job).await?;
+        outcome.action = "duplicate";
+        outcome.message = format!("Job {id} was duplicated as job {}.", outcome.jobs.join(""));
+        Ok(outcome)
+    }
+
+    /// Replace a job's data.
+    pub async fn update_data(&self, queue: &QueueRef, id: &str, data: Value) -> Result<Outcome> {
+        let (_, mut job, _) = self.job(queue, id).await?;
+        job.update_data(data).await?;
+        Ok(Outcome::new(
+            "edit-data",
+            queue,
+            vec![id.into()],
+            1,
+            format!("The data of job {id} was saved."),
+        ))
+    }
+
+    /// Add a job with Node-style options, validated first.
+    pub async fn add(&self, queue: &QueueRef, job: NewJob) -> Result<Outcome> {
+        let opts = parse_options(job.opts)?;
+        if job.name.trim().is_empty() {
+            return Err(QueueError::InvalidInput("name: a job needs a name".into()));
+        }
+        let handle = self.queue(queue).await?;
+        let added = handle.add(&job.name, job.data).options(opts).await?;
+        let id = added.id().to_string();
+        Ok(Outcome::new(
+            "add-job",
+            queue,
+            vec![id.clone()],
+            1,
+            format!("Job {id} was added."),
+        ))
+    }
+
+    pub async fn pause(&self, queue: &QueueRef) -> Result<Outcome> {
+        self.queue(queue).await?.pause().await?;
+        Ok(Outcome::new(
+            "pause",
+            queue,
+            vec![],
+            0,
+            format!("Queue {} is paused.", queue.name),
+        ))
+    }
+
+    pub async fn resume(&self, queue: &QueueRef) -> Result<Outcome> {
+        self.queue(queue).await?.resume().await?;
+        Ok(Outcome::new(
+            "resume",
+            queue,
+            vec![],
+            0,
+            format!("Queue {} is running again.", queue.name),
+        ))
+    }
+
+    /// Move every failed job back to waiting, in batches.
+    pub async fn retry_failed(&self, queue: &QueueRef) -> Result<Outcome> {
+        let before = self.inner.reader.summary(queue).await?.counts.failed;
+        self.queue(queue)
+            .await?
+            .retry_jobs("failed", BATCH, None)
+            .await?;
+        let after = self.inner.reader.summary(queue).await?.counts.failed;
+        let moved = before.saturating_sub(after);
+        Ok(Outcome::new(
+            "retry-failed",
+            queue,
+            vec![],
+            moved,
+            format!("Moved {moved} failed job(s) to waiting."),
+        ))
+    }
+
+    /// Promote every delayed job, in batches.
+    pub async fn promote_delayed(&self, queue: &QueueRef) -> Result<Outcome> {
+        let before = self.inner.reader.summary(queue).await?.counts.delayed;
+        self.queue(queue).await?.promote_jobs(BATCH).await?;
+        let after = self.inner.reader.summary(queue).await?.counts.delayed;
+        let moved = before.saturating_sub(after);
+        Ok(Outcome::new(
+            "promote-delayed",
+            queue,
+            vec![],
+            moved,
+            format!("Promoted {moved} delayed job(s) to waiting."),
+        ))
+    }
+
+    /// Remove jobs of `state` older than `grace_ms`, at most `limit` (0: no limit), in batches.
+    pub async fn clean(
+        &self,
+        queue: &QueueRef,
+        state: JobState,
+        grace_ms: u64,
+        limit: u64,
+    ) -> Result<Outcome> {
+        check_cleanable(state)?;
+        let handle = self.queue(queue).await?;
+        let mut removed: u64 = 0;
+        loop {
+            let batch = match limit {
+                0 => BATCH as u64,
+                n => (n - removed).min(BATCH as u64),
+            };
+            if batch == 0 {
+                break;
+            }
+            let ids = handle
+                .clean(grace_ms, batch as u32, state.key_suffix())
+                .await?;
+            removed += ids.len() as u64;
+            if (ids.len() as u64) < batch {
+                break;
+            }
+        }
+        Ok(Outcome::new(
+            "clean",
+            queue,
+            vec![],
+            removed,
+            format!(
+                "Removed {removed} {state} job(s) older than {}.",
+                human_ms(grace_ms)
+            ),
+        ))
+    }
+
+    /// Empty the waiting jobs (and the delayed ones too if asked); scheduler jobs stay.
+    pub async fn drain(&self, queue: &QueueRef, delayed: bool) -> Result<Outcome> {
+        let counts = |c: &super::model::Counts| {
+            c.waiting + c.paused + c.prioritized + if delayed { c.delayed } else { 0 }
+        };
+        let before = counts(&self.inner.reader.summary(queue).await?.counts);
+        self.queue(queue).await?.drain(delayed).await?;
+        let after = self
+            .inner
+            .reader
+            .summary(queue)
+            .await
+            .map(|s| counts(&s.counts))
+            .unwrap_or(0);
+        let removed = before.saturating_sub(after);
+        let what = if delayed {
+            "waiting and delayed"
+        } else {
+            "waiting"
+        };
+        Ok(Outcome::new(
+            "drain",
+            queue,
+            vec![],
+            removed,
+            format!("Removed {removed} {what} job(s)."),
+        ))
+    }
+
+    /// Delete the queue and every job in it. Only on a paused queue; with active jobs only by force.
+    pub async fn obliterate(&self, queue: &QueueRef, force: bool) -> Result<Outcome> {
+        let summary = self.inner.reader.summary(queue).await?;
+        if !summary.paused {
+            return Err(QueueError::Conflict(format!(
+                "pause queue {} before obliterating it",
+                queue.name
+            )));
+        }
+        if summary.counts.active > 0 && !force {
+            return Err(QueueError::Conflict(format!(
+                "queue {} has {} active job(s); tick \"force\" to obliterate it anyway",
+                queue.name, summary.counts.active
+            )));
+        }
+        self.queue(queue)
+            .await?
+            .obliterate(force, BATCH as usize)
+            .await?;
+        self.inner.queues.lock().await.remove(queue);
+        Ok(Outcome::new(
+            "obliterate",
+            queue,
+            vec![],
+            summary.counts.total(),
+            format!("Queue {} was obliterated.", queue.name),
+        ))
+    }
+}
+
+fn not_in_state(id: &str, state: Option<JobState>, why: &str) -> QueueError {
+    let state = state.map(|s| s.as_str()).unwrap_or("in no state");
+    QueueError::Conflict(format!("job {id} is {state}: {why}"))
+}
+
+pub fn check_cleanable(state: JobState) -> Result<()> {
+    if CLEANABLE.contains(&state) {
+        Ok(())
+    } else {
+        Err(QueueError::InvalidInput(format!(
+            "state: {state} jobs cannot be cleaned; choose one of {}",
+            CLEANABLE.map(|s| s.as_str()).join(", ")
+        )))
+    }
+}
+
+/// Node-style options into the engine's, with a message naming what is wrong.
+pub fn parse_options(opts: Value) -> Result<JobOptions> {
+    let opts = match opts {
+        Value::Null => return Ok(JobOptions::default()),
+        Value::Object(map) => Value::Object(map),
+        other => {
+            return Err(QueueError::InvalidInput(format!(
+                "opts: expected an object, got {other}"
+            )));
+        }
+    };
+    let parsed: JobOptions =
+        serde_json::from_value(opts).map_err(|e| QueueError::InvalidInput(format!("opts: {e}")))?;
+    if let Some(id) = &parsed.job_id
+        && (id.is_empty() || id.parse::<i64>().is_ok() || id.contains(':'))
+    {
+        return Err(QueueError::InvalidInput(format!(
+            "jobId: {id:?} cannot be used: custom ids must not be integers nor contain ':'"
+        )));
+    }
+    if parsed.priority.is_some_and(|p| p > 2_097_152) {
+        return Err(QueueError::InvalidInput("priority: at most 2097152".into()));
+    }
+    Ok(parsed)
+}
+
+fn human_ms(ms: u64) -> String {
+    match ms {
+        0 => "0 s".into(),
+        ms if ms % 86_400_000 == 0 => format!("{} d", ms / 86_400_000),
+        ms if ms % 3_600_000 == 0 => format!("{} h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("{} min", ms / 60_000),
+        ms if ms % 1000 == 0 => format!("{} s", ms / 1000),
+        ms => format!("{ms} ms"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_options() {
+        assert!(parse_options(serde_json::json!({"jobId": "42"})).is_err());
+        assert!(parse_options(serde_json::json!({"jobId": "a:b"})).is_err());
+        assert!(parse_options(serde_json::json!({"attempts": "three"})).is_err());
+        assert!(parse_options(serde_json::json!([1])).is_err());
+        let ok = parse_options(serde_json::json!({"jobId": "attachment-1", "attempts": 3, "backoff": {"type": "exponential", "delay": 5000}, "removeOnComplete": 100})).unwrap();
+        assert_eq!(ok.attempts, Some(3));
+        assert!(check_cleanable(JobState::Active).is_err());
+        assert_eq!(human_ms(3_600_000), "1 h");
+    }
+}

@@ -1,0 +1,117 @@
+//! The audit trail page and its JSON twin: the newest actions first, 100 per page.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::queues::render;
+use crate::queue::audit::AuditEntry;
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::flash::Flash;
+use crate::web::security::Principal;
+use crate::web::views::{Chrome, format_time};
+
+const PER_PAGE: usize = 100;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    /// Show entries older than this stream id.
+    pub before: Option<String>,
+}
+
+pub struct AuditRow {
+    pub time: String,
+    pub user: String,
+    pub role: String,
+    pub action: String,
+    pub queue: String,
+    pub jobs: String,
+    pub outcome: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/audit.html")]
+pub struct AuditPage {
+    pub chrome: Chrome,
+    pub key: String,
+    pub rows: Vec<AuditRow>,
+    pub older: Option<String>,
+    pub read_only: bool,
+}
+
+fn checked_before(query: &AuditQuery) -> Result<Option<&str>, WebError> {
+    match query.before.as_deref().filter(|b| !b.is_empty()) {
+        None => Ok(None),
+        Some(id)
+            if id
+                .split('-')
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            Ok(Some(id))
+        }
+        Some(other) => Err(WebError::BadRequest(format!(
+            "before: {other:?} is not an audit entry id such as 1795357227114-0"
+        ))),
+    }
+}
+
+async fn entries(state: &AppState, query: &AuditQuery) -> Result<Vec<AuditEntry>, WebError> {
+    Ok(state
+        .audit()
+        .recent(PER_PAGE, checked_before(query)?)
+        .await?)
+}
+
+/// `GET {base}/audit?before=<id>`
+pub async fn audit_page(
+    State(state): State<AppState>,
+    principal: Principal,
+    flash: Flash,
+    Query(query): Query<AuditQuery>,
+) -> Result<Html<String>, WebError> {
+    let list = entries(&state, &query).await?;
+    let older = (list.len() == PER_PAGE)
+        .then(|| {
+            list.last()
+                .map(|e| format!("{}/audit?before={}", state.base(), e.id))
+        })
+        .flatten();
+    let rows = list
+        .into_iter()
+        .map(|e| AuditRow {
+            time: format_time(Some(e.time_ms)),
+            user: e.user,
+            role: e.role,
+            action: e.action,
+            queue: if e.prefix.is_empty() {
+                e.queue
+            } else {
+                format!("{}:{}", e.prefix, e.queue)
+            },
+            jobs: e.jobs.join(", "),
+            outcome: e.outcome,
+            detail: e.detail,
+        })
+        .collect();
+    render(&AuditPage {
+        chrome: Chrome::page(&state, &principal, flash),
+        key: state.audit().key().to_string(),
+        rows,
+        older,
+        read_only: state.security().read_only,
+    })
+}
+
+/// `GET {base}/api/audit?before=<id>`
+pub async fn audit_api(
+    State(state): State<AppState>,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<Value>, WebError> {
+    let list = entries(&state, &query).await?;
+    Ok(Json(json!({ "entries": list })))
+}
