@@ -403,6 +403,24 @@ impl Actions {
         ))
     }
 
+    /// Remove a job scheduler (or legacy repeatable) and its pending next job.
+    pub async fn remove_scheduler(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
+        let removed = self.queue(queue).await?.remove_job_scheduler(id).await?;
+        if !removed {
+            return Err(QueueError::SchedulerNotFound {
+                queue: queue.clone(),
+                id: id.to_string(),
+            });
+        }
+        Ok(Outcome::new(
+            "remove-scheduler",
+            queue,
+            vec![],
+            1,
+            format!("Job scheduler {id} was removed."),
+        ))
+    }
+
     /// Delete the queue and every job in it. Only on a paused queue; with active jobs only by force.
     pub async fn obliterate(&self, queue: &QueueRef, force: bool) -> Result<Outcome> {
         let summary = self.inner.reader.summary(queue).await?;

@@ -194,6 +194,7 @@ pub fn job_from_hash(id: &str, raw: &RawJob) -> Job {
         deduplication_id: raw.get("deid").cloned(),
         next_repeatable_job_id: raw.get("nrjid").cloned(),
         deferred_failure: raw.get("defa").cloned(),
+        pending_children: None,
         notes,
     }
 }

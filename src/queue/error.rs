@@ -24,6 +24,9 @@ pub enum QueueError {
     /// The queue exists but has no job with that id.
     #[error("queue {queue} has no job with id {id:?}")]
     JobNotFound { queue: QueueRef, id: String },
+    /// The queue has no job scheduler with that id.
+    #[error("queue {queue} has no job scheduler {id:?}")]
+    SchedulerNotFound { queue: QueueRef, id: String },
     /// The request asked for something that cannot be (bad state name, page 0 ...).
     #[error("{0}")]
     InvalidInput(String),

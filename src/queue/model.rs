@@ -239,6 +239,9 @@ pub struct Job {
     pub next_repeatable_job_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deferred_failure: Option<String>,
+    /// Children still pending, for jobs listed in the waiting-children tab.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_children: Option<u64>,
     /// Problems found while reading the hash (missing fields, non-JSON data ...), for display.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -310,6 +313,9 @@ pub struct JobDetail {
     pub state: Option<JobState>,
     pub logs: LogPage,
     pub children: Children,
+    /// The parent's state, when the job has a parent (`None` also when the parent is gone).
+    #[serde(rename = "parentState", skip_serializing_if = "Option::is_none")]
+    pub parent_state: Option<JobState>,
 }
 
 /// A page of jobs of one state.

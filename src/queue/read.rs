@@ -11,13 +11,17 @@ use redis::{Pipeline, Value};
 use super::connection::Redis;
 use super::decode::{count, hash, job_from_hash, reply, split_job_key, strings};
 use super::error::{QueueError, Result};
+use super::metrics::{METRICS_REPLIES, QueueMetrics, push_metrics, read_metrics};
 use super::model::{
     ChildRef, Children, Counts, Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef,
     QueueSummary,
 };
+use super::workers::{WorkerClient, push_client_list, workers_of};
 
 /// How many children of each group a job page lists (the totals are always exact).
 pub const CHILDREN_SHOWN: usize = 100;
+/// Minutes of throughput the overview's sparklines show.
+pub const SPARKLINE_MINUTES: usize = 60;
 /// The largest page of jobs one request may ask for.
 pub const MAX_PER_PAGE: u64 = 1000;
 
@@ -81,6 +85,105 @@ fn read_summary(queue: &QueueRef, replies: &[Value]) -> Option<QueueSummary> {
         scheduler_count,
         version: meta_field(2).or_else(|| meta_field(3)),
     })
+}
+
+/// Replies [`push_state_checks`] adds to a pipeline.
+pub(crate) const STATE_REPLIES: usize = 8;
+
+/// The commands that find which state container holds job `id`, in the order of BullMQ's
+/// getState. Lists need LPOS (Redis 6.0.6+).
+pub(crate) fn push_state_checks(pipe: &mut Pipeline, keys: &bullmq::QueueKeys, id: &str) {
+    for state in [
+        JobState::Completed,
+        JobState::Failed,
+        JobState::Delayed,
+        JobState::Prioritized,
+    ] {
+        pipe.cmd("ZSCORE").arg(keys.get(state.key_suffix())).arg(id);
+    }
+    pipe.cmd("LPOS").arg(keys.active()).arg(id);
+    pipe.cmd("LPOS").arg(keys.wait()).arg(id);
+    pipe.cmd("LPOS").arg(keys.paused()).arg(id);
+    pipe.cmd("ZSCORE").arg(keys.waiting_children()).arg(id);
+}
+
+/// The state from the replies of [`push_state_checks`]; `None` when no container has the job.
+pub(crate) fn decode_state(replies: &[Value]) -> Option<JobState> {
+    let found = |value: &Value| !matches!(value, Value::Nil | Value::ServerError(_));
+    [
+        JobState::Completed,
+        JobState::Failed,
+        JobState::Delayed,
+        JobState::Prioritized,
+        JobState::Active,
+        JobState::Waiting,
+        // BullMQ 5's paused list: Node's getState reports these as waiting too.
+        JobState::Waiting,
+        JobState::WaitingChildren,
+    ]
+    .into_iter()
+    .zip(replies)
+    .find(|(_, value)| found(value))
+    .map(|(state, _)| state)
+}
+
+/// Replies [`push_children`] adds to a pipeline.
+pub(crate) const CHILDREN_REPLIES: usize = 8;
+
+/// The commands that read a parent's children: exact counts of each group and at most `shown`
+/// of each (pending from `dependencies`, processed with their values, failed from `failed` and
+/// `unsuccessful`).
+pub(crate) fn push_children(pipe: &mut Pipeline, job_key: &str, shown: usize) {
+    let sub = |suffix: &str| format!("{job_key}:{suffix}");
+    pipe.cmd("SCARD").arg(sub("dependencies"));
+    pipe.cmd("SRANDMEMBER").arg(sub("dependencies")).arg(shown);
+    pipe.cmd("HLEN").arg(sub("processed"));
+    pipe.cmd("HSCAN")
+        .arg(sub("processed"))
+        .arg(0)
+        .arg("COUNT")
+        .arg(shown);
+    pipe.cmd("HLEN").arg(sub("failed"));
+    pipe.cmd("HSCAN")
+        .arg(sub("failed"))
+        .arg(0)
+        .arg("COUNT")
+        .arg(shown);
+    pipe.cmd("ZCARD").arg(sub("unsuccessful"));
+    pipe.cmd("ZRANGE")
+        .arg(sub("unsuccessful"))
+        .arg(0)
+        .arg(shown.saturating_sub(1));
+}
+
+/// The children from the replies of [`push_children`].
+pub(crate) fn decode_children(r: &[Value], prefixes: &[String]) -> Children {
+    let child = |key: String| split_job_key(&key, prefixes);
+    let mut pending: Vec<ChildRef> = strings(&r[1]).into_iter().map(child).collect();
+    pending.sort_by(|a, b| a.key.cmp(&b.key));
+    let processed = scan_pairs(&r[3])
+        .into_iter()
+        .map(|(key, value)| ChildRef {
+            returnvalue: Some(serde_json::from_str(&value).unwrap_or(value.into())),
+            ..child(key)
+        })
+        .collect();
+    let mut failed: Vec<ChildRef> = scan_pairs(&r[5])
+        .into_iter()
+        .map(|(key, reason)| ChildRef {
+            failed_reason: Some(reason),
+            ..child(key)
+        })
+        .collect();
+    failed.extend(strings(&r[7]).into_iter().map(child));
+    Children {
+        pending,
+        processed,
+        failed,
+        pending_count: count(&r[0]),
+        processed_count: count(&r[2]),
+        failed_count: count(&r[4]) + count(&r[6]),
+    }
 }
 
 /// One range over a list or sorted set, as the commands that fetch it.
@@ -224,7 +327,9 @@ impl Reader {
             }
         };
 
-        let jobs = self.jobs(queue, &ids).await?;
+        let jobs = self
+            .jobs(queue, &ids, state == JobState::WaitingChildren)
+            .await?;
         let page = JobPage {
             state,
             page,
@@ -236,7 +341,8 @@ impl Reader {
     }
 
     /// The hashes of the given jobs, in one round trip.
-    async fn jobs(&self, queue: &QueueRef, ids: &[String]) -> Result<Vec<Job>> {
+    /// The hashes of the given jobs (and, for parents, their pending children), in one round trip.
+    async fn jobs(&self, queue: &QueueRef, ids: &[String], parents: bool) -> Result<Vec<Job>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -245,12 +351,23 @@ impl Reader {
         pipe.ignore_errors();
         for id in ids {
             pipe.cmd("HGETALL").arg(keys.job_key(id));
+            if parents {
+                pipe.cmd("SCARD")
+                    .arg(format!("{}:dependencies", keys.job_key(id)));
+            }
         }
         let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        let per_job = if parents { 2 } else { 1 };
         Ok(ids
             .iter()
-            .zip(&replies)
-            .map(|(id, value)| job_from_hash(id, &hash(value)))
+            .zip(replies.chunks(per_job))
+            .map(|(id, r)| {
+                let mut job = job_from_hash(id, &hash(&r[0]));
+                if parents {
+                    job.pending_children = Some(count(&r[1]));
+                }
+                job
+            })
             .collect())
     }
 
@@ -272,49 +389,18 @@ impl Reader {
         let job_key = keys.job_key(id);
         let sub = |suffix: &str| format!("{job_key}:{suffix}");
         let log_start = (logs_page - 1).saturating_mul(logs_per_page);
-        let shown = CHILDREN_SHOWN.to_string();
 
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         push_summary(&mut pipe, queue);
         pipe.cmd("HGETALL").arg(&job_key);
-        // State checks in the order of BullMQ's getState.
-        for state in [
-            JobState::Completed,
-            JobState::Failed,
-            JobState::Delayed,
-            JobState::Prioritized,
-        ] {
-            pipe.cmd("ZSCORE").arg(keys.get(state.key_suffix())).arg(id);
-        }
-        pipe.cmd("LPOS").arg(keys.active()).arg(id);
-        pipe.cmd("LPOS").arg(keys.wait()).arg(id);
-        pipe.cmd("LPOS").arg(keys.paused()).arg(id);
-        pipe.cmd("ZSCORE").arg(keys.waiting_children()).arg(id);
+        push_state_checks(&mut pipe, &keys, id);
         pipe.cmd("LLEN").arg(sub("logs"));
         pipe.cmd("LRANGE")
             .arg(sub("logs"))
             .arg(log_start)
             .arg(log_start + logs_per_page - 1);
-        pipe.cmd("SCARD").arg(sub("dependencies"));
-        pipe.cmd("SRANDMEMBER").arg(sub("dependencies")).arg(&shown);
-        pipe.cmd("HLEN").arg(sub("processed"));
-        pipe.cmd("HSCAN")
-            .arg(sub("processed"))
-            .arg(0)
-            .arg("COUNT")
-            .arg(&shown);
-        pipe.cmd("HLEN").arg(sub("failed"));
-        pipe.cmd("HSCAN")
-            .arg(sub("failed"))
-            .arg(0)
-            .arg("COUNT")
-            .arg(&shown);
-        pipe.cmd("ZCARD").arg(sub("unsuccessful"));
-        pipe.cmd("ZRANGE")
-            .arg(sub("unsuccessful"))
-            .arg(0)
-            .arg(CHILDREN_SHOWN - 1);
+        push_children(&mut pipe, &job_key, CHILDREN_SHOWN);
 
         let replies: Vec<Value> = self.redis.read(&pipe).await?;
         let summary = read_summary(queue, &replies[..SUMMARY_REPLIES])
@@ -327,21 +413,7 @@ impl Reader {
                 id: id.to_string(),
             });
         }
-        let found = |value: &Value| !matches!(value, Value::Nil | Value::ServerError(_));
-        let state = [
-            (1, JobState::Completed),
-            (2, JobState::Failed),
-            (3, JobState::Delayed),
-            (4, JobState::Prioritized),
-            (5, JobState::Active),
-            (6, JobState::Waiting),
-            // BullMQ 5's paused list: Node's getState reports these as waiting too.
-            (7, JobState::Waiting),
-            (8, JobState::WaitingChildren),
-        ]
-        .into_iter()
-        .find(|(i, _)| found(&r[*i]))
-        .map(|(_, state)| state);
+        let state = decode_state(&r[1..1 + STATE_REPLIES]);
 
         let logs = LogPage {
             total: count(&r[9]),
@@ -350,40 +422,58 @@ impl Reader {
             per_page: logs_per_page,
         };
 
-        let child = |key: String| split_job_key(&key, &self.prefixes);
-        let mut pending: Vec<ChildRef> = strings(&r[12]).into_iter().map(child).collect();
-        pending.sort_by(|a, b| a.key.cmp(&b.key));
-        let processed = scan_pairs(&r[14])
-            .into_iter()
-            .map(|(key, value)| ChildRef {
-                returnvalue: Some(serde_json::from_str(&value).unwrap_or(value.into())),
-                ..child(key)
-            })
-            .collect();
-        let mut failed: Vec<ChildRef> = scan_pairs(&r[16])
-            .into_iter()
-            .map(|(key, reason)| ChildRef {
-                failed_reason: Some(reason),
-                ..child(key)
-            })
-            .collect();
-        failed.extend(strings(&r[18]).into_iter().map(child));
-        let children = Children {
-            pending,
-            processed,
-            failed,
-            pending_count: count(&r[11]),
-            processed_count: count(&r[13]),
-            failed_count: count(&r[15]) + count(&r[17]),
-        };
+        let children = decode_children(&r[11..11 + CHILDREN_REPLIES], &self.prefixes);
 
+        let job = job_from_hash(id, &raw);
+        let parent_state = match &job.parent {
+            // The parent's state costs one more round trip, only for jobs that have one.
+            Some(parent) => {
+                let parent_queue = QueueRef::new(&parent.prefix, &parent.queue);
+                let mut pipe = redis::pipe();
+                pipe.ignore_errors();
+                push_state_checks(&mut pipe, &parent_queue.keys(), &parent.id);
+                let replies: Vec<Value> = self.redis.read(&pipe).await?;
+                decode_state(&replies)
+            }
+            None => None,
+        };
         let detail = JobDetail {
-            job: job_from_hash(id, &raw),
+            job,
             state,
             logs,
             children,
+            parent_state,
         };
         Ok((summary, detail))
+    }
+
+    /// The overview in one round trip: every queue's summary, its last hour of metrics, and the
+    /// connected workers (`None` when `CLIENT LIST` is not allowed).
+    pub async fn overview(
+        &self,
+        queues: &[QueueRef],
+        now_ms: i64,
+    ) -> Result<(Vec<(QueueSummary, QueueMetrics)>, Option<Vec<WorkerClient>>)> {
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        push_client_list(&mut pipe);
+        for queue in queues {
+            push_summary(&mut pipe, queue);
+            push_metrics(&mut pipe, queue, SPARKLINE_MINUTES);
+        }
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        let workers = workers_of(&replies[0], queues);
+        let per_queue = SUMMARY_REPLIES + METRICS_REPLIES;
+        let rows = queues
+            .iter()
+            .zip(replies[1..].chunks(per_queue))
+            .filter_map(|(queue, r)| {
+                let summary = read_summary(queue, &r[..SUMMARY_REPLIES])?;
+                let metrics = read_metrics(&r[SUMMARY_REPLIES..], SPARKLINE_MINUTES, now_ms);
+                Some((summary, metrics))
+            })
+            .collect();
+        Ok((rows, workers))
     }
 
     /// How many jobs `clean(state, grace_ms, limit)` would remove, and whether that is exact.

@@ -82,9 +82,9 @@ impl From<QueueError> for WebError {
     fn from(err: QueueError) -> Self {
         match err {
             QueueError::Unavailable(m) => WebError::Unavailable(m),
-            QueueError::QueueNotFound(_) | QueueError::JobNotFound { .. } => {
-                WebError::NotFound(err.to_string())
-            }
+            QueueError::QueueNotFound(_)
+            | QueueError::JobNotFound { .. }
+            | QueueError::SchedulerNotFound { .. } => WebError::NotFound(err.to_string()),
             QueueError::InvalidInput(_) | QueueError::AmbiguousQueue { .. } => {
                 WebError::BadRequest(err.to_string())
             }

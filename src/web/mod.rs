@@ -5,6 +5,7 @@
 //! dashboard in their own axum app; [`app`] mounts it at the configured base path.
 
 pub mod assets;
+pub mod charts;
 pub mod error;
 pub mod flash;
 pub mod handlers;

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, OriginalUri, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
@@ -84,6 +85,7 @@ pub enum Action {
     Clean,
     Drain,
     Obliterate,
+    RemoveScheduler,
 }
 
 impl Action {
@@ -104,6 +106,7 @@ impl Action {
             Action::Clean => "clean",
             Action::Drain => "drain",
             Action::Obliterate => "obliterate",
+            Action::RemoveScheduler => "remove-scheduler",
         }
     }
 
@@ -605,7 +608,13 @@ fn proxy_principal(security: &Security, request: &Request) -> Result<Principal, 
 /// The connection's peer is one of `trusted_proxies`. Without `ConnectInfo` (a router served
 /// without `into_make_service_with_connect_info`) nobody is trusted.
 fn from_trusted_proxy(security: &Security, request: &Request) -> bool {
-    let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
+    // `MockConnectInfo` is what tests (and apps serving through `oneshot`) provide instead.
+    let extensions = request.extensions();
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer)
+        .or_else(|| extensions.get::<MockConnectInfo<SocketAddr>>().map(|m| m.0));
+    let Some(peer) = peer else {
         return false;
     };
     // On a dual-stack listener an IPv4 proxy shows up as ::ffff:a.b.c.d.

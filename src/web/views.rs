@@ -136,6 +136,24 @@ impl Links {
         )
     }
 
+    /// The flow page of a job: from its root, or (`from_self`) the tree below it.
+    pub fn flow(&self, queue: &QueueRef, id: &str, from_self: bool) -> String {
+        let from = if from_self { "from=self" } else { "" };
+        let prefix = self.prefix_query(queue, '?');
+        let query = match (prefix.is_empty(), from.is_empty()) {
+            (true, true) => String::new(),
+            (true, false) => format!("?{from}"),
+            (false, true) => prefix,
+            (false, false) => format!("{prefix}&{from}"),
+        };
+        format!(
+            "{}/queues/{}/jobs/{}/flow{query}",
+            self.base,
+            encode(&queue.name),
+            encode(id)
+        )
+    }
+
     pub fn edit(&self, queue: &QueueRef, id: &str) -> String {
         format!(
             "{}/queues/{}/jobs/{}/edit{}",

@@ -155,7 +155,7 @@ async fn basic_auth_asks_for_credentials_and_checks_them() {
     let dash = dashboard(&redis().url, &prefix, basic_security(), None).await;
 
     for uri in [
-        format!("{BASE}"),
+        BASE.to_string(),
         format!("{BASE}/"),
         format!("{BASE}/queues/mail"),
         format!("{BASE}/api/queues"),
@@ -195,7 +195,7 @@ async fn basic_auth_asks_for_credentials_and_checks_them() {
 
     let ada = basic("ada", "ada-secret");
     for uri in [
-        format!("{BASE}"),
+        BASE.to_string(),
         format!("{BASE}/"),
         format!("{BASE}/queues/mail"),
         format!("{BASE}/api/queues"),
@@ -374,7 +374,8 @@ async fn proxy_auth_trusts_the_user_header_only_from_the_proxy() {
 
     // A user with no mapped group is a viewer (the default role).
     let viewer = [("x-forwarded-user", "pat"), ("x-forwarded-groups", "staff")];
-    assert_eq!(get(&through_proxy, BASE, &viewer).await.status, 200);
+    let r = get(&through_proxy, BASE, &viewer).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(post(&through_proxy, &pause, &viewer).await.status, 403);
     assert!(!paused(&queue).await);
 
@@ -851,12 +852,16 @@ async fn read_only_browses_everything_and_sends_no_write_to_redis() {
         start.push(format!("{BASE}/queues/{queue}?state={state}"));
     }
     let pages = crawl(&dash, &start).await;
-    assert!(
-        pages.len() >= admin_pages.len(),
-        "read-only reaches {} pages, the admin {}",
-        pages.len(),
-        admin_pages.len()
-    );
+    // Every page the admin reached is reached read-only too, but for the pages that exist only
+    // to confirm or fill in an action (`/actions/...`, `/edit`).
+    let reached: BTreeSet<&str> = pages.iter().map(|(uri, _, _)| uri.as_str()).collect();
+    let missed: Vec<&str> = admin_pages
+        .iter()
+        .map(|(uri, _, _)| uri.as_str())
+        .filter(|uri| !uri.contains("/actions/") && !uri.ends_with("/edit"))
+        .filter(|uri| !reached.contains(uri))
+        .collect();
+    assert!(missed.is_empty(), "read-only does not reach {missed:?}");
     let mut job_pages = 0;
     for (uri, reply, forms) in &pages {
         assert_eq!(reply.status, 200, "GET {uri}: {}", reply.body);

@@ -55,6 +55,7 @@ pub enum Command {
     },
     PauseAll,
     ResumeAll,
+    RemoveScheduler(String),
 }
 
 impl Command {
@@ -76,6 +77,7 @@ impl Command {
             Command::Bulk { action, .. } => *action,
             Command::PauseAll => Action::PauseAll,
             Command::ResumeAll => Action::ResumeAll,
+            Command::RemoveScheduler(_) => Action::RemoveScheduler,
         }
     }
 
@@ -425,6 +427,7 @@ async fn run(
         Command::Drain { delayed } => actions.drain(queue, delayed).await?,
         Command::Obliterate { force } => actions.obliterate(queue, force).await?,
         Command::Bulk { action, ids } => bulk(state, queue, action, ids).await?,
+        Command::RemoveScheduler(id) => actions.remove_scheduler(queue, &id).await?,
         Command::PauseAll | Command::ResumeAll => return all_queues(state, command).await,
     };
     Ok(outcome)
@@ -618,6 +621,42 @@ pub async fn queue_form(
         _ => back_to(&state, &input, links.queue(&queue)),
     };
     Ok(redirect_with(&outcome.message, &to, &state))
+}
+
+/// `POST {base}/queues/{queue}/schedulers/{id}/remove` (form)
+pub async fn scheduler_form(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((name, id)): Path<(String, String)>,
+    Query(query): Query<ActionQuery>,
+) -> Result<Response, WebError> {
+    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
+    let command = Command::RemoveScheduler(id);
+    let outcome = perform(&state, &principal, Some(&queue), command).await?;
+    let to = format!(
+        "{}/queues/{}/schedulers",
+        state.base(),
+        crate::web::views::encode(&queue.name)
+    );
+    Ok(redirect_with(&outcome.message, &to, &state))
+}
+
+/// `POST {base}/api/queues/{queue}/schedulers/{id}/remove`
+pub async fn scheduler_api(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((name, id)): Path<(String, String)>,
+    Query(query): Query<ActionQuery>,
+) -> Result<Response, WebError> {
+    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
+    let outcome = perform(
+        &state,
+        &principal,
+        Some(&queue),
+        Command::RemoveScheduler(id),
+    )
+    .await?;
+    Ok(json_outcome(outcome))
 }
 
 /// `POST {base}/pause-all` and `{base}/resume-all` (form)

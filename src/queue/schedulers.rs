@@ -1,0 +1,137 @@
+//! Job schedulers (and legacy repeatable jobs) of many queues, in two round trips: the `repeat`
+//! sorted sets of every queue, then every scheduler's hash.
+
+use std::collections::HashMap;
+
+use redis::Value;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::connection::Redis;
+use super::decode::{hash, reply};
+use super::error::Result;
+use super::model::QueueRef;
+
+/// At most this many schedulers are read per queue.
+pub const MAX_PER_QUEUE: usize = 1000;
+
+/// One job scheduler, with the fields Node's `getJobSchedulers` reports.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Scheduler {
+    /// The scheduler id (Node's `key`).
+    pub key: String,
+    pub queue: String,
+    pub prefix: String,
+    /// The template job's name.
+    pub name: String,
+    /// Millis of the next iteration.
+    pub next: Option<i64>,
+    pub iteration_count: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub every: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tz: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<i64>,
+    /// The template job's data and options.
+    pub template: Template,
+    /// Added with `repeat` by an older app: its hash has no iteration count.
+    pub legacy: bool,
+    /// Id of the delayed (or waiting) job of the next iteration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_job_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Template {
+    pub data: Json,
+    pub opts: Json,
+}
+
+fn int(fields: &HashMap<String, String>, name: &str) -> Option<i64> {
+    fields
+        .get(name)
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|f| f as i64)
+}
+
+fn json(fields: &HashMap<String, String>, name: &str) -> Json {
+    fields
+        .get(name)
+        .map(|text| serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.clone())))
+        .unwrap_or(Json::Object(Default::default()))
+}
+
+/// Every scheduler of `queues`, ordered by queue then next run.
+pub async fn list(redis: &Redis, queues: &[QueueRef]) -> Result<Vec<Scheduler>> {
+    if queues.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    pipe.ignore_errors();
+    for queue in queues {
+        pipe.cmd("ZRANGE")
+            .arg(queue.keys().repeat())
+            .arg(0)
+            .arg(MAX_PER_QUEUE - 1)
+            .arg("WITHSCORES");
+    }
+    let replies: Vec<Value> = redis.read(&pipe).await?;
+    let mut found: Vec<(QueueRef, String, f64)> = Vec::new();
+    for (queue, value) in queues.iter().zip(&replies) {
+        let members: Vec<(String, f64)> = reply(value).unwrap_or_default();
+        found.extend(
+            members
+                .into_iter()
+                .map(|(id, score)| (queue.clone(), id, score)),
+        );
+    }
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    pipe.ignore_errors();
+    for (queue, id, _) in &found {
+        pipe.cmd("HGETALL")
+            .arg(format!("{}:{id}", queue.keys().repeat()));
+    }
+    let hashes: Vec<Value> = redis.read(&pipe).await?;
+    Ok(found
+        .into_iter()
+        .zip(&hashes)
+        .map(|((queue, id, score), value)| {
+            let fields = hash(value);
+            let next = Some(score as i64);
+            Scheduler {
+                name: fields.get("name").cloned().unwrap_or_default(),
+                next,
+                iteration_count: int(&fields, "ic"),
+                pattern: fields.get("pattern").cloned(),
+                every: int(&fields, "every"),
+                tz: fields.get("tz").cloned(),
+                offset: int(&fields, "offset"),
+                limit: int(&fields, "limit"),
+                start_date: int(&fields, "startDate"),
+                end_date: int(&fields, "endDate"),
+                template: Template {
+                    data: json(&fields, "data"),
+                    opts: json(&fields, "opts"),
+                },
+                legacy: !fields.contains_key("ic"),
+                next_job_id: next.map(|ms| format!("repeat:{id}:{ms}")),
+                queue: queue.name.clone(),
+                prefix: queue.prefix.clone(),
+                key: id,
+            }
+        })
+        .collect())
+}
