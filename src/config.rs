@@ -78,6 +78,10 @@ pub struct Settings {
     /// Title shown in the page header.
     #[arg(long, env = "BULLRING_TITLE")]
     pub title: Option<String>,
+    /// Live updates: how often the sampler reads every queue's counts, in ms (0 turns them off;
+    /// default 2000).
+    #[arg(long, env = "BULLRING_LIVE_INTERVAL_MS")]
+    pub live_interval_ms: Option<u64>,
     /// Where the private redis-server keeps its data (default ./bullring-data).
     #[arg(long, env = "BULLRING_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -141,6 +145,7 @@ pub struct FileConfig {
     pub listen: Option<String>,
     pub base_path: Option<String>,
     pub title: Option<String>,
+    pub live_interval_ms: Option<u64>,
     pub data_dir: Option<PathBuf>,
     pub read_only: Option<bool>,
     pub allow_anonymous: Option<bool>,
@@ -166,6 +171,8 @@ pub struct Config {
     /// "" when mounted at the root, otherwise "/admin/queues" (leading slash, no trailing one).
     pub base_path: String,
     pub title: String,
+    /// How often live updates sample the counts; `None` when they are off.
+    pub live_interval: Option<Duration>,
     pub data_dir: PathBuf,
     /// Authentication, roles, read-only mode and the CSRF origin.
     pub security: Security,
@@ -184,6 +191,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             base_path: "/admin/queues".into(),
             title: "bullring".into(),
+            live_interval: Some(Duration::from_millis(2000)),
             data_dir: PathBuf::from("bullring-data"),
             security: Security::default(),
             audit_max_len: 10_000,
@@ -271,6 +279,11 @@ impl Config {
             .clone()
             .or(file.title.clone())
             .unwrap_or(defaults.title);
+        let live_interval = match cli.live_interval_ms.or(file.live_interval_ms) {
+            Some(0) => None,
+            Some(ms) => Some(Duration::from_millis(ms)),
+            None => defaults.live_interval,
+        };
         let data_dir = cli
             .data_dir
             .clone()
@@ -293,6 +306,7 @@ impl Config {
             listen,
             base_path,
             title,
+            live_interval,
             data_dir,
         })
     }

@@ -60,6 +60,7 @@ pub fn dashboard_state(
     AppState::new(reader, discovery, &config.base_path, &config.title)
         .with_security(config.security.clone())
         .with_audit_max_len(config.audit_max_len)
+        .with_live_updates(config.live_interval, cancel)
 }
 
 /// Serve the dashboard on `listener` until `cancel` fires.

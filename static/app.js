@@ -2,14 +2,75 @@
 (function () {
   "use strict";
   // Live filter of the overview table as you type (the form still works without JS).
-  document.querySelectorAll("input[data-filter-rows]").forEach(function (input) {
-    var rows = document.querySelectorAll(input.getAttribute("data-filter-rows"));
-    input.addEventListener("input", function () {
-      var needle = input.value.trim().toLowerCase();
-      rows.forEach(function (row) {
-        var name = (row.getAttribute("data-name") || "").toLowerCase();
-        row.hidden = needle !== "" && name.indexOf(needle) === -1;
+  function bindFilters() {
+    document.querySelectorAll("input[data-filter-rows]").forEach(function (input) {
+      if (input.dataset.bound) return;
+      input.dataset.bound = "1";
+      input.addEventListener("input", function () {
+        var rows = document.querySelectorAll(input.getAttribute("data-filter-rows"));
+        var needle = input.value.trim().toLowerCase();
+        rows.forEach(function (row) {
+          var name = (row.getAttribute("data-name") || "").toLowerCase();
+          row.hidden = needle !== "" && name.indexOf(needle) === -1;
+        });
       });
     });
+  }
+  bindFilters();
+  document.body.addEventListener("htmx:afterSettle", bindFilters);
+
+  // Live counts: one EventSource per tab on {base}/events (the server samples Redis once for
+  // every tab). Elements with data-live="prefix|queue|state" get the new count.
+  var url = document.body.getAttribute("data-events");
+  var toggle = document.getElementById("live-toggle");
+  var status = document.getElementById("live-status");
+  if (!url || !toggle || !window.EventSource) return;
+  var source = null;
+  var KEY = "bullring-live";
+  function say(text) { if (status) status.textContent = text; }
+  function apply(data) {
+    var counts = {};
+    data.queues.forEach(function (q) {
+      Object.keys(q.counts).forEach(function (state) {
+        counts[q.prefix + "|" + q.name + "|" + state] = q.counts[state];
+      });
+    });
+    document.querySelectorAll("[data-live]").forEach(function (el) {
+      var value = counts[el.getAttribute("data-live")];
+      if (value === undefined || String(value) === el.textContent) return;
+      el.textContent = String(value);
+      var cell = el.closest("td");
+      if (cell) cell.classList.toggle("zero", value === 0);
+      el.classList.remove("changed");
+      void el.offsetWidth;
+      el.classList.add("changed");
+    });
+    say("updated " + new Date(data.at_ms).toLocaleTimeString());
+  }
+  function start() {
+    if (source) return;
+    source = new EventSource(url);
+    source.addEventListener("counts", function (e) { apply(JSON.parse(e.data)); });
+    source.addEventListener("unavailable", function () { say("Redis unavailable, retrying"); });
+    source.onerror = function () { say("reconnecting"); };
+    toggle.setAttribute("aria-pressed", "true");
+    toggle.textContent = "Live";
+    toggle.title = "Counts update by themselves; click to pause";
+  }
+  function stop() {
+    if (source) { source.close(); source = null; }
+    toggle.setAttribute("aria-pressed", "false");
+    toggle.textContent = "Paused";
+    toggle.title = "Live updates are paused; click to resume";
+    say("");
+  }
+  toggle.hidden = false;
+  toggle.addEventListener("click", function () {
+    var on = toggle.getAttribute("aria-pressed") !== "true";
+    try { window.localStorage.setItem(KEY, on ? "on" : "off"); } catch (_) { /* private mode */ }
+    if (on) { start(); } else { stop(); }
   });
+  var saved = null;
+  try { saved = window.localStorage.getItem(KEY); } catch (_) { /* private mode */ }
+  if (saved === "off") { stop(); } else { start(); }
 })();

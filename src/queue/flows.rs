@@ -198,3 +198,23 @@ pub async fn tree(
         .pop()
         .ok_or_else(|| QueueError::InvalidInput("empty flow".into()))
 }
+
+impl super::read::Reader {
+    /// The flow `queue`/`id` belongs to, from its root (or, with `from_self`, from the job),
+    /// within `limits`. A 404-style error when the job does not exist.
+    pub async fn flow(
+        &self,
+        queue: &QueueRef,
+        id: &str,
+        from_self: bool,
+        limits: FlowLimits,
+    ) -> Result<FlowNode> {
+        self.raw_field(queue, id, "name").await?;
+        let (root_queue, root_id) = if from_self {
+            (queue.clone(), id.to_string())
+        } else {
+            root_of(self.redis(), queue, id).await?
+        };
+        tree(self.redis(), self.prefixes(), &root_queue, &root_id, limits).await
+    }
+}

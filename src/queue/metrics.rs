@@ -222,6 +222,19 @@ pub fn failure_rate(metrics: &QueueMetrics) -> Option<f64> {
     (done > 0).then(|| metrics.failed.sum() as f64 * 100.0 / done as f64)
 }
 
+impl super::read::Reader {
+    /// `minutes` of one queue's throughput, ending now (one round trip).
+    pub async fn metrics(&self, queue: &QueueRef, minutes: usize) -> Result<QueueMetrics> {
+        let now = chrono::Utc::now().timestamp_millis();
+        read(self.redis(), queue, minutes, now).await
+    }
+
+    /// Wait and processing time percentiles of the last finished jobs (two round trips).
+    pub async fn timings(&self, queue: &QueueRef) -> Result<Timings> {
+        timings(self.redis(), queue).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

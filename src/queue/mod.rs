@@ -1,4 +1,6 @@
-//! The queue core.
+//! The queue core: every Redis access of bullring lives here. Reads build their own pipelined
+//! commands from BullMQ's key names (a `bullmq::Queue` writes its meta hash when created, so it is
+//! opened only for actions); actions go through the engine so Node BullMQ sees what it expects.
 pub mod actions;
 pub mod audit;
 pub mod connection;
@@ -10,5 +12,6 @@ pub mod flows;
 pub mod metrics;
 pub mod model;
 pub mod read;
+pub mod sampler;
 pub mod schedulers;
 pub mod workers;

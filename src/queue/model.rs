@@ -175,7 +175,7 @@ impl Counts {
 }
 
 /// One queue on the overview.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueSummary {
     pub name: String,

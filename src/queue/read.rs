@@ -229,6 +229,11 @@ impl Reader {
         &self.redis
     }
 
+    /// The configured prefixes.
+    pub fn prefixes(&self) -> &[String] {
+        &self.prefixes
+    }
+
     /// Counts, paused flag, global concurrency and scheduler count of every queue, in one round
     /// trip. Queues with no key at all are left out.
     pub async fn summaries(&self, queues: &[QueueRef]) -> Result<Vec<QueueSummary>> {

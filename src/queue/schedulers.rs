@@ -135,3 +135,10 @@ pub async fn list(redis: &Redis, queues: &[QueueRef]) -> Result<Vec<Scheduler>> 
         })
         .collect())
 }
+
+impl super::read::Reader {
+    /// Every job scheduler of `queues` (see [`list`]).
+    pub async fn schedulers(&self, queues: &[QueueRef]) -> Result<Vec<Scheduler>> {
+        list(self.redis(), queues).await
+    }
+}

@@ -87,6 +87,13 @@ pub async fn list(redis: &Redis, queues: &[QueueRef]) -> Result<Option<Vec<Worke
     Ok(workers_of(&replies[0], queues))
 }
 
+impl super::read::Reader {
+    /// The workers connected to `queues` (see [`list`]).
+    pub async fn workers(&self, queues: &[QueueRef]) -> Result<Option<Vec<WorkerClient>>> {
+        list(self.redis(), queues).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

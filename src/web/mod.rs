@@ -23,8 +23,11 @@ use crate::queue::actions::Actions;
 use crate::queue::audit::AuditLog;
 use crate::queue::discovery::Discovery;
 use crate::queue::read::Reader;
+use crate::queue::sampler::Sampler;
 use error::WebError;
-use handlers::{actions, api, audit, health, jobs, pages, queues};
+use handlers::{
+    actions, api, audit, flows, health, jobs, live, metrics, pages, prometheus, queues, schedulers,
+};
 use security::Security;
 use views::Links;
 
@@ -42,6 +45,7 @@ struct Inner {
     security: Security,
     actions: Actions,
     audit: AuditLog,
+    sampler: Sampler,
 }
 
 impl AppState {
@@ -57,6 +61,7 @@ impl AppState {
                 actions: Actions::new(reader.redis().settings().clone(), reader.clone()),
                 audit,
                 reader,
+                sampler: Sampler::new(None),
             }),
         }
     }
@@ -86,6 +91,26 @@ impl AppState {
         })
     }
 
+    /// The same state with live updates every `interval` (`None`: off): starts the one sampler
+    /// of this state, which stops when `cancel` fires.
+    pub fn with_live_updates(
+        self,
+        interval: Option<std::time::Duration>,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Self {
+        let sampler = Sampler::new(interval);
+        sampler.spawn(
+            self.inner.reader.clone(),
+            self.inner.discovery.clone(),
+            cancel.clone(),
+        );
+        self.rebuild(|inner| inner.sampler = sampler)
+    }
+
+    pub fn sampler(&self) -> &Sampler {
+        &self.inner.sampler
+    }
+
     pub fn audit(&self) -> &AuditLog {
         &self.inner.audit
     }
@@ -101,6 +126,7 @@ impl AppState {
                 security: shared.security.clone(),
                 actions: shared.actions.clone(),
                 audit: shared.audit.clone(),
+                sampler: shared.sampler.clone(),
             },
         };
         change(&mut inner);
@@ -184,7 +210,33 @@ pub fn router(state: AppState) -> Router {
             "/api/queues/{queue}/jobs/{id}/{action}",
             post(actions::job_api),
         )
+        .route("/queues/{queue}/jobs/{id}/flow", get(flows::flow_page))
+        .route("/queues/{queue}/metrics", get(metrics::metrics_page))
+        .route("/queues/{queue}/workers", get(metrics::queue_workers_page))
+        .route("/queues/{queue}/schedulers", get(schedulers::queue_page))
+        .route(
+            "/queues/{queue}/schedulers/{id}/remove",
+            post(actions::scheduler_form),
+        )
+        .route("/schedulers", get(schedulers::all_page))
+        .route("/workers", get(metrics::workers_page))
+        .route("/events", get(live::events))
+        .route("/metrics", get(prometheus::metrics))
+        .route("/api/schedulers", get(schedulers::all_api))
+        .route("/api/workers", get(metrics::workers_api))
+        .route("/api/queues/{queue}/jobs/{id}/flow", get(flows::flow_api))
+        .route("/api/queues/{queue}/metrics", get(metrics::metrics_api))
+        .route(
+            "/api/queues/{queue}/workers",
+            get(metrics::queue_workers_api),
+        )
+        .route("/api/queues/{queue}/schedulers", get(schedulers::queue_api))
+        .route(
+            "/api/queues/{queue}/schedulers/{id}/remove",
+            post(actions::scheduler_api),
+        )
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(assets::serve))
         .fallback(not_found);
     with_layers(routes, state)

@@ -292,7 +292,7 @@ const LOGIN_CACHE_MAX: usize = 1024;
 
 /// Put the request's [`Principal`] in its extensions, or answer 401 / 403.
 ///
-/// `{base}/healthz` and `{base}/static/...` pass without credentials: Docker health checks have
+/// `{base}/healthz`, `{base}/readyz` and `{base}/static/...` pass without credentials: probes have
 /// none, and the error page asking for them needs its stylesheet.
 pub async fn authenticate(
     State(state): State<AppState>,
@@ -399,7 +399,7 @@ fn relative_path<'r>(state: &AppState, request: &'r Request) -> Option<&'r str> 
 /// credentials, so a path trick can only make a public path private, never the other way round.
 fn is_public_path(state: &AppState, request: &Request) -> bool {
     relative_path(state, request)
-        .is_some_and(|path| path == "/healthz" || path.starts_with("/static/"))
+        .is_some_and(|path| path == "/healthz" || path == "/readyz" || path.starts_with("/static/"))
 }
 
 // --- basic -----------------------------------------------------------------------------------

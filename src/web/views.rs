@@ -2,7 +2,7 @@
 //!
 //! View models hold display-ready strings (formatted times, pretty JSON, URLs with the base path
 //! and percent-encoded segments), so templates stay free of logic. Askama escapes every value;
-//! no template uses `|safe` on job data.
+//! no template uses `|safe` on job data (only on the SVG charts of `charts`, built from numbers).
 
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -10,11 +10,15 @@ use serde_json::Value;
 
 use super::AppState;
 use super::assets::HTMX;
+use super::charts;
 use super::flash::Flash;
+use super::handlers::metrics::percent;
 use super::security::{Action, Principal};
+use crate::queue::metrics::{QueueMetrics, failure_rate};
 use crate::queue::model::{
     ChildRef, Counts, Job, JobDetail, JobPage, JobState, Order, ParentRef, QueueRef, QueueSummary,
 };
+use crate::queue::workers::WorkerClient;
 
 /// Data or return values larger than this are shown truncated, with a link to the raw JSON.
 pub const DISPLAY_LIMIT: usize = 64 * 1024;
@@ -31,6 +35,8 @@ pub struct Chrome {
     /// "alice (operator)", empty when nobody is signed in.
     pub user: String,
     pub read_only: bool,
+    /// Live updates are on: the page subscribes to `{base}/events` (when JavaScript runs).
+    pub live: bool,
 }
 
 impl Chrome {
@@ -44,6 +50,7 @@ impl Chrome {
             flash: None,
             user: String::new(),
             read_only: state.security().read_only,
+            live: state.sampler().interval().is_some(),
         }
     }
 
@@ -171,6 +178,27 @@ impl Links {
             encode(&queue.name),
             encode(id),
             self.prefix_query(queue, '&')
+        )
+    }
+
+    /// A page about one queue: `metrics`, `schedulers`, `workers`.
+    pub fn queue_sub(&self, queue: &QueueRef, page: &str) -> String {
+        format!(
+            "{}/queues/{}/{page}{}",
+            self.base,
+            encode(&queue.name),
+            self.prefix_query(queue, '?')
+        )
+    }
+
+    /// `POST` target that removes a job scheduler.
+    pub fn scheduler_remove(&self, queue: &QueueRef, id: &str) -> String {
+        format!(
+            "{}/queues/{}/schedulers/{}/remove{}",
+            self.base,
+            encode(&queue.name),
+            encode(id),
+            self.prefix_query(queue, '?')
         )
     }
 
@@ -304,10 +332,20 @@ pub struct QueueRow {
     pub name: String,
     pub prefix: String,
     pub href: String,
+    pub metrics_href: String,
+    pub workers_href: String,
     pub paused: bool,
     pub cells: Vec<StateCell>,
     pub global_concurrency: Option<u64>,
     pub scheduler_count: u64,
+    /// The last hour's throughput as an inline SVG, when metrics are recorded.
+    pub sparkline: Option<String>,
+    /// Failed / finished in the last hour.
+    pub failure_rate: String,
+    /// Connected workers; `None` when unknown (Redis refused `CLIENT LIST`).
+    pub workers: Option<usize>,
+    /// Waiting jobs and no worker to take them.
+    pub unattended: bool,
 }
 
 #[derive(Template)]
@@ -328,25 +366,46 @@ impl OverviewPage {
         chrome: Chrome,
         perms: Perms,
         links: &Links,
-        summaries: &[QueueSummary],
+        summaries: &[(QueueSummary, QueueMetrics)],
+        workers: Option<&[WorkerClient]>,
         filter: String,
         discovering: bool,
     ) -> Self {
         let rows: Vec<QueueRow> = summaries
             .iter()
-            .map(|s| QueueRow {
-                name: s.name.clone(),
-                prefix: s.prefix.clone(),
-                href: links.queue(&s.queue()),
-                paused: s.paused,
-                cells: state_cells(links, &s.queue(), &s.counts, None),
-                global_concurrency: s.global_concurrency,
-                scheduler_count: s.scheduler_count,
+            .map(|(s, m)| {
+                let queue = s.queue();
+                let connected = workers.map(|list| {
+                    list.iter()
+                        .filter(|w| w.prefix == s.prefix && w.queue == s.name)
+                        .count()
+                });
+                QueueRow {
+                    name: s.name.clone(),
+                    prefix: s.prefix.clone(),
+                    href: links.queue(&queue),
+                    metrics_href: links.queue_sub(&queue, "metrics"),
+                    workers_href: links.queue_sub(&queue, "workers"),
+                    paused: s.paused,
+                    cells: state_cells(links, &queue, &s.counts, None),
+                    global_concurrency: s.global_concurrency,
+                    scheduler_count: s.scheduler_count,
+                    sparkline: m
+                        .recorded
+                        .then(|| charts::sparkline(&m.completed, &m.failed)),
+                    failure_rate: if m.recorded {
+                        percent(failure_rate(m))
+                    } else {
+                        String::new()
+                    },
+                    workers: connected,
+                    unattended: connected == Some(0) && s.counts.waiting > 0 && !s.paused,
+                }
             })
             .collect();
         let totals = JobState::ALL
             .iter()
-            .map(|state| summaries.iter().map(|s| s.counts.get(*state)).sum())
+            .map(|state| summaries.iter().map(|(s, _)| s.counts.get(*state)).sum())
             .collect();
         OverviewPage {
             chrome,
@@ -378,6 +437,8 @@ pub struct JobRow {
     pub progress: String,
     pub reason: String,
     pub problem: bool,
+    /// For parents in waiting-children: children still pending.
+    pub pending_children: Option<u64>,
 }
 
 pub struct Pager {
@@ -423,6 +484,9 @@ pub struct QueuePage {
     pub pager: Pager,
     pub order_href: String,
     pub action: String,
+    pub metrics_href: String,
+    pub schedulers_href: String,
+    pub workers_href: String,
 }
 
 impl QueuePage {
@@ -457,6 +521,7 @@ impl QueuePage {
                     .map(|r| excerpt(r, 120))
                     .unwrap_or_default(),
                 problem: !job.notes.is_empty(),
+                pending_children: job.pending_children,
             })
             .collect();
         let pages = page.total.div_ceil(page.per_page).max(1);
@@ -523,6 +588,9 @@ impl QueuePage {
             pager,
             order_href: format!("{tab}&per_page={}{flipped}", page.per_page),
             action: links.queue(&queue),
+            metrics_href: links.queue_sub(&queue, "metrics"),
+            schedulers_href: links.queue_sub(&queue, "schedulers"),
+            workers_href: links.queue_sub(&queue, "workers"),
         }
     }
 }
@@ -579,6 +647,10 @@ pub struct JobPageView {
     pub notes: Vec<String>,
     pub logs: LogView,
     pub parent: Option<ChildLink>,
+    /// The parent's state ("unknown" when the parent is gone).
+    pub parent_state: String,
+    /// The flow page, for jobs with a parent or children.
+    pub flow_href: Option<String>,
     pub pending: Vec<ChildLink>,
     pub processed: Vec<ChildLink>,
     pub failed: Vec<ChildLink>,
@@ -746,6 +818,12 @@ impl JobPageView {
                 next: (logs.page < log_pages_total).then(|| log_href(logs.page + 1)),
             },
             parent: job.parent.as_ref().map(|p| parent_link(links, p)),
+            parent_state: detail
+                .parent_state
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            flow_href: (job.parent.is_some() || !detail.children.is_empty())
+                .then(|| links.flow(queue, id, false)),
             pending: detail
                 .children
                 .pending

@@ -633,11 +633,7 @@ pub async fn scheduler_form(
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
     let command = Command::RemoveScheduler(id);
     let outcome = perform(&state, &principal, Some(&queue), command).await?;
-    let to = format!(
-        "{}/queues/{}/schedulers",
-        state.base(),
-        crate::web::views::encode(&queue.name)
-    );
+    let to = state.links().queue_sub(&queue, "schedulers");
     Ok(redirect_with(&outcome.message, &to, &state))
 }
 

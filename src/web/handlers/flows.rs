@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::queues::render;
 use super::resolve;
-use crate::queue::flows::{self, FlowLimits, FlowNode};
+use crate::queue::flows::{FlowLimits, FlowNode};
+use crate::queue::model::QueueRef;
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
@@ -42,7 +43,12 @@ pub struct FlowRow {
     pub close: usize,
 }
 
-fn rows(node: &FlowNode, links: &Links, current: &(String, String, String), out: &mut Vec<FlowRow>) {
+fn rows(
+    node: &FlowNode,
+    links: &Links,
+    current: &(String, String, String),
+    out: &mut Vec<FlowRow>,
+) {
     let queue = node.queue_ref();
     out.push(FlowRow {
         id: node.id.clone(),
@@ -92,24 +98,18 @@ pub struct FlowPage {
     pub from_root: bool,
 }
 
-async fn read(state: &AppState, name: &str, id: &str, query: &FlowQuery) -> Result<(crate::queue::model::QueueRef, FlowNode), WebError> {
+async fn read(
+    state: &AppState,
+    name: &str,
+    id: &str,
+    query: &FlowQuery,
+) -> Result<(QueueRef, FlowNode), WebError> {
     let queue = resolve(state, name, query.prefix.as_deref()).await?;
-    let redis = state.reader().redis();
-    // The job must exist (a 404 otherwise), then the root is found by its parents.
-    state.reader().raw_field(&queue, id, "name").await?;
-    let (root_queue, root_id) = if query.from.as_deref() == Some("self") {
-        (queue.clone(), id.to_string())
-    } else {
-        flows::root_of(redis, &queue, id).await?
-    };
-    let tree = flows::tree(
-        redis,
-        state.discovery().prefixes(),
-        &root_queue,
-        &root_id,
-        FlowLimits::default(),
-    )
-    .await?;
+    let from_self = query.from.as_deref() == Some("self");
+    let tree = state
+        .reader()
+        .flow(&queue, id, from_self, FlowLimits::default())
+        .await?;
     Ok((queue, tree))
 }
 

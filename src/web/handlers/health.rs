@@ -1,13 +1,36 @@
-//! `GET {base}/healthz`: 200 when Redis answers, 503 otherwise (for load balancers and Docker).
+//! Probes for Docker and Kubernetes: `GET {base}/healthz` (the process answers; no Redis call,
+//! always 200) and `GET {base}/readyz` (200 with Redis' round-trip latency when Redis answers,
+//! 503 when it does not). Both answer JSON and need no credentials.
 
+use std::time::Instant;
+
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use serde_json::{Value, json};
 
 use crate::web::AppState;
 
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+/// `GET {base}/healthz`
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// `GET {base}/readyz`
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let started = Instant::now();
     match state.reader().redis().ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "redis unreachable\n"),
+        Ok(()) => {
+            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let latency_ms = (latency_ms * 1000.0).round() / 1000.0;
+            (
+                StatusCode::OK,
+                Json(json!({ "status": "ready", "redis": "up", "redis_latency_ms": latency_ms })),
+            )
+        }
+        Err(err) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "redis": "down", "error": err.to_string() })),
+        ),
     }
 }

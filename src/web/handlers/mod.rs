@@ -4,10 +4,15 @@
 pub mod actions;
 pub mod api;
 pub mod audit;
+pub mod flows;
 pub mod health;
 pub mod jobs;
+pub mod live;
+pub mod metrics;
 pub mod pages;
+pub mod prometheus;
 pub mod queues;
+pub mod schedulers;
 
 use super::AppState;
 use super::error::WebError;

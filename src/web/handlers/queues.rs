@@ -13,7 +13,8 @@ use crate::web::params::{ListQuery, OverviewQuery};
 use crate::web::security::Principal;
 use crate::web::views::{Chrome, OverviewPage, Perms, QueuePage};
 
-/// `GET {base}/`: every known queue with its counts, in one Redis round trip.
+/// `GET {base}/`: every known queue with its counts, last hour of throughput and connected
+/// workers, in one Redis round trip.
 pub async fn overview(
     State(state): State<AppState>,
     principal: Principal,
@@ -34,12 +35,14 @@ pub async fn overview(
                 .is_none_or(|p| p.is_empty() || q.prefix == p)
         })
         .collect();
-    let summaries = state.reader().summaries(&queues).await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let (rows, workers) = state.reader().overview(&queues, now).await?;
     let page = OverviewPage::new(
         Chrome::page(&state, &principal, flash),
         Perms::of(&principal),
         &state.links(),
-        &summaries,
+        &rows,
+        workers.as_deref(),
         filter,
         !snapshot.complete,
     );

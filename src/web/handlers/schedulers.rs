@@ -9,13 +9,13 @@ use serde_json::{Value, json};
 use super::queues::render;
 use super::resolve;
 use crate::queue::model::QueueRef;
-use crate::queue::schedulers::{self, Scheduler};
+use crate::queue::schedulers::Scheduler;
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
 use crate::web::params::ActionQuery;
 use crate::web::security::{Action, Principal};
-use crate::web::views::{Chrome, encode, format_time, relative_time};
+use crate::web::views::{Chrome, format_time, relative_time};
 
 pub struct SchedulerRow {
     pub id: String,
@@ -59,7 +59,7 @@ async fn list(state: &AppState, queue: Option<&QueueRef>) -> Result<Vec<Schedule
         Some(q) => vec![q.clone()],
         None => state.discovery().snapshot().queues,
     };
-    Ok(schedulers::list(state.reader().redis(), &queues).await?)
+    Ok(state.reader().schedulers(&queues).await?)
 }
 
 async fn page(
@@ -105,13 +105,7 @@ async fn page(
                 job_name: s.name.clone(),
                 data: s.template.data.to_string(),
                 legacy: s.legacy,
-                remove_url: format!(
-                    "{}/queues/{}/schedulers/{}/remove{}",
-                    state.base(),
-                    encode(&q.name),
-                    encode(&s.key),
-                    if links.with_prefix { format!("?prefix={}", encode(&q.prefix)) } else { String::new() }
-                ),
+                remove_url: links.scheduler_remove(&q, &s.key),
                 queue: s.queue,
                 id: s.key,
             }
@@ -159,5 +153,7 @@ pub async fn queue_api(
     Query(query): Query<ActionQuery>,
 ) -> Result<Json<Value>, WebError> {
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    Ok(Json(json!({ "schedulers": list(&state, Some(&queue)).await? })))
+    Ok(Json(
+        json!({ "schedulers": list(&state, Some(&queue)).await? }),
+    ))
 }
