@@ -7,6 +7,7 @@
 //! It does not own the HTTP side (see `web::handlers::live`).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -57,6 +58,8 @@ struct Inner {
     interval: Option<Duration>,
     /// Cancelled when the process shuts down, so open streams end and shutdown is not held up.
     stopped: CancellationToken,
+    /// Samples read so far (each one Redis round trip).
+    taken: AtomicU64,
 }
 
 impl Sampler {
@@ -69,6 +72,7 @@ impl Sampler {
                 wake: Notify::new(),
                 interval: interval.filter(|d| !d.is_zero()),
                 stopped: CancellationToken::new(),
+                taken: AtomicU64::new(0),
             }),
         }
     }
@@ -84,6 +88,12 @@ impl Sampler {
         let receiver = self.inner.sender.subscribe();
         self.inner.wake.notify_one();
         Some(receiver)
+    }
+
+    /// How many samples were read so far: each is one Redis round trip, whatever the number of
+    /// subscribers.
+    pub fn samples_taken(&self) -> u64 {
+        self.inner.taken.load(Ordering::Relaxed)
     }
 
     /// Resolves when the process shuts down.
@@ -113,6 +123,7 @@ impl Sampler {
                     }
                 }
                 let sample = take(&reader, &discovery).await;
+                inner.taken.fetch_add(1, Ordering::Relaxed);
                 inner.sender.send_if_modified(|current| {
                     let changed = !current.same_as(&sample);
                     if changed {

@@ -7,6 +7,8 @@ mod cluster;
 mod cost;
 mod demo;
 mod interop;
+mod live;
+mod observe;
 mod pages;
 mod security;
 mod support;

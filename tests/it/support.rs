@@ -129,22 +129,35 @@ impl Dashboard {
     }
 
     pub async fn with_url(url: &str, prefixes: &[&str], base: &str) -> Dashboard {
+        Dashboard::with_state(url, prefixes, base, |state| state)
+            .await
+            .0
+    }
+
+    /// A dashboard whose state `tweak` adjusts (live updates, security ...); also returns the state.
+    pub async fn with_state(
+        url: &str,
+        prefixes: &[&str],
+        base: &str,
+        tweak: impl FnOnce(AppState) -> AppState,
+    ) -> (Dashboard, AppState) {
         let prefixes: Vec<String> = prefixes.iter().map(|p| p.to_string()).collect();
         let settings = RedisSettings::url(url);
         let redis = Redis::new(settings.clone());
         let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
         // Best effort: a test of an unreachable Redis builds a dashboard that cannot scan.
         let _ = discovery.refresh(&Redis::new(settings)).await;
-        let state = AppState::new(
+        let state = tweak(AppState::new(
             Reader::new(redis.clone(), prefixes),
             discovery,
             base,
             "bullring test",
-        );
-        Dashboard {
-            router: web::app(state),
+        ));
+        let dashboard = Dashboard {
+            router: web::app(state.clone()),
             redis,
-        }
+        };
+        (dashboard, state)
     }
 
     pub async fn get(&self, uri: &str) -> Reply {
