@@ -322,7 +322,125 @@ async fn same_as_node(major: &str) {
     let (trips, _) = dash.round_trips(dash.get(&format!("{BASE}/metrics"))).await;
     assert_eq!(trips, 1, "one scrape, one round trip");
 
+    // --- removing a scheduler goes through the engine; Node no longer lists it ---
+    let remove = |id: &str| {
+        let uri = format!("{BASE}/api/queues/obs-sched/schedulers/{id}/remove");
+        axum::http::Request::post(uri)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let reply = tower::ServiceExt::oneshot(dash.router.clone(), remove("beat"))
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let reply = tower::ServiceExt::oneshot(dash.router.clone(), remove("no-such"))
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 404);
+    let after = node_report(&prefix, major, "obs-sched");
+    let listed: BTreeSet<String> = after["queues"][0]["schedulers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !listed.contains("beat") && listed.contains("tick"),
+        "{listed:?}"
+    );
+
     observer.finish();
+}
+
+/// report.js about one queue: what Node's own getters say now.
+fn node_report(prefix: &str, major: &str, queue: &str) -> Value {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+    let output = Command::new("node")
+        .arg("report.js")
+        .args([
+            "--redis",
+            &redis().url,
+            "--prefix",
+            prefix,
+            "--bullmq",
+            major,
+        ])
+        .args(["--queues", &format!("{prefix}/{queue}")])
+        .current_dir(&dir)
+        .output()
+        .expect("node must be installed");
+    assert!(output.status.success(), "report.js failed");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("");
+    serde_json::from_str(line).expect("report.js JSON")
+}
+
+/// A parent `parent-1` in queue `queue` with `children` pending children (job keys only).
+fn fan_out(prefix: &str, queue: &str, children: usize) {
+    let mut conn = crate::support::conn();
+    let parent = format!("{prefix}:{queue}:parent-1");
+    let mut pipe = redis::pipe();
+    pipe.cmd("HSET")
+        .arg(&parent)
+        .arg("name")
+        .arg("fan-out")
+        .arg("timestamp")
+        .arg(1)
+        .arg("data")
+        .arg("{}");
+    pipe.cmd("ZADD")
+        .arg(format!("{prefix}:{queue}:waiting-children"))
+        .arg(1)
+        .arg("parent-1");
+    pipe.cmd("SET").arg(format!("{prefix}:{queue}:id")).arg(1);
+    for chunk in (0..children).collect::<Vec<_>>().chunks(1000) {
+        let keys: Vec<String> = chunk
+            .iter()
+            .map(|n| format!("{prefix}:part:c{n}"))
+            .collect();
+        pipe.cmd("SADD")
+            .arg(format!("{parent}:dependencies"))
+            .arg(keys);
+    }
+    let _: () = pipe.query(&mut conn).unwrap();
+}
+
+/// A parent with 10,000 children: the flow page shows the first 50 with a "more" link, and
+/// costs the same round trips as a flow of three.
+#[tokio::test]
+async fn a_flow_with_ten_thousand_children_is_bounded() {
+    let prefix = unique_prefix("bigflow");
+    fan_out(&prefix, "big", 10_000);
+    fan_out(&prefix, "small", 3);
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+
+    let uri = format!("{BASE}/queues/big/jobs/parent-1/flow");
+    let (big_trips, page) = dash.round_trips(dash.get(&uri)).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("more: 50 of 10000 children shown"),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("<li>").count(), 51);
+    let tree = dash
+        .json(&format!("{BASE}/api/queues/big/jobs/parent-1/flow"))
+        .await;
+    assert_eq!(tree["pendingCount"], 10_000);
+    assert_eq!(tree["children"].as_array().unwrap().len(), 50);
+    assert_eq!(tree["more"], true);
+
+    let uri = format!("{BASE}/queues/small/jobs/parent-1/flow");
+    let (small_trips, page) = dash.round_trips(dash.get(&uri)).await;
+    assert_eq!(page.body.matches("<li>").count(), 4);
+    assert_eq!(
+        big_trips, small_trips,
+        "round trips do not grow with the children"
+    );
 }
 
 #[tokio::test]
