@@ -2,6 +2,7 @@
 //! commands from BullMQ's key names (a `bullmq::Queue` writes its meta hash when created, so it is
 //! opened only for actions); actions go through the engine so Node BullMQ sees what it expects.
 pub mod actions;
+pub mod alerts;
 pub mod audit;
 pub mod connection;
 pub mod decode;

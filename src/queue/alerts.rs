@@ -1,0 +1,382 @@
+//! What the alerts engine keeps in Redis, so that several bullring processes share it: which
+//! alerts are active, who already sent what, where each queue's events stream was read up to,
+//! and a capped log of recent alerts for the dashboard. All keys live under
+//! `<prefix>:bullring:alerts:` of the first configured prefix.
+//!
+//! Only-once sending across processes rests on atomic Redis answers: `HSETNX` / `HDEL` on the
+//! active hash (the process that flips a condition sends its message), `SET NX EX` claims on
+//! each failed event and on each rule's cool-down.
+//! It does not decide anything (see `crate::alerts`).
+
+use std::collections::HashMap;
+
+use redis::Value;
+use serde::{Deserialize, Serialize};
+
+use super::connection::Redis;
+use super::decode::{hash, reply, strings};
+use super::error::Result;
+use super::model::QueueRef;
+
+/// How long a claim on a failed event is kept (it only has to outlive the stream's position).
+const EVENT_CLAIM_SECS: u64 = 7 * 24 * 3600;
+/// Recent alerts kept for the Alerts page.
+pub const LOG_MAX_LEN: usize = 1000;
+
+/// One alert message, as sent and as listed on the Alerts page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    /// Log entry id (`<ms>-<seq>`), empty until stored.
+    #[serde(default)]
+    pub id: String,
+    /// `firing` or `resolved`.
+    pub status: String,
+    pub rule: String,
+    /// `final-failure`, `failure-rate`, `backlog` or `no-worker`.
+    pub kind: String,
+    pub prefix: String,
+    pub queue: String,
+    pub title: String,
+    pub text: String,
+    /// The dashboard page it is about (a job or a queue), when known.
+    #[serde(default)]
+    pub url: String,
+    pub at_ms: i64,
+}
+
+/// A failed event read from a queue's events stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedEvent {
+    /// Stream entry id.
+    pub entry: String,
+    pub job_id: String,
+    pub reason: String,
+}
+
+/// Events of one queue read past its stored position.
+#[derive(Debug, Clone, Default)]
+pub struct EventBatch {
+    pub failed: Vec<FailedEvent>,
+    /// The last entry read (the new position), `None` when nothing was read.
+    pub last: Option<String>,
+}
+
+/// The alerts' keys. Cheap to clone.
+#[derive(Clone)]
+pub struct AlertStore {
+    redis: Redis,
+    base: String,
+}
+
+impl AlertStore {
+    /// Keys under `<prefix>:bullring:alerts:`.
+    pub fn new(redis: Redis, prefix: &str) -> Self {
+        AlertStore {
+            redis,
+            base: format!("{prefix}:bullring:alerts"),
+        }
+    }
+
+    fn key(&self, suffix: &str) -> String {
+        format!("{}:{suffix}", self.base)
+    }
+
+    /// The key of the recent alerts log (for the page's explanation).
+    pub fn log_key(&self) -> String {
+        self.key("log")
+    }
+
+    fn field(rule: &str, queue: &QueueRef) -> String {
+        format!("{rule}|{}|{}", queue.prefix, queue.name)
+    }
+
+    /// Mark a condition active; true for the one process that flipped it.
+    pub async fn activate(&self, rule: &str, queue: &QueueRef, record: &AlertRecord) -> Result<bool> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("HSETNX")
+            .arg(self.key("active"))
+            .arg(Self::field(rule, queue))
+            .arg(serde_json::to_string(record).unwrap_or_default());
+        let replies: Vec<i64> = self.redis.write(&pipe).await?;
+        Ok(replies.first() == Some(&1))
+    }
+
+    /// Clear an active condition; true for the one process that cleared it.
+    pub async fn resolve(&self, rule: &str, queue: &QueueRef) -> Result<bool> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("HDEL")
+            .arg(self.key("active"))
+            .arg(Self::field(rule, queue));
+        let replies: Vec<i64> = self.redis.write(&pipe).await?;
+        Ok(replies.first() == Some(&1))
+    }
+
+    /// Every active alert.
+    pub async fn active(&self) -> Result<Vec<AlertRecord>> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("HGETALL").arg(self.key("active"));
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        let mut list: Vec<AlertRecord> = hash(&replies[0])
+            .into_values()
+            .filter_map(|json| serde_json::from_str(&json).ok())
+            .collect();
+        list.sort_by(|a, b| (&a.queue, &a.rule).cmp(&(&b.queue, &b.rule)));
+        Ok(list)
+    }
+
+    /// When a condition was first seen (set now if it was not), for rules that wait `for` a
+    /// while before firing.
+    pub async fn first_seen(&self, rule: &str, queue: &QueueRef, now_ms: i64) -> Result<i64> {
+        let key = self.key("pending");
+        let field = Self::field(rule, queue);
+        let mut pipe = redis::pipe();
+        pipe.cmd("HSETNX").arg(&key).arg(&field).arg(now_ms);
+        pipe.cmd("HGET").arg(&key).arg(&field);
+        let replies: Vec<Value> = self.redis.write(&pipe).await?;
+        Ok(reply::<Option<String>>(&replies[1])
+            .flatten()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(now_ms))
+    }
+
+    /// Forget that a condition was seen.
+    pub async fn clear_seen(&self, rule: &str, queue: &QueueRef) -> Result<()> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("HDEL")
+            .arg(self.key("pending"))
+            .arg(Self::field(rule, queue));
+        let _: Vec<i64> = self.redis.write(&pipe).await?;
+        Ok(())
+    }
+
+    /// Claim the right to send for `rule` on `queue` for `cooldown_secs`; false while an earlier
+    /// message's cool-down runs (whichever process sent it).
+    pub async fn claim_cooldown(&self, rule: &str, queue: &QueueRef, cooldown_secs: u64) -> Result<bool> {
+        if cooldown_secs == 0 {
+            return Ok(true);
+        }
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(self.key(&format!("cool:{}", Self::field(rule, queue))))
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(cooldown_secs);
+        let replies: Vec<Value> = self.redis.write(&pipe).await?;
+        Ok(matches!(replies.first(), Some(Value::Okay)))
+    }
+
+    /// Claim one failed event for `rule`; false when another process (or an earlier run) did.
+    pub async fn claim_event(&self, rule: &str, queue: &QueueRef, entry: &str) -> Result<bool> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(self.key(&format!("sent:{}:{entry}", Self::field(rule, queue))))
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(EVENT_CLAIM_SECS);
+        let replies: Vec<Value> = self.redis.write(&pipe).await?;
+        Ok(matches!(replies.first(), Some(Value::Okay)))
+    }
+
+    /// The stored stream positions of `queues` (`None`: never read).
+    pub async fn positions(&self, queues: &[QueueRef]) -> Result<Vec<Option<String>>> {
+        if queues.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        let mut cmd = redis::cmd("HMGET");
+        cmd.arg(self.key("positions"));
+        for queue in queues {
+            cmd.arg(format!("{}|{}", queue.prefix, queue.name));
+        }
+        pipe.add_command(cmd);
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        Ok(reply::<Vec<Option<String>>>(&replies[0]).unwrap_or_else(|| vec![None; queues.len()]))
+    }
+
+    /// Store how far `queue`'s events stream was read.
+    pub async fn save_position(&self, queue: &QueueRef, entry: &str) -> Result<()> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("HSET")
+            .arg(self.key("positions"))
+            .arg(format!("{}|{}", queue.prefix, queue.name))
+            .arg(entry);
+        let _: Vec<i64> = self.redis.write(&pipe).await?;
+        Ok(())
+    }
+
+    /// Read the events of `queues` after their positions, at most `count` each, in one round
+    /// trip. A queue never read starts at the end of its stream (no alerts for old failures):
+    /// its batch has no events and `last` set to the newest entry.
+    pub async fn read_events(
+        &self,
+        queues: &[QueueRef],
+        positions: &[Option<String>],
+        count: usize,
+    ) -> Result<Vec<EventBatch>> {
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for (queue, position) in queues.iter().zip(positions) {
+            let events = queue.keys().get("events");
+            match position {
+                Some(entry) => {
+                    pipe.cmd("XRANGE")
+                        .arg(events)
+                        .arg(format!("({entry}"))
+                        .arg("+")
+                        .arg("COUNT")
+                        .arg(count);
+                }
+                None => {
+                    pipe.cmd("XREVRANGE")
+                        .arg(events)
+                        .arg("+")
+                        .arg("-")
+                        .arg("COUNT")
+                        .arg(1);
+                }
+            }
+        }
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        Ok(replies
+            .iter()
+            .zip(positions)
+            .map(|(value, position)| {
+                let entries = stream_entries(value);
+                let last = entries.last().map(|(id, _)| id.clone());
+                if position.is_none() {
+                    return EventBatch {
+                        failed: Vec::new(),
+                        // An empty stream starts at the beginning.
+                        last: Some(last.unwrap_or_else(|| "0-0".into())),
+                    };
+                }
+                let failed = entries
+                    .into_iter()
+                    .filter(|(_, f)| f.get("event").map(String::as_str) == Some("failed"))
+                    .map(|(entry, f)| FailedEvent {
+                        entry,
+                        job_id: f.get("jobId").cloned().unwrap_or_default(),
+                        reason: f.get("failedReason").cloned().unwrap_or_default(),
+                    })
+                    .collect();
+                EventBatch { failed, last }
+            })
+            .collect())
+    }
+
+    /// Append to the recent alerts log.
+    pub async fn log(&self, record: &AlertRecord) -> Result<()> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("XADD")
+            .arg(self.key("log"))
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(LOG_MAX_LEN)
+            .arg("*")
+            .arg("record")
+            .arg(serde_json::to_string(record).unwrap_or_default());
+        let _: Vec<Value> = self.redis.write(&pipe).await?;
+        Ok(())
+    }
+
+    /// The newest `count` alerts, newest first.
+    pub async fn recent(&self, count: usize) -> Result<Vec<AlertRecord>> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("XREVRANGE")
+            .arg(self.key("log"))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(count);
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        Ok(stream_entries(&replies[0])
+            .into_iter()
+            .filter_map(|(id, fields)| {
+                let mut record: AlertRecord = serde_json::from_str(fields.get("record")?).ok()?;
+                record.id = id;
+                Some(record)
+            })
+            .collect())
+    }
+
+    /// Name, timestamp and failed reason of failed jobs, in one round trip.
+    pub async fn jobs(&self, queue: &QueueRef, ids: &[String]) -> Result<Vec<(Option<String>, Option<i64>)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for id in ids {
+            pipe.cmd("HMGET")
+                .arg(queue.keys().job_key(id))
+                .arg("name")
+                .arg("timestamp");
+        }
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        Ok(replies
+            .iter()
+            .map(|value| {
+                let fields: Vec<Option<String>> = reply(value).unwrap_or_default();
+                let get = |i: usize| fields.get(i).cloned().flatten();
+                (get(0), get(1).and_then(|t| t.parse().ok()))
+            })
+            .collect())
+    }
+
+    /// The timestamp of the oldest waiting job of each queue (`None`: none waiting), in one
+    /// round trip plus one for the jobs' hashes.
+    pub async fn oldest_waiting(&self, queues: &[QueueRef]) -> Result<Vec<Option<i64>>> {
+        if queues.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for queue in queues {
+            // LPUSH adds on the left, so the oldest waiting job is the rightmost.
+            pipe.cmd("LRANGE").arg(queue.keys().wait()).arg(-1).arg(-1);
+        }
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        let ids: Vec<Option<String>> = replies.iter().map(|v| strings(v).into_iter().next()).collect();
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for (queue, id) in queues.iter().zip(&ids) {
+            pipe.cmd("HGET")
+                .arg(queue.keys().job_key(id.as_deref().unwrap_or("")))
+                .arg("timestamp");
+        }
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        Ok(ids
+            .iter()
+            .zip(&replies)
+            .map(|(id, value)| {
+                id.as_ref()?;
+                reply::<Option<String>>(value).flatten()?.parse().ok()
+            })
+            .collect())
+    }
+}
+
+/// `[[id, [field, value, ...]], ...]` of XRANGE / XREVRANGE.
+fn stream_entries(value: &Value) -> Vec<(String, HashMap<String, String>)> {
+    let Value::Array(items) = value else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let Value::Array(pair) = item else {
+                return None;
+            };
+            let id: String = reply(pair.first()?)?;
+            let flat: Vec<String> = strings(pair.get(1)?);
+            let fields = flat
+                .chunks(2)
+                .filter(|c| c.len() == 2)
+                .map(|c| (c[0].clone(), c[1].clone()))
+                .collect();
+            Some((id, fields))
+        })
+        .collect()
+}
