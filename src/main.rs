@@ -34,29 +34,35 @@ async fn main() {
         Command::Run(settings) => run(settings, Mode::Run).await,
         Command::Start(settings) => run(settings, Mode::Start).await,
         Command::HashPassword => hash_password(),
-        Command::Add(args) => terminal(&args.settings.clone(), |config| async move {
-            let job = cli::AddJob {
-                queue: args.queue,
-                name: args.name,
-                data: args.data,
-                job_id: args.job_id,
-                delay_ms: args.delay,
-                priority: args.priority,
-                attempts: args.attempts,
-                dedup_id: args.dedup_id,
-                dedup_ttl_ms: args.dedup_ttl_ms,
-            };
-            cli::add(&config, &job).await.map(|id| format!("{id}\n"))
-        })
-        .await,
-        Command::Jobs(args) => terminal(&args.settings.clone(), |config| async move {
-            cli::jobs(&config, &args.queue, &args.state, args.limit, args.json).await
-        })
-        .await,
-        Command::Stats(args) => terminal(&args.settings.clone(), |config| async move {
-            cli::stats(&config, args.queue.as_deref(), args.json).await
-        })
-        .await,
+        Command::Add(args) => {
+            terminal(&args.settings.clone(), |config| async move {
+                let job = cli::AddJob {
+                    queue: args.queue,
+                    name: args.name,
+                    data: args.data,
+                    job_id: args.job_id,
+                    delay_ms: args.delay,
+                    priority: args.priority,
+                    attempts: args.attempts,
+                    dedup_id: args.dedup_id,
+                    dedup_ttl_ms: args.dedup_ttl_ms,
+                };
+                cli::add(&config, &job).await.map(|id| format!("{id}\n"))
+            })
+            .await
+        }
+        Command::Jobs(args) => {
+            terminal(&args.settings.clone(), |config| async move {
+                cli::jobs(&config, &args.queue, &args.state, args.limit, args.json).await
+            })
+            .await
+        }
+        Command::Stats(args) => {
+            terminal(&args.settings.clone(), |config| async move {
+                cli::stats(&config, args.queue.as_deref(), args.json).await
+            })
+            .await
+        }
     };
     if let Err(err) = result {
         eprintln!("bullring: {err:#}");

@@ -114,13 +114,12 @@ pub async fn add(config: &Config, job: &AddJob) -> Result<String, QueueError> {
         skip_version_check: true,
         ..Default::default()
     };
-    let queue = tokio::time::timeout(
-        CONNECT_TIMEOUT,
-        Queue::with_options(&job.queue, queue_opts),
-    )
-    .await
-    .map_err(|_| QueueError::Unavailable(format!("timed out connecting to {}", settings.redacted())))?
-    .map_err(QueueError::from)?;
+    let queue = tokio::time::timeout(CONNECT_TIMEOUT, Queue::with_options(&job.queue, queue_opts))
+        .await
+        .map_err(|_| {
+            QueueError::Unavailable(format!("timed out connecting to {}", settings.redacted()))
+        })?
+        .map_err(QueueError::from)?;
     let added = queue.add(&job.name, data).options(opts).await?;
     let id = added.id().to_string();
     queue.close().await;
@@ -128,7 +127,10 @@ pub async fn add(config: &Config, job: &AddJob) -> Result<String, QueueError> {
 }
 
 fn reader(config: &Config) -> Result<Reader, QueueError> {
-    Ok(Reader::new(Redis::new(redis(config)?), config.prefixes.clone()))
+    Ok(Reader::new(
+        Redis::new(redis(config)?),
+        config.prefixes.clone(),
+    ))
 }
 
 /// `bullring jobs QUEUE STATE`: the newest `limit` jobs in `state`.

@@ -88,7 +88,10 @@ impl CommandHandler {
             command.current_dir(dir);
         }
         let mut child = command.spawn().map_err(|e| {
-            JobError::retry(format!("command {} could not start: {e}", self.spec.program))
+            JobError::retry(format!(
+                "command {} could not start: {e}",
+                self.spec.program
+            ))
         })?;
         let pid = child.id();
 
@@ -158,7 +161,10 @@ impl CommandHandler {
             }
         };
         let status = status.map_err(|e| {
-            JobError::retry(format!("command {} could not be waited for: {e}", self.spec.program))
+            JobError::retry(format!(
+                "command {} could not be waited for: {e}",
+                self.spec.program
+            ))
         })?;
         let _ = feed.await;
         // Wait for both pipes: a grandchild may hold them open, so bound the wait.

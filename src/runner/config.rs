@@ -296,7 +296,10 @@ impl RunnerConfig {
             if !ids.insert((spec.queue.clone(), spec.id.clone())) {
                 return Err(bad(
                     &format!("[[schedulers]] #{} (id {:?})", index + 1, spec.id),
-                    format!("a scheduler with this id already exists on queue {:?}", spec.queue),
+                    format!(
+                        "a scheduler with this id already exists on queue {:?}",
+                        spec.queue
+                    ),
                 ));
             }
             schedulers.push(spec);
@@ -428,7 +431,10 @@ fn worker_spec(
         ));
     }
     if file.lock_duration_ms == Some(0) {
-        return Err(bad(&format!("{label} lock_duration_ms"), "must be at least 1"));
+        return Err(bad(
+            &format!("{label} lock_duration_ms"),
+            "must be at least 1",
+        ));
     }
     if file.stalled_interval_ms == Some(0) {
         return Err(bad(
@@ -451,7 +457,10 @@ fn worker_spec(
 
 fn timeout(setting: &str, secs: Option<u64>) -> Result<Duration, ConfigError> {
     match secs {
-        Some(0) => Err(bad(&format!("{setting} timeout_secs"), "must be at least 1")),
+        Some(0) => Err(bad(
+            &format!("{setting} timeout_secs"),
+            "must be at least 1",
+        )),
         Some(secs) => Ok(Duration::from_secs(secs)),
         None => Ok(DEFAULT_HANDLER_TIMEOUT),
     }
@@ -631,8 +640,7 @@ fn scheduler_spec(
             return Err(bad(&format!("{label} tz"), "applies to cron only"));
         }
         (Some(cron), None) => {
-            check_cron(cron, file.tz.as_deref())
-                .map_err(|e| bad(&format!("{label} cron"), e))?;
+            check_cron(cron, file.tz.as_deref()).map_err(|e| bad(&format!("{label} cron"), e))?;
         }
         (None, Some(_)) => {}
     }
@@ -657,7 +665,10 @@ fn scheduler_spec(
     if file.limit == Some(0) {
         return Err(bad(&format!("{label} limit"), "must be at least 1"));
     }
-    let data = file.data.clone().unwrap_or(Value::Object(Default::default()));
+    let data = file
+        .data
+        .clone()
+        .unwrap_or(Value::Object(Default::default()));
     Ok(SchedulerSpec {
         id: file.id.clone(),
         queue: file.queue.clone(),

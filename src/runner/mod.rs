@@ -166,7 +166,8 @@ impl RunnerBuilder {
         for spec in &self.config.workers {
             let handler = match &spec.handler {
                 HandlerSpec::Webhook(w) => Handler::Webhook(
-                    Webhook::new(w).map_err(|e| RunnerError::Config(format!("{}: {e}", spec.label)))?,
+                    Webhook::new(w)
+                        .map_err(|e| RunnerError::Config(format!("{}: {e}", spec.label)))?,
                 ),
                 HandlerSpec::Command(c) => Handler::Command(CommandHandler::new(c)),
                 HandlerSpec::Noop => Handler::Noop,
@@ -335,10 +336,14 @@ async fn start_worker(
         name: Some(spec.name.clone().unwrap_or_else(|| "bullring".into())),
         concurrency: spec.concurrency,
         lock_duration: spec.lock_duration_ms.unwrap_or(defaults.lock_duration),
-        stalled_interval: spec.stalled_interval_ms.unwrap_or(defaults.stalled_interval),
+        stalled_interval: spec
+            .stalled_interval_ms
+            .unwrap_or(defaults.stalled_interval),
         max_stalled_count: spec.max_stalled_count.unwrap_or(defaults.max_stalled_count),
         run_retry_delay: config::RUN_RETRY_DELAY_MS,
-        limiter: spec.limiter.map(|(max, duration)| RateLimiterOptions { max, duration }),
+        limiter: spec
+            .limiter
+            .map(|(max, duration)| RateLimiterOptions { max, duration }),
         metrics: Some(MetricsOptions::default()),
         ..defaults
     };

@@ -159,7 +159,9 @@ impl Webhook {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Value::Null);
             }
-            return Ok(serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(text.into())));
+            return Ok(
+                serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(text.into()))
+            );
         }
         let reason = format!("webhook {} answered {status}", self.url);
         let detail = format!(

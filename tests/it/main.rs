@@ -8,5 +8,6 @@ mod cost;
 mod demo;
 mod interop;
 mod pages;
+mod runner;
 mod security;
 mod support;
