@@ -1061,36 +1061,6 @@ const SMTP_REFUSED: Failure = Failure {
     frames: "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1606:16)",
 };
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stacks_start_with_class_and_message() {
-        for f in [
-            UPSTREAM_503,
-            PDF_ENCRYPTED,
-            S3_TIMEOUT,
-            OCR_OOM,
-            SMTP_REJECTED,
-            SMTP_REFUSED,
-        ] {
-            let stack = f.stack();
-            let first = stack.lines().next().unwrap_or_default();
-            assert_eq!(first, format!("{}: {}", f.class, f.message));
-            assert!(
-                stack.lines().skip(1).all(|l| l.starts_with("    at ")),
-                "{stack}"
-            );
-        }
-    }
-
-    #[test]
-    fn marker_key_is_under_the_prefix() {
-        assert_eq!(marker_key("bull"), "bull:bullring:demo-seeded");
-    }
-}
-
 /// Queue the demo workers process, fed by the demo schedulers (the seeded queues keep their
 /// jobs, so every state stays visible).
 pub const LIVE: &str = "thumbnails";
@@ -1164,4 +1134,34 @@ pub fn live_runner(settings: RedisSettings, prefix: &str) -> crate::runner::Runn
             tokio::time::sleep(Duration::from_millis(150)).await;
             Ok(json!({"removed": 0}))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stacks_start_with_class_and_message() {
+        for f in [
+            UPSTREAM_503,
+            PDF_ENCRYPTED,
+            S3_TIMEOUT,
+            OCR_OOM,
+            SMTP_REJECTED,
+            SMTP_REFUSED,
+        ] {
+            let stack = f.stack();
+            let first = stack.lines().next().unwrap_or_default();
+            assert_eq!(first, format!("{}: {}", f.class, f.message));
+            assert!(
+                stack.lines().skip(1).all(|l| l.starts_with("    at ")),
+                "{stack}"
+            );
+        }
+    }
+
+    #[test]
+    fn marker_key_is_under_the_prefix() {
+        assert_eq!(marker_key("bull"), "bull:bullring:demo-seeded");
+    }
 }

@@ -73,7 +73,7 @@ pub type Closure =
 /// A handler ready to process jobs.
 #[derive(Clone)]
 enum Handler {
-    Webhook(Webhook),
+    Webhook(Box<Webhook>),
     Command(CommandHandler),
     Noop,
     Closures(Arc<HashMap<String, Closure>>),
@@ -165,10 +165,10 @@ impl RunnerBuilder {
         let mut handlers = Vec::new();
         for spec in &self.config.workers {
             let handler = match &spec.handler {
-                HandlerSpec::Webhook(w) => Handler::Webhook(
+                HandlerSpec::Webhook(w) => Handler::Webhook(Box::new(
                     Webhook::new(w)
                         .map_err(|e| RunnerError::Config(format!("{}: {e}", spec.label)))?,
-                ),
+                )),
                 HandlerSpec::Command(c) => Handler::Command(CommandHandler::new(c)),
                 HandlerSpec::Noop => Handler::Noop,
                 HandlerSpec::Closures if closures.is_empty() => {
