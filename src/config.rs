@@ -12,6 +12,7 @@ use redis::IntoConnectionInfo;
 use serde::Deserialize;
 
 use crate::queue::connection::RedisSettings;
+use crate::runner::config::{RunnerConfig, RunnerFile};
 use crate::web::security::{AuthMode, BasicUser, ProxyAuth, Role, Security};
 
 /// The command line.
@@ -30,8 +31,19 @@ pub struct Cli {
 pub enum Command {
     /// Serve the dashboard (starts a private redis-server when no Redis is configured).
     Serve(Settings),
-    /// Like `serve`, after seeding demo queues with jobs in every state.
+    /// Like `serve`, after seeding demo queues with jobs in every state; demo workers and
+    /// schedulers keep the board alive.
     Demo(Settings),
+    /// Run the configured workers and job schedulers (`[[workers]]`, `[[schedulers]]`).
+    Run(Settings),
+    /// Run the configured workers and schedulers and serve the dashboard, in one process.
+    Start(Settings),
+    /// Add a job to a queue and print its id.
+    Add(AddArgs),
+    /// List the jobs of a queue in one state (newest first).
+    Jobs(JobsArgs),
+    /// Job counts per state, of one queue or of every queue found.
+    Stats(StatsArgs),
     /// Print an argon2 hash of a password (read from standard input) for `[[auth.users]]`.
     HashPassword,
 }
@@ -106,11 +118,73 @@ pub struct Settings {
     pub trusted_proxies: Vec<String>,
 }
 
+/// `bullring add QUEUE NAME --data JSON ...`.
+#[derive(Debug, Clone, Args)]
+pub struct AddArgs {
+    /// Queue to add the job to.
+    pub queue: String,
+    /// Job name.
+    pub name: String,
+    /// Job data, as JSON.
+    #[arg(long, default_value = "{}")]
+    pub data: String,
+    /// Custom job id (not an integer, no ':'); adding an existing id adds nothing.
+    #[arg(long)]
+    pub job_id: Option<String>,
+    /// Delay in milliseconds before the job can run.
+    #[arg(long)]
+    pub delay: Option<u64>,
+    /// Priority (1 is the highest; 0 or absent: no priority).
+    #[arg(long)]
+    pub priority: Option<u32>,
+    /// Attempts in total (overrides the queue's defaults).
+    #[arg(long)]
+    pub attempts: Option<u32>,
+    /// Deduplication id: while a job with this id exists (or until the TTL ends), adding
+    /// another one adds nothing.
+    #[arg(long)]
+    pub dedup_id: Option<String>,
+    /// How long the deduplication lasts, in milliseconds (with --dedup-id).
+    #[arg(long)]
+    pub dedup_ttl_ms: Option<u64>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// `bullring jobs QUEUE STATE`.
+#[derive(Debug, Clone, Args)]
+pub struct JobsArgs {
+    pub queue: String,
+    /// waiting, active, delayed, prioritized, waiting-children, completed, failed or paused.
+    pub state: String,
+    /// How many jobs to list (newest first, at most 1000).
+    #[arg(long, default_value_t = 20)]
+    pub limit: u64,
+    /// Print JSON (Node's field names) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// `bullring stats [QUEUE]`.
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    pub queue: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
 /// The `[[queues]]` entries of the file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueEntry {
     pub name: String,
+    /// Default options of the jobs bullring adds to this queue.
+    pub defaults: Option<crate::runner::config::QueueDefaultsFile>,
 }
 
 /// The `[auth]` table of the file.
@@ -156,6 +230,12 @@ pub struct FileConfig {
     pub audit_max_len: Option<usize>,
     #[serde(default)]
     pub auth: AuthFile,
+    #[serde(default)]
+    pub workers: Vec<crate::runner::config::WorkerFile>,
+    #[serde(default)]
+    pub schedulers: Vec<crate::runner::config::SchedulerFile>,
+    #[serde(default)]
+    pub runner: crate::runner::config::RunnerTableFile,
 }
 
 /// The validated configuration.
@@ -178,6 +258,8 @@ pub struct Config {
     pub security: Security,
     /// Length the `<prefix>:bullring:audit` stream is trimmed to.
     pub audit_max_len: usize,
+    /// Workers, job schedulers and job defaults of `bullring run` / `start`.
+    pub runner: RunnerConfig,
 }
 
 impl Default for Config {
@@ -195,6 +277,7 @@ impl Default for Config {
             data_dir: PathBuf::from("bullring-data"),
             security: Security::default(),
             audit_max_len: 10_000,
+            runner: RunnerConfig::default(),
         }
     }
 }
@@ -222,6 +305,13 @@ impl Config {
             None => FileConfig::default(),
         };
         Config::merge(settings, file)
+    }
+
+    /// A configuration from TOML text (the file's format), with no flags or environment:
+    /// handy for the Rust API and tests.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| bad("TOML", e.to_string()))?;
+        Config::merge(&Settings::default(), file)
     }
 
     /// Merge flags/environment (already merged by clap) over the file, and validate.
@@ -295,7 +385,18 @@ impl Config {
             Some(n) => n,
             None => defaults.audit_max_len,
         };
+        let runner = RunnerConfig::from_file(&RunnerFile {
+            queues: file
+                .queues
+                .iter()
+                .map(|q| (q.name.clone(), q.defaults.clone()))
+                .collect(),
+            workers: file.workers.clone(),
+            schedulers: file.schedulers.clone(),
+            runner: file.runner.clone(),
+        })?;
         Ok(Config {
+            runner,
             security,
             audit_max_len,
             redis,

@@ -20,6 +20,9 @@
 //!   `send-digest` in `waiting-children`.
 //! - `email-render`: the flow's three `render-email` children: one completed, two waiting.
 //! - `reports`: a paused queue with three waiting jobs.
+//! - `thumbnails` (live, while `bullring demo` runs): the demo runner ([`live_runner`]) upserts
+//!   two schedulers (every 2 s, and a cron with seconds) and processes their jobs with closures,
+//!   so counts, metrics and the completed/failed lists keep moving.
 //!
 //! The active job: a worker started without its run loop takes it with the engine's manual fetch
 //! (`Worker::get_next_job_nonblocking`), logs to it and sets its progress, and is then closed
@@ -1057,6 +1060,81 @@ const SMTP_REFUSED: Failure = Failure {
     message: "connect ECONNREFUSED 10.0.3.12:587",
     frames: "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1606:16)",
 };
+
+/// Queue the demo workers process, fed by the demo schedulers (the seeded queues keep their
+/// jobs, so every state stays visible).
+pub const LIVE: &str = "thumbnails";
+/// Demo scheduler adding a thumbnail job every two seconds.
+pub const LIVE_SCHEDULER: &str = "render-thumbnails";
+/// Demo scheduler (cron with seconds) adding a clean-up job every ten seconds.
+pub const LIVE_CRON_SCHEDULER: &str = "cleanup-thumbnails";
+
+/// The runner settings of `bullring demo`: the live queue, its two schedulers and a worker
+/// whose closures are registered by [`live_runner`].
+pub fn live_config() -> crate::runner::RunnerConfig {
+    let text = format!(
+        r#"
+[[queues]]
+name = "{LIVE}"
+[queues.defaults]
+attempts = 2
+backoff = {{ type = "fixed", delay_ms = 1000 }}
+remove_on_complete = 200
+remove_on_fail = 100
+
+[[workers]]
+queue = "{LIVE}"
+name = "{WORKER_NAME}"
+concurrency = 2
+
+[[schedulers]]
+id = "{LIVE_SCHEDULER}"
+queue = "{LIVE}"
+job_name = "render-thumbnail"
+every_ms = 2000
+data = {{ size = "320x240" }}
+
+[[schedulers]]
+id = "{LIVE_CRON_SCHEDULER}"
+queue = "{LIVE}"
+job_name = "cleanup-thumbnails"
+cron = "*/10 * * * * *"
+"#
+    );
+    crate::config::Config::from_toml(&text)
+        .expect("the demo runner configuration is valid")
+        .runner
+}
+
+/// A runner for [`live_config`] on `settings` / `prefix`, with its closures: renders take a
+/// moment, report progress and log, and about one in eight fails (then succeeds on retry).
+pub fn live_runner(settings: RedisSettings, prefix: &str) -> crate::runner::RunnerBuilder {
+    use crate::runner::{JobError, RunnerJob};
+    let config = crate::config::Config {
+        redis: Some(settings),
+        prefixes: vec![prefix.to_string()],
+        runner: live_config(),
+        ..crate::config::Config::default()
+    };
+    crate::runner::Runner::builder(&config)
+        .handler("render-thumbnail", |job: RunnerJob| async move {
+            let seed = job.timestamp() / 7 % 13;
+            job.log(&format!("rendering {} at {}", job.id(), job.data()["size"]))
+                .await?;
+            tokio::time::sleep(Duration::from_millis(200 + seed * 60)).await;
+            job.progress(json!(50)).await?;
+            tokio::time::sleep(Duration::from_millis(100 + seed * 30)).await;
+            if seed % 8 == 3 && job.attempts_made() == 0 {
+                return Err(JobError::retry("image service answered 503")
+                    .with_detail("GET http://images.internal/render: 503 Service Unavailable"));
+            }
+            Ok(json!({"thumbnail": format!("s3://thumbnails/{}.webp", job.id()), "bytes": 18_000 + seed * 311}))
+        })
+        .handler("cleanup-thumbnails", |_job: RunnerJob| async move {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            Ok(json!({"removed": 0}))
+        })
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,8 @@
-//! bullring: a fast, server-rendered dashboard for BullMQ queues on Redis.
+//! bullring: a fast, server-rendered dashboard for BullMQ queues on Redis, and a runner for
+//! configured BullMQ workers and job schedulers.
 pub mod config;
 pub mod demo;
 pub mod queue;
+pub mod runner;
 pub mod server;
 pub mod web;

@@ -1,4 +1,5 @@
-//! The `bullring` binary: parse the command line, set up logging, run `serve` or `demo`.
+//! The `bullring` binary: parse the command line, set up logging, run `serve`, `demo`, `run`,
+//! `start` or one of the terminal commands (`add`, `jobs`, `stats`).
 
 use anyhow::Context;
 use clap::Parser;
@@ -6,7 +7,17 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use bullring::config::{Cli, Command, Config, Settings};
+use bullring::runner::{Runner, cli};
 use bullring::server;
+
+/// What a long-running command serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Serve,
+    Demo,
+    Run,
+    Start,
+}
 
 #[tokio::main]
 async fn main() {
@@ -18,9 +29,40 @@ async fn main() {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(settings) => run(settings, false).await,
-        Command::Demo(settings) => run(settings, true).await,
+        Command::Serve(settings) => run(settings, Mode::Serve).await,
+        Command::Demo(settings) => run(settings, Mode::Demo).await,
+        Command::Run(settings) => run(settings, Mode::Run).await,
+        Command::Start(settings) => run(settings, Mode::Start).await,
         Command::HashPassword => hash_password(),
+        Command::Add(args) => {
+            terminal(&args.settings.clone(), |config| async move {
+                let job = cli::AddJob {
+                    queue: args.queue,
+                    name: args.name,
+                    data: args.data,
+                    job_id: args.job_id,
+                    delay_ms: args.delay,
+                    priority: args.priority,
+                    attempts: args.attempts,
+                    dedup_id: args.dedup_id,
+                    dedup_ttl_ms: args.dedup_ttl_ms,
+                };
+                cli::add(&config, &job).await.map(|id| format!("{id}\n"))
+            })
+            .await
+        }
+        Command::Jobs(args) => {
+            terminal(&args.settings.clone(), |config| async move {
+                cli::jobs(&config, &args.queue, &args.state, args.limit, args.json).await
+            })
+            .await
+        }
+        Command::Stats(args) => {
+            terminal(&args.settings.clone(), |config| async move {
+                cli::stats(&config, args.queue.as_deref(), args.json).await
+            })
+            .await
+        }
     };
     if let Err(err) = result {
         eprintln!("bullring: {err:#}");
@@ -39,10 +81,63 @@ fn hash_password() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(settings: Settings, demo: bool) -> anyhow::Result<()> {
+/// A terminal command: load the config, run `f`, print what it returns.
+async fn terminal<F, Fut>(settings: &Settings, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: std::future::Future<Output = Result<String, bullring::queue::error::QueueError>>,
+{
+    let config = Config::load(settings)?;
+    let text = f(config).await?;
+    print!("{text}");
+    if !text.ends_with('\n') {
+        println!();
+    }
+    Ok(())
+}
+
+async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
     let config = Config::load(&settings)?;
+    if mode == Mode::Run && config.runner.workers.is_empty() && config.runner.schedulers.is_empty()
+    {
+        anyhow::bail!(
+            "nothing to run: the config has no [[workers]] nor [[schedulers]] (see README, Runner)"
+        );
+    }
     let target = server::redis_target(&config).await?;
-    if demo {
+    let prefix = config
+        .prefixes
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "bull".into());
+    let runner = match mode {
+        Mode::Run | Mode::Start => Some(
+            Runner::builder(&config)
+                .redis(target.settings.clone())
+                .start()
+                .await
+                .context("starting the runner")?,
+        ),
+        Mode::Demo => Some(
+            bullring::demo::live_runner(target.settings.clone(), &prefix)
+                .start()
+                .await
+                .context("starting the demo workers")?,
+        ),
+        Mode::Serve => None,
+    };
+    if mode == Mode::Run {
+        let runner = runner.expect("run has a runner");
+        tracing::info!(workers = runner.worker_count(), "runner started");
+        server::shutdown_signal().await;
+        tracing::info!("shutting down");
+        runner.shutdown().await;
+        if let Some(embedded) = target.embedded {
+            embedded.stop().await;
+        }
+        return Ok(());
+    }
+    if mode == Mode::Demo {
         let prefix = config
             .prefixes
             .first()
@@ -72,6 +167,9 @@ async fn run(settings: Settings, demo: bool) -> anyhow::Result<()> {
     match tokio::time::timeout(server::SHUTDOWN_GRACE, serving).await {
         Ok(joined) => joined??,
         Err(_) => tracing::warn!("open requests did not finish in time"),
+    }
+    if let Some(runner) = runner {
+        runner.shutdown().await;
     }
     if let Some(embedded) = target.embedded {
         embedded.stop().await;

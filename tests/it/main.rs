@@ -10,5 +10,6 @@ mod interop;
 mod live;
 mod observe;
 mod pages;
+mod runner;
 mod security;
 mod support;

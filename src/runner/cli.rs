@@ -1,0 +1,327 @@
+//! The terminal commands for on-demand jobs and monitoring: `bullring add`, `bullring jobs`,
+//! `bullring stats`. Each returns the text to print (a table, or JSON with `--json`).
+//!
+//! `add` goes through the engine (BullMQ's own scripts: custom ids, deduplication, delays and
+//! priorities behave as in Node) with the queue's `[queues.defaults]`; `jobs` and `stats` use the
+//! dashboard's read model (one pipelined round trip for the counts, two for a job list).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use bullmq::{Queue, QueueOptions};
+use serde_json::{Value, json};
+
+use super::config::merge_defaults;
+use crate::config::Config;
+use crate::queue::actions::parse_options;
+use crate::queue::connection::{Redis, RedisSettings};
+use crate::queue::discovery::Discovery;
+use crate::queue::error::QueueError;
+use crate::queue::model::{Job, JobState, Order, QueueRef, QueueSummary};
+use crate::queue::read::Reader;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most jobs `bullring jobs` lists at once (the read model's page limit).
+pub const MAX_LIMIT: u64 = 1000;
+
+/// `bullring add`.
+#[derive(Debug, Clone, Default)]
+pub struct AddJob {
+    pub queue: String,
+    pub name: String,
+    pub data: String,
+    pub job_id: Option<String>,
+    pub delay_ms: Option<u64>,
+    pub priority: Option<u32>,
+    pub attempts: Option<u32>,
+    pub dedup_id: Option<String>,
+    pub dedup_ttl_ms: Option<u64>,
+}
+
+fn redis(config: &Config) -> Result<RedisSettings, QueueError> {
+    config.redis.clone().ok_or_else(|| {
+        QueueError::InvalidInput(
+            "no Redis configured: pass --redis-url (or REDIS_URL, or redis_url in the config file)"
+                .into(),
+        )
+    })
+}
+
+fn prefix(config: &Config) -> String {
+    config
+        .prefixes
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "bull".into())
+}
+
+fn check_queue_name(name: &str) -> Result<(), QueueError> {
+    if name.is_empty() || name.contains(':') {
+        return Err(QueueError::InvalidInput(format!(
+            "{name:?} is not a queue name (non-empty, no ':')"
+        )));
+    }
+    Ok(())
+}
+
+/// Add one job; returns its id (the existing job's id when deduplicated).
+pub async fn add(config: &Config, job: &AddJob) -> Result<String, QueueError> {
+    check_queue_name(&job.queue)?;
+    if job.name.trim().is_empty() {
+        return Err(QueueError::InvalidInput("NAME: a job needs a name".into()));
+    }
+    let data: Value = serde_json::from_str(&job.data)
+        .map_err(|e| QueueError::InvalidInput(format!("--data is not JSON: {e}")))?;
+    if job.dedup_ttl_ms.is_some() && job.dedup_id.is_none() {
+        return Err(QueueError::InvalidInput(
+            "--dedup-ttl-ms needs --dedup-id".into(),
+        ));
+    }
+    let mut opts = serde_json::Map::new();
+    if let Some(id) = &job.job_id {
+        opts.insert("jobId".into(), json!(id));
+    }
+    if let Some(delay) = job.delay_ms {
+        opts.insert("delay".into(), json!(delay));
+    }
+    if let Some(priority) = job.priority {
+        opts.insert("priority".into(), json!(priority));
+    }
+    if let Some(attempts) = job.attempts {
+        if attempts == 0 {
+            return Err(QueueError::InvalidInput("--attempts: at least 1".into()));
+        }
+        opts.insert("attempts".into(), json!(attempts));
+    }
+    if let Some(id) = &job.dedup_id {
+        if id.is_empty() {
+            return Err(QueueError::InvalidInput("--dedup-id is empty".into()));
+        }
+        let mut dedup = json!({ "id": id });
+        if let Some(ttl) = job.dedup_ttl_ms {
+            dedup["ttl"] = json!(ttl);
+        }
+        opts.insert("deduplication".into(), dedup);
+    }
+    let opts = merge_defaults(
+        parse_options(Value::Object(opts))?,
+        &config.runner.defaults(&job.queue),
+    );
+    let settings = redis(config)?;
+    let queue_opts = QueueOptions {
+        connection: settings.engine_options(),
+        prefix: prefix(config),
+        skip_version_check: true,
+        ..Default::default()
+    };
+    let queue = tokio::time::timeout(CONNECT_TIMEOUT, Queue::with_options(&job.queue, queue_opts))
+        .await
+        .map_err(|_| {
+            QueueError::Unavailable(format!("timed out connecting to {}", settings.redacted()))
+        })?
+        .map_err(QueueError::from)?;
+    let added = queue.add(&job.name, data).options(opts).await?;
+    let id = added.id().to_string();
+    queue.close().await;
+    Ok(id)
+}
+
+fn reader(config: &Config) -> Result<Reader, QueueError> {
+    Ok(Reader::new(
+        Redis::new(redis(config)?),
+        config.prefixes.clone(),
+    ))
+}
+
+/// `bullring jobs QUEUE STATE`: the newest `limit` jobs in `state`.
+pub async fn jobs(
+    config: &Config,
+    queue: &str,
+    state: &str,
+    limit: u64,
+    as_json: bool,
+) -> Result<String, QueueError> {
+    check_queue_name(queue)?;
+    let state: JobState = state.parse().map_err(QueueError::InvalidInput)?;
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(QueueError::InvalidInput(format!(
+            "--limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let queue_ref = QueueRef::new(prefix(config), queue);
+    let (summary, page) = reader(config)?
+        .job_page(&queue_ref, state, 1, limit, Order::NewestFirst)
+        .await?;
+    if as_json {
+        return Ok(serde_json::to_string_pretty(&json!({
+            "queue": summary.name,
+            "prefix": summary.prefix,
+            "state": state.as_str(),
+            "total": page.total,
+            "jobs": page.jobs,
+        }))
+        .unwrap_or_default());
+    }
+    Ok(job_table(&summary, state, page.total, &page.jobs))
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+fn time_text(ms: Option<i64>) -> String {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn job_table(summary: &QueueSummary, state: JobState, total: u64, jobs: &[Job]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}:{} {} ({} job{}, showing {})",
+        summary.prefix,
+        summary.name,
+        state,
+        total,
+        if total == 1 { "" } else { "s" },
+        jobs.len()
+    );
+    let rows: Vec<[String; 5]> = jobs
+        .iter()
+        .map(|job| {
+            let detail = match state {
+                JobState::Failed => job.failed_reason.clone().unwrap_or_default(),
+                JobState::Completed => job.returnvalue.to_string(),
+                _ => job.data.to_string(),
+            };
+            [
+                job.id.clone(),
+                one_line(job.name.as_deref().unwrap_or("-"), 30),
+                job.attempts_made.to_string(),
+                time_text(job.timestamp),
+                one_line(&detail, 60),
+            ]
+        })
+        .collect();
+    let detail_title = match state {
+        JobState::Failed => "REASON",
+        JobState::Completed => "RETURN VALUE",
+        _ => "DATA",
+    };
+    let header = [
+        "ID".to_string(),
+        "NAME".into(),
+        "ATTEMPTS".into(),
+        "CREATED (UTC)".into(),
+        detail_title.into(),
+    ];
+    table(&mut out, &header, &rows);
+    out
+}
+
+fn table<const N: usize>(out: &mut String, header: &[String; N], rows: &[[String; N]]) {
+    let mut widths = header.each_ref().map(|h| h.chars().count());
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut line = |cells: &[String; N]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == N {
+                text.push_str(cell);
+            } else {
+                let pad = widths[i] - cell.chars().count();
+                text.push_str(cell);
+                text.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    line(header);
+    for row in rows {
+        line(row);
+    }
+}
+
+/// `bullring stats [QUEUE]`: counts per state of one queue, or of every queue found.
+pub async fn stats(
+    config: &Config,
+    queue: Option<&str>,
+    as_json: bool,
+) -> Result<String, QueueError> {
+    let reader = reader(config)?;
+    let queues = match queue {
+        Some(name) => {
+            check_queue_name(name)?;
+            vec![QueueRef::new(prefix(config), name)]
+        }
+        None => {
+            let mut configured = config.queues.clone();
+            for spec in &config.runner.queues {
+                if !configured.contains(&spec.name) {
+                    configured.push(spec.name.clone());
+                }
+            }
+            let discovery = Discovery::new(config.prefixes.clone(), configured, true);
+            discovery.refresh(reader.redis()).await?;
+            discovery.snapshot().queues
+        }
+    };
+    let summaries = reader.summaries(&queues).await?;
+    if queue.is_some() && summaries.is_empty() {
+        return Err(QueueError::QueueNotFound(queue.unwrap_or_default().into()));
+    }
+    if as_json {
+        return Ok(serde_json::to_string_pretty(&summaries).unwrap_or_default());
+    }
+    let mut header = vec!["QUEUE".to_string()];
+    header.extend(JobState::ALL.iter().map(|s| s.as_str().to_uppercase()));
+    header.push("PAUSED".into());
+    let header: [String; 10] = header.try_into().expect("ten columns");
+    let rows: Vec<[String; 10]> = summaries
+        .iter()
+        .map(|s| {
+            let mut row = vec![format!("{}:{}", s.prefix, s.name)];
+            row.extend(JobState::ALL.iter().map(|st| s.counts.get(*st).to_string()));
+            row.push(if s.paused { "yes".into() } else { "no".into() });
+            row.try_into().expect("ten columns")
+        })
+        .collect();
+    let mut out = String::new();
+    if rows.is_empty() {
+        out.push_str("no queues found\n");
+    } else {
+        table(&mut out, &header, &rows);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_and_flatten() {
+        let mut out = String::new();
+        table(
+            &mut out,
+            &["A".to_string(), "BB".into()],
+            &[["long".to_string(), "x".into()]],
+        );
+        assert_eq!(out, "A     BB\nlong  x\n");
+        assert_eq!(one_line("a\nb", 10), "a b");
+        assert_eq!(one_line("abcdef", 4), "abc…");
+    }
+}
