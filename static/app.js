@@ -12,4 +12,14 @@
       });
     });
   });
+  // htmx leaves 4xx / 5xx answers out by default. Ours are pages too (the add form shown again
+  // with its error, "not possible now", "not found"): swap their <main> in like any other page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (xhr.status >= 400 && type.indexOf("text/html") === 0) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 })();
