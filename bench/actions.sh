@@ -35,7 +35,7 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning &
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >/dev/null &
 pids+=($!)
 deadline=$((SECONDS + 15))
 until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do
@@ -43,6 +43,7 @@ until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do
   sleep 0.1
 done
 
+echo "machine: $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $(redis-server --version | cut -d' ' -f1-3)"
 echo "seeding $N failed + $N completed jobs ..."
 node bench/seed-actions.js --redis "$REDIS_URL" --prefix "$PREFIX" --queue "$QUEUE" --failed "$N" --completed "$N"
 
