@@ -19,6 +19,17 @@
   bindFilters();
   document.body.addEventListener("htmx:afterSettle", bindFilters);
 
+  // htmx leaves 4xx / 5xx answers out by default. Ours are pages too (the add form shown again
+  // with its error, "not possible now", "not found"): swap their <main> in like any other page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (xhr.status >= 400 && type.indexOf("text/html") === 0) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Live counts: one EventSource per tab on {base}/events (the server samples Redis once for
   // every tab). Elements with data-live="prefix|queue|state" get the new count.
   var url = document.body.getAttribute("data-events");

@@ -134,12 +134,14 @@ impl Actions {
         Ok(handle)
     }
 
-    async fn job(
-        &self,
-        queue: &QueueRef,
-        id: &str,
-    ) -> Result<(Arc<Queue>, bullmq::Job, Option<JobState>)> {
+    /// The job's state as the read model sees it (`JobNotFound` if there is no such job). Read
+    /// before the engine handle is opened, so a refused action writes nothing at all.
+    async fn state_of(&self, queue: &QueueRef, id: &str) -> Result<Option<JobState>> {
         let (_, detail) = self.inner.reader.job(queue, id, 1, 1).await?;
+        Ok(detail.state)
+    }
+
+    async fn engine_job(&self, queue: &QueueRef, id: &str) -> Result<(Arc<Queue>, bullmq::Job)> {
         let handle = self.queue(queue).await?;
         let job = handle
             .get_job(id)
@@ -148,13 +150,12 @@ impl Actions {
                 queue: queue.clone(),
                 id: id.to_string(),
             })?;
-        Ok((handle, job, detail.state))
+        Ok((handle, job))
     }
 
     /// Move a failed or completed job back to waiting.
     pub async fn retry(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
-        let (_, mut job, state) = self.job(queue, id).await?;
-        let state = match state {
+        let state = match self.state_of(queue, id).await? {
             Some(s @ (JobState::Failed | JobState::Completed)) => s,
             other => {
                 return Err(not_in_state(
@@ -164,6 +165,7 @@ impl Actions {
                 ));
             }
         };
+        let (_, mut job) = self.engine_job(queue, id).await?;
         job.retry(state.as_str(), None).await?;
         Ok(Outcome::new(
             "retry",
@@ -176,10 +178,11 @@ impl Actions {
 
     /// Move a delayed job to waiting now.
     pub async fn promote(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
-        let (_, job, state) = self.job(queue, id).await?;
+        let state = self.state_of(queue, id).await?;
         if state != Some(JobState::Delayed) {
             return Err(not_in_state(id, state, "only delayed jobs can be promoted"));
         }
+        let (_, job) = self.engine_job(queue, id).await?;
         job.promote().await?;
         Ok(Outcome::new(
             "promote",
@@ -192,7 +195,8 @@ impl Actions {
 
     /// Remove a job (and, unless told otherwise, its children). A job locked by a worker stays.
     pub async fn remove(&self, queue: &QueueRef, id: &str, with_children: bool) -> Result<Outcome> {
-        let (handle, _job, state) = self.job(queue, id).await?;
+        let state = self.state_of(queue, id).await?;
+        let handle = self.queue(queue).await?;
         let removed = if with_children {
             handle.remove(id).await?
         } else {
@@ -251,7 +255,8 @@ impl Actions {
 
     /// Replace a job's data.
     pub async fn update_data(&self, queue: &QueueRef, id: &str, data: Value) -> Result<Outcome> {
-        let (_, mut job, _) = self.job(queue, id).await?;
+        self.state_of(queue, id).await?;
+        let (_, mut job) = self.engine_job(queue, id).await?;
         job.update_data(data).await?;
         Ok(Outcome::new(
             "edit-data",

@@ -15,7 +15,7 @@ fn node_dir() -> PathBuf {
 }
 
 /// Run one of the Node scripts and parse the JSON line it prints last.
-fn node(script: &str, args: &[&str]) -> Value {
+pub fn node(script: &str, args: &[&str]) -> Value {
     let dir = node_dir();
     assert!(
         dir.join("node_modules").is_dir(),

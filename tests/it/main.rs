@@ -1,6 +1,7 @@
 //! One integration test binary. Every test talks to a real redis-server started by `support`,
 //! under a key prefix of its own, so tests run in parallel.
 
+mod actions;
 mod api;
 mod binary;
 mod cluster;

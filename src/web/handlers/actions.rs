@@ -211,6 +211,11 @@ pub fn job_command(
         "duplicate" => Command::Duplicate(id),
         "data" => {
             let data = if body_is_data && input.form.is_empty() {
+                if input.json.is_null() {
+                    return Err(WebError::BadRequest(
+                        "data: give the new data as JSON in the body".into(),
+                    ));
+                }
                 input.json.clone()
             } else {
                 input
@@ -408,6 +413,13 @@ async fn run(
     let Some(queue) = queue else {
         return all_queues(state, command).await;
     };
+    // An unknown queue is a 404 for every action, before anything is written. A queue named in
+    // the configuration may take its first job even before it has any key.
+    let configured = matches!(command, Command::AddJob(_))
+        && state.discovery().snapshot().queues.contains(queue);
+    if !configured {
+        state.reader().summary(queue).await?;
+    }
     let outcome = match command {
         Command::Retry(id) => actions.retry(queue, &id).await?,
         Command::Promote(id) => actions.promote(queue, &id).await?,
@@ -522,8 +534,32 @@ fn back_to(state: &AppState, input: &Input, default: String) -> String {
         .unwrap_or(default)
 }
 
-fn redirect_with(message: &str, to: &str, state: &AppState) -> Response {
-    let mut response = Redirect::to(to).into_response();
+/// Whether htmx sent the request (a boosted form): it is then answered without a redirect.
+fn from_htmx(headers: &HeaderMap) -> bool {
+    headers
+        .get("hx-request")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
+}
+
+/// The answer to a form that worked: the message goes in the flash cookie, then a 303 to `to`
+/// (post/redirect/get, no JavaScript needed). htmx gets a 200 with `HX-Location` instead: it
+/// fetches `to` itself, swaps that page's `<main>` into this one and pushes `to` to the history.
+fn redirect_with(message: &str, to: &str, state: &AppState, headers: &HeaderMap) -> Response {
+    let mut response = if from_htmx(headers) {
+        let location = serde_json::json!({
+            "path": to,
+            "target": "main",
+            "select": "main",
+            "swap": "outerHTML",
+        });
+        let mut response = StatusCode::OK.into_response();
+        if let Ok(value) = HeaderValue::from_str(&location.to_string()) {
+            response.headers_mut().insert("hx-location", value);
+        }
+        response
+    } else {
+        Redirect::to(to).into_response()
+    };
     if let Ok(cookie) = HeaderValue::from_str(&flash::set_cookie(message, state.base())) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -536,6 +572,7 @@ pub async fn job_form(
     principal: Principal,
     Path((name, id, action)): Path<(String, String, String)>,
     Query(query): Query<ActionQuery>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
@@ -564,7 +601,7 @@ pub async fn job_form(
     } else {
         back_to(&state, &input, default)
     };
-    Ok(redirect_with(&outcome.message, &to, &state))
+    Ok(redirect_with(&outcome.message, &to, &state, &headers))
 }
 
 /// `POST {base}/queues/{queue}/{action}` (form)
@@ -573,6 +610,7 @@ pub async fn queue_form(
     principal: Principal,
     Path((name, action)): Path<(String, String)>,
     Query(query): Query<ActionQuery>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
@@ -589,7 +627,7 @@ pub async fn queue_form(
                     let to = state
                         .links()
                         .job(&queue, outcome.jobs.first().map_or("", String::as_str));
-                    return Ok(redirect_with(&outcome.message, &to, &state));
+                    return Ok(redirect_with(&outcome.message, &to, &state, &headers));
                 }
             },
             Err(other) => return Err(other),
@@ -620,7 +658,7 @@ pub async fn queue_form(
         (_, "add-job", Some(id)) => links.job(&queue, id),
         _ => back_to(&state, &input, links.queue(&queue)),
     };
-    Ok(redirect_with(&outcome.message, &to, &state))
+    Ok(redirect_with(&outcome.message, &to, &state, &headers))
 }
 
 /// `POST {base}/queues/{queue}/schedulers/{id}/remove` (form)
@@ -629,12 +667,13 @@ pub async fn scheduler_form(
     principal: Principal,
     Path((name, id)): Path<(String, String)>,
     Query(query): Query<ActionQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
     let command = Command::RemoveScheduler(id);
     let outcome = perform(&state, &principal, Some(&queue), command).await?;
     let to = state.links().queue_sub(&queue, "schedulers");
-    Ok(redirect_with(&outcome.message, &to, &state))
+    Ok(redirect_with(&outcome.message, &to, &state, &headers))
 }
 
 /// `POST {base}/api/queues/{queue}/schedulers/{id}/remove`
@@ -660,6 +699,7 @@ pub async fn all_form(
     State(state): State<AppState>,
     principal: Principal,
     Path(action): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let command = match action.as_str() {
         "pause-all" => Command::PauseAll,
@@ -671,6 +711,7 @@ pub async fn all_form(
         &outcome.message,
         &format!("{}/", state.base()),
         &state,
+        &headers,
     ))
 }
 

@@ -86,7 +86,34 @@ pub struct AddPage {
     pub queue_href: String,
     pub post_action: String,
     pub error: String,
+    /// The form field the error is about ("" when it is about the whole form).
+    pub error_field: &'static str,
     pub values: AddValues,
+}
+
+/// The add form's fields, and the names its errors start with ("attempts: ...", "jobId: ...").
+const ADD_FIELDS: [(&str, &str); 10] = [
+    ("name", "name"),
+    ("data", "data"),
+    ("job_id", "jobId"),
+    ("delay_ms", "delay"),
+    ("priority", "priority"),
+    ("attempts", "attempts"),
+    ("backoff_type", "backoff"),
+    ("backoff_delay_ms", "backoff_delay_ms"),
+    ("remove_on_complete", "removeOnComplete"),
+    ("remove_on_fail", "removeOnFail"),
+];
+
+/// Which field of the add form an error message is about.
+fn error_field(error: &str) -> &'static str {
+    let Some((head, _)) = error.split_once(':') else {
+        return "";
+    };
+    ADD_FIELDS
+        .iter()
+        .find(|(field, option)| head == *field || head == *option)
+        .map_or("", |(field, _)| field)
 }
 
 #[derive(Default)]
@@ -222,6 +249,7 @@ fn add_page(
         queue_name: queue.name.clone(),
         queue_href: links.queue(queue),
         post_action: links.queue_action(queue, "jobs"),
+        error_field: error_field(&error),
         error,
         values,
     }
