@@ -236,6 +236,8 @@ pub struct FileConfig {
     pub schedulers: Vec<crate::runner::config::SchedulerFile>,
     #[serde(default)]
     pub runner: crate::runner::config::RunnerTableFile,
+    #[serde(default)]
+    pub alerts: crate::alerts::AlertsFile,
 }
 
 /// The validated configuration.
@@ -260,6 +262,8 @@ pub struct Config {
     pub audit_max_len: usize,
     /// Workers, job schedulers and job defaults of `bullring run` / `start`.
     pub runner: RunnerConfig,
+    /// Alert rules (`None`: no rules, no alerts engine).
+    pub alerts: Option<crate::alerts::AlertsConfig>,
 }
 
 impl Default for Config {
@@ -278,6 +282,7 @@ impl Default for Config {
             security: Security::default(),
             audit_max_len: 10_000,
             runner: RunnerConfig::default(),
+            alerts: None,
         }
     }
 }
@@ -395,7 +400,10 @@ impl Config {
             schedulers: file.schedulers.clone(),
             runner: file.runner.clone(),
         })?;
+        let alerts = crate::alerts::rules::validate(&file.alerts)
+            .map_err(|problem| bad("[alerts] section", problem))?;
         Ok(Config {
+            alerts,
             runner,
             security,
             audit_max_len,

@@ -1,7 +1,9 @@
 //! bullring: a fast, server-rendered dashboard for BullMQ queues on Redis, and a runner for
 //! configured BullMQ workers and job schedulers.
+pub mod alerts;
 pub mod config;
 pub mod demo;
+pub mod http;
 pub mod queue;
 pub mod runner;
 pub mod server;

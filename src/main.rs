@@ -126,11 +126,14 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
         ),
         Mode::Serve => None,
     };
+    let alerts_cancel = CancellationToken::new();
+    server::spawn_alerts(&config, &target.settings, &alerts_cancel);
     if mode == Mode::Run {
         let runner = runner.expect("run has a runner");
         tracing::info!(workers = runner.worker_count(), "runner started");
         server::shutdown_signal().await;
         tracing::info!("shutting down");
+        alerts_cancel.cancel();
         runner.shutdown().await;
         if let Some(embedded) = target.embedded {
             embedded.stop().await;
@@ -164,6 +167,7 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
     server::shutdown_signal().await;
     tracing::info!("shutting down");
     cancel.cancel();
+    alerts_cancel.cancel();
     match tokio::time::timeout(server::SHUTDOWN_GRACE, serving).await {
         Ok(joined) => joined??,
         Err(_) => tracing::warn!("open requests did not finish in time"),

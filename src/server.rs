@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::queue::alerts::AlertStore;
 use crate::queue::connection::{Redis, RedisSettings};
 use crate::queue::discovery::Discovery;
 use crate::queue::embedded::EmbeddedRedis;
@@ -61,6 +62,47 @@ pub fn dashboard_state(
         .with_security(config.security.clone())
         .with_audit_max_len(config.audit_max_len)
         .with_live_updates(config.live_interval, cancel)
+        .with_alerts(config.alerts.is_some())
+}
+
+/// Start the alerts engine when the config has rules: its own read connection and discovery,
+/// stopped by `cancel`. Nothing when there are no rules, or in read-only mode (the engine writes
+/// its bookkeeping to Redis), which is said in the log.
+pub fn spawn_alerts(config: &Config, settings: &RedisSettings, cancel: &CancellationToken) {
+    let Some(alerts) = &config.alerts else {
+        return;
+    };
+    if config.security.read_only {
+        tracing::warn!(
+            "alert rules are configured, but alerts do not run in read-only mode (they write their state to Redis)"
+        );
+        return;
+    }
+    let prefix = config
+        .prefixes
+        .first()
+        .map(String::as_str)
+        .unwrap_or("bull");
+    let discovery = Discovery::new(
+        config.prefixes.clone(),
+        config.queues.clone(),
+        config.discovery,
+    );
+    discovery.spawn(
+        Redis::new(settings.clone()),
+        config.discovery_interval,
+        cancel.clone(),
+    );
+    let redis = Redis::new(settings.clone());
+    let engine = crate::alerts::Engine::new(
+        alerts.clone(),
+        Reader::new(redis.clone(), config.prefixes.clone()),
+        discovery,
+        AlertStore::new(redis, prefix),
+        &config.base_path,
+    );
+    tracing::info!(rules = alerts.rules.len(), "alerts engine started");
+    engine.spawn(cancel.clone());
 }
 
 /// Serve the dashboard on `listener` until `cancel` fires.

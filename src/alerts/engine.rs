@@ -97,7 +97,12 @@ impl Engine {
             vec![None; rows.len()]
         };
         for ((summary, metrics), oldest) in rows.iter().zip(oldest) {
-            for rule in self.config.rules.iter().filter(|r| r.applies_to(&summary.name)) {
+            for rule in self
+                .config
+                .rules
+                .iter()
+                .filter(|r| r.applies_to(&summary.name))
+            {
                 let state = State {
                     summary,
                     metrics,
@@ -120,7 +125,15 @@ impl Engine {
         }
     }
 
-    fn record(&self, rule: &Rule, queue: &QueueRef, title: String, text: String, url: String, at_ms: i64) -> AlertRecord {
+    fn record(
+        &self,
+        rule: &Rule,
+        queue: &QueueRef,
+        title: String,
+        text: String,
+        url: String,
+        at_ms: i64,
+    ) -> AlertRecord {
         AlertRecord {
             id: String::new(),
             status: "firing".into(),
@@ -162,10 +175,18 @@ impl Engine {
             for (event, (name, _)) in batch.failed.iter().zip(jobs) {
                 for rule in rules.iter().filter(|r| r.applies_to(&queue.name)) {
                     // The claim makes each event one message, across processes and restarts.
-                    if !self.store.claim_event(&rule.id, queue, &event.entry).await? {
+                    if !self
+                        .store
+                        .claim_event(&rule.id, queue, &event.entry)
+                        .await?
+                    {
                         continue;
                     }
-                    if !self.store.claim_cooldown(&rule.id, queue, rule.cooldown_secs).await? {
+                    if !self
+                        .store
+                        .claim_cooldown(&rule.id, queue, rule.cooldown_secs)
+                        .await?
+                    {
                         tracing::info!(rule = %rule.id, queue = %queue.name, job = %event.job_id, "alerts: final failure within the cool-down, not sent");
                         continue;
                     }
@@ -179,7 +200,10 @@ impl Engine {
                     let record = self.record(
                         rule,
                         queue,
-                        format!("Job {} ({name}) of {} failed for good", event.job_id, queue.name),
+                        format!(
+                            "Job {} ({name}) of {} failed for good",
+                            event.job_id, queue.name
+                        ),
                         event.reason.clone(),
                         self.link(&format!(
                             "/queues/{}/jobs/{}",

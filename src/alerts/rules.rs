@@ -258,7 +258,10 @@ mod tests {
         assert!(parse("").unwrap().is_none());
         let err = parse("[[rules]]\nid = \"r\"\nkind = \"final-failure\"\nwebhook = \"x\"\n")
             .unwrap_err();
-        assert!(err.contains("alerts.rules[0]") && err.contains("\"x\""), "{err}");
+        assert!(
+            err.contains("alerts.rules[0]") && err.contains("\"x\""),
+            "{err}"
+        );
         let err = parse(
             "[webhooks.ops]\nurl = \"http://h\"\n[[rules]]\nid = \"r\"\nkind = \"sometimes\"\nwebhook = \"ops\"\n",
         )

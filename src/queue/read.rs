@@ -459,12 +459,22 @@ impl Reader {
         queues: &[QueueRef],
         now_ms: i64,
     ) -> Result<(Vec<(QueueSummary, QueueMetrics)>, Option<Vec<WorkerClient>>)> {
+        self.overview_with(queues, now_ms, SPARKLINE_MINUTES).await
+    }
+
+    /// [`Reader::overview`] with `minutes` of metrics per queue.
+    pub async fn overview_with(
+        &self,
+        queues: &[QueueRef],
+        now_ms: i64,
+        minutes: usize,
+    ) -> Result<(Vec<(QueueSummary, QueueMetrics)>, Option<Vec<WorkerClient>>)> {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         push_client_list(&mut pipe);
         for queue in queues {
             push_summary(&mut pipe, queue);
-            push_metrics(&mut pipe, queue, SPARKLINE_MINUTES);
+            push_metrics(&mut pipe, queue, minutes);
         }
         let replies: Vec<Value> = self.redis.read(&pipe).await?;
         let workers = workers_of(&replies[0], queues);
@@ -474,7 +484,7 @@ impl Reader {
             .zip(replies[1..].chunks(per_queue))
             .filter_map(|(queue, r)| {
                 let summary = read_summary(queue, &r[..SUMMARY_REPLIES])?;
-                let metrics = read_metrics(&r[SUMMARY_REPLIES..], SPARKLINE_MINUTES, now_ms);
+                let metrics = read_metrics(&r[SUMMARY_REPLIES..], minutes, now_ms);
                 Some((summary, metrics))
             })
             .collect();

@@ -20,13 +20,15 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 use crate::queue::actions::Actions;
+use crate::queue::alerts::AlertStore;
 use crate::queue::audit::AuditLog;
 use crate::queue::discovery::Discovery;
 use crate::queue::read::Reader;
 use crate::queue::sampler::Sampler;
 use error::WebError;
 use handlers::{
-    actions, api, audit, flows, health, jobs, live, metrics, pages, prometheus, queues, schedulers,
+    actions, alerts, api, audit, flows, health, jobs, live, metrics, pages, prometheus, queues,
+    schedulers,
 };
 use security::Security;
 use views::Links;
@@ -46,6 +48,8 @@ struct Inner {
     actions: Actions,
     audit: AuditLog,
     sampler: Sampler,
+    /// Where alerts are kept, when alert rules are configured.
+    alerts: Option<AlertStore>,
 }
 
 impl AppState {
@@ -62,6 +66,7 @@ impl AppState {
                 audit,
                 reader,
                 sampler: Sampler::new(None),
+                alerts: None,
             }),
         }
     }
@@ -107,6 +112,26 @@ impl AppState {
         self.rebuild(|inner| inner.sampler = sampler)
     }
 
+    /// The same state showing alerts (active ones on the overview, the Alerts page in the
+    /// navigation) when `enabled`; they live under the first prefix, as the engine keeps them.
+    pub fn with_alerts(self, enabled: bool) -> Self {
+        let store = enabled.then(|| {
+            let prefix = self
+                .inner
+                .discovery
+                .prefixes()
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "bull".into());
+            AlertStore::new(self.inner.reader.redis().clone(), &prefix)
+        });
+        self.rebuild(|inner| inner.alerts = store)
+    }
+
+    pub fn alerts(&self) -> Option<&AlertStore> {
+        self.inner.alerts.as_ref()
+    }
+
     pub fn sampler(&self) -> &Sampler {
         &self.inner.sampler
     }
@@ -127,6 +152,7 @@ impl AppState {
                 actions: shared.actions.clone(),
                 audit: shared.audit.clone(),
                 sampler: shared.sampler.clone(),
+                alerts: shared.alerts.clone(),
             },
         };
         change(&mut inner);
@@ -198,6 +224,8 @@ pub fn router(state: AppState) -> Router {
             "/queues/{queue}/jobs/{id}/{action}",
             post(actions::job_form),
         )
+        .route("/alerts", get(alerts::alerts_page))
+        .route("/api/alerts", get(alerts::alerts_api))
         .route("/audit", get(audit::audit_page))
         .route("/api/audit", get(audit::audit_api))
         .route("/api/{action}", post(actions::all_api))

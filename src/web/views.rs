@@ -37,6 +37,8 @@ pub struct Chrome {
     pub read_only: bool,
     /// Live updates are on: the page subscribes to `{base}/events` (when JavaScript runs).
     pub live: bool,
+    /// Alert rules are configured: the navigation links to the Alerts page.
+    pub alerts: bool,
 }
 
 impl Chrome {
@@ -51,6 +53,7 @@ impl Chrome {
             user: String::new(),
             read_only: state.security().read_only,
             live: state.sampler().interval().is_some(),
+            alerts: state.alerts().is_some(),
         }
     }
 
@@ -359,6 +362,8 @@ pub struct OverviewPage {
     pub discovering: bool,
     pub states: Vec<&'static str>,
     pub totals: Vec<u64>,
+    /// Active alerts: title, text, link.
+    pub alerts: Vec<(String, String, String)>,
 }
 
 impl OverviewPage {
@@ -416,6 +421,7 @@ impl OverviewPage {
             discovering,
             states: JobState::ALL.iter().map(|s| s.as_str()).collect(),
             totals,
+            alerts: Vec::new(),
         }
     }
 }

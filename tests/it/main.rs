@@ -2,6 +2,7 @@
 //! under a key prefix of its own, so tests run in parallel.
 
 mod actions;
+mod alerts;
 mod api;
 mod binary;
 mod cluster;

@@ -2,6 +2,7 @@
 //! renders a view; none touches Redis.
 
 pub mod actions;
+pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod flows;

@@ -36,8 +36,16 @@ pub async fn overview(
         })
         .collect();
     let now = chrono::Utc::now().timestamp_millis();
-    let (rows, workers) = state.reader().overview(&queues, now).await?;
-    let page = OverviewPage::new(
+    // Active alerts cost one more round trip, only when alert rules are configured.
+    let active = async {
+        match state.alerts() {
+            Some(store) => store.active().await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let ((rows, workers), active) =
+        tokio::try_join!(state.reader().overview(&queues, now), active)?;
+    let mut page = OverviewPage::new(
         Chrome::page(&state, &principal, flash),
         Perms::of(&principal),
         &state.links(),
@@ -46,6 +54,10 @@ pub async fn overview(
         filter,
         !snapshot.complete,
     );
+    page.alerts = active
+        .into_iter()
+        .map(|a| (a.title, a.text, a.url))
+        .collect();
     render(&page)
 }
 

@@ -1,0 +1,106 @@
+//! Sending alert messages: logged as a `tracing` event (target `bullring::alerts`), appended to
+//! the recent alerts log, and POSTed to the rule's webhook in a background task, retried with
+//! exponential backoff (1, 2, 4, 8 s) and logged when it still fails. Nothing here blocks the
+//! caller or can stop the process.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::rules::{Format, WebhookTarget};
+use crate::http::{HttpsClient, client, post_json};
+use crate::queue::alerts::{AlertRecord, AlertStore};
+
+/// Tries per message.
+const ATTEMPTS: u32 = 5;
+/// How long one try may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The body of a message in a webhook's format.
+pub fn body(format: Format, record: &AlertRecord) -> serde_json::Value {
+    match format {
+        Format::Json => json!({
+            "status": record.status,
+            "rule": record.rule,
+            "kind": record.kind,
+            "prefix": record.prefix,
+            "queue": record.queue,
+            "title": record.title,
+            "text": record.text,
+            "url": record.url,
+            "at_ms": record.at_ms,
+        }),
+        Format::Slack => {
+            let icon = if record.status == "resolved" {
+                "✅"
+            } else {
+                "🚨"
+            };
+            let link = if record.url.is_empty() {
+                String::new()
+            } else {
+                format!(" <{}|open>", record.url)
+            };
+            json!({ "text": format!("{icon} *{}*{link}\n{}", record.title, record.text) })
+        }
+    }
+}
+
+/// Sends messages. Cheap to clone.
+#[derive(Clone)]
+pub struct Notifier {
+    store: AlertStore,
+    client: HttpsClient,
+}
+
+impl Notifier {
+    pub fn new(store: AlertStore) -> Self {
+        Notifier {
+            store,
+            client: client(),
+        }
+    }
+
+    /// Record the message and send it in the background.
+    pub async fn send(&self, target: &WebhookTarget, record: AlertRecord) {
+        tracing::warn!(
+            target: "bullring::alerts",
+            status = %record.status,
+            rule = %record.rule,
+            queue = %record.queue,
+            title = %record.title,
+            text = %record.text,
+            "alert"
+        );
+        if let Err(err) = self.store.log(&record).await {
+            tracing::warn!(error = %err, "alerts: the recent alerts log could not be written");
+        }
+        let payload = body(target.format, &record).to_string().into_bytes();
+        let headers: Vec<(String, String)> = target
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let url = target.url.clone();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let mut wait = Duration::from_secs(1);
+            for attempt in 1..=ATTEMPTS {
+                match post_json(&client, &url, &headers, payload.clone(), TIMEOUT).await {
+                    Ok(status) if status.is_success() => return,
+                    Ok(status) => {
+                        tracing::warn!(%url, %status, attempt, "alerts: webhook refused the message")
+                    }
+                    Err(err) => {
+                        tracing::warn!(%url, error = %err, attempt, "alerts: webhook not reached")
+                    }
+                }
+                if attempt < ATTEMPTS {
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+            }
+            tracing::error!(%url, "alerts: message dropped after {ATTEMPTS} tries");
+        });
+    }
+}
