@@ -335,3 +335,108 @@ async fn backlog_and_no_worker_fire_and_resolve() {
     );
     assert!(store(&prefix).active().await.unwrap().is_empty());
 }
+
+/// `bullring run` as a child process, killed when dropped.
+struct RunProcess(std::process::Child);
+
+impl Drop for RunProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_bullring_run_processes_send_each_alert_once() {
+    let prefix = unique_prefix("alert-two");
+    let (url, hook) = target().await;
+    let dir = std::env::temp_dir().join(format!("bullring-{prefix}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bullring.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "redis_url = \"{}\"\nprefixes = [\"{prefix}\"]\n\
+             [[queues]]\nname = \"mail\"\n\
+             [[workers]]\nqueue = \"mail\"\nhandler = {{ type = \"command\", program = \"false\", timeout_secs = 10 }}\n\
+             [alerts]\ninterval_secs = 1\n[alerts.webhooks.ops]\nurl = \"{url}\"\n\
+             [[alerts.rules]]\nid = \"gave-up\"\nkind = \"final-failure\"\nwebhook = \"ops\"\ncooldown_secs = 0\n",
+            redis().url
+        ),
+    )
+    .unwrap();
+    let queue = engine_queue(&prefix, "mail").await;
+    let _processes: Vec<RunProcess> = (0..2)
+        .map(|_| {
+            RunProcess(
+                std::process::Command::new(env!("CARGO_BIN_EXE_bullring"))
+                    .arg("run")
+                    .arg("--config")
+                    .arg(&file)
+                    .env_remove("REDIS_URL")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    // Wait for the engines' first look at the queue (it starts at the end of the stream).
+    let mut conn = crate::support::conn();
+    let positions = format!("{prefix}:bullring:alerts:positions");
+    let field = format!("{prefix}|mail");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while redis::cmd("HGET")
+        .arg(&positions)
+        .arg(&field)
+        .query::<Option<String>>(&mut conn)
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the alerts engines did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    for n in 0..2 {
+        queue
+            .add("deliver", serde_json::json!({ "n": n }))
+            .await
+            .unwrap();
+    }
+    let got = received(&hook, 2).await;
+    // Both engines have read past the failures once the position reaches the stream's end.
+    let events = format!("{prefix}:mail:events");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let last: Vec<(String, Vec<String>)> = redis::cmd("XREVRANGE")
+            .arg(&events)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query(&mut conn)
+            .unwrap();
+        let position: Option<String> = redis::cmd("HGET")
+            .arg(&positions)
+            .arg(&field)
+            .query(&mut conn)
+            .unwrap();
+        if position.as_deref() == last.first().map(|(id, _)| id.as_str()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the events were not read to the end"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(store(&prefix).recent(100).await.unwrap().len(), 2);
+    assert!(
+        got.iter()
+            .all(|m| m["kind"] == "final-failure" && m["queue"] == "mail")
+    );
+}
