@@ -40,14 +40,9 @@ pub async fn redis_target(config: &Config) -> anyhow::Result<RedisTarget> {
     })
 }
 
-/// The dashboard's state for a config and a Redis: a read connection, and discovery (its first
-/// pass runs in the background, on a connection of its own).
-pub fn dashboard_state(
-    config: &Config,
-    settings: &RedisSettings,
-    cancel: &CancellationToken,
-) -> AppState {
-    let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone());
+/// Queue discovery for a config, its passes running in the background on a connection of its
+/// own until `cancel` fires.
+fn discovery(config: &Config, settings: &RedisSettings, cancel: &CancellationToken) -> Discovery {
     let discovery = Discovery::new(
         config.prefixes.clone(),
         config.queues.clone(),
@@ -58,6 +53,18 @@ pub fn dashboard_state(
         config.discovery_interval,
         cancel.clone(),
     );
+    discovery
+}
+
+/// The dashboard's state for a config and a Redis: a read connection, and discovery (its first
+/// pass runs in the background, on a connection of its own).
+pub fn dashboard_state(
+    config: &Config,
+    settings: &RedisSettings,
+    cancel: &CancellationToken,
+) -> AppState {
+    let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone());
+    let discovery = discovery(config, settings, cancel);
     AppState::new(reader, discovery, &config.base_path, &config.title)
         .with_security(config.security.clone())
         .with_audit_max_len(config.audit_max_len)
@@ -83,16 +90,7 @@ pub fn spawn_alerts(config: &Config, settings: &RedisSettings, cancel: &Cancella
         .first()
         .map(String::as_str)
         .unwrap_or("bull");
-    let discovery = Discovery::new(
-        config.prefixes.clone(),
-        config.queues.clone(),
-        config.discovery,
-    );
-    discovery.spawn(
-        Redis::new(settings.clone()),
-        config.discovery_interval,
-        cancel.clone(),
-    );
+    let discovery = discovery(config, settings, cancel);
     let redis = Redis::new(settings.clone());
     let engine = crate::alerts::Engine::new(
         alerts.clone(),
