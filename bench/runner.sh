@@ -19,7 +19,7 @@ BIN=target/release/bullring
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL="redis://127.0.0.1:$PORT"
-redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --loglevel warning &
+redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --loglevel warning >/dev/null 2>&1 &
 REDIS_PID=$!
 WORK=$(mktemp -d)
 trap 'kill $REDIS_PID 2>/dev/null; rm -rf "$WORK"' EXIT

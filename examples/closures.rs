@@ -58,7 +58,11 @@ async fn main() -> anyhow::Result<()> {
     let queue = bullmq::Queue::with_options(
         "emails",
         bullmq::QueueOptions {
-            connection: config.redis.clone().expect("redis_url is set").engine_options(),
+            connection: config
+                .redis
+                .clone()
+                .expect("redis_url is set")
+                .engine_options(),
             prefix: "example".into(),
             default_job_options: config.runner.defaults("emails"),
             ..Default::default()
