@@ -288,14 +288,18 @@ pub async fn stats(
     }
     let mut header = vec!["QUEUE".to_string()];
     header.extend(JobState::ALL.iter().map(|s| s.as_str().to_uppercase()));
-    header.push("PAUSED".into());
+    header.push("STATUS".into());
     let header: [String; 10] = header.try_into().expect("ten columns");
     let rows: Vec<[String; 10]> = summaries
         .iter()
         .map(|s| {
             let mut row = vec![format!("{}:{}", s.prefix, s.name)];
             row.extend(JobState::ALL.iter().map(|st| s.counts.get(*st).to_string()));
-            row.push(if s.paused { "yes".into() } else { "no".into() });
+            row.push(if s.paused {
+                "paused".into()
+            } else {
+                "running".into()
+            });
             row.try_into().expect("ten columns")
         })
         .collect();

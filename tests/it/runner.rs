@@ -859,3 +859,38 @@ fn sigterm_lets_running_jobs_finish_and_exits_0() {
     assert!(log.contains("running_jobs=2"), "{log}");
     assert!(log.contains("workers stopped"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_workers_process_their_scheduled_jobs() {
+    use bullring::demo::{LIVE, LIVE_CRON_SCHEDULER, LIVE_SCHEDULER, live_runner};
+    let prefix = unique_prefix("run-demo");
+    let settings = bullring::queue::connection::RedisSettings::url(&redis().url);
+    let runner = live_runner(settings, &prefix).start().await.unwrap();
+    let mut upserted = runner.schedulers().upserted.clone();
+    upserted.sort();
+    assert_eq!(
+        upserted,
+        vec![
+            format!("{LIVE}/{LIVE_CRON_SCHEDULER}"),
+            format!("{LIVE}/{LIVE_SCHEDULER}")
+        ]
+    );
+    let mut conn = crate::support::conn();
+    let completed_key = format!("{prefix}:{LIVE}:completed");
+    let first: String = eventually("a demo job to complete", || {
+        let done: Vec<String> = redis::cmd("ZRANGE")
+            .arg(&completed_key)
+            .arg(0)
+            .arg(0)
+            .query(&mut conn)
+            .unwrap();
+        async move { done.into_iter().next() }
+    })
+    .await;
+    let value = job_field(&prefix, LIVE, &first, "returnvalue").unwrap();
+    assert!(
+        value.contains("thumbnail") || value.contains("removed"),
+        "{value}"
+    );
+    runner.shutdown().await;
+}
