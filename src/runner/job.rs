@@ -2,6 +2,7 @@
 //! the shared contract of the webhook, command and closure handlers.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -25,7 +26,20 @@ pub struct JobDocument {
 #[derive(Debug, Clone)]
 pub struct RunnerJob {
     doc: JobDocument,
-    job: bullmq::Job,
+    backend: Backend,
+}
+
+/// Where progress and log lines go.
+#[derive(Debug, Clone)]
+enum Backend {
+    /// A job in Redis, through the engine.
+    Engine(bullmq::Job),
+    /// A job run inline (`Producer` in inline mode): nothing is stored; log lines are kept for
+    /// the caller.
+    Inline {
+        max_attempts: u32,
+        logs: Arc<Mutex<Vec<String>>>,
+    },
 }
 
 impl RunnerJob {
@@ -38,7 +52,22 @@ impl RunnerJob {
             timestamp: job.timestamp(),
             queue: queue.to_string(),
         };
-        RunnerJob { doc, job }
+        RunnerJob {
+            doc,
+            backend: Backend::Engine(job),
+        }
+    }
+
+    /// A job run in this process without Redis (inline mode).
+    pub(crate) fn inline(
+        doc: JobDocument,
+        max_attempts: u32,
+        logs: Arc<Mutex<Vec<String>>>,
+    ) -> RunnerJob {
+        RunnerJob {
+            doc,
+            backend: Backend::Inline { max_attempts, logs },
+        }
     }
 
     pub fn id(&self) -> &str {
@@ -69,7 +98,10 @@ impl RunnerJob {
 
     /// Attempts the job may make in total (1 when not set).
     pub fn max_attempts(&self) -> u32 {
-        self.job.opts().attempts.unwrap_or(1).max(1)
+        match &self.backend {
+            Backend::Engine(job) => job.opts().attempts.unwrap_or(1).max(1),
+            Backend::Inline { max_attempts, .. } => *max_attempts,
+        }
     }
 
     pub fn timestamp(&self) -> u64 {
@@ -80,8 +112,13 @@ impl RunnerJob {
         &self.doc
     }
 
-    /// Set the job's progress (a number or any JSON value), as Node's `job.updateProgress`.
+    /// Set the job's progress (a number or any JSON value), as Node's `job.updateProgress`
+    /// (inline: only logged at debug level).
     pub async fn progress(&self, progress: Value) -> Result<(), bullmq::Error> {
+        let Backend::Engine(job) = &self.backend else {
+            tracing::debug!(job_id = %self.doc.id, %progress, "inline job progress");
+            return Ok(());
+        };
         let value = match progress {
             Value::Number(n) => match n.as_f64() {
                 Some(f) => bullmq::JobProgress::Number(f),
@@ -89,12 +126,20 @@ impl RunnerJob {
             },
             other => bullmq::JobProgress::Object(other),
         };
-        self.job.clone().update_progress(value).await
+        job.clone().update_progress(value).await
     }
 
-    /// Add a line to the job's log, as Node's `job.log`.
+    /// Add a line to the job's log, as Node's `job.log` (inline: kept for `Added::Ran`).
     pub async fn log(&self, line: &str) -> Result<(), bullmq::Error> {
-        self.job.log(line).await.map(|_| ())
+        match &self.backend {
+            Backend::Engine(job) => job.log(line).await.map(|_| ()),
+            Backend::Inline { logs, .. } => {
+                if let Ok(mut logs) = logs.lock() {
+                    logs.push(line.to_string());
+                }
+                Ok(())
+            }
+        }
     }
 }
 

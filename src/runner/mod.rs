@@ -15,6 +15,7 @@ pub mod cli;
 pub mod command;
 pub mod config;
 pub mod job;
+pub mod producer;
 pub mod schedulers;
 pub mod webhook;
 
@@ -31,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::config::{HandlerSpec, RunnerConfig, WorkerSpec};
 pub use self::job::{JobDocument, JobError, JobResult, RunnerJob};
+pub use self::producer::{AddOptions, Added, ProduceError, Producer, ProducerBuilder};
 use crate::config::Config;
 use crate::queue::connection::{Redis, RedisSettings};
 use crate::queue::model::QueueRef;

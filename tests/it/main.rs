@@ -8,6 +8,7 @@ mod binary;
 mod cluster;
 mod cost;
 mod demo;
+mod inline;
 mod interop;
 mod live;
 mod observe;
