@@ -1,4 +1,4 @@
-//! The outgoing HTTP client shared by webhook handlers and alert webhooks: HTTP/1.1 over plain
+//! The outgoing HTTP client shared by the runner's webhook handler and alert webhooks: HTTP/1.1 over plain
 //! TCP or TLS (webpki roots), connections kept alive and reused.
 
 use std::time::Duration;

@@ -15,10 +15,6 @@ use hmac::{KeyInit, Mac};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, Request, Uri};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
 use super::config::WebhookSpec;
@@ -30,7 +26,7 @@ const MAX_RESPONSE: usize = 4 * 1024 * 1024;
 /// How much of an error response goes into the stack trace entry.
 const DETAIL_BYTES: usize = 2048;
 
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+use crate::http::HttpsClient;
 
 /// A configured webhook target with its HTTP client (connections are kept alive and reused).
 #[derive(Clone)]
@@ -82,12 +78,7 @@ impl Webhook {
         }
         let signature_header = HeaderName::from_bytes(spec.signature_header.as_bytes())
             .map_err(|e| format!("signature_header: {e}"))?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = crate::http::client();
         Ok(Webhook {
             uri,
             url: spec.url.clone(),
