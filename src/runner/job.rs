@@ -33,7 +33,7 @@ pub struct RunnerJob {
 #[derive(Debug, Clone)]
 enum Backend {
     /// A job in Redis, through the engine.
-    Engine(bullmq::Job),
+    Engine(Box<bullmq::Job>),
     /// A job run inline (`Producer` in inline mode): nothing is stored; log lines are kept for
     /// the caller.
     Inline {
@@ -54,7 +54,7 @@ impl RunnerJob {
         };
         RunnerJob {
             doc,
-            backend: Backend::Engine(job),
+            backend: Backend::Engine(Box::new(job)),
         }
     }
 
