@@ -1,4 +1,5 @@
-//! The `bullring` binary: parse the command line, set up logging, run `serve` or `demo`.
+//! The `bullring` binary: parse the command line, set up logging, run `serve`, `demo`,
+//! `hash-password` or `healthcheck`.
 
 use anyhow::Context;
 use clap::Parser;
@@ -21,6 +22,7 @@ async fn main() {
         Command::Serve(settings) => run(settings, false).await,
         Command::Demo(settings) => run(settings, true).await,
         Command::HashPassword => hash_password(),
+        Command::Healthcheck(args) => healthcheck(args).await,
     };
     if let Err(err) = result {
         eprintln!("bullring: {err:#}");
@@ -36,6 +38,17 @@ fn hash_password() -> anyhow::Result<()> {
     anyhow::ensure!(!password.is_empty(), "no password on standard input");
     let hash = bullring::web::security::hash_password(password).map_err(anyhow::Error::msg)?;
     println!("{hash}");
+    Ok(())
+}
+
+/// `bullring healthcheck`: GET the health URL, exit 0 on a 200.
+async fn healthcheck(args: bullring::config::HealthcheckArgs) -> anyhow::Result<()> {
+    let url = match args.url {
+        Some(url) => url,
+        None => bullring::healthcheck::url(&Config::load(&args.settings)?),
+    };
+    bullring::healthcheck::check(&url).await?;
+    println!("ok: {url}");
     Ok(())
 }
 
