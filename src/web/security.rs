@@ -661,10 +661,10 @@ pub async fn forwarded_prefix(
         }
         Err(problem) => {
             tracing::warn!(problem, "bad X-Forwarded-Prefix from a trusted proxy");
-            WebError::BadRequest(format!(
-                "The proxy sent an unusable X-Forwarded-Prefix: {problem}."
-            ))
-            .into_response()
+            // Plain text: an error page would write links with a base path nobody can trust.
+            let message =
+                format!("The proxy sent an unusable X-Forwarded-Prefix header: {problem}.\n");
+            (StatusCode::BAD_REQUEST, message).into_response()
         }
     }
 }
