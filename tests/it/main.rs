@@ -6,6 +6,8 @@ mod binary;
 mod cluster;
 mod cost;
 mod demo;
+mod docker;
+mod embed;
 mod http;
 mod interop;
 mod pages;
