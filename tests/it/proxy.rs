@@ -320,7 +320,7 @@ impl Setup {
             assert!(!answer.body.is_empty(), "{asset} is empty");
             let kind = answer.header("content-type");
             assert!(
-                kind.contains("css") || kind.contains("javascript"),
+                kind.contains("css") || kind.contains("javascript") || kind.contains("svg"),
                 "{asset}: content-type {kind}"
             );
         }
