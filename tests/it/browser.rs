@@ -4,9 +4,10 @@
 //!
 //! Clicks through retry, remove, pause and resume with JavaScript on (htmx) and retry with it
 //! off (plain forms); checks that no page logs a console error or a failed request; and that
-//! job fields holding `<script>` / `<img onerror>` payloads execute nothing. Screenshots of the
-//! overview, a queue, a job and a flow parent go to `target/screenshots/` (or the directory in
-//! `BULLRING_SCREENSHOTS`; `docs/` holds the README's copies).
+//! job fields holding `<script>` / `<img onerror>` payloads execute nothing. Screenshots of
+//! `bullring demo` (the binary) — the overview, a queue, a job and a flow parent — go to
+//! `target/screenshots/`, or to the directory in `BULLRING_SCREENSHOTS` (`docs/` holds the
+//! README's copies: `BULLRING_SCREENSHOTS=docs cargo test --test it browser::screenshots`).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -276,7 +277,12 @@ impl Browser {
         }
     }
 
+    /// Save a PNG of the page, scrolled to its top.
     async fn screenshot(&self, name: &str) {
+        self.client
+            .execute("window.scrollTo(0, 0);", vec![])
+            .await
+            .expect("scroll");
         let png = self.client.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
         let dir = std::env::var_os("BULLRING_SCREENSHOTS")
@@ -366,7 +372,6 @@ async fn retry_remove_pause_and_resume_by_clicking_with_no_console_error() {
     browser.goto(&format!("{origin}{BASE}/")).await;
     browser.find("table").await;
     browser.assert_clean("overview", true).await;
-    browser.screenshot("overview").await;
     browser
         .click(&format!("a[href=\"{BASE}/queues/{queue}\"]"))
         .await;
@@ -377,7 +382,6 @@ async fn retry_remove_pause_and_resume_by_clicking_with_no_console_error() {
         .await;
     browser.find("nav.tabs").await;
     browser.assert_clean("queue page", true).await;
-    browser.screenshot("queue").await;
     browser.click("nav.tabs a.state-failed").await;
     browser.find("nav.tabs a.state-failed.active").await;
     let failed = browser.listed_ids().await;
@@ -394,7 +398,6 @@ async fn retry_remove_pause_and_resume_by_clicking_with_no_console_error() {
         .await;
     browser.find("a.badge.state-failed").await;
     browser.assert_clean("job page", true).await;
-    browser.screenshot("job").await;
 
     // Retry, confirm the outcome: the flash says so and the job is no longer failed.
     browser.click("form[action$=\"/retry\"] button").await;
@@ -455,7 +458,6 @@ async fn retry_remove_pause_and_resume_by_clicking_with_no_console_error() {
         .await;
     browser.find("a.badge.state-waiting-children").await;
     browser.assert_clean("flow parent", true).await;
-    browser.screenshot("flow-parent").await;
 
     // Every other page a user reaches from the overview: the audit page and each queue.
     for path in std::iter::once("/audit".to_string())
@@ -602,4 +604,109 @@ async fn script_payloads_in_job_fields_execute_nothing() {
         browser.assert_clean(&path, true).await;
     }
     browser.close().await;
+}
+
+#[tokio::test]
+async fn screenshots_of_bullring_demo() {
+    // The default prefix, as a user's `bullring demo` shows it; no other test uses it.
+    let prefix = "bull";
+    let port = free_port();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_bullring"))
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--redis-url", &redis().url, "--prefix", prefix])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("bullring demo");
+    let origin = format!("http://127.0.0.1:{port}");
+    // The demo seeds its queues before it listens.
+    let client = crate::http::Client::plain();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+            && client
+                .get(&format!("{origin}{BASE}/healthz"), &[])
+                .await
+                .status
+                == 200
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "bullring demo did not come up");
+        assert!(
+            demo.try_wait().expect("demo").is_none(),
+            "bullring demo exited"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let browser = Browser::start(true).await;
+    browser
+        .client
+        .set_window_size(1280, 1200)
+        .await
+        .expect("window size");
+    browser.goto(&format!("{origin}{BASE}/")).await;
+    // Discovery's first pass runs in the background: reload until every demo queue is listed.
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let source = browser.client.source().await.unwrap_or_default();
+        if demo::QUEUES
+            .iter()
+            .all(|q| source.contains(&format!("/queues/{q}\"")))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the demo queues never showed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        browser.client.refresh().await.expect("reload");
+    }
+    browser.assert_clean("demo overview", true).await;
+    browser.screenshot("overview").await;
+
+    let queue = demo::ATTACHMENTS;
+    browser
+        .goto(&format!("{origin}{BASE}/queues/{queue}"))
+        .await;
+    browser.find("nav.tabs").await;
+    browser.screenshot("queue").await;
+
+    browser
+        .goto(&format!("{origin}{BASE}/queues/{queue}?state=failed"))
+        .await;
+    let failed = browser.listed_ids().await;
+    let job = failed.first().expect("a failed job");
+    browser
+        .goto(&format!("{origin}{BASE}/queues/{queue}/jobs/{job}"))
+        .await;
+    browser.find("a.badge.state-failed").await;
+    browser.screenshot("job").await;
+
+    browser
+        .goto(&format!(
+            "{origin}{BASE}/queues/{}?state=waiting-children",
+            demo::EMAILS
+        ))
+        .await;
+    let parents = browser.listed_ids().await;
+    let parent = parents.first().expect("the flow parent");
+    browser
+        .goto(&format!(
+            "{origin}{BASE}/queues/{}/jobs/{parent}",
+            demo::EMAILS
+        ))
+        .await;
+    browser.find("a.badge.state-waiting-children").await;
+    browser.assert_clean("demo pages", true).await;
+    browser.screenshot("flow-parent").await;
+    browser.close().await;
+
+    let _ = Command::new("kill")
+        .args(["-s", "TERM", "--", &demo.id().to_string()])
+        .status();
+    let status = demo.wait().expect("wait for the demo");
+    assert!(status.success(), "bullring demo stops cleanly: {status}");
 }
