@@ -11,6 +11,8 @@ RUN cargo build --release --locked \
 
 # --- runtime ---------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
+# Unpinned on purpose: CA certificates should follow Debian's updates, not a frozen version.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \

@@ -20,7 +20,7 @@ use bullring::demo;
 use bullring::web::security::Security;
 use http_body_util::BodyExt;
 
-use crate::http::{Answer, Client, origin, wait_for_port};
+use crate::http::{Answer, Client, origin};
 use crate::support::{app_state, engine_queue, free_port, redis, serve, unique_prefix};
 
 /// Where users reach the dashboard through the proxy.
@@ -92,8 +92,20 @@ impl Nginx {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("nginx must be installed (apt-get install nginx)");
-        let nginx = Nginx { child, dir, port };
-        wait_for_port(port, "nginx").await;
+        let mut nginx = Nginx { child, dir, port };
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            let exited = nginx.child.try_wait().expect("nginx status");
+            assert!(
+                exited.is_none() && std::time::Instant::now() < deadline,
+                "nginx did not start ({exited:?}):\n{}",
+                nginx.error_log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         nginx
     }
 
