@@ -5,8 +5,9 @@
 //!
 //! In each: every page reachable from the overview and every static asset load through the
 //! proxy, every URL a page writes keeps the public prefix, form posts redirect to a `Location`
-//! that keeps the prefix and scheme (and carry their flash message there), the CSRF check
-//! accepts the proxied same-origin posts and refuses cross-site ones, and a server-sent event
+//! that keeps the prefix and scheme (and carry their flash message there), every kind of post
+//! form the pages offer is refused cross-site and accepted same-origin by the CSRF check, and a
+//! server-sent event
 //! stream delivers its first event through the proxy while it stays open.
 
 use std::collections::{BTreeSet, VecDeque};
@@ -266,6 +267,7 @@ impl Setup {
         let pages = self.check_pages().await;
         self.check_forms(&pages).await;
         self.check_streams().await;
+        self.check_every_form(&pages).await;
         let log = self.nginx.error_log();
         assert!(
             !log.contains("[error]") && !log.contains("[crit]"),
@@ -424,6 +426,68 @@ impl Setup {
             .trim_end_matches("/retry")
             .to_string();
         self.assert_redirect_with_flash(&answer, &job_page).await;
+    }
+
+    /// Every kind of post form the pages offer (one per route shape), posted through the proxy:
+    /// refused cross-site (403); same-origin, accepted by the CSRF check and answered with a
+    /// redirect inside the public prefix, or with a 4xx message for the fields an empty post
+    /// lacks (obliterate's confirmation ...). Destructive, so it runs last.
+    async fn check_every_form(&self, pages: &[(String, Vec<String>)]) {
+        let mut shapes = BTreeSet::new();
+        let mut forms = Vec::new();
+        for action in pages.iter().flat_map(|(_, forms)| forms) {
+            // `.../jobs/<id>/retry` and `.../jobs/<other id>/retry` are one shape.
+            let path = action.split('?').next().unwrap_or_default();
+            let segments: Vec<&str> = path.split('/').collect();
+            let shape: Vec<&str> = segments
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    if i > 0 && segments[i - 1] == "jobs" {
+                        "{id}"
+                    } else {
+                        s
+                    }
+                })
+                .collect();
+            if shapes.insert(shape.join("/")) {
+                forms.push(action.clone());
+            }
+        }
+        assert!(
+            forms.len() >= 8,
+            "the pages offer many kinds of actions: {forms:?}"
+        );
+        let own = origin(&self.public);
+        for action in &forms {
+            let refused = self
+                .client
+                .post_form(action, &[("origin", "https://evil.example")], "")
+                .await;
+            assert_eq!(refused.status, 403, "cross-site POST {action}");
+        }
+        for action in &forms {
+            let answer = self
+                .client
+                .post_form(
+                    action,
+                    &[("origin", &own), ("sec-fetch-site", "same-origin")],
+                    "",
+                )
+                .await;
+            match answer.status.as_u16() {
+                303 => {
+                    let target = self.absolute(answer.header("location"));
+                    assert!(
+                        target.starts_with(&format!("{}/", self.public)),
+                        "POST {action} redirects to {target}, outside {}",
+                        self.public
+                    );
+                }
+                400 | 404 | 409 => assert!(!answer.body.is_empty(), "POST {action}: no message"),
+                other => panic!("POST {action}: {other} {}", answer.body),
+            }
+        }
     }
 
     /// A 303 whose `Location` is `expected` (a public path) on the public origin, whose flash
