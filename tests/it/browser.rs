@@ -459,10 +459,28 @@ async fn retry_remove_pause_and_resume_by_clicking_with_no_console_error() {
     browser.find("a.badge.state-waiting-children").await;
     browser.assert_clean("flow parent", true).await;
 
-    // Every other page a user reaches from the overview: the audit page and each queue.
-    for path in std::iter::once("/audit".to_string())
-        .chain(demo::QUEUES.iter().map(|q| format!("/queues/{q}")))
-    {
+    // Every other kind of page: the audit page, every tab of every queue, the action forms and
+    // a job's data editor.
+    let mut paths = vec!["/audit".to_string()];
+    for q in demo::QUEUES {
+        for state in [
+            "waiting",
+            "active",
+            "delayed",
+            "prioritized",
+            "waiting-children",
+            "completed",
+            "failed",
+            "paused",
+        ] {
+            paths.push(format!("/queues/{q}?state={state}"));
+        }
+    }
+    for action in ["clean", "drain", "obliterate", "add"] {
+        paths.push(format!("/queues/{queue}/actions/{action}"));
+    }
+    paths.push(format!("/queues/{queue}/jobs/{job}/edit"));
+    for path in paths {
         browser.goto(&format!("{origin}{BASE}{path}")).await;
         browser.find("main").await;
         browser.assert_clean(&path, true).await;
