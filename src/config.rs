@@ -46,6 +46,19 @@ pub enum Command {
     Stats(StatsArgs),
     /// Print an argon2 hash of a password (read from standard input) for `[[auth.users]]`.
     HashPassword,
+    /// Exit 0 when the dashboard configured by these settings answers its health check
+    /// (for container HEALTHCHECKs; the image has no curl).
+    Healthcheck(HealthcheckArgs),
+}
+
+/// `bullring healthcheck`: the URL, or the settings of the `serve` to check.
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// Health URL to GET (default: from --listen and --base-path, as `serve` would use them).
+    #[arg(long)]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub settings: Settings,
 }
 
 /// Flags and environment variables shared by `serve` and `demo`.
@@ -116,6 +129,9 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<String>,
+    /// Honour X-Forwarded-Prefix from the trusted proxies (a proxy that strips a path prefix).
+    #[arg(long, env = "BULLRING_TRUST_FORWARDED_PREFIX", num_args = 0..=1, default_missing_value = "true")]
+    pub trust_forwarded_prefix: Option<String>,
 }
 
 /// `bullring add QUEUE NAME --data JSON ...`.
@@ -226,6 +242,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    pub trust_forwarded_prefix: Option<bool>,
     /// Length the audit stream is trimmed to.
     pub audit_max_len: Option<usize>,
     #[serde(default)]
@@ -432,6 +449,7 @@ fn file_security(file: &FileConfig) -> FileSecurity {
         allow_anonymous: file.allow_anonymous,
         public_url: file.public_url.clone(),
         trusted_proxies: file.trusted_proxies.clone(),
+        trust_forwarded_prefix: file.trust_forwarded_prefix,
     }
 }
 
@@ -444,6 +462,7 @@ struct FileSecurity {
     allow_anonymous: Option<bool>,
     public_url: Option<String>,
     trusted_proxies: Vec<String>,
+    trust_forwarded_prefix: Option<bool>,
 }
 
 fn security(
@@ -491,6 +510,19 @@ fn security(
         })?;
         trusted_proxies.push(ip);
     }
+    let trust_forwarded_prefix = match &cli.trust_forwarded_prefix {
+        Some(text) => parse_bool(
+            "--trust-forwarded-prefix (BULLRING_TRUST_FORWARDED_PREFIX)",
+            text,
+        )?,
+        None => file.trust_forwarded_prefix.unwrap_or(false),
+    };
+    if trust_forwarded_prefix && trusted_proxies.is_empty() {
+        return Err(bad(
+            "--trust-forwarded-prefix (BULLRING_TRUST_FORWARDED_PREFIX / trust_forwarded_prefix)",
+            "X-Forwarded-Prefix is trusted only from configured proxy addresses; give at least one --trusted-proxy",
+        ));
+    }
     match mode {
         AuthMode::Basic if file.users.is_empty() => {
             return Err(bad(
@@ -530,6 +562,7 @@ fn security(
         read_only,
         public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
         trusted_proxies,
+        trust_forwarded_prefix,
     })
 }
 
@@ -717,6 +750,26 @@ mod tests {
             "nope",
             &config.security.users[0].password_hash
         ));
+    }
+
+    #[test]
+    fn the_forwarded_prefix_is_trusted_only_with_a_trusted_proxy() {
+        let file: FileConfig =
+            toml::from_str("trust_forwarded_prefix = true\ntrusted_proxies = [\"10.0.0.2\"]\n")
+                .unwrap();
+        let config = Config::merge(&Settings::default(), file).unwrap();
+        assert!(config.security.trust_forwarded_prefix);
+        let cli = Settings {
+            trust_forwarded_prefix: Some("true".into()),
+            ..Settings::default()
+        };
+        let err = Config::merge(&cli, FileConfig::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid --trust-forwarded-prefix"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("--trusted-proxy"), "{err}");
     }
 
     #[test]

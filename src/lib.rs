@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod config;
 pub mod demo;
+pub mod healthcheck;
 pub mod http;
 pub mod queue;
 pub mod runner;

@@ -1,5 +1,5 @@
 //! The `bullring` binary: parse the command line, set up logging, run `serve`, `demo`, `run`,
-//! `start` or one of the terminal commands (`add`, `jobs`, `stats`).
+//! `start`, `healthcheck` or one of the terminal commands (`add`, `jobs`, `stats`, `hash-password`).
 
 use anyhow::Context;
 use clap::Parser;
@@ -63,6 +63,7 @@ async fn main() {
             })
             .await
         }
+        Command::Healthcheck(args) => healthcheck(args).await,
     };
     if let Err(err) = result {
         eprintln!("bullring: {err:#}");
@@ -78,6 +79,17 @@ fn hash_password() -> anyhow::Result<()> {
     anyhow::ensure!(!password.is_empty(), "no password on standard input");
     let hash = bullring::web::security::hash_password(password).map_err(anyhow::Error::msg)?;
     println!("{hash}");
+    Ok(())
+}
+
+/// `bullring healthcheck`: GET the health URL, exit 0 on a 200.
+async fn healthcheck(args: bullring::config::HealthcheckArgs) -> anyhow::Result<()> {
+    let url = match args.url {
+        Some(url) => url,
+        None => bullring::healthcheck::url(&Config::load(&args.settings)?),
+    };
+    bullring::healthcheck::check(&url).await?;
+    println!("ok: {url}");
     Ok(())
 }
 

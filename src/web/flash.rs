@@ -77,7 +77,7 @@ pub async fn clear(State(state): State<AppState>, request: Request, next: Next) 
     if had && !sets_new && is_page && !path.contains("/static/") {
         let expire = format!(
             "{COOKIE}=; Path={}; Max-Age=0; HttpOnly; SameSite=Strict",
-            cookie_path(state.base())
+            cookie_path(&state.base())
         );
         if let Ok(value) = HeaderValue::from_str(&expire) {
             response.headers_mut().append(header::SET_COOKIE, value);

@@ -177,7 +177,17 @@ impl AppState {
         &self.inner.discovery
     }
 
-    pub fn base(&self) -> &str {
+    /// The base path as the browser sees it, for every URL the dashboard writes (links, form
+    /// actions, assets, redirects, cookie paths): the configured base, behind a trusted
+    /// `X-Forwarded-Prefix` with that prefix in front (see [`security::forwarded_prefix`]).
+    pub fn base(&self) -> String {
+        PUBLIC_BASE
+            .try_with(Clone::clone)
+            .unwrap_or_else(|_| self.inner.base.clone())
+    }
+
+    /// The base path this server itself is mounted at, for matching request paths.
+    pub fn mount_base(&self) -> &str {
         &self.inner.base
     }
 
@@ -187,13 +197,24 @@ impl AppState {
 
     pub fn links(&self) -> Links {
         Links {
-            base: self.inner.base.clone(),
+            base: self.base(),
             with_prefix: self.inner.discovery.prefixes().len() > 1,
         }
     }
 }
 
 const AUDIT_MAX_LEN: usize = 10_000;
+
+tokio::task_local! {
+    /// The public base path of the request being served, when a proxy prefix applies.
+    static PUBLIC_BASE: String;
+}
+
+/// Run `future` (the rest of a request) with `base` as [`AppState::base`]. A handler that
+/// returns a streaming body should take `state.base()` / `state.links()` before returning.
+async fn with_public_base<F: std::future::Future>(base: String, future: F) -> F::Output {
+    PUBLIC_BASE.scope(base, future).await
+}
 
 /// The audit stream lives under the first configured prefix: `<prefix>:bullring:audit`.
 fn audit_log(reader: &Reader, discovery: &Discovery, max_len: usize, read_only: bool) -> AuditLog {
@@ -279,6 +300,11 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), security::csrf))
         .layer(from_fn_with_state(state.clone(), security::authenticate))
         .layer(from_fn_with_state(state.clone(), error::render_errors))
+        // Outermost, so error pages carry the proxy's prefix too.
+        .layer(from_fn_with_state(
+            state.clone(),
+            security::forwarded_prefix,
+        ))
         .with_state(state)
 }
 
@@ -297,7 +323,7 @@ async fn add_job_api(
 
 /// The dashboard mounted at the state's base path; `{base}` and `{base}/` both show the overview.
 pub fn app(state: AppState) -> Router {
-    let base = state.base().to_string();
+    let base = state.mount_base().to_string();
     if base.is_empty() {
         return router(state);
     }

@@ -214,6 +214,9 @@ pub struct Security {
     pub public_url: Option<String>,
     /// Addresses of reverse proxies whose `X-Forwarded-*` and user headers are trusted.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Honour `X-Forwarded-Prefix` from `trusted_proxies`: the proxy strips that prefix before
+    /// forwarding, so every link, form action, asset URL, redirect and cookie path gets it back.
+    pub trust_forwarded_prefix: bool,
 }
 
 impl Default for Security {
@@ -226,6 +229,7 @@ impl Default for Security {
             read_only: false,
             public_url: None,
             trusted_proxies: Vec::new(),
+            trust_forwarded_prefix: false,
         }
     }
 }
@@ -392,7 +396,7 @@ fn full_path(request: &Request) -> &str {
 /// The path below the base path; `None` outside it. Taken from the full path, so it does not
 /// matter whether these layers sit inside the nested router or outside it.
 fn relative_path<'r>(state: &AppState, request: &'r Request) -> Option<&'r str> {
-    full_path(request).strip_prefix(state.base())
+    full_path(request).strip_prefix(state.mount_base())
 }
 
 /// Exact matches only: anything else (`/healthz/`, `//healthz`, a queue named `healthz`) needs
@@ -625,6 +629,72 @@ fn from_trusted_proxy(security: &Security, request: &Request) -> bool {
         .any(|proxy| proxy.to_canonical() == peer)
 }
 
+// --- forwarded prefix ------------------------------------------------------------------------
+
+/// The longest `X-Forwarded-Prefix` accepted.
+const MAX_FORWARDED_PREFIX: usize = 256;
+
+/// Serve the request with the public base path the proxy in front says it strips: with
+/// `trust_forwarded_prefix` on and the peer a trusted proxy, a valid `X-Forwarded-Prefix`
+/// becomes part of [`AppState::base`] for the whole request (page, error page, redirect).
+/// From anyone else the header is ignored; an invalid one from a trusted proxy is a 400.
+pub async fn forwarded_prefix(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let security = state.security();
+    if !security.trust_forwarded_prefix || !from_trusted_proxy(security, &request) {
+        return next.run(request).await;
+    }
+    let Some(value) = request.headers().get("x-forwarded-prefix") else {
+        return next.run(request).await;
+    };
+    match value
+        .to_str()
+        .map_err(|_| "it is not ASCII text")
+        .and_then(parse_prefix)
+    {
+        Ok(prefix) => {
+            let public = format!("{prefix}{}", state.mount_base());
+            super::with_public_base(public, next.run(request)).await
+        }
+        Err(problem) => {
+            tracing::warn!(problem, "bad X-Forwarded-Prefix from a trusted proxy");
+            // Plain text: an error page would write links with a base path nobody can trust.
+            let message =
+                format!("The proxy sent an unusable X-Forwarded-Prefix header: {problem}.\n");
+            (StatusCode::BAD_REQUEST, message).into_response()
+        }
+    }
+}
+
+/// `/admin/queues/` → `/admin/queues`; `/` → ``. A path of plain segments, nothing that could
+/// leave the site or an HTML attribute.
+fn parse_prefix(text: &str) -> Result<String, &'static str> {
+    let text = text.trim();
+    if text.len() > MAX_FORWARDED_PREFIX {
+        return Err("it is longer than 256 bytes");
+    }
+    if !text.starts_with('/') {
+        return Err("it must start with /");
+    }
+    if text.contains("//") {
+        return Err("it must not contain //");
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~%!$&()*+,;=:@".contains(c);
+    if !text.chars().all(allowed) {
+        return Err("only path characters are allowed (no quotes, <, >, \\, ?, # or spaces)");
+    }
+    if text
+        .split('/')
+        .any(|segment| segment == ".." || segment == ".")
+    {
+        return Err("it must not contain . or .. segments");
+    }
+    Ok(text.trim_end_matches('/').to_string())
+}
+
 // --- CSRF ------------------------------------------------------------------------------------
 
 fn same_origin(security: &Security, request: &Request) -> Result<(), &'static str> {
@@ -772,6 +842,34 @@ mod tests {
             "1http://x",
         ] {
             assert_eq!(normalize_origin(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn forwarded_prefixes_are_plain_paths() {
+        assert_eq!(parse_prefix("/admin/queues"), Ok("/admin/queues".into()));
+        assert_eq!(parse_prefix("/admin/queues/"), Ok("/admin/queues".into()));
+        assert_eq!(parse_prefix(" /ops "), Ok("/ops".into()));
+        assert_eq!(parse_prefix("/"), Ok(String::new()));
+        let long = format!("/{}", "a".repeat(MAX_FORWARDED_PREFIX));
+        for bad in [
+            "",
+            "admin",
+            "//evil.example.com",
+            "/a//b",
+            "/a\"<script>",
+            "/a'b",
+            "/a<b",
+            "/a>b",
+            "/a b",
+            "/a?x=1",
+            "/a#x",
+            "/a\\b",
+            "/a/../b",
+            "/./a",
+            long.as_str(),
+        ] {
+            assert!(parse_prefix(bad).is_err(), "{bad:?} was accepted");
         }
     }
 

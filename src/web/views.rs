@@ -45,7 +45,7 @@ impl Chrome {
     /// For pages that know nobody (error pages).
     pub fn new(state: &AppState) -> Self {
         Chrome {
-            base: state.base().to_string(),
+            base: state.base(),
             title: state.title().to_string(),
             version: env!("CARGO_PKG_VERSION"),
             htmx: HTMX,

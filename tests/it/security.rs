@@ -982,3 +982,124 @@ async fn the_acl_log_check_sees_a_refused_write() {
     assert_eq!(denied.len(), 1, "{denied:?}");
     assert!(denied[0].contains("set"), "{denied:?}");
 }
+
+// --- X-Forwarded-Prefix ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_forwarded_prefix_counts_only_from_a_trusted_proxy_with_the_setting_on() {
+    let prefix = unique_prefix("fwd-prefix");
+    let queue = queue_with_a_job(&prefix, "prefixed").await;
+    let trusting = Security {
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        trust_forwarded_prefix: true,
+        ..Security::default()
+    };
+    let from_proxy = dashboard(
+        &redis().url,
+        &prefix,
+        trusting.clone(),
+        peer("127.0.0.1:5000"),
+    )
+    .await;
+    let header = [("x-forwarded-prefix", "/ops/")];
+
+    // Pages, assets and error pages write the public base: prefix + configured base.
+    let page = get(&from_proxy, &format!("{BASE}/"), &header).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("href=\"/ops/admin/queues/static/app.css"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("href=\"/ops/admin/queues/queues/prefixed\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("\"/admin/queues/"),
+        "an unprefixed URL is left"
+    );
+    let missing = get(&from_proxy, &format!("{BASE}/queues/nope"), &header).await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("/ops/admin/queues/static/app.css"),
+        "{}",
+        missing.body
+    );
+
+    // Redirects and the flash cookie carry it too.
+    let paused = post(
+        &from_proxy,
+        &format!("{BASE}/queues/prefixed/pause"),
+        &header,
+    )
+    .await;
+    assert_eq!(paused.status, 303, "{}", paused.body);
+    let location = paused.headers.get("location").unwrap().to_str().unwrap();
+    assert_eq!(location, "/ops/admin/queues/queues/prefixed");
+    let cookie = paused.headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cookie.contains("Path=/ops/admin/queues"), "{cookie}");
+    assert!(queue.is_paused().await.unwrap());
+
+    // From anyone but the proxy, or with the setting off, the header means nothing.
+    let direct = dashboard(
+        &redis().url,
+        &prefix,
+        trusting.clone(),
+        peer("10.9.9.9:5000"),
+    )
+    .await;
+    let not_trusted = Security {
+        trust_forwarded_prefix: false,
+        ..trusting.clone()
+    };
+    let setting_off = dashboard(&redis().url, &prefix, not_trusted, peer("127.0.0.1:5000")).await;
+    for router in [&direct, &setting_off] {
+        let page = get(router, &format!("{BASE}/"), &header).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains("href=\"/admin/queues/static/app.css"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("/ops/"), "the header was not ignored");
+    }
+
+    // A header that is not a plain path is refused with a message, not used.
+    let long = format!("/{}", "a".repeat(300));
+    for bad in [
+        "ops",
+        "//evil.example",
+        "/a\"onmouseover=alert(1)",
+        "/a<b",
+        "/x/../y",
+        long.as_str(),
+    ] {
+        let refused = get(
+            &from_proxy,
+            &format!("{BASE}/"),
+            &[("x-forwarded-prefix", bad)],
+        )
+        .await;
+        assert_eq!(refused.status, 400, "{bad:?}");
+        assert!(
+            refused.body.contains("X-Forwarded-Prefix"),
+            "{}",
+            refused.body
+        );
+        let kind = refused
+            .headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(kind.starts_with("text/plain"), "{kind}");
+        assert!(
+            !refused.body.contains("evil") && !refused.body.contains("alert"),
+            "not echoed"
+        );
+    }
+}

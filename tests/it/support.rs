@@ -141,21 +141,10 @@ impl Dashboard {
         base: &str,
         tweak: impl FnOnce(AppState) -> AppState,
     ) -> (Dashboard, AppState) {
-        let prefixes: Vec<String> = prefixes.iter().map(|p| p.to_string()).collect();
-        let settings = RedisSettings::url(url);
-        let redis = Redis::new(settings.clone());
-        let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
-        // Best effort: a test of an unreachable Redis builds a dashboard that cannot scan.
-        let _ = discovery.refresh(&Redis::new(settings)).await;
-        let state = tweak(AppState::new(
-            Reader::new(redis.clone(), prefixes),
-            discovery,
-            base,
-            "bullring test",
-        ));
+        let state = tweak(app_state(url, prefixes, base).await);
         let dashboard = Dashboard {
+            redis: state.reader().redis().clone(),
             router: web::app(state.clone()),
-            redis,
         };
         (dashboard, state)
     }
@@ -196,6 +185,41 @@ impl Dashboard {
         let reply = f.await;
         (self.redis.round_trips() - before, reply)
     }
+}
+
+/// The dashboard's state for these prefixes, with discovery already run once.
+pub async fn app_state(url: &str, prefixes: &[&str], base: &str) -> AppState {
+    let prefixes: Vec<String> = prefixes.iter().map(|p| p.to_string()).collect();
+    let settings = RedisSettings::url(url);
+    let redis = Redis::new(settings.clone());
+    let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
+    // Best effort: a test of an unreachable Redis builds a dashboard that cannot scan.
+    let _ = discovery.refresh(&Redis::new(settings)).await;
+    AppState::new(
+        Reader::new(redis, prefixes),
+        discovery,
+        base,
+        "bullring test",
+    )
+}
+
+/// Serve `app` on a free loopback port, with peer addresses (for the trusted-proxy checks),
+/// until the returned token is cancelled.
+pub async fn serve(app: Router) -> (u16, tokio_util::sync::CancellationToken) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let port = listener.local_addr().expect("local addr").port();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let stop = cancel.clone();
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+            .expect("serve");
+    });
+    (port, cancel)
 }
 
 pub struct Reply {

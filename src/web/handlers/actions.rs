@@ -521,7 +521,7 @@ async fn all_queues(state: &AppState, command: Command) -> Result<Outcome, WebEr
 
 /// Where to go after a form: the form's `back` field when it stays inside the dashboard.
 fn back_to(state: &AppState, input: &Input, default: String) -> String {
-    let base = state.base();
+    let base = &state.base();
     input
         .text("back")
         .filter(|b| {
@@ -560,7 +560,7 @@ fn redirect_with(message: &str, to: &str, state: &AppState, headers: &HeaderMap)
     } else {
         Redirect::to(to).into_response()
     };
-    if let Ok(cookie) = HeaderValue::from_str(&flash::set_cookie(message, state.base())) {
+    if let Ok(cookie) = HeaderValue::from_str(&flash::set_cookie(message, &state.base())) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
