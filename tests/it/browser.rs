@@ -718,8 +718,23 @@ async fn screenshots_of_bullring_demo() {
         ))
         .await;
     browser.find("a.badge.state-waiting-children").await;
-    browser.assert_clean("demo pages", true).await;
     browser.screenshot("flow-parent").await;
+
+    browser
+        .goto(&format!(
+            "{origin}{BASE}/queues/{}/jobs/{parent}/flow",
+            demo::EMAILS
+        ))
+        .await;
+    browser.find("ul.flow").await;
+    browser.screenshot("flow").await;
+
+    browser
+        .goto(&format!("{origin}{BASE}/queues/{queue}/metrics"))
+        .await;
+    browser.find("svg.chart").await;
+    browser.screenshot("metrics").await;
+    browser.assert_clean("demo pages", true).await;
     browser.close().await;
 
     let _ = Command::new("kill")

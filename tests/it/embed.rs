@@ -71,10 +71,8 @@ async fn the_dashboard_nests_in_an_axum_app_behind_its_auth() {
     let health = client
         .get(&format!("{root}/admin/queues/healthz"), &auth)
         .await;
-    assert_eq!(
-        (health.status.as_u16(), health.body.as_str()),
-        (200, "ok\n")
-    );
+    assert_eq!(health.status.as_u16(), 200);
+    assert!(health.body.contains("\"status\":\"ok\""), "{}", health.body);
     let queue_page = client
         .get(&format!("{root}/admin/queues/queues/mailer"), &auth)
         .await;
