@@ -107,6 +107,10 @@ pub struct Settings {
     /// default 2000).
     #[arg(long, env = "BULLRING_LIVE_INTERVAL_MS")]
     pub live_interval_ms: Option<u64>,
+    /// Also serve the Prometheus metrics, without authentication, on this address (e.g.
+    /// 127.0.0.1:9464); off by default.
+    #[arg(long, env = "BULLRING_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// Where the private redis-server keeps its data (default ./bullring-data).
     #[arg(long, env = "BULLRING_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -236,6 +240,7 @@ pub struct FileConfig {
     pub base_path: Option<String>,
     pub title: Option<String>,
     pub live_interval_ms: Option<u64>,
+    pub metrics_listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub read_only: Option<bool>,
     pub allow_anonymous: Option<bool>,
@@ -272,6 +277,8 @@ pub struct Config {
     pub title: String,
     /// How often live updates sample the counts; `None` when they are off.
     pub live_interval: Option<Duration>,
+    /// A second listener serving only `/metrics`, without authentication.
+    pub metrics_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     /// Authentication, roles, read-only mode and the CSRF origin.
     pub security: Security,
@@ -295,6 +302,7 @@ impl Default for Config {
             base_path: "/admin/queues".into(),
             title: "bullring".into(),
             live_interval: Some(Duration::from_millis(2000)),
+            metrics_listen: None,
             data_dir: PathBuf::from("bullring-data"),
             security: Security::default(),
             audit_max_len: 10_000,
@@ -396,6 +404,15 @@ impl Config {
             Some(ms) => Some(Duration::from_millis(ms)),
             None => defaults.live_interval,
         };
+        let metrics_listen = match cli.metrics_listen.clone().or(file.metrics_listen.clone()) {
+            Some(text) => Some(text.parse().map_err(|_| {
+                bad(
+                    "--metrics-listen (BULLRING_METRICS_LISTEN / metrics_listen)",
+                    format!("{text:?} is not an address such as 127.0.0.1:9464"),
+                )
+            })?),
+            None => None,
+        };
         let data_dir = cli
             .data_dir
             .clone()
@@ -433,6 +450,7 @@ impl Config {
             base_path,
             title,
             live_interval,
+            metrics_listen,
             data_dir,
         })
     }

@@ -118,6 +118,27 @@ pub async fn serve(
     Ok(())
 }
 
+/// Serve `/metrics` alone on `addr` (`--metrics-listen`) until `cancel` fires.
+pub async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    state: AppState,
+    cancel: CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (--metrics-listen): {e}"))?;
+    tracing::info!("Prometheus metrics at http://{addr}/metrics");
+    let app = web::metrics_router(state);
+    Ok(tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { cancel.cancelled().await })
+            .await;
+        if let Err(err) = served {
+            tracing::warn!(error = %err, "the metrics listener stopped");
+        }
+    }))
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

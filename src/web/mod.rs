@@ -291,6 +291,20 @@ pub fn router(state: AppState) -> Router {
     with_layers(routes, state)
 }
 
+/// Only `GET /metrics` (Prometheus), without authentication, for a second listener that only a
+/// scraper reaches (`--metrics-listen`).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(prometheus::metrics))
+        .fallback(|| async {
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                "only /metrics is served here\n",
+            )
+        })
+        .with_state(state)
+}
+
 /// The middleware every dashboard route goes through.
 fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes

@@ -133,3 +133,39 @@ fn serve_starts_a_private_redis_when_none_is_configured_and_stops_it() {
     assert!(!dir.join("redis.pid").exists(), "redis-server was stopped");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--metrics-listen`: a second listener answers `/metrics` without credentials, while the
+/// dashboard itself refuses the same caller.
+#[test]
+fn metrics_listen_serves_prometheus_alone_and_without_credentials() {
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut child = bullring()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
+        .args(["--redis-url", &crate::support::redis().url])
+        .args(["--auth", "proxy", "--trusted-proxy", "10.9.9.9"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        if let Some((200, body)) = http_get(metrics_port, "/metrics") {
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the metrics listener did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(body.contains("bullring_redis_up 1"), "{body}");
+    assert_eq!(http_get(metrics_port, "/").map(|r| r.0), Some(404));
+    // Not from the trusted proxy: the dashboard refuses, its own /metrics included.
+    assert_eq!(
+        http_get(port, "/admin/queues/metrics").map(|r| r.0),
+        Some(403)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
