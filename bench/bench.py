@@ -510,6 +510,42 @@ def print_tables(dash, run_rows, ratios, growth, runner_ratios):
               f"{rr['rss']:>10.3f} {ok(rr['rss_ok']):>4}")
 
 
+def markdown(result):
+    """The README's tables, from a result written by this script."""
+    dash = {(r["server"], r["scenario"]): r for r in result["dashboard"]}
+    names = {"bullboard": "Bull Board API", "bullring-html": "bullring page",
+             "bullring-api": "bullring JSON"}
+    views = {"q00 failed": "q00 failed jobs, page 1",
+             "big completed": "1,000,000-job queue, completed, page 1",
+             "small completed": "10,000-job queue, completed, page 1",
+             "job": "one failed job", "overview": "all queues with counts"}
+    out = ["| view | server | req/s | p50 ms | p99 ms | Redis round trips (commands) | "
+           "server CPU ms / req | peak RSS MB | req/s vs Bull Board | p99 vs Bull Board |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    order = [(server, scenario) for scenario in views
+             for server in ["bullboard", "bullring-html", "bullring-api"]
+             if (server, scenario) in dash]
+    for server, scenario in order:
+        r = dash[(server, scenario)]
+        peer = dash.get(("bullboard", scenario))
+        vs = ("", "") if server == "bullboard" or not peer else (
+            f"{r['rps'] / peer['rps']:.1f}x", f"{r['p99_ms'] / peer['p99_ms']:.2f}x")
+        out.append(f"| {views[scenario]} | {names[server]} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
+                   f"{r['p99_ms']:.2f} | {r['round_trips']:.1f} ({r['commands']:.0f}) | "
+                   f"{r['cpu_ms_per_request']:.3f} | {r['peak_rss_mb']:.1f} | {vs[0]} | {vs[1]} |")
+    out += ["", "| concurrency | Node BullMQ jobs/s | bullring run jobs/s | ratio | "
+            "Node peak RSS MB | bullring peak RSS MB | ratio |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    for rr in result["ratios"]["runner"]:
+        c = rr["concurrency"]
+        node = next(r for r in result["runner"] if r["runner"] == "node" and r["concurrency"] == c)
+        ours = next(r for r in result["runner"]
+                    if r["runner"] == "bullring" and r["concurrency"] == c)
+        out.append(f"| {c} | {node['jobs_per_s']:,} | {ours['jobs_per_s']:,} | "
+                   f"{rr['jobs_per_s']:.2f}x | {node['peak_rss_mb']:.1f} | "
+                   f"{ours['peak_rss_mb']:.1f} | {rr['rss']:.2f}x |")
+    return "\n".join(out) + "\n"
+
+
 def machine():
     model = ""
     with open("/proc/cpuinfo") as f:
@@ -587,8 +623,10 @@ def main():
     with open(OUT, "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
+    with open(os.path.splitext(OUT)[0] + ".md", "w") as f:
+        f.write(markdown(result))
     print_tables(dash, run_rows, ratios, growth, runner_ratios)
-    print(f"\nJSON: {OUT}; machine load at start {' '.join(info['load_at_start'])}, "
+    print(f"\nJSON: {OUT} (README tables: {os.path.splitext(OUT)[0]}.md); machine load at start {' '.join(info['load_at_start'])}, "
           f"at end {' '.join(info['load_at_end'])}")
 
 
@@ -600,4 +638,8 @@ def try_ping(port):
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
+        with open(sys.argv[2]) as f:
+            print(markdown(json.load(f)), end="")
+    else:
+        main()
