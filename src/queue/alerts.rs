@@ -91,7 +91,12 @@ impl AlertStore {
     }
 
     /// Mark a condition active; true for the one process that flipped it.
-    pub async fn activate(&self, rule: &str, queue: &QueueRef, record: &AlertRecord) -> Result<bool> {
+    pub async fn activate(
+        &self,
+        rule: &str,
+        queue: &QueueRef,
+        record: &AlertRecord,
+    ) -> Result<bool> {
         let mut pipe = redis::pipe();
         pipe.cmd("HSETNX")
             .arg(self.key("active"))
@@ -151,7 +156,12 @@ impl AlertStore {
 
     /// Claim the right to send for `rule` on `queue` for `cooldown_secs`; false while an earlier
     /// message's cool-down runs (whichever process sent it).
-    pub async fn claim_cooldown(&self, rule: &str, queue: &QueueRef, cooldown_secs: u64) -> Result<bool> {
+    pub async fn claim_cooldown(
+        &self,
+        rule: &str,
+        queue: &QueueRef,
+        cooldown_secs: u64,
+    ) -> Result<bool> {
         if cooldown_secs == 0 {
             return Ok(true);
         }
@@ -302,7 +312,11 @@ impl AlertStore {
     }
 
     /// Name, timestamp and failed reason of failed jobs, in one round trip.
-    pub async fn jobs(&self, queue: &QueueRef, ids: &[String]) -> Result<Vec<(Option<String>, Option<i64>)>> {
+    pub async fn jobs(
+        &self,
+        queue: &QueueRef,
+        ids: &[String],
+    ) -> Result<Vec<(Option<String>, Option<i64>)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -338,7 +352,10 @@ impl AlertStore {
             pipe.cmd("LRANGE").arg(queue.keys().wait()).arg(-1).arg(-1);
         }
         let replies: Vec<Value> = self.redis.read(&pipe).await?;
-        let ids: Vec<Option<String>> = replies.iter().map(|v| strings(v).into_iter().next()).collect();
+        let ids: Vec<Option<String>> = replies
+            .iter()
+            .map(|v| strings(v).into_iter().next())
+            .collect();
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         for (queue, id) in queues.iter().zip(&ids) {
