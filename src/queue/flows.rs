@@ -1,7 +1,8 @@
 //! A flow: the tree of a parent job and its children, across queues and prefixes.
 //!
 //! The root is found by following `parent` fields up (one small read per level). The tree is then
-//! read one level per round trip, every node of a level in one pipeline, bounded in depth, in
+//! read one level per round trip (two when some of its jobs are in no sorted set nor `active`:
+//! only those are looked for in `wait`), every node of a level in one pipeline, bounded in depth, in
 //! children shown per node and in nodes overall, so a flow with 10,000 children costs as little
 //! as one with ten. Nodes whose children were not all shown say how many there are.
 
@@ -15,7 +16,7 @@ use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
 use super::read::{
     CHILDREN_REPLIES, STATE_REPLIES, decode_children, decode_state, push_children,
-    push_state_checks,
+    push_state_checks, waiting_states,
 };
 
 /// How far up a job's parents are followed to find the root.
@@ -177,6 +178,18 @@ pub async fn tree(
             node.more = (mine.len() as u64) < node.children_total();
             level.push(node);
             level_links.push(mine);
+        }
+        // Nodes found in no sorted set nor `active`: one more round trip looks in `wait`.
+        let unknown: Vec<usize> = (0..level.len())
+            .filter(|&i| level[i].state.is_none())
+            .collect();
+        let asked: Vec<(&QueueRef, &str)> = unknown
+            .iter()
+            .map(|&i| (&next[i].0, next[i].1.as_str()))
+            .collect();
+        let states = waiting_states(redis, &asked).await?;
+        for (i, state) in unknown.into_iter().zip(states) {
+            level[i].state = state;
         }
         levels.push(level);
         links.push(level_links);

@@ -55,7 +55,46 @@ async fn queue_and_job_pages_cost_the_same_for_short_and_long_queues() {
     assert_eq!(costs[0], costs[1], "cost must not grow with the queue");
     assert_eq!(
         costs[0],
-        (2, 1),
-        "queue page: range + hashes; job page: one pipeline"
+        (2, 2),
+        "queue page: range + hashes; a waiting job's page: one pipeline, then LPOS over wait"
     );
+}
+
+/// A finished job's page never scans `wait` (LPOS is O(length)): one round trip next to 3,000
+/// waiting jobs, and its state is still told apart from a waiting job's.
+#[tokio::test]
+async fn a_finished_job_page_does_not_scan_the_wait_list() {
+    let prefix = unique_prefix("cost-state");
+    add_jobs(&prefix, "long", 3000).await;
+    // Job 1 is the oldest: at the far end of `wait`. Move it to `failed` as a worker would.
+    let mut conn = crate::support::conn();
+    let key = format!("{prefix}:long");
+    let _: () = redis::pipe()
+        .cmd("LREM")
+        .arg(format!("{key}:wait"))
+        .arg(0)
+        .arg("1")
+        .cmd("ZADD")
+        .arg(format!("{key}:failed"))
+        .arg(1_700_000_000_000u64)
+        .arg("1")
+        .cmd("HSET")
+        .arg(format!("{key}:1"))
+        .arg("finishedOn")
+        .arg(1_700_000_000_000u64)
+        .arg("failedReason")
+        .arg("boom")
+        .query(&mut conn)
+        .unwrap();
+    let dash = Dashboard::new(&[&prefix], "/admin/queues").await;
+
+    let (trips, reply) = dash
+        .round_trips(dash.get("/admin/queues/queues/long/jobs/1"))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(trips, 1, "a failed job's page is one pipeline");
+    let failed = dash.json("/admin/queues/api/queues/long/jobs/1").await;
+    assert_eq!(failed["state"], "failed");
+    let waiting = dash.json("/admin/queues/api/queues/long/jobs/2").await;
+    assert_eq!(waiting["state"], "waiting");
 }
