@@ -1,15 +1,16 @@
-//! The alerts loop: every `interval_secs`, read every queue's state in a constant number of round
-//! trips, read the events streams past their stored positions, and decide which messages to
-//! send. Sending happens in background tasks (`notify`), so a slow webhook never holds the loop
+//! The alerts loop: every `interval_secs`, read every queue's state and the alerts' own
+//! bookkeeping in a constant number of round trips, read the events streams past their stored
+//! positions, and decide which messages to send; Redis is written only where something changed. Sending happens in background tasks (`notify`), so a slow webhook never holds the loop
 //! up, and nothing here can stop the process: errors are logged and the next round tries again.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use super::notify::Notifier;
 use super::rules::{AlertsConfig, Condition, Rule};
-use crate::queue::alerts::{AlertRecord, AlertStore};
+use crate::queue::alerts::{AlertRecord, AlertStore, FailedEvent};
 use crate::queue::discovery::Discovery;
 use crate::queue::error::Result;
 use crate::queue::metrics::QueueMetrics;
@@ -81,6 +82,8 @@ impl Engine {
             .max()
             .unwrap_or(1);
         let (rows, workers) = self.reader.overview_with(&queues, now, minutes).await?;
+        // What is active or pending already: Redis is written only where something changes.
+        let (active, pending) = self.store.bookkeeping().await?;
         let needs_age = self.config.rules.iter().any(|r| {
             matches!(
                 r.condition,
@@ -109,6 +112,8 @@ impl Engine {
                     workers: workers.as_deref(),
                     oldest,
                     now,
+                    active: &active,
+                    pending: &pending,
                 };
                 if let Err(err) = self.check(rule, &state).await {
                     tracing::warn!(rule = %rule.id, queue = %summary.name, error = %err, "alerts: check failed");
@@ -148,7 +153,9 @@ impl Engine {
         }
     }
 
-    /// Failed events past each queue's position, for the final-failure rules.
+    /// Failed events past each queue's position, for the final-failure rules: a constant number
+    /// of round trips (positions, events, job names, claims, new positions), plus one cool-down
+    /// claim per message when a cool-down is set.
     async fn final_failures(&self, queues: &[QueueRef]) -> Result<()> {
         let rules: Vec<&Rule> = self
             .config
@@ -169,64 +176,89 @@ impl Engine {
             .store
             .read_events(&watched, &positions, EVENTS_PER_ROUND)
             .await?;
-        for ((queue, batch), position) in watched.iter().zip(batches).zip(&positions) {
-            let ids: Vec<String> = batch.failed.iter().map(|e| e.job_id.clone()).collect();
-            let jobs = self.store.jobs(queue, &ids).await?;
-            for (event, (name, _)) in batch.failed.iter().zip(jobs) {
-                for rule in rules.iter().filter(|r| r.applies_to(&queue.name)) {
-                    // The claim makes each event one message, across processes and restarts.
-                    if !self
-                        .store
-                        .claim_event(&rule.id, queue, &event.entry)
-                        .await?
-                    {
-                        continue;
-                    }
-                    if !self
-                        .store
-                        .claim_cooldown(&rule.id, queue, rule.cooldown_secs)
-                        .await?
-                    {
-                        tracing::info!(rule = %rule.id, queue = %queue.name, job = %event.job_id, "alerts: final failure within the cool-down, not sent");
-                        continue;
-                    }
-                    let name = name.clone().unwrap_or_default();
-                    let at = event
-                        .entry
-                        .split('-')
-                        .next()
-                        .and_then(|ms| ms.parse().ok())
-                        .unwrap_or_default();
-                    let record = self.record(
-                        rule,
-                        queue,
-                        format!(
-                            "Job {} ({name}) of {} failed for good",
-                            event.job_id, queue.name
-                        ),
-                        event.reason.clone(),
-                        self.link(&format!(
-                            "/queues/{}/jobs/{}",
-                            crate::web::views::encode(&queue.name),
-                            crate::web::views::encode(&event.job_id)
-                        )),
-                        at,
-                    );
-                    self.notifier.send(&rule.webhook, record).await;
-                }
-            }
-            if let Some(last) = batch.last
-                && position.as_deref() != Some(last.as_str())
-            {
-                self.store.save_position(queue, &last).await?;
+        let failed: Vec<(&QueueRef, &FailedEvent)> = watched
+            .iter()
+            .zip(&batches)
+            .flat_map(|(queue, batch)| batch.failed.iter().map(move |event| (queue, event)))
+            .collect();
+        let names = self
+            .store
+            .job_names(
+                &failed
+                    .iter()
+                    .map(|(q, e)| (*q, e.job_id.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .await?;
+        // Each (rule, event) is claimed once, so it is one message across processes and restarts.
+        let mut claims = Vec::new();
+        for (i, (queue, _)) in failed.iter().enumerate() {
+            for rule in rules.iter().filter(|r| r.applies_to(&queue.name)) {
+                claims.push((i, *rule));
             }
         }
-        Ok(())
+        let won = self
+            .store
+            .claim_events(
+                &claims
+                    .iter()
+                    .map(|(i, rule)| (rule.id.as_str(), failed[*i].0, failed[*i].1.entry.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .await?;
+        for ((i, rule), won) in claims.iter().zip(won) {
+            let (queue, event) = failed[*i];
+            if !won {
+                continue;
+            }
+            if !self
+                .store
+                .claim_cooldown(&rule.id, queue, rule.cooldown_secs)
+                .await?
+            {
+                tracing::info!(rule = %rule.id, queue = %queue.name, job = %event.job_id, "alerts: final failure within the cool-down, not sent");
+                continue;
+            }
+            let name = names[*i].clone().unwrap_or_default();
+            let at = event
+                .entry
+                .split('-')
+                .next()
+                .and_then(|ms| ms.parse().ok())
+                .unwrap_or_default();
+            let record = self.record(
+                rule,
+                queue,
+                format!(
+                    "Job {} ({name}) of {} failed for good",
+                    event.job_id, queue.name
+                ),
+                event.reason.clone(),
+                self.link(&format!(
+                    "/queues/{}/jobs/{}",
+                    crate::web::views::encode(&queue.name),
+                    crate::web::views::encode(&event.job_id)
+                )),
+                at,
+            );
+            self.notifier.send(&rule.webhook, record).await;
+        }
+        let moved: Vec<(&QueueRef, &str)> = watched
+            .iter()
+            .zip(&batches)
+            .zip(&positions)
+            .filter_map(|((queue, batch), position)| {
+                let last = batch.last.as_deref()?;
+                (position.as_deref() != Some(last)).then_some((queue, last))
+            })
+            .collect();
+        self.store.save_positions(&moved).await
     }
 
     /// A condition rule on one queue: fire when it starts holding, resolve when it stops.
     async fn check(&self, rule: &Rule, state: &State<'_>) -> Result<()> {
         let queue = state.summary.queue();
+        let field = AlertStore::field(&rule.id, &queue);
         let firing = match &rule.condition {
             Condition::FinalFailure => return Ok(()),
             Condition::FailureRate {
@@ -247,7 +279,10 @@ impl Engine {
                             .any(|w| w.prefix == queue.prefix && w.queue == queue.name)
                     });
                 if unattended {
-                    let since = self.store.first_seen(&rule.id, &queue, state.now).await?;
+                    let since = match state.pending.get(&field) {
+                        Some(since) => *since,
+                        None => self.store.first_seen(&rule.id, &queue, state.now).await?,
+                    };
                     (state.now - since >= *for_ms).then(|| {
                         format!(
                             "{} jobs waiting and no worker connected for {} s",
@@ -256,7 +291,9 @@ impl Engine {
                         )
                     })
                 } else {
-                    self.store.clear_seen(&rule.id, &queue).await?;
+                    if state.pending.contains_key(&field) {
+                        self.store.clear_seen(&rule.id, &queue).await?;
+                    }
                     None
                 }
             }
@@ -266,6 +303,8 @@ impl Engine {
             crate::web::views::encode(&queue.name)
         ));
         match firing {
+            Some(_) if state.active.contains(&field) => {}
+            None if !state.active.contains(&field) => {}
             Some(text) => {
                 let title = format!("{}: {} on {}", rule.id, rule.condition.kind(), queue.name);
                 let record = self.record(rule, &queue, title, text, url, state.now);
@@ -304,6 +343,10 @@ struct State<'a> {
     workers: Option<&'a [WorkerClient]>,
     oldest: Option<i64>,
     now: i64,
+    /// Fields (`AlertStore::field`) of the conditions active at the start of the round.
+    active: &'a HashSet<String>,
+    /// First-seen times of pending conditions, by field.
+    pending: &'a HashMap<String, i64>,
 }
 
 /// The message when the failure rate is over a limit, from the last `minutes` of metrics.

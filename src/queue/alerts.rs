@@ -8,7 +8,7 @@
 //! each failed event and on each rule's cool-down.
 //! It does not decide anything (see `crate::alerts`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use redis::Value;
 use serde::{Deserialize, Serialize};
@@ -86,7 +86,8 @@ impl AlertStore {
         self.key("log")
     }
 
-    fn field(rule: &str, queue: &QueueRef) -> String {
+    /// The field naming `rule` on `queue` in the active and pending hashes.
+    pub fn field(rule: &str, queue: &QueueRef) -> String {
         format!("{rule}|{}|{}", queue.prefix, queue.name)
     }
 
@@ -127,6 +128,21 @@ impl AlertStore {
             .collect();
         list.sort_by(|a, b| (&a.queue, &a.rule).cmp(&(&b.queue, &b.rule)));
         Ok(list)
+    }
+
+    /// The fields of the active conditions and the first-seen times of pending ones, in one
+    /// round trip: a round only writes where something changed.
+    pub async fn bookkeeping(&self) -> Result<(HashSet<String>, HashMap<String, i64>)> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("HKEYS").arg(self.key("active"));
+        pipe.cmd("HGETALL").arg(self.key("pending"));
+        let replies: Vec<Value> = self.redis.read(&pipe).await?;
+        let active = strings(&replies[0]).into_iter().collect();
+        let pending = hash(&replies[1])
+            .into_iter()
+            .filter_map(|(field, ms)| Some((field, ms.parse().ok()?)))
+            .collect();
+        Ok((active, pending))
     }
 
     /// When a condition was first seen (set now if it was not), for rules that wait `for` a
@@ -176,17 +192,23 @@ impl AlertStore {
         Ok(matches!(replies.first(), Some(Value::Okay)))
     }
 
-    /// Claim one failed event for `rule`; false when another process (or an earlier run) did.
-    pub async fn claim_event(&self, rule: &str, queue: &QueueRef, entry: &str) -> Result<bool> {
+    /// Claim failed events, each for a rule: `(rule, queue, entry)`; true where this process got
+    /// it, false where another process (or an earlier run) did. One round trip.
+    pub async fn claim_events(&self, claims: &[(&str, &QueueRef, &str)]) -> Result<Vec<bool>> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut pipe = redis::pipe();
-        pipe.cmd("SET")
-            .arg(self.key(&format!("sent:{}:{entry}", Self::field(rule, queue))))
-            .arg(1)
-            .arg("NX")
-            .arg("EX")
-            .arg(EVENT_CLAIM_SECS);
+        for (rule, queue, entry) in claims {
+            pipe.cmd("SET")
+                .arg(self.key(&format!("sent:{}:{entry}", Self::field(rule, queue))))
+                .arg(1)
+                .arg("NX")
+                .arg("EX")
+                .arg(EVENT_CLAIM_SECS);
+        }
         let replies: Vec<Value> = self.redis.write(&pipe).await?;
-        Ok(matches!(replies.first(), Some(Value::Okay)))
+        Ok(replies.iter().map(|r| matches!(r, Value::Okay)).collect())
     }
 
     /// The stored stream positions of `queues` (`None`: never read).
@@ -205,13 +227,19 @@ impl AlertStore {
         Ok(reply::<Vec<Option<String>>>(&replies[0]).unwrap_or_else(|| vec![None; queues.len()]))
     }
 
-    /// Store how far `queue`'s events stream was read.
-    pub async fn save_position(&self, queue: &QueueRef, entry: &str) -> Result<()> {
+    /// Store how far each queue's events stream was read, in one round trip.
+    pub async fn save_positions(&self, positions: &[(&QueueRef, &str)]) -> Result<()> {
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(self.key("positions"));
+        for (queue, entry) in positions {
+            cmd.arg(format!("{}|{}", queue.prefix, queue.name))
+                .arg(*entry);
+        }
         let mut pipe = redis::pipe();
-        pipe.cmd("HSET")
-            .arg(self.key("positions"))
-            .arg(format!("{}|{}", queue.prefix, queue.name))
-            .arg(entry);
+        pipe.add_command(cmd);
         let _: Vec<i64> = self.redis.write(&pipe).await?;
         Ok(())
     }
@@ -311,31 +339,20 @@ impl AlertStore {
             .collect())
     }
 
-    /// Name, timestamp and failed reason of failed jobs, in one round trip.
-    pub async fn jobs(
-        &self,
-        queue: &QueueRef,
-        ids: &[String],
-    ) -> Result<Vec<(Option<String>, Option<i64>)>> {
-        if ids.is_empty() {
+    /// The names of jobs of any queues, in one round trip (`None` for a job that is gone).
+    pub async fn job_names(&self, jobs: &[(&QueueRef, &str)]) -> Result<Vec<Option<String>>> {
+        if jobs.is_empty() {
             return Ok(Vec::new());
         }
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
-        for id in ids {
-            pipe.cmd("HMGET")
-                .arg(queue.keys().job_key(id))
-                .arg("name")
-                .arg("timestamp");
+        for (queue, id) in jobs {
+            pipe.cmd("HGET").arg(queue.keys().job_key(id)).arg("name");
         }
         let replies: Vec<Value> = self.redis.read(&pipe).await?;
         Ok(replies
             .iter()
-            .map(|value| {
-                let fields: Vec<Option<String>> = reply(value).unwrap_or_default();
-                let get = |i: usize| fields.get(i).cloned().flatten();
-                (get(0), get(1).and_then(|t| t.parse().ok()))
-            })
+            .map(|v| reply::<Option<String>>(v).flatten())
             .collect())
     }
 

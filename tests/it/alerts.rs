@@ -62,6 +62,11 @@ async fn received(target: &Received, n: usize) -> Vec<Value> {
 
 /// An engine as one bullring process would run it: its own connections and discovery.
 async fn engine(prefix: &str, alerts_toml: &str) -> Engine {
+    engine_and_redis(prefix, alerts_toml).await.0
+}
+
+/// An engine and the connection it sends everything through (to count round trips).
+async fn engine_and_redis(prefix: &str, alerts_toml: &str) -> (Engine, Redis) {
     let file: AlertsFile = toml::from_str(alerts_toml).expect("alerts TOML");
     let config = bullring::alerts::rules::validate(&file)
         .expect("valid rules")
@@ -73,13 +78,14 @@ async fn engine(prefix: &str, alerts_toml: &str) -> Engine {
         .await
         .unwrap();
     let redis = Redis::new(settings);
-    Engine::new(
+    let engine = Engine::new(
         config,
         Reader::new(redis.clone(), vec![prefix.to_string()]),
         discovery,
-        AlertStore::new(redis, prefix),
+        AlertStore::new(redis.clone(), prefix),
         "/admin/queues",
-    )
+    );
+    (engine, redis)
 }
 
 fn store(prefix: &str) -> AlertStore {
@@ -438,5 +444,35 @@ async fn two_bullring_run_processes_send_each_alert_once() {
     assert!(
         got.iter()
             .all(|m| m["kind"] == "final-failure" && m["queue"] == "mail")
+    );
+}
+
+/// A quiet round (nothing fails, nothing changes) costs the same round trips for 3 queues and
+/// for 30: every rule of every kind, and no write.
+#[tokio::test]
+async fn a_quiet_round_costs_the_same_for_few_and_many_queues() {
+    let (url, _hook) = target().await;
+    let rules = format!(
+        "[webhooks.ops]\nurl = \"{url}\"\n\
+         [[rules]]\nid = \"gave-up\"\nkind = \"final-failure\"\nwebhook = \"ops\"\n\
+         [[rules]]\nid = \"rate\"\nkind = \"failure-rate\"\nwebhook = \"ops\"\nmax_failures = 100\n\
+         [[rules]]\nid = \"pile\"\nkind = \"backlog\"\nwebhook = \"ops\"\nmax_waiting = 100\nmax_age_secs = 3600\n\
+         [[rules]]\nid = \"nobody\"\nkind = \"no-worker\"\nwebhook = \"ops\"\nfor_secs = 60\n"
+    );
+    let mut costs = Vec::new();
+    for queues in [3, 30] {
+        let prefix = unique_prefix("alert-cost");
+        for n in 0..queues {
+            engine_queue(&prefix, &format!("q{n}")).await;
+        }
+        let (engine, redis) = engine_and_redis(&prefix, &rules).await;
+        engine.round().await.unwrap(); // the first look stores the stream positions
+        let before = redis.round_trips();
+        engine.round().await.unwrap();
+        costs.push(redis.round_trips() - before);
+    }
+    assert_eq!(
+        costs[0], costs[1],
+        "round trips for 3 and 30 queues: {costs:?}"
     );
 }
