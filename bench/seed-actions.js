@@ -5,7 +5,7 @@
 //
 // Seeds a benchmark queue fast: the jobs are added with the real BullMQ 6 (`addBulk`, 1,000 per
 // call), then moved straight from `wait` to `failed` / `completed` by a small Lua script (what a
-// worker would leave behind: processedOn, finishedOn two hours ago, attemptsMade 1, failedReason
+// worker would leave behind: processedOn, finishedOn two hours ago, atm (attempts made) 1, failedReason
 // or returnvalue), 1,000 per call. Running real workers over 200,000 jobs would take minutes.
 // Prints one JSON line with the counts BullMQ reports afterwards.
 //
@@ -26,11 +26,11 @@ if not ids then return 0 end
 for _, id in ipairs(ids) do
   local key = ARGV[4] .. id
   if ARGV[3] == 'failed' then
-    redis.call('HSET', key, 'processedOn', ARGV[2], 'finishedOn', ARGV[2], 'attemptsMade', 1,
-      'attemptsStarted', 1, 'failedReason', 'bench failure', 'stacktrace', '["Error: bench failure"]')
+    redis.call('HSET', key, 'processedOn', ARGV[2], 'finishedOn', ARGV[2], 'atm', 1,
+      'ats', 1, 'failedReason', 'bench failure', 'stacktrace', '["Error: bench failure"]')
   else
-    redis.call('HSET', key, 'processedOn', ARGV[2], 'finishedOn', ARGV[2], 'attemptsMade', 1,
-      'attemptsStarted', 1, 'returnvalue', '{"ok":true}')
+    redis.call('HSET', key, 'processedOn', ARGV[2], 'finishedOn', ARGV[2], 'atm', 1,
+      'ats', 1, 'returnvalue', '{"ok":true}')
   end
   redis.call('ZADD', KEYS[2], ARGV[2], id)
 end
