@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use crate::interop::node;
 use crate::support::{Dashboard, Reply, conn, engine_queue, redis, unique_prefix};
@@ -24,25 +22,7 @@ const QUEUES: [&str; 10] = [
 ];
 
 async fn send(dash: &Dashboard, request: Request<Body>) -> Reply {
-    let response = dash
-        .router
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("response");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    dash.send(request).await
 }
 
 /// `POST` a raw body with this content type.

@@ -354,29 +354,20 @@ async fn same_as_node(major: &str) {
 
 /// report.js about one queue: what Node's own getters say now.
 fn node_report(prefix: &str, major: &str, queue: &str) -> Value {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node");
-    let output = Command::new("node")
-        .arg("report.js")
-        .args([
+    let queues = format!("{prefix}/{queue}");
+    crate::interop::node(
+        "report.js",
+        &[
             "--redis",
             &redis().url,
             "--prefix",
             prefix,
             "--bullmq",
             major,
-        ])
-        .args(["--queues", &format!("{prefix}/{queue}")])
-        .current_dir(&dir)
-        .output()
-        .expect("node must be installed");
-    assert!(output.status.success(), "report.js failed");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or("");
-    serde_json::from_str(line).expect("report.js JSON")
+            "--queues",
+            &queues,
+        ],
+    )
 }
 
 /// A parent `parent-1` in queue `queue` with `children` pending children (job keys only).

@@ -21,37 +21,11 @@ use crate::support::{engine_queue, redis, unique_prefix};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
-fn node_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node")
-}
-
 /// Run `node runner.js <args>` and parse the JSON line it prints last.
 async fn node_runner(args: Vec<String>) -> Value {
     tokio::task::spawn_blocking(move || {
-        let dir = node_dir();
-        assert!(
-            dir.join("node_modules").is_dir(),
-            "tests/node/node_modules is missing: run the tests with `bash tests/run` (it runs npm ci)"
-        );
-        let output = Command::new("node")
-            .arg("runner.js")
-            .args(&args)
-            .current_dir(&dir)
-            .output()
-            .expect("node must be installed");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "node runner.js {args:?} failed: {}\n{stdout}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let line = stdout
-            .lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with('{'))
-            .unwrap_or("");
-        serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("node runner.js printed no JSON ({e}): {stdout}"))
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::interop::node("runner.js", &args)
     })
     .await
     .expect("node task")

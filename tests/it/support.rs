@@ -150,7 +150,12 @@ impl Dashboard {
     }
 
     pub async fn get(&self, uri: &str) -> Reply {
-        let request = Request::get(uri).body(Body::empty()).expect("request");
+        self.send(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// Send any request to the dashboard and read the whole answer.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self
             .router
             .clone()
