@@ -345,6 +345,8 @@ def dashboard(redis_port, redis, job_id):
         rows.append(measure("bullring-api", proc, port, redis, "job",
                             f"{BASE}/api/queues/q00/jobs/{job_id}"))
         rows.append(measure("bullring-api", proc, port, redis, "overview", f"{BASE}/api/queues"))
+        # No Redis at all: what this machine's HTTP stack and wrk reach, the ceiling of any view.
+        rows.append(measure("bullring-api", proc, port, redis, "floor", f"{BASE}/healthz"))
     finally:
         proc.stop()
     return rows
@@ -376,6 +378,7 @@ def drain(kind, redis_port, redis, concurrency, run):
                                      redis_url, "--prefix", PREFIX, "--queue", queue,
                                      "--concurrency", str(concurrency)], ready="ready")
     completed = f"{PREFIX}:{queue}:completed"
+    redis0, t0 = REDIS_PROC.cpu_s(), time.monotonic()
     try:
         wait_until(f"{kind} to drain {queue}",
                    lambda: redis.call("ZCARD", completed) >= RUNNER_JOBS
@@ -383,6 +386,8 @@ def drain(kind, redis_port, redis, concurrency, run):
         if proc.p.poll() is not None:
             raise RuntimeError(f"{kind} worker exited; see {proc.log_path}")
         rss = proc.hwm_kb() / 1024
+        worker_cpu = proc.cpu_s()
+        redis_cpu, wall = REDIS_PROC.cpu_s() - redis0, time.monotonic() - t0
     finally:
         proc.stop()
     failed = redis.call("ZCARD", f"{PREFIX}:{queue}:failed")
@@ -392,28 +397,33 @@ def drain(kind, redis_port, redis, concurrency, run):
     last = float(redis.call("ZRANGE", completed, -1, -1, "WITHSCORES")[1])
     rate = (RUNNER_JOBS - 1) * 1000 / max(last - first, 1)
     redis.call("DEL", completed)  # keep Redis small; the job hashes stay
-    return rate, rss
+    # The worker's CPU per job (start-up included) and how busy Redis was while it drained.
+    return rate, rss, worker_cpu * 1e6 / RUNNER_JOBS, redis_cpu / wall
 
 
 def runner(redis_port, redis):
     rows = []
     for concurrency in CONCURRENCIES:
         # The runs of the two alternate, so a burst of load elsewhere hits both alike.
-        measured = {"node": ([], []), "bullring": ([], [])}
+        measured = {"node": ([], [], [], []), "bullring": ([], [], [], [])}
         for run in range(1, RUNS + 1):
             for kind in ["node", "bullring"]:
-                r, m = drain(kind, redis_port, redis, concurrency, run)
-                measured[kind][0].append(r)
-                measured[kind][1].append(m)
-        for kind, (rates, rss) in measured.items():
+                for into, value in zip(measured[kind],
+                                       drain(kind, redis_port, redis, concurrency, run)):
+                    into.append(value)
+        for kind, (rates, rss, cpu, redis_busy) in measured.items():
             row = {"runner": kind, "concurrency": concurrency, "jobs": RUNNER_JOBS,
                    "jobs_per_s": round(statistics.median(rates)),
                    "jobs_per_s_runs": [round(r) for r in rates],
                    "peak_rss_mb": round(statistics.median(rss), 1),
                    "peak_rss_mb_runs": [round(m, 1) for m in rss],
+                   "worker_cpu_us_per_job": round(statistics.median(cpu), 1),
+                   "redis_busy": round(statistics.median(redis_busy), 2),
+                   "redis_busy_runs": [round(b, 2) for b in redis_busy],
                    "load_1min_after": float(open("/proc/loadavg").read().split()[0])}
             log(f"  {kind:8} concurrency {concurrency:3}: {row['jobs_per_s']:7} jobs/s "
-                f"(runs {row['jobs_per_s_runs']}), peak RSS {row['peak_rss_mb']} MB")
+                f"(runs {row['jobs_per_s_runs']}), peak RSS {row['peak_rss_mb']} MB, "
+                f"{row['worker_cpu_us_per_job']} us CPU/job, Redis busy {row['redis_busy']}")
             rows.append(row)
     return rows
 
@@ -518,7 +528,8 @@ def markdown(result):
     views = {"q00 failed": "q00 failed jobs, page 1",
              "big completed": "1,000,000-job queue, completed, page 1",
              "small completed": "10,000-job queue, completed, page 1",
-             "job": "one failed job", "overview": "all queues with counts"}
+             "job": "one failed job", "overview": "all queues with counts",
+             "floor": "/healthz (no Redis: the ceiling)"}
     out = ["| view | server | req/s | p50 ms | p99 ms | Redis round trips (commands) | "
            "server CPU ms / req | peak RSS MB | req/s vs Bull Board | p99 vs Bull Board |",
            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -534,7 +545,8 @@ def markdown(result):
                    f"{r['p99_ms']:.2f} | {r['round_trips']:.1f} ({r['commands']:.0f}) | "
                    f"{r['cpu_ms_per_request']:.3f} | {r['peak_rss_mb']:.1f} | {vs[0]} | {vs[1]} |")
     out += ["", "| concurrency | Node BullMQ jobs/s | bullring run jobs/s | ratio | "
-            "Node peak RSS MB | bullring peak RSS MB | ratio |", "|---:|---:|---:|---:|---:|---:|---:|"]
+            "Node peak RSS MB | bullring peak RSS MB | ratio | worker CPU µs / job (Node, bullring) "
+            "| Redis busy (Node, bullring) |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for rr in result["ratios"]["runner"]:
         c = rr["concurrency"]
         node = next(r for r in result["runner"] if r["runner"] == "node" and r["concurrency"] == c)
@@ -542,7 +554,10 @@ def markdown(result):
                     if r["runner"] == "bullring" and r["concurrency"] == c)
         out.append(f"| {c} | {node['jobs_per_s']:,} | {ours['jobs_per_s']:,} | "
                    f"{rr['jobs_per_s']:.2f}x | {node['peak_rss_mb']:.1f} | "
-                   f"{ours['peak_rss_mb']:.1f} | {rr['rss']:.2f}x |")
+                   f"{ours['peak_rss_mb']:.1f} | {rr['rss']:.2f}x | "
+                   f"{node.get('worker_cpu_us_per_job', 0):.0f}, "
+                   f"{ours.get('worker_cpu_us_per_job', 0):.0f} | "
+                   f"{node.get('redis_busy', 0):.0%}, {ours.get('redis_busy', 0):.0%} |")
     return "\n".join(out) + "\n"
 
 

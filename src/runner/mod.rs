@@ -452,23 +452,41 @@ impl Dispatch {
     }
 }
 
+/// How often the event drain wakes up. Waking once per event (two per job) costs a thread
+/// wake-up each; polling in batches keeps that off the per-job path.
+const DRAIN_EVERY: Duration = Duration::from_millis(50);
+
 /// Read (and log) every event of a worker, so its unbounded channel never grows (ENGINE.md
-/// gap 6), until the runner stops.
+/// gap 6), until the runner stops. Events are taken in batches every [`DRAIN_EVERY`] without
+/// waiting on the channel, so a busy worker does not wake this task for each job.
 async fn drain_events(worker: Arc<Worker>, queue: String, cancel: CancellationToken) {
+    use futures::FutureExt;
+    let mut ticks = tokio::time::interval(DRAIN_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let event = tokio::select! {
+        tokio::select! {
             _ = cancel.cancelled() => return,
-            event = worker.next_event() => event,
-        };
-        match event {
-            None => return,
-            Some(WorkerEvent::Error(message)) => {
-                tracing::warn!(queue = %queue, error = %message, "worker error (retrying in 2 s)");
-            }
-            Some(WorkerEvent::Stalled { job_id }) => {
-                tracing::warn!(queue = %queue, job_id = %job_id, "stalled job moved back to waiting");
-            }
-            Some(other) => tracing::trace!(queue = %queue, event = ?other, "worker event"),
+            _ = ticks.tick() => {}
         }
+        // `now_or_never` polls once: an event already queued is taken, an empty channel
+        // gives `None` and the task sleeps until the next tick.
+        while let Some(event) = worker.next_event().now_or_never() {
+            match event {
+                None => return,
+                Some(event) => log_event(&queue, event),
+            }
+        }
+    }
+}
+
+fn log_event(queue: &str, event: WorkerEvent) {
+    match event {
+        WorkerEvent::Error(message) => {
+            tracing::warn!(queue = %queue, error = %message, "worker error (retrying in 2 s)");
+        }
+        WorkerEvent::Stalled { job_id } => {
+            tracing::warn!(queue = %queue, job_id = %job_id, "stalled job moved back to waiting");
+        }
+        other => tracing::trace!(queue = %queue, event = ?other, "worker event"),
     }
 }
