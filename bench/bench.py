@@ -9,10 +9,12 @@ bench/run.sh, which installs and builds what it needs first).
    between two `INFO all` snapshots (Redis commands and round trips per request, an idle window of
    the same length subtracted), then RUNS timed `wrk` runs (10 connections). Records requests/s,
    p50 / p99 (medians of the runs), the server's CPU time per request (utime + stime over the
-   runs) and its peak RSS (VmHWM).
+   runs) and its peak RSS (VmHWM); plus bullring's /healthz, which touches no Redis, as the
+   ceiling the machine's HTTP stack and wrk allow.
 3. Runner: RUNNER_JOBS pre-added no-op jobs drained by `bullring run` (handler noop) and by a Node
    BullMQ Worker (bench/worker.js) at each concurrency, RUNS times each: jobs/s from the spread
-   of finishedOn in the completed set (so start-up is not counted), and peak RSS.
+   of finishedOn in the completed set (so start-up is not counted), peak RSS, the worker's CPU
+   per job, and the share of a core Redis used meanwhile.
 4. Prints one table with the ratios bullring / peer and the targets of the issue, and writes
    everything as JSON (OUT).
 
