@@ -261,25 +261,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/queues/{queue}/jobs/{id}/flow", get(flows::flow_page))
         .route("/queues/{queue}/metrics", get(metrics::metrics_page))
-        .route("/queues/{queue}/workers", get(metrics::queue_workers_page))
-        .route("/queues/{queue}/schedulers", get(schedulers::queue_page))
+        .route("/queues/{queue}/workers", get(metrics::workers_page))
+        .route("/queues/{queue}/schedulers", get(schedulers::page))
         .route(
             "/queues/{queue}/schedulers/{id}/remove",
             post(actions::scheduler_form),
         )
-        .route("/schedulers", get(schedulers::all_page))
+        .route("/schedulers", get(schedulers::page))
         .route("/workers", get(metrics::workers_page))
         .route("/events", get(live::events))
         .route("/metrics", get(prometheus::metrics))
-        .route("/api/schedulers", get(schedulers::all_api))
+        .route("/api/schedulers", get(schedulers::api))
         .route("/api/workers", get(metrics::workers_api))
         .route("/api/queues/{queue}/jobs/{id}/flow", get(flows::flow_api))
         .route("/api/queues/{queue}/metrics", get(metrics::metrics_api))
-        .route(
-            "/api/queues/{queue}/workers",
-            get(metrics::queue_workers_api),
-        )
-        .route("/api/queues/{queue}/schedulers", get(schedulers::queue_api))
+        .route("/api/queues/{queue}/workers", get(metrics::workers_api))
+        .route("/api/queues/{queue}/schedulers", get(schedulers::api))
         .route(
             "/api/queues/{queue}/schedulers/{id}/remove",
             post(actions::scheduler_api),

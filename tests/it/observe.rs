@@ -191,6 +191,27 @@ async fn same_as_node(major: &str) {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("*/10 * * * * *") && page.body.contains("Europe/Paris"));
     assert!(page.body.contains("every 5 s"));
+    // One handler serves the all-queues and the one-queue routes: the queue's own page lists its
+    // schedulers; a queue that does not exist is a 404 and an unknown prefix a 400, on pages and
+    // API alike (for workers too).
+    let scoped = dash
+        .get(&format!("{BASE}/queues/obs-sched/schedulers"))
+        .await;
+    assert_eq!(scoped.status, 200);
+    assert!(scoped.body.contains("Europe/Paris"));
+    for path in [
+        "queues/no-such-queue/schedulers",
+        "api/queues/no-such-queue/schedulers",
+        "queues/no-such-queue/workers",
+        "api/queues/no-such-queue/workers",
+    ] {
+        let missing = dash.get(&format!("{BASE}/{path}")).await;
+        assert_eq!(missing.status, 404, "{path}: {}", missing.body);
+    }
+    for path in ["queues/obs-sched/schedulers", "api/queues/obs-leaf/workers"] {
+        let bad = dash.get(&format!("{BASE}/{path}?prefix=nope")).await;
+        assert_eq!(bad.status, 400, "{path}: {}", bad.body);
+    }
     // The next run links to the delayed job the scheduler made.
     let tick = ours.iter().find(|s| s["key"] == "tick").unwrap();
     let next_job = tick["nextJobId"].as_str().unwrap();

@@ -8,7 +8,7 @@ use axum::response::Html;
 use serde_json::{Value, json};
 
 use super::queues::render;
-use super::resolve;
+use super::{Scope, resolve};
 use crate::queue::metrics::{QueueMetrics, Series, Timings, failure_rate};
 use crate::queue::model::QueueRef;
 use crate::queue::workers::WorkerClient;
@@ -232,40 +232,23 @@ async fn workers_view(
     })
 }
 
-/// `GET {base}/workers`
+/// `GET {base}/workers` and `GET {base}/queues/{queue}/workers`
 pub async fn workers_page(
     State(state): State<AppState>,
     principal: Principal,
     flash: Flash,
+    Scope(queue): Scope,
 ) -> Result<Html<String>, WebError> {
-    workers_view(state, principal, flash, None).await
+    workers_view(state, principal, flash, queue).await
 }
 
-/// `GET {base}/queues/{queue}/workers`
-pub async fn queue_workers_page(
+/// `GET {base}/api/workers` and `GET {base}/api/queues/{queue}/workers`; `workers` is `null`
+/// when Redis refuses `CLIENT LIST`.
+pub async fn workers_api(
     State(state): State<AppState>,
-    principal: Principal,
-    flash: Flash,
-    Path(name): Path<String>,
-    Query(query): Query<ActionQuery>,
-) -> Result<Html<String>, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    workers_view(state, principal, flash, Some(queue)).await
-}
-
-/// `GET {base}/api/workers`; `workers` is `null` when Redis refuses `CLIENT LIST`.
-pub async fn workers_api(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
-    Ok(Json(json!({ "workers": workers(&state, None).await? })))
-}
-
-/// `GET {base}/api/queues/{queue}/workers`
-pub async fn queue_workers_api(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(query): Query<ActionQuery>,
+    Scope(queue): Scope,
 ) -> Result<Json<Value>, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
     Ok(Json(
-        json!({ "workers": workers(&state, Some(&queue)).await? }),
+        json!({ "workers": workers(&state, queue.as_ref()).await? }),
     ))
 }

@@ -15,8 +15,12 @@ pub mod prometheus;
 pub mod queues;
 pub mod schedulers;
 
+use axum::extract::{FromRequestParts, Query, RawPathParams};
+use axum::http::request::Parts;
+
 use super::AppState;
 use super::error::WebError;
+use super::params::ActionQuery;
 use crate::queue::model::QueueRef;
 
 /// Find the queue a URL names. A name known under one prefix costs nothing; a name found under
@@ -46,4 +50,35 @@ pub async fn resolve(
         .first()
         .map(|s| s.queue())
         .ok_or_else(|| WebError::NotFound(format!("no queue named {name:?}")))
+}
+
+/// The queue a view is scoped to: `Some` on a `/queues/{queue}/...` route (resolved as
+/// [`resolve`] does, `?prefix=` included), `None` on the matching all-queues route. One handler
+/// serves both, e.g. `GET {base}/schedulers` and `GET {base}/queues/{queue}/schedulers`. A
+/// queue that does not exist is a 404, an unknown `?prefix=` a 400.
+pub struct Scope(pub Option<QueueRef>);
+
+impl FromRequestParts<AppState> for Scope {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        // A route without parameters has no path parameters to read: that is the all-queues one.
+        let name = match RawPathParams::from_request_parts(parts, state).await {
+            Ok(params) => params
+                .iter()
+                .find(|(key, _)| *key == "queue")
+                .map(|(_, value)| value.to_string()),
+            Err(_) => None,
+        };
+        let Some(name) = name else {
+            return Ok(Scope(None));
+        };
+        let Query(query) = Query::<ActionQuery>::try_from_uri(&parts.uri)
+            .map_err(|e| WebError::BadRequest(format!("bad query string: {}", e.body_text())))?;
+        let queue = resolve(state, &name, query.prefix.as_deref()).await?;
+        // `resolve` trusts a name under a single prefix; a scoped list of a queue that does not
+        // exist would be an empty 200, so ask Redis (one round trip: 404 when it is not there).
+        state.reader().summary(&queue).await?;
+        Ok(Scope(Some(queue)))
+    }
 }

@@ -2,18 +2,17 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use serde_json::{Value, json};
 
+use super::Scope;
 use super::queues::render;
-use super::resolve;
 use crate::queue::model::QueueRef;
 use crate::queue::schedulers::Scheduler;
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
-use crate::web::params::ActionQuery;
 use crate::web::security::{Action, Principal};
 use crate::web::views::{Chrome, format_time, relative_time};
 
@@ -62,7 +61,7 @@ async fn list(state: &AppState, queue: Option<&QueueRef>) -> Result<Vec<Schedule
     Ok(state.reader().schedulers(&queues).await?)
 }
 
-async fn page(
+async fn view(
     state: AppState,
     principal: Principal,
     flash: Flash,
@@ -120,40 +119,22 @@ async fn page(
     })
 }
 
-/// `GET {base}/schedulers`
-pub async fn all_page(
+/// `GET {base}/schedulers` and `GET {base}/queues/{queue}/schedulers`
+pub async fn page(
     State(state): State<AppState>,
     principal: Principal,
     flash: Flash,
+    Scope(queue): Scope,
 ) -> Result<Html<String>, WebError> {
-    page(state, principal, flash, None).await
+    view(state, principal, flash, queue).await
 }
 
-/// `GET {base}/queues/{queue}/schedulers`
-pub async fn queue_page(
+/// `GET {base}/api/schedulers` and `GET {base}/api/queues/{queue}/schedulers`
+pub async fn api(
     State(state): State<AppState>,
-    principal: Principal,
-    flash: Flash,
-    Path(name): Path<String>,
-    Query(query): Query<ActionQuery>,
-) -> Result<Html<String>, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    page(state, principal, flash, Some(queue)).await
-}
-
-/// `GET {base}/api/schedulers`
-pub async fn all_api(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
-    Ok(Json(json!({ "schedulers": list(&state, None).await? })))
-}
-
-/// `GET {base}/api/queues/{queue}/schedulers`
-pub async fn queue_api(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(query): Query<ActionQuery>,
+    Scope(queue): Scope,
 ) -> Result<Json<Value>, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
     Ok(Json(
-        json!({ "schedulers": list(&state, Some(&queue)).await? }),
+        json!({ "schedulers": list(&state, queue.as_ref()).await? }),
     ))
 }
