@@ -6,7 +6,8 @@
 //! parses, otherwise the text; empty output gives `null`); any other exit fails it with the tail
 //! of standard error as the reason, and BullMQ's attempts and backoff apply. On standard error, a
 //! line `::progress N` (a number or JSON) sets the job's progress and `::log TEXT` adds a log line.
-//! The program runs in its own process group; on timeout the whole group is killed.
+//! The program runs in its own process group; on timeout, or when the job is abandoned (a
+//! shutdown that outlived its timeout), the whole group is killed.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -94,6 +95,9 @@ impl CommandHandler {
             ))
         })?;
         let pid = child.id();
+        // Until the program has been waited for, dropping this future (a shutdown that gave up
+        // on the job, the process exiting) kills the whole group, not only the program.
+        let mut group = GroupGuard(pid);
 
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let feed = tokio::spawn(async move {
@@ -141,8 +145,12 @@ impl CommandHandler {
 
         let timeout = self.spec.timeout;
         let status = match tokio::time::timeout(timeout, child.wait()).await {
-            Ok(status) => status,
+            Ok(status) => {
+                group.disarm();
+                status
+            }
             Err(_) => {
+                group.disarm();
                 kill_group(pid);
                 let _ = child.wait().await;
                 feed.abort();
@@ -220,6 +228,23 @@ impl CommandHandler {
             self.describe(),
             tail(trimmed, STDERR_TAIL)
         )))
+    }
+}
+
+/// Kills the program's process group when dropped while armed: a job future dropped mid-run
+/// (shutdown timeout, process exit) takes the program's children with it, where tokio's
+/// `kill_on_drop` would kill the program alone.
+struct GroupGuard(Option<u32>);
+
+impl GroupGuard {
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0.take());
     }
 }
 

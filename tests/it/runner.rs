@@ -834,6 +834,72 @@ fn sigterm_lets_running_jobs_finish_and_exits_0() {
     assert!(log.contains("workers stopped"), "{log}");
 }
 
+/// Whether process `pid` still runs (a zombie waiting to be reaped does not).
+fn running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => !matches!(
+            stat.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().chars().next()),
+            Some(Some('Z' | 'X'))
+        ),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn shutdown_timeout_kills_a_command_and_what_it_started() {
+    let prefix = unique_prefix("run-group");
+    let dir = scratch("group");
+    // The program starts a grandchild, records its pid (written whole, then renamed), and waits.
+    let program = script(
+        &dir,
+        "stuck.sh",
+        &format!(
+            "cat >/dev/null\nsleep 300 &\necho $! > {dir}/pid.tmp\nmv {dir}/pid.tmp {dir}/grandchild\nwait\n",
+            dir = dir.display()
+        ),
+    );
+    let file = config_file(
+        &dir,
+        &prefix,
+        &format!(
+            "[runner]\nshutdown_timeout_secs = 1\n[[queues]]\nname = \"stuck\"\n[[workers]]\nqueue = \"stuck\"\nhandler = {{ type = \"command\", program = \"{}\", timeout_secs = 600 }}\n",
+            program.display()
+        ),
+    );
+    let mut run = RunProcess::start(&file);
+    run.wait_for_log("worker started");
+    let (ok, _, err) = cli(&file, &["add", "stuck", "job"]);
+    assert!(ok, "{err}");
+    let pid_file = dir.join("grandchild");
+    wait_for_file(&pid_file);
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .expect("a pid");
+    assert!(pid > 1);
+    assert!(running(pid), "the grandchild runs before the shutdown");
+
+    run.signal(libc::SIGTERM);
+    let status = run.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", run.log.lock().unwrap());
+    assert!(run.log.lock().unwrap().contains("abandoned=1"));
+    let deadline = Instant::now() + DEADLINE;
+    while running(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left = running(pid);
+    if left {
+        // Do not leave it behind: signal exactly that pid, then fail.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGKILL);
+        }
+    }
+    assert!(!left, "the grandchild {pid} outlived the runner");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_workers_process_their_scheduled_jobs() {
     use bullring::demo::{LIVE, LIVE_CRON_SCHEDULER, LIVE_SCHEDULER, live_runner};
