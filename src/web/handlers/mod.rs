@@ -30,6 +30,17 @@ pub async fn resolve(
     name: &str,
     prefix: Option<&str>,
 ) -> Result<QueueRef, WebError> {
+    lookup(state, name, prefix, false).await
+}
+
+/// [`resolve`], asking Redis even for a name under a single prefix when `must_exist` (one round
+/// trip): for views that would otherwise show a queue that does not exist as an empty list.
+async fn lookup(
+    state: &AppState,
+    name: &str,
+    prefix: Option<&str>,
+    must_exist: bool,
+) -> Result<QueueRef, WebError> {
     let prefix = prefix.map(str::trim).filter(|p| !p.is_empty());
     if let Some(p) = prefix
         && !state.discovery().prefixes().iter().any(|known| known == p)
@@ -42,7 +53,7 @@ pub async fn resolve(
         return Err(WebError::NotFound(format!("no queue named {name:?}")));
     }
     let mut candidates = state.discovery().candidates(name, prefix);
-    if candidates.len() == 1 {
+    if candidates.len() == 1 && !must_exist {
         return Ok(candidates.remove(0));
     }
     let existing = state.reader().summaries(&candidates).await?;
@@ -52,10 +63,11 @@ pub async fn resolve(
         .ok_or_else(|| WebError::NotFound(format!("no queue named {name:?}")))
 }
 
-/// The queue a view is scoped to: `Some` on a `/queues/{queue}/...` route (resolved as
-/// [`resolve`] does, `?prefix=` included), `None` on the matching all-queues route. One handler
-/// serves both, e.g. `GET {base}/schedulers` and `GET {base}/queues/{queue}/schedulers`. A
-/// queue that does not exist is a 404, an unknown `?prefix=` a 400.
+/// The queue a view is scoped to: `Some` on a `/queues/{queue}/...` route (found as
+/// [`resolve`] does, `?prefix=` included, and checked to exist), `None` on the matching
+/// all-queues route. One handler serves both, e.g. `GET {base}/schedulers` and
+/// `GET {base}/queues/{queue}/schedulers`. A queue that does not exist is a 404, an unknown
+/// `?prefix=` a 400.
 pub struct Scope(pub Option<QueueRef>);
 
 impl FromRequestParts<AppState> for Scope {
@@ -75,10 +87,8 @@ impl FromRequestParts<AppState> for Scope {
         };
         let Query(query) = Query::<ActionQuery>::try_from_uri(&parts.uri)
             .map_err(|e| WebError::BadRequest(format!("bad query string: {}", e.body_text())))?;
-        let queue = resolve(state, &name, query.prefix.as_deref()).await?;
-        // `resolve` trusts a name under a single prefix; a scoped list of a queue that does not
-        // exist would be an empty 200, so ask Redis (one round trip: 404 when it is not there).
-        state.reader().summary(&queue).await?;
+        // A scoped list of a queue that does not exist would be an empty 200: check it exists.
+        let queue = lookup(state, &name, query.prefix.as_deref(), true).await?;
         Ok(Scope(Some(queue)))
     }
 }
