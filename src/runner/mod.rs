@@ -464,17 +464,21 @@ async fn drain_events(worker: Arc<Worker>, queue: String, cancel: CancellationTo
     let mut ticks = tokio::time::interval(DRAIN_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
+        let stopping = tokio::select! {
+            _ = cancel.cancelled() => true,
+            _ = ticks.tick() => false,
+        };
         // `now_or_never` polls once: an event already queued is taken, an empty channel
-        // gives `None` and the task sleeps until the next tick.
+        // gives `None` and the task sleeps until the next tick (or, stopping, returns having
+        // logged what was left).
         while let Some(event) = worker.next_event().now_or_never() {
             match event {
                 None => return,
                 Some(event) => log_event(&queue, event),
             }
+        }
+        if stopping {
+            return;
         }
     }
 }
