@@ -491,6 +491,27 @@ fn config_file(dir: &Path, prefix: &str, toml: &str) -> PathBuf {
     path
 }
 
+/// A config file with one `command` worker on `queue` running a script of `body`; `runner` and
+/// `worker` are extra TOML lines for the `[runner]` table and the worker entry.
+fn command_worker(
+    dir: &Path,
+    prefix: &str,
+    queue: &str,
+    body: &str,
+    runner: &str,
+    worker: &str,
+) -> PathBuf {
+    let program = script(dir, &format!("{queue}.sh"), body);
+    config_file(
+        dir,
+        prefix,
+        &format!(
+            "[runner]\n{runner}[[queues]]\nname = \"{queue}\"\n[[workers]]\nqueue = \"{queue}\"\n{worker}handler = {{ type = \"command\", program = \"{}\", timeout_secs = 120 }}\n",
+            program.display()
+        ),
+    )
+}
+
 fn cli(file: &Path, args: &[&str]) -> (bool, String, String) {
     let output = bullring()
         .args(args)
@@ -720,21 +741,16 @@ fn a_job_held_by_a_killed_runner_completes_on_another() {
     let dir = scratch("kill");
     // The first run of job "hold" marks that it started, records its pid and hangs; any later
     // run (on the second bullring) finishes at once.
-    let program = script(
+    let file = command_worker(
         &dir,
-        "hold.sh",
+        &prefix,
+        "work",
         &format!(
             "cat >/dev/null\nif [ \"$BULLRING_JOB_NAME\" = hold ] && mkdir {dir}/first 2>/dev/null; then\n  echo $$ > {dir}/first/pid.tmp && mv {dir}/first/pid.tmp {dir}/first/pid\n  exec sleep 60\nfi\necho \"\\\"done by $$\\\"\"\n",
             dir = dir.display()
         ),
-    );
-    let file = config_file(
-        &dir,
-        &prefix,
-        &format!(
-            "[[queues]]\nname = \"work\"\n[[workers]]\nqueue = \"work\"\nconcurrency = 1\nlock_duration_ms = 1500\nstalled_interval_ms = 500\nhandler = {{ type = \"command\", program = \"{}\", timeout_secs = 120 }}\n",
-            program.display()
-        ),
+        "",
+        "concurrency = 1\nlock_duration_ms = 1500\nstalled_interval_ms = 500\n",
     );
     let mut first = RunProcess::start(&file);
     first.wait_for_log("worker started");
@@ -786,21 +802,16 @@ fn sigterm_lets_running_jobs_finish_and_exits_0() {
     let prefix = unique_prefix("run-term");
     let dir = scratch("term");
     // Each job marks that it started, then waits for the test to release it.
-    let program = script(
+    let file = command_worker(
         &dir,
-        "slow.sh",
+        &prefix,
+        "slow",
         &format!(
             "cat >/dev/null\ntouch {dir}/started-$BULLRING_JOB_ID\nwhile [ ! -e {dir}/release ]; do sleep 0.05; done\necho '{{\"finished\":true}}'\n",
             dir = dir.display()
         ),
-    );
-    let file = config_file(
-        &dir,
-        &prefix,
-        &format!(
-            "[runner]\nshutdown_timeout_secs = 20\n[[queues]]\nname = \"slow\"\n[[workers]]\nqueue = \"slow\"\nconcurrency = 2\nhandler = {{ type = \"command\", program = \"{}\" }}\n",
-            program.display()
-        ),
+        "shutdown_timeout_secs = 20\n",
+        "concurrency = 2\n",
     );
     let mut run = RunProcess::start(&file);
     run.wait_for_log("worker started");
@@ -852,21 +863,16 @@ fn shutdown_timeout_kills_a_command_and_what_it_started() {
     let prefix = unique_prefix("run-group");
     let dir = scratch("group");
     // The program starts a grandchild, records its pid (written whole, then renamed), and waits.
-    let program = script(
+    let file = command_worker(
         &dir,
-        "stuck.sh",
+        &prefix,
+        "stuck",
         &format!(
             "cat >/dev/null\nsleep 300 &\necho $! > {dir}/pid.tmp\nmv {dir}/pid.tmp {dir}/grandchild\nwait\n",
             dir = dir.display()
         ),
-    );
-    let file = config_file(
-        &dir,
-        &prefix,
-        &format!(
-            "[runner]\nshutdown_timeout_secs = 1\n[[queues]]\nname = \"stuck\"\n[[workers]]\nqueue = \"stuck\"\nhandler = {{ type = \"command\", program = \"{}\", timeout_secs = 600 }}\n",
-            program.display()
-        ),
+        "shutdown_timeout_secs = 1\n",
+        "",
     );
     let mut run = RunProcess::start(&file);
     run.wait_for_log("worker started");
