@@ -294,7 +294,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             redis: None,
-            prefixes: vec!["bull".into()],
+            prefixes: vec![crate::queue::model::DEFAULT_PREFIX.into()],
             queues: Vec::new(),
             discovery: true,
             discovery_interval: Duration::from_secs(10),
@@ -328,6 +328,12 @@ fn bad(setting: &str, problem: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
+    /// The prefix bullring's own keys and the runner's queues use (see
+    /// [`crate::queue::model::default_prefix`]).
+    pub fn default_prefix(&self) -> &str {
+        crate::queue::model::default_prefix(&self.prefixes)
+    }
+
     /// Read the file named by `--config` (if any) and merge the flags and environment over it.
     pub fn load(settings: &Settings) -> Result<Config, ConfigError> {
         let file = match &settings.config {

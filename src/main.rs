@@ -123,11 +123,7 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
         );
     }
     let target = server::redis_target(&config).await?;
-    let prefix = config
-        .prefixes
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "bull".into());
+    let prefix = config.default_prefix().to_string();
     let runner = match mode {
         Mode::Run | Mode::Start => Some(
             Runner::builder(&config)
@@ -159,11 +155,7 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
         return Ok(());
     }
     if mode == Mode::Demo {
-        let prefix = config
-            .prefixes
-            .first()
-            .map(String::as_str)
-            .unwrap_or("bull");
+        let prefix = config.default_prefix();
         let summary = bullring::demo::seed(&target.settings.url, prefix)
             .await
             .context("seeding the demo queues")?;

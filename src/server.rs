@@ -85,11 +85,7 @@ pub fn spawn_alerts(config: &Config, settings: &RedisSettings, cancel: &Cancella
         );
         return;
     }
-    let prefix = config
-        .prefixes
-        .first()
-        .map(String::as_str)
-        .unwrap_or("bull");
+    let prefix = config.default_prefix();
     let discovery = discovery(config, settings, cancel);
     let redis = Redis::new(settings.clone());
     let engine = crate::alerts::Engine::new(

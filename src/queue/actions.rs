@@ -110,7 +110,7 @@ impl Actions {
                 let opts = self.inner.settings.engine_options();
                 tokio::time::timeout(CONNECT_TIMEOUT, RedisConnection::new_managed_only(&opts))
                     .await
-                    .map_err(|_| QueueError::Unavailable("timed out connecting".into()))?
+                    .map_err(|_| QueueError::unavailable("timed out connecting"))?
                     .map_err(QueueError::from)
             })
             .await

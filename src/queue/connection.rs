@@ -137,7 +137,7 @@ impl Redis {
         }
         let conn = tokio::time::timeout(CONNECT_TIMEOUT * 2, self.connect())
             .await
-            .map_err(|_| QueueError::Unavailable("timed out connecting".into()))??;
+            .map_err(|_| QueueError::unavailable("timed out connecting"))??;
         *slot = Some(conn.clone());
         Ok(conn)
     }
@@ -277,7 +277,7 @@ where
     Fut: Future<Output = Result<T>>,
 {
     match attempt().await {
-        Err(QueueError::Unavailable(_)) => attempt().await,
+        Err(err) if err.is_unavailable() => attempt().await,
         other => other,
     }
 }
@@ -292,7 +292,7 @@ async fn bounded<T>(call: impl Future<Output = RedisResult<T>>) -> Result<T> {
             }
             Err(err.into())
         }
-        Err(_) => Err(QueueError::Unavailable(format!(
+        Err(_) => Err(QueueError::unavailable(format!(
             "no answer within {} s",
             CALL_TIMEOUT.as_secs()
         ))),

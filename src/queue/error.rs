@@ -1,7 +1,13 @@
 //! Errors of the queue core.
 //!
-//! One enum for everything `queue` can fail with. The web layer maps each variant to a status code
-//! in exactly one place (`web::error`); nothing here knows about HTTP.
+//! One enum for everything `queue` can fail with. Each variant says what went wrong by meaning
+//! (unreachable, not found, wrong state, bad input, internal); the error it came from stays
+//! attached as its `source`, so a log line can show the whole chain once ([`chain`]). The web
+//! layer maps each variant to a status code in exactly one place (`web::error`); nothing here
+//! knows about HTTP.
+
+use std::error::Error as StdError;
+use std::fmt::Write as _;
 
 use super::model::QueueRef;
 
@@ -10,11 +16,15 @@ use super::model::QueueRef;
 #[non_exhaustive]
 pub enum QueueError {
     /// Redis could not be reached (refused, timed out, connection dropped).
-    #[error("Redis is unreachable: {0}")]
-    Unavailable(String),
+    #[error("Redis is unreachable: {reason}")]
+    Unavailable {
+        reason: String,
+        #[source]
+        source: Option<redis::RedisError>,
+    },
     /// Redis answered with an error (wrong type, NOPERM, script error ...).
-    #[error("Redis error: {0}")]
-    Redis(String),
+    #[error("Redis refused a command")]
+    Redis(#[source] redis::RedisError),
     /// No queue of that name under any configured prefix.
     #[error("no queue named {0:?}")]
     QueueNotFound(String),
@@ -30,36 +40,69 @@ pub enum QueueError {
     /// The request asked for something that cannot be (bad state name, page 0 ...).
     #[error("{0}")]
     InvalidInput(String),
-    /// The action does not fit the current state (promote a job that is not delayed ...).
+    /// The action does not fit the current state (promote a job that is not delayed ...), found
+    /// by bullring's own checks before anything was written.
     #[error("{0}")]
     Conflict(String),
-    /// An error reported by the BullMQ engine.
-    #[error("queue engine error: {0}")]
-    Engine(String),
+    /// The queue library refused the change because the job is not where the change needs it
+    /// (locked by a worker, moved meanwhile, has pending children ...).
+    #[error("the queue refused the change: {0}")]
+    WrongState(#[source] bullmq::Error),
+    /// The queue library found no such job (it went away between the check and the change).
+    #[error("the job is gone")]
+    Gone(#[source] bullmq::Error),
+    /// Anything else the queue library reported: a bug or malformed data, not the user's doing.
+    #[error("the queue engine failed")]
+    Engine(#[source] bullmq::Error),
+}
+
+impl QueueError {
+    /// Redis could not be reached, for a reason that is not a Redis error (a timeout ...).
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        QueueError::Unavailable {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// Whether the error means "Redis is not there" (worth a 503 and a retry later).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, QueueError::Unavailable { .. })
+    }
 }
 
 impl From<redis::RedisError> for QueueError {
     fn from(err: redis::RedisError) -> Self {
         if is_connection_error(&err) {
-            QueueError::Unavailable(err.to_string())
+            QueueError::Unavailable {
+                reason: "the connection failed".into(),
+                source: Some(err),
+            }
         } else {
-            QueueError::Redis(err.to_string())
+            QueueError::Redis(err)
         }
     }
 }
 
 impl From<bullmq::Error> for QueueError {
     fn from(err: bullmq::Error) -> Self {
+        use bullmq::error::error_code as code;
         match err {
             bullmq::Error::Redis(e) => e.into(),
-            // BullMQ's scripts refuse moves that do not fit the job's state (locked, not in
-            // the expected state, belongs to a scheduler ...).
-            bullmq::Error::Script { message, .. } => QueueError::Conflict(message),
-            bullmq::Error::JobLocked(id) => {
-                QueueError::Conflict(format!("job {id} is locked by a worker"))
-            }
             bullmq::Error::InvalidConfig(message) => QueueError::InvalidInput(message),
-            other => QueueError::Engine(other.to_string()),
+            bullmq::Error::JobNotFound(_) => QueueError::Gone(err),
+            bullmq::Error::Script {
+                code: code::JOB_NOT_EXIST,
+                ..
+            } => QueueError::Gone(err),
+            // BullMQ's scripts refuse moves that do not fit the job's state (locked, not in
+            // the expected state, pending or failed children, belongs to a scheduler ...).
+            bullmq::Error::Script { .. }
+            | bullmq::Error::JobLocked(_)
+            | bullmq::Error::JobLockNotExist(_)
+            | bullmq::Error::JobNotInState(..)
+            | bullmq::Error::JobHasFailedChildren(_) => QueueError::WrongState(err),
+            other => QueueError::Engine(other),
         }
     }
 }
@@ -73,5 +116,58 @@ pub(crate) fn is_connection_error(err: &redis::RedisError) -> bool {
         || err.is_unrecoverable_error()
 }
 
+/// An error and every cause under it, on one line: `outer: inner: innermost`. For logs.
+pub fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        // Some errors repeat their cause in their own message; say it once.
+        if !text.ends_with(&inner_text) {
+            let _ = write!(text, ": {inner_text}");
+        }
+        cause = inner.source();
+    }
+    text
+}
+
 /// Result alias of the queue core.
 pub type Result<T, E = QueueError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_errors_are_sorted_by_meaning_and_keep_their_cause() {
+        let gone: QueueError =
+            bullmq::Error::from_script_code(bullmq::error::error_code::JOB_NOT_EXIST).into();
+        assert!(matches!(gone, QueueError::Gone(_)));
+        let locked: QueueError = bullmq::Error::JobLocked("7".into()).into();
+        assert!(matches!(locked, QueueError::WrongState(_)));
+        assert!(
+            chain(&locked).contains("job is locked: 7"),
+            "{}",
+            chain(&locked)
+        );
+        let state: QueueError =
+            bullmq::Error::from_script_code(bullmq::error::error_code::JOB_NOT_IN_STATE).into();
+        assert!(matches!(state, QueueError::WrongState(_)));
+        let other: QueueError = bullmq::Error::MsgPack("bad".into()).into();
+        assert!(matches!(other, QueueError::Engine(_)));
+        assert_eq!(chain(&other), "the queue engine failed: msgpack error: bad");
+    }
+
+    #[test]
+    fn connection_errors_are_unavailable_with_their_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused here");
+        let err: QueueError = redis::RedisError::from(io).into();
+        assert!(err.is_unavailable());
+        assert!(chain(&err).starts_with("Redis is unreachable: the connection failed: "));
+        assert!(chain(&err).contains("refused here"), "{}", chain(&err));
+        assert_eq!(
+            chain(&QueueError::unavailable("no answer within 5 s")),
+            "Redis is unreachable: no answer within 5 s"
+        );
+    }
+}

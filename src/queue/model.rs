@@ -11,18 +11,48 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::Value;
 
-/// A queue: the prefix it lives under and its name. Keys are `prefix:name:suffix`.
+/// The prefix BullMQ and Bull use when none is given.
+pub const DEFAULT_PREFIX: &str = "bull";
+
+/// The prefix bullring's own keys (audit trail, alerts, demo marker) and new queues of the
+/// runner and the command line live under: the first configured one, else BullMQ's default.
+pub fn default_prefix(prefixes: &[String]) -> &str {
+    prefixes.first().map_or(DEFAULT_PREFIX, String::as_str)
+}
+
+/// The name of the one Redis connection there is for now (several are a later step).
+pub const DEFAULT_CONNECTION: &str = "default";
+
+/// Which queue library a queue belongs to: whose key layout and write semantics bullring must
+/// follow for it. Reads and actions dispatch on it (see `queue::service`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Library {
+    /// npm `bullmq` (4, 5 and 6), through the `bullmq-official` engine.
+    #[default]
+    BullMq,
+}
+
+/// A queue, named completely: the Redis connection it is on, the prefix it lives under, its name
+/// (keys are `prefix:name:suffix`), and the library it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct QueueRef {
+    #[serde(skip)]
+    pub connection: String,
     pub prefix: String,
     pub name: String,
+    #[serde(skip)]
+    pub library: Library,
 }
 
 impl QueueRef {
+    /// A BullMQ queue on the default connection.
     pub fn new(prefix: impl Into<String>, name: impl Into<String>) -> Self {
         QueueRef {
+            connection: DEFAULT_CONNECTION.to_string(),
             prefix: prefix.into(),
             name: name.into(),
+            library: Library::BullMq,
         }
     }
 

@@ -48,11 +48,7 @@ fn redis(config: &Config) -> Result<RedisSettings, QueueError> {
 }
 
 fn prefix(config: &Config) -> String {
-    config
-        .prefixes
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "bull".into())
+    config.default_prefix().to_string()
 }
 
 fn check_queue_name(name: &str) -> Result<(), QueueError> {
@@ -117,7 +113,7 @@ pub async fn add(config: &Config, job: &AddJob) -> Result<String, QueueError> {
     let queue = tokio::time::timeout(CONNECT_TIMEOUT, Queue::with_options(&job.queue, queue_opts))
         .await
         .map_err(|_| {
-            QueueError::Unavailable(format!("timed out connecting to {}", settings.redacted()))
+            QueueError::unavailable(format!("timed out connecting to {}", settings.redacted()))
         })?
         .map_err(QueueError::from)?;
     let added = queue.add(&job.name, data).options(opts).await?;

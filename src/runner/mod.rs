@@ -257,11 +257,7 @@ impl Runner {
         RunnerBuilder {
             config: config.runner.clone(),
             redis: config.redis.clone(),
-            prefix: config
-                .prefixes
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "bull".into()),
+            prefix: config.default_prefix().to_string(),
             closures: HashMap::new(),
         }
     }

@@ -67,8 +67,8 @@ pub enum Added {
 #[non_exhaustive]
 pub enum ProduceError {
     /// Queue mode: Redis could not be reached; the job was not added.
-    #[error("the job was not added: Redis is unavailable ({0})")]
-    Unavailable(String),
+    #[error("the job was not added: Redis is unavailable")]
+    Unavailable(#[source] QueueError),
     /// Bad input (queue or job name, options).
     #[error("the job was not added: {0}")]
     Invalid(String),
@@ -77,6 +77,9 @@ pub enum ProduceError {
         "no handler is registered for job name {0:?} (inline mode runs jobs with the handlers given to the producer)"
     )]
     NoHandler(String),
+    /// Queue mode: Redis or the queue library refused the job.
+    #[error("the job was not added")]
+    Queue(#[source] QueueError),
     /// Inline mode: the handler failed on its last attempt.
     #[error("job {name:?} failed after {attempts} attempt(s): {error}")]
     Failed {
@@ -90,8 +93,8 @@ impl From<QueueError> for ProduceError {
     fn from(err: QueueError) -> Self {
         match err {
             QueueError::InvalidInput(m) => ProduceError::Invalid(m),
-            QueueError::Unavailable(m) => ProduceError::Unavailable(m),
-            other => ProduceError::Unavailable(other.to_string()),
+            err if err.is_unavailable() => ProduceError::Unavailable(err),
+            other => ProduceError::Queue(other),
         }
     }
 }

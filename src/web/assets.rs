@@ -3,7 +3,7 @@
 //! URLs carry the crate version (`?v=`), so browsers may cache them for a day; an `ETag` from the
 //! embedded file's hash answers revalidations with 304.
 
-use axum::extract::Path;
+use crate::web::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
@@ -31,7 +31,7 @@ pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Result<Respo
             .collect::<String>()
     );
     let cache = HeaderValue::from_static("public, max-age=86400");
-    let etag_value = HeaderValue::from_str(&etag).map_err(|e| WebError::Internal(e.to_string()))?;
+    let etag_value = HeaderValue::from_str(&etag).map_err(WebError::internal)?;
     if headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes())

@@ -6,6 +6,9 @@
 //! 4xx with a message meant for the user; an unreachable Redis is a 503 naming the problem; any
 //! other failure is a 500 whose details are logged once and never sent to the browser.
 
+use std::error::Error as StdError;
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,7 +19,7 @@ use serde_json::json;
 use super::AppState;
 use super::security::AuthMode;
 use super::views::{Chrome, ErrorPage};
-use crate::queue::error::QueueError;
+use crate::queue::error::{QueueError, chain};
 
 /// Everything a request can fail with, by the status it maps to.
 #[derive(Debug, Clone)]
@@ -32,12 +35,17 @@ pub enum WebError {
     /// 409: the action does not fit the job's or queue's state (promote a completed job ...).
     Conflict(String),
     /// 503: Redis cannot be reached; pages work again when it returns.
-    Unavailable(String),
-    /// 500: anything else. The text is logged, not shown.
-    Internal(String),
+    Unavailable(Arc<QueueError>),
+    /// 500: anything else. The error and its causes are logged, not shown.
+    Internal(Arc<dyn StdError + Send + Sync>),
 }
 
 impl WebError {
+    /// A 500 for `err`, which keeps its causes for the log.
+    pub fn internal(err: impl StdError + Send + Sync + 'static) -> Self {
+        WebError::Internal(Arc::new(err))
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -58,7 +66,7 @@ impl WebError {
             | WebError::Forbidden(m)
             | WebError::NotFound(m)
             | WebError::Conflict(m) => m.clone(),
-            WebError::Unavailable(m) => format!("Redis is unreachable: {m}"),
+            WebError::Unavailable(err) => chain(err.as_ref()),
             WebError::Internal(_) => {
                 "Something went wrong; the details are in the server log.".into()
             }
@@ -81,15 +89,17 @@ impl WebError {
 impl From<QueueError> for WebError {
     fn from(err: QueueError) -> Self {
         match err {
-            QueueError::Unavailable(m) => WebError::Unavailable(m),
+            QueueError::Unavailable { .. } => WebError::Unavailable(Arc::new(err)),
             QueueError::QueueNotFound(_)
             | QueueError::JobNotFound { .. }
             | QueueError::SchedulerNotFound { .. } => WebError::NotFound(err.to_string()),
+            QueueError::Gone(_) => WebError::NotFound(chain(&err)),
             QueueError::InvalidInput(_) | QueueError::AmbiguousQueue { .. } => {
                 WebError::BadRequest(err.to_string())
             }
             QueueError::Conflict(_) => WebError::Conflict(err.to_string()),
-            other => WebError::Internal(other.to_string()),
+            QueueError::WrongState(_) => WebError::Conflict(chain(&err)),
+            other => WebError::internal(other),
         }
     }
 }
@@ -119,9 +129,11 @@ pub async fn render_errors(
         return response;
     };
     match &err {
-        WebError::Internal(detail) => tracing::error!(%path, error = %detail, "request failed"),
+        WebError::Internal(detail) => {
+            tracing::error!(%path, error = %chain(detail.as_ref()), "request failed")
+        }
         WebError::Unavailable(detail) => {
-            tracing::warn!(%path, error = %detail, "redis unreachable")
+            tracing::warn!(%path, error = %chain(detail.as_ref()), "redis unreachable")
         }
         _ => {}
     }

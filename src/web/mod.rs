@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod charts;
 pub mod error;
+pub mod extract;
 pub mod flash;
 pub mod handlers;
 pub mod params;
@@ -23,6 +24,7 @@ use crate::queue::actions::Actions;
 use crate::queue::alerts::AlertStore;
 use crate::queue::audit::AuditLog;
 use crate::queue::discovery::Discovery;
+use crate::queue::model::default_prefix;
 use crate::queue::read::Reader;
 use crate::queue::sampler::Sampler;
 use error::WebError;
@@ -116,14 +118,8 @@ impl AppState {
     /// navigation) when `enabled`; they live under the first prefix, as the engine keeps them.
     pub fn with_alerts(self, enabled: bool) -> Self {
         let store = enabled.then(|| {
-            let prefix = self
-                .inner
-                .discovery
-                .prefixes()
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "bull".into());
-            AlertStore::new(self.inner.reader.redis().clone(), &prefix)
+            let prefix = default_prefix(self.inner.discovery.prefixes());
+            AlertStore::new(self.inner.reader.redis().clone(), prefix)
         });
         self.rebuild(|inner| inner.alerts = store)
     }
@@ -218,11 +214,7 @@ async fn with_public_base<F: std::future::Future>(base: String, future: F) -> F:
 
 /// The audit stream lives under the first configured prefix: `<prefix>:bullring:audit`.
 fn audit_log(reader: &Reader, discovery: &Discovery, max_len: usize, read_only: bool) -> AuditLog {
-    let prefix = discovery
-        .prefixes()
-        .first()
-        .map(String::as_str)
-        .unwrap_or("bull");
+    let prefix = default_prefix(discovery.prefixes());
     AuditLog::new(
         reader.redis().clone(),
         format!("{prefix}:bullring:audit"),
@@ -323,12 +315,12 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
 async fn add_job_api(
     state: axum::extract::State<AppState>,
     principal: security::Principal,
-    axum::extract::Path(name): axum::extract::Path<String>,
-    query: axum::extract::Query<params::ActionQuery>,
+    extract::Path(name): extract::Path<String>,
+    query: extract::Query<params::ActionQuery>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<axum::response::Response, WebError> {
-    let path = axum::extract::Path((name, "jobs".to_string()));
+    let path = extract::Path((name, "jobs".to_string()));
     actions::queue_api(state, principal, path, query, headers, body).await
 }
 

@@ -4,7 +4,9 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::web::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
@@ -463,9 +465,7 @@ async fn bulk(
         };
         match result {
             Ok(_) => done.push(id.clone()),
-            Err(crate::queue::error::QueueError::Unavailable(m)) => {
-                return Err(WebError::Unavailable(m));
-            }
+            Err(err) if err.is_unavailable() => return Err(err.into()),
             Err(err) => refused.push(err.to_string()),
         }
     }

@@ -1,7 +1,9 @@
 //! The JSON API: the same data as the pages, with Node BullMQ's field names, for scripts.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::web::extract::{Path, Query};
 use serde_json::{Value, json};
 
 use super::resolve;

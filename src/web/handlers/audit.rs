@@ -2,7 +2,9 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::web::extract::Query;
 use axum::response::Html;
 use serde::Deserialize;
 use serde_json::{Value, json};

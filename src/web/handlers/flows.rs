@@ -2,7 +2,9 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::web::extract::{Path, Query};
 use axum::response::Html;
 use serde::Deserialize;
 

@@ -1,6 +1,8 @@
 //! A job's page, and the raw stored value of one of its fields.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::web::extract::{Path, Query};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 

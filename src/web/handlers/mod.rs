@@ -15,11 +15,12 @@ pub mod prometheus;
 pub mod queues;
 pub mod schedulers;
 
-use axum::extract::{FromRequestParts, Query, RawPathParams};
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 
 use super::AppState;
 use super::error::WebError;
+use super::extract::Query;
 use super::params::ActionQuery;
 use crate::queue::model::QueueRef;
 
@@ -85,8 +86,7 @@ impl FromRequestParts<AppState> for Scope {
         let Some(name) = name else {
             return Ok(Scope(None));
         };
-        let Query(query) = Query::<ActionQuery>::try_from_uri(&parts.uri)
-            .map_err(|e| WebError::BadRequest(format!("bad query string: {}", e.body_text())))?;
+        let Query(query) = Query::<ActionQuery>::from_request_parts(parts, state).await?;
         // A scoped list of a queue that does not exist would be an empty 200: check it exists.
         let queue = lookup(state, &name, query.prefix.as_deref(), true).await?;
         Ok(Scope(Some(queue)))

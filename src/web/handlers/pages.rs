@@ -4,7 +4,9 @@
 //! and the reason next to it.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::web::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 

@@ -1,7 +1,9 @@
 //! The overview (every queue with its counts) and a queue's page (tabs and a page of jobs).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::web::extract::{Path, Query};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::resolve;
@@ -103,8 +105,5 @@ pub async fn queue_page(
 
 /// Render a template, mapping a render failure to a logged 500.
 pub fn render<T: Template>(template: &T) -> Result<Html<String>, WebError> {
-    template
-        .render()
-        .map(Html)
-        .map_err(|e| WebError::Internal(format!("template failed to render: {e}")))
+    template.render().map(Html).map_err(WebError::internal)
 }
