@@ -9,7 +9,7 @@
 use std::error::Error as StdError;
 use std::fmt::Write as _;
 
-use super::model::QueueRef;
+use super::model::{QueueRef, UnknownState};
 
 /// Everything the queue core can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +68,12 @@ impl QueueError {
     /// Whether the error means "Redis is not there" (worth a 503 and a retry later).
     pub fn is_unavailable(&self) -> bool {
         matches!(self, QueueError::Unavailable { .. })
+    }
+}
+
+impl From<UnknownState> for QueueError {
+    fn from(err: UnknownState) -> Self {
+        QueueError::InvalidInput(err.to_string())
     }
 }
 

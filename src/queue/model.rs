@@ -132,18 +132,22 @@ impl fmt::Display for JobState {
     }
 }
 
+/// A state name that is not one of [`JobState::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown state {given:?}; expected one of: {}", JobState::ALL.map(JobState::as_str).join(", "))]
+pub struct UnknownState {
+    pub given: String,
+}
+
 impl FromStr for JobState {
-    type Err = String;
+    type Err = UnknownState;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         JobState::ALL
             .into_iter()
             .find(|state| state.as_str() == s || (s == "wait" && *state == JobState::Waiting))
-            .ok_or_else(|| {
-                format!(
-                    "unknown state {s:?}; expected one of: {}",
-                    JobState::ALL.map(JobState::as_str).join(", ")
-                )
+            .ok_or_else(|| UnknownState {
+                given: s.to_string(),
             })
     }
 }

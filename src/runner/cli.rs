@@ -138,7 +138,7 @@ pub async fn jobs(
     as_json: bool,
 ) -> Result<String, QueueError> {
     check_queue_name(queue)?;
-    let state: JobState = state.parse().map_err(QueueError::InvalidInput)?;
+    let state: JobState = state.parse()?;
     if limit == 0 || limit > MAX_LIMIT {
         return Err(QueueError::InvalidInput(format!(
             "--limit must be between 1 and {MAX_LIMIT}"

@@ -20,6 +20,7 @@ use super::AppState;
 use super::security::AuthMode;
 use super::views::{Chrome, ErrorPage};
 use crate::queue::error::{QueueError, chain};
+use crate::queue::model::UnknownState;
 
 /// Everything a request can fail with, by the status it maps to.
 #[derive(Debug, Clone)]
@@ -101,6 +102,12 @@ impl From<QueueError> for WebError {
             QueueError::WrongState(_) => WebError::Conflict(chain(&err)),
             other => WebError::internal(other),
         }
+    }
+}
+
+impl From<UnknownState> for WebError {
+    fn from(err: UnknownState) -> Self {
+        WebError::BadRequest(err.to_string())
     }
 }
 

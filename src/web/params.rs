@@ -81,7 +81,7 @@ impl ListQuery {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(text) => text.parse().map_err(WebError::BadRequest)?,
+            Some(text) => text.parse()?,
             None => default_state,
         };
         let order = match self.order.as_deref().map(str::trim) {

@@ -248,7 +248,7 @@ pub fn queue_command(action: &str, input: &Input) -> Result<Command, WebError> {
                 .text("state")
                 .ok_or_else(|| WebError::BadRequest("state: choose which jobs to clean".into()))?
                 .parse()
-                .map_err(|e: String| WebError::BadRequest(format!("state: {e}")))?;
+                .map_err(|e| WebError::BadRequest(format!("state: {e}")))?;
             crate::queue::actions::check_cleanable(state)?;
             Command::Clean {
                 state,

@@ -161,7 +161,7 @@ pub async fn action_page(
         "clean" => {
             require(&principal, Action::Clean)?;
             let clean_state: JobState = match query.state.as_deref() {
-                Some(text) if !text.is_empty() => text.parse().map_err(WebError::BadRequest)?,
+                Some(text) if !text.is_empty() => text.parse()?,
                 _ => JobState::Completed,
             };
             crate::queue::actions::check_cleanable(clean_state)?;
