@@ -11,6 +11,7 @@ mod cost;
 mod demo;
 mod docker;
 mod embed;
+mod errors;
 mod http;
 mod inline;
 mod interop;
