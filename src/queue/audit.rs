@@ -41,11 +41,11 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// `key` is `<prefix>:bullring:audit`; with `read_only` entries are only logged.
-    pub fn new(redis: Redis, key: String, max_len: usize, read_only: bool) -> Self {
+    /// The stream `<prefix>:bullring:audit`; with `read_only` entries are only logged.
+    pub fn new(redis: Redis, prefix: &str, max_len: usize, read_only: bool) -> Self {
         AuditLog {
             redis,
-            key,
+            key: format!("{prefix}:bullring:audit"),
             max_len,
             read_only,
         }

@@ -15,4 +15,5 @@ pub mod model;
 pub mod read;
 pub mod sampler;
 pub mod schedulers;
+pub mod service;
 pub mod workers;

@@ -217,7 +217,7 @@ fn audit_log(reader: &Reader, discovery: &Discovery, max_len: usize, read_only: 
     let prefix = default_prefix(discovery.prefixes());
     AuditLog::new(
         reader.redis().clone(),
-        format!("{prefix}:bullring:audit"),
+        prefix,
         max_len,
         read_only,
     )
