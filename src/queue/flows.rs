@@ -13,7 +13,7 @@ use super::batch::{Batch, Slot, Step, finish};
 use super::connection::Redis;
 use super::decode::{job_from_hash, split_job_key};
 use super::error::{QueueError, Result};
-use super::layout;
+use super::layout::{self, Shown};
 use super::model::{Children, JobState, QueueRef};
 
 /// How far up a job's parents are followed to find the root.
@@ -79,7 +79,7 @@ pub async fn root_of(redis: &Redis, queue: &QueueRef, id: &str) -> Result<(Queue
     for _ in 0..MAX_ANCESTORS {
         let mut batch = Batch::new();
         let (queue, id) = &current;
-        let parent = layout::of(queue).fields(&mut batch, queue, id, &["parent"]);
+        let parent = layout::of(queue).fields(&mut batch, id, &["parent"]);
         let parent = batch.send(redis).await?.take(parent)?;
         let Some(parent) = parent.into_iter().flatten().next().and_then(|text| {
             let job = job_from_hash(id, &[("parent".to_string(), text)].into_iter().collect());
@@ -108,9 +108,13 @@ fn push_node(
     shown: usize,
 ) -> Slot<NodeRead> {
     let layout = layout::of(queue);
-    let fields = layout.fields(batch, queue, id, &["name", "progress", "timestamp"]);
-    let state = layout.state(batch, queue, id);
-    let children = layout.children(batch, queue, id, shown, prefixes);
+    let fields = layout.fields(batch, id, &["name", "progress", "timestamp"]);
+    let state = layout.state(batch, id);
+    let shown = Shown {
+        per_group: shown,
+        prefixes,
+    };
+    let children = layout.children(batch, id, shown);
     batch.combine(move |r| {
         Ok(NodeRead {
             fields: r.take(fields)?,

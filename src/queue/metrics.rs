@@ -54,7 +54,7 @@ pub(crate) fn push(
 ) -> Slot<QueueMetrics> {
     let layout = layout::of(queue);
     let mut outcome = |name: &str| {
-        let key = layout.key(queue, &format!("metrics:{name}"));
+        let key = layout.key(&format!("metrics:{name}"));
         let fields = ("count", "prevTS", "prevCount");
         let meta = batch.value::<Vec<Option<String>>>(cmd("HMGET", (&key, fields)));
         let last = minutes.saturating_sub(1);
@@ -160,7 +160,7 @@ pub async fn timings(redis: &Redis, queue: &QueueRef) -> Result<Timings> {
     let newest: Vec<Slot<Vec<String>>> = ["completed", "failed"]
         .into_iter()
         .map(|set| {
-            let key = layout.key(queue, set);
+            let key = layout.key(set);
             batch.strings(cmd("ZRANGE", (key, 0, TIMING_SAMPLE - 1, "REV")))
         })
         .collect();
@@ -172,14 +172,7 @@ pub async fn timings(redis: &Redis, queue: &QueueRef) -> Result<Timings> {
     let mut batch = Batch::new();
     let stamps: Vec<Slot<Vec<Option<String>>>> = ids
         .iter()
-        .map(|id| {
-            layout.fields(
-                &mut batch,
-                queue,
-                id,
-                &["timestamp", "processedOn", "finishedOn"],
-            )
-        })
+        .map(|id| layout.fields(&mut batch, id, &["timestamp", "processedOn", "finishedOn"]))
         .collect();
     let stamps = batch.all(stamps);
     let stamps = batch.send(redis).await?.take(stamps)?;

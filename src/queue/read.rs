@@ -14,7 +14,7 @@ use super::connection::Redis;
 use super::decode::job_from_hash;
 use super::error::{QueueError, Result};
 use super::flows::{self, FlowLimits, FlowNode};
-use super::layout::{self, Span};
+use super::layout::{self, Listing, Shown, Span};
 use super::metrics::{self, QueueMetrics, Timings};
 use super::model::{Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef, QueueSummary};
 use super::schedulers::{self, Scheduler};
@@ -36,7 +36,7 @@ pub struct Reader {
 
 /// Push `queue`'s summary.
 fn summary(batch: &mut Batch, queue: &QueueRef) -> Slot<Option<QueueSummary>> {
-    layout::of(queue).summary(batch, queue)
+    layout::of(queue).summary(batch)
 }
 
 /// Push every queue's summary; the queues with no key at all are left out.
@@ -56,7 +56,7 @@ fn found(queue: &QueueRef, summary: Option<QueueSummary>) -> Result<QueueSummary
 /// nothing.
 async fn state_of(redis: &Redis, queue: &QueueRef, id: &str) -> Result<Option<JobState>> {
     let mut batch = Batch::new();
-    let state = layout::of(queue).state(&mut batch, queue, id);
+    let state = layout::of(queue).state(&mut batch, id);
     let state = batch.send(redis).await?.take(state)?;
     finish_one(redis, state).await
 }
@@ -113,7 +113,8 @@ impl Reader {
         let span = Span::page(page, per_page, "page")?;
         let mut batch = Batch::new();
         let one = summary(&mut batch, queue);
-        let ids = layout::of(queue).page(&mut batch, queue, state, order, span);
+        let list = Listing { state, order, span };
+        let ids = layout::of(queue).page(&mut batch, list);
         let replies = batch.send(&self.redis).await?;
         let summary = found(queue, replies.take(one)?)?;
         let ids = finish_one(&self.redis, replies.take(ids)?).await?;
@@ -137,8 +138,8 @@ impl Reader {
         let jobs: Vec<Slot<Job>> = ids
             .iter()
             .map(|id| {
-                let raw = layout.job(&mut batch, queue, id);
-                let pending = parents.then(|| layout.pending_children(&mut batch, queue, id));
+                let raw = layout.job(&mut batch, id);
+                let pending = parents.then(|| layout.pending_children(&mut batch, id));
                 let id = id.clone();
                 batch.combine(move |r| {
                     let mut job = job_from_hash(&id, &r.take(raw)?);
@@ -170,10 +171,14 @@ impl Reader {
         let layout = layout::of(queue);
         let mut batch = Batch::new();
         let one = summary(&mut batch, queue);
-        let raw = layout.job(&mut batch, queue, id);
-        let state = layout.state(&mut batch, queue, id);
-        let logs = layout.logs(&mut batch, queue, id, span);
-        let children = layout.children(&mut batch, queue, id, CHILDREN_SHOWN, &self.prefixes);
+        let raw = layout.job(&mut batch, id);
+        let state = layout.state(&mut batch, id);
+        let logs = layout.logs(&mut batch, id, span);
+        let shown = Shown {
+            per_group: CHILDREN_SHOWN,
+            prefixes: &self.prefixes,
+        };
+        let children = layout.children(&mut batch, id, shown);
         let replies = batch.send(&self.redis).await?;
 
         let summary = found(queue, replies.take(one)?)?;
@@ -260,7 +265,7 @@ impl Reader {
     ) -> Result<(u64, bool)> {
         let mut batch = Batch::new();
         let before = now_ms.saturating_sub(grace_ms);
-        let cleanable = layout::of(queue).cleanable(&mut batch, queue, state, before);
+        let cleanable = layout::of(queue).cleanable(&mut batch, state, before);
         let (n, exact) = batch.send(&self.redis).await?.take(cleanable)?;
         let n = if limit > 0 { n.min(limit) } else { n };
         Ok((n, exact || grace_ms == 0))
@@ -270,8 +275,8 @@ impl Reader {
     pub async fn raw_field(&self, queue: &QueueRef, id: &str, field: &str) -> Result<String> {
         let layout = layout::of(queue);
         let mut batch = Batch::new();
-        let value = layout.fields(&mut batch, queue, id, &[field]);
-        let exists = layout.exists(&mut batch, queue, id);
+        let value = layout.fields(&mut batch, id, &[field]);
+        let exists = layout.exists(&mut batch, id);
         let replies = batch.send(&self.redis).await?;
         if !replies.take(exists)? {
             return Err(QueueError::JobNotFound {

@@ -77,7 +77,7 @@ pub async fn list(redis: &Redis, queues: &[QueueRef]) -> Result<Vec<Scheduler>> 
     let members: Vec<Slot<Vec<(String, f64)>>> = queues
         .iter()
         .map(|queue| {
-            let repeat = layout::of(queue).key(queue, "repeat");
+            let repeat = layout::of(queue).key("repeat");
             let command = cmd("ZRANGE", (repeat, 0, MAX_PER_QUEUE - 1, "WITHSCORES"));
             batch
                 .value::<Vec<(String, f64)>>(command)
@@ -99,7 +99,7 @@ pub async fn list(redis: &Redis, queues: &[QueueRef]) -> Result<Vec<Scheduler>> 
     let hashes: Vec<Slot<HashMap<String, String>>> = found
         .iter()
         .map(|(queue, id, _)| {
-            let key = layout::of(queue).key(queue, &format!("repeat:{id}"));
+            let key = layout::of(queue).key(&format!("repeat:{id}"));
             batch.hash(cmd("HGETALL", key))
         })
         .collect();

@@ -3,15 +3,27 @@
 
 use redis::Value;
 
-use super::{Layout, Span};
+use super::{Layout, Listing, Shown, Span};
 use crate::queue::batch::{Batch, Slot, Step, cmd};
 use crate::queue::decode::{reply, split_job_key};
 use crate::queue::model::{
     ChildRef, Children, Counts, JobState, Order, QueueRef, QueueSummary, RawJob,
 };
 
-/// The layout of npm `bullmq` queues.
-pub(crate) struct BullMqReads;
+/// The reads of one npm `bullmq` queue.
+pub(crate) struct BullMqReads<'a> {
+    queue: &'a QueueRef,
+    keys: bullmq::QueueKeys,
+}
+
+impl<'a> BullMqReads<'a> {
+    pub(crate) fn new(queue: &'a QueueRef) -> Self {
+        BullMqReads {
+            queue,
+            keys: queue.keys(),
+        }
+    }
+}
 
 /// The command that tells how many jobs a state's container holds.
 fn size(keys: &bullmq::QueueKeys, state: JobState) -> redis::Cmd {
@@ -73,19 +85,19 @@ fn scan_pairs(value: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-impl Layout for BullMqReads {
-    fn summary(&self, batch: &mut Batch, queue: &QueueRef) -> Slot<Option<QueueSummary>> {
-        let keys = queue.keys();
+impl Layout for BullMqReads<'_> {
+    fn summary(&self, batch: &mut Batch) -> Slot<Option<QueueSummary>> {
+        let keys = &self.keys;
         let counts: Vec<(JobState, Slot<u64>)> = JobState::ALL
             .into_iter()
-            .map(|state| (state, batch.count(size(&keys, state))))
+            .map(|state| (state, batch.count(size(keys, state))))
             .collect();
         // The Rust engine records itself in `library` instead of `version`.
         let meta_fields = ("paused", "concurrency", "version", "library");
         let meta = batch.value::<Vec<Option<String>>>(cmd("HMGET", (keys.meta(), meta_fields)));
         let schedulers = batch.count(cmd("ZCARD", keys.repeat()));
         let exists = batch.count(cmd("EXISTS", (keys.meta(), keys.id())));
-        let (name, prefix) = (queue.name.clone(), queue.prefix.clone());
+        let (name, prefix) = (self.queue.name.clone(), self.queue.prefix.clone());
         batch.combine(move |r| {
             let mut found = Counts::default();
             for (state, slot) in counts {
@@ -113,8 +125,8 @@ impl Layout for BullMqReads {
     /// cost Redis about 90 us (measured with bench/run.sh); they are asked only when no container
     /// here has the job (Node's getState reports both as waiting). A job is in one container at a
     /// time, so the order does not change the answer.
-    fn state(&self, batch: &mut Batch, queue: &QueueRef, id: &str) -> Slot<Step<Option<JobState>>> {
-        let keys = queue.keys();
+    fn state(&self, batch: &mut Batch, id: &str) -> Slot<Step<Option<JobState>>> {
+        let keys = &self.keys;
         let checks: Vec<(JobState, Slot<bool>)> = [
             JobState::Completed,
             JobState::Failed,
@@ -157,15 +169,8 @@ impl Layout for BullMqReads {
     /// The waiting tab ranges over `wait` then `paused`, like Node's getJobs(['waiting']); read
     /// oldest first, that sequence is reversed. A page that straddles both lists reads the rest
     /// of the second one in a second step.
-    fn page(
-        &self,
-        batch: &mut Batch,
-        queue: &QueueRef,
-        state: JobState,
-        order: Order,
-        span: Span,
-    ) -> Slot<Step<Vec<String>>> {
-        let keys = queue.keys();
+    fn page(&self, batch: &mut Batch, list: Listing) -> Slot<Step<Vec<String>>> {
+        let (keys, Listing { state, order, span }) = (&self.keys, list);
         if state != JobState::Waiting {
             let key = keys.get(state.key_suffix());
             return range(batch, &key, state.is_sorted_set(), order, span).map(Step::Done);
@@ -197,36 +202,24 @@ impl Layout for BullMqReads {
         })
     }
 
-    fn job(&self, batch: &mut Batch, queue: &QueueRef, id: &str) -> Slot<RawJob> {
-        batch.hash(cmd("HGETALL", queue.keys().job_key(id)))
+    fn job(&self, batch: &mut Batch, id: &str) -> Slot<RawJob> {
+        batch.hash(cmd("HGETALL", self.keys.job_key(id)))
     }
 
-    fn fields(
-        &self,
-        batch: &mut Batch,
-        queue: &QueueRef,
-        id: &str,
-        names: &[&str],
-    ) -> Slot<Vec<Option<String>>> {
-        let command = cmd("HMGET", (queue.keys().job_key(id), names));
+    fn fields(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<Option<String>>> {
+        let command = cmd("HMGET", (self.keys.job_key(id), names));
         batch
             .value::<Vec<Option<String>>>(command)
             .map(Option::unwrap_or_default)
     }
 
-    fn exists(&self, batch: &mut Batch, queue: &QueueRef, id: &str) -> Slot<bool> {
-        let exists = batch.count(cmd("EXISTS", queue.keys().job_key(id)));
+    fn exists(&self, batch: &mut Batch, id: &str) -> Slot<bool> {
+        let exists = batch.count(cmd("EXISTS", self.keys.job_key(id)));
         exists.map(|n| n > 0)
     }
 
-    fn logs(
-        &self,
-        batch: &mut Batch,
-        queue: &QueueRef,
-        id: &str,
-        span: Span,
-    ) -> Slot<(u64, Vec<String>)> {
-        let key = format!("{}:logs", queue.keys().job_key(id));
+    fn logs(&self, batch: &mut Batch, id: &str, span: Span) -> Slot<(u64, Vec<String>)> {
+        let key = format!("{}:logs", self.keys.job_key(id));
         let total = batch.count(cmd("LLEN", &key));
         let lines = batch.strings(cmd("LRANGE", (&key, span.start, span.end)));
         batch.combine(move |r| Ok((r.take(total)?, r.take(lines)?)))
@@ -234,15 +227,12 @@ impl Layout for BullMqReads {
 
     /// Pending children from `dependencies`, processed ones with their values, failed ones from
     /// `failed` and `unsuccessful`.
-    fn children(
-        &self,
-        batch: &mut Batch,
-        queue: &QueueRef,
-        id: &str,
-        shown: usize,
-        prefixes: &[String],
-    ) -> Slot<Children> {
-        let job_key = queue.keys().job_key(id);
+    fn children(&self, batch: &mut Batch, id: &str, shown: Shown) -> Slot<Children> {
+        let Shown {
+            per_group: shown,
+            prefixes,
+        } = shown;
+        let job_key = self.keys.job_key(id);
         let sub = |suffix: &str| format!("{job_key}:{suffix}");
         let pending_count = batch.count(cmd("SCARD", sub("dependencies")));
         let pending = batch.strings(cmd("SRANDMEMBER", (sub("dependencies"), shown)));
@@ -280,35 +270,26 @@ impl Layout for BullMqReads {
         })
     }
 
-    fn pending_children(&self, batch: &mut Batch, queue: &QueueRef, id: &str) -> Slot<u64> {
-        let key = format!("{}:dependencies", queue.keys().job_key(id));
+    fn pending_children(&self, batch: &mut Batch, id: &str) -> Slot<u64> {
+        let key = format!("{}:dependencies", self.keys.job_key(id));
         batch.count(cmd("SCARD", key))
     }
 
     /// Finished jobs are scored by their finish time, so their count is exact; for other states
     /// BullMQ compares each job's own timestamps, so the state's size is an upper bound.
-    fn cleanable(
-        &self,
-        batch: &mut Batch,
-        queue: &QueueRef,
-        state: JobState,
-        finished_before: u64,
-    ) -> Slot<(u64, bool)> {
-        let keys = queue.keys();
+    fn cleanable(&self, batch: &mut Batch, state: JobState, before_ms: u64) -> Slot<(u64, bool)> {
+        let keys = &self.keys;
         let exact = matches!(state, JobState::Completed | JobState::Failed);
         let command = if exact {
-            cmd(
-                "ZCOUNT",
-                (keys.get(state.key_suffix()), "-inf", finished_before),
-            )
+            cmd("ZCOUNT", (keys.get(state.key_suffix()), "-inf", before_ms))
         } else {
-            size(&keys, state)
+            size(keys, state)
         };
         batch.count(command).map(move |n| (n, exact))
     }
 
-    fn key(&self, queue: &QueueRef, suffix: &str) -> String {
-        queue.keys().get(suffix)
+    fn key(&self, suffix: &str) -> String {
+        self.keys.get(suffix)
     }
 }
 

@@ -15,10 +15,11 @@ use super::batch::{Batch, Slot, Step};
 use super::error::{QueueError, Result};
 use super::model::{Children, JobState, Library, Order, QueueRef, QueueSummary, RawJob};
 
-/// The layout of `queue`'s library: the one dispatch on [`Library`] of the read path.
-pub(crate) fn of(queue: &QueueRef) -> &'static dyn Layout {
+/// The reads of `queue`, in its library's layout: the one dispatch on [`Library`] of the read
+/// path.
+pub(crate) fn of(queue: &QueueRef) -> Box<dyn Layout + '_> {
     match queue.library {
-        Library::BullMq => &bullmq_reads::BullMqReads,
+        Library::BullMq => Box::new(bullmq_reads::BullMqReads::new(queue)),
     }
 }
 
@@ -55,77 +56,59 @@ impl Span {
     }
 }
 
-/// What the read path asks of a queue library's key layout. Every method only pushes read
-/// commands into `batch`; the slot decodes their replies.
-pub(crate) trait Layout: Sync {
+/// Which jobs a page lists: the jobs in `state`, in `order`, at the positions of `span`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Listing {
+    pub state: JobState,
+    pub order: Order,
+    pub span: Span,
+}
+
+/// How much of a job's children to read: at most `per_group` of each group (the totals are
+/// exact), with the configured `prefixes` that split their full keys.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shown<'a> {
+    pub per_group: usize,
+    pub prefixes: &'a [String],
+}
+
+/// What the read path asks of one queue, in its library's key layout. Every method only pushes
+/// read commands into `batch`; the slot decodes their replies.
+pub(crate) trait Layout: Send + Sync {
     /// Counts, paused flag, meta and scheduler count; `None` when the queue has no key at all.
-    fn summary(&self, batch: &mut Batch, queue: &QueueRef) -> Slot<Option<QueueSummary>>;
+    fn summary(&self, batch: &mut Batch) -> Slot<Option<QueueSummary>>;
 
     /// Which state job `id` is in (`None`: in none). Cheap checks go in this batch; a check that
     /// scans a long list is left to a second step, taken only when the cheap ones found nothing.
-    fn state(&self, batch: &mut Batch, queue: &QueueRef, id: &str) -> Slot<Step<Option<JobState>>>;
+    fn state(&self, batch: &mut Batch, id: &str) -> Slot<Step<Option<JobState>>>;
 
-    /// The ids of `span` of the jobs listed under `state`, in `order`; a step when the page
-    /// needs a second read.
-    fn page(
-        &self,
-        batch: &mut Batch,
-        queue: &QueueRef,
-        state: JobState,
-        order: Order,
-        span: Span,
-    ) -> Slot<Step<Vec<String>>>;
+    /// The ids of the jobs `list` names; a step when the page needs a second read.
+    fn page(&self, batch: &mut Batch, list: Listing) -> Slot<Step<Vec<String>>>;
 
     /// The job's hash (empty when there is none).
-    fn job(&self, batch: &mut Batch, queue: &QueueRef, id: &str) -> Slot<RawJob>;
+    fn job(&self, batch: &mut Batch, id: &str) -> Slot<RawJob>;
 
     /// Some fields of the job's hash, in the order asked.
-    fn fields(
-        &self,
-        batch: &mut Batch,
-        queue: &QueueRef,
-        id: &str,
-        names: &[&str],
-    ) -> Slot<Vec<Option<String>>>;
+    fn fields(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<Option<String>>>;
 
     /// Whether the job's hash exists.
-    fn exists(&self, batch: &mut Batch, queue: &QueueRef, id: &str) -> Slot<bool>;
+    fn exists(&self, batch: &mut Batch, id: &str) -> Slot<bool>;
 
     /// The job's log: how many lines, and the lines of `span` (oldest first).
-    fn logs(
-        &self,
-        batch: &mut Batch,
-        queue: &QueueRef,
-        id: &str,
-        span: Span,
-    ) -> Slot<(u64, Vec<String>)>;
+    fn logs(&self, batch: &mut Batch, id: &str, span: Span) -> Slot<(u64, Vec<String>)>;
 
-    /// A bounded look at the job's children (at most `shown` of each group, exact totals);
-    /// `prefixes` help split their full keys.
-    fn children(
-        &self,
-        batch: &mut Batch,
-        queue: &QueueRef,
-        id: &str,
-        shown: usize,
-        prefixes: &[String],
-    ) -> Slot<Children>;
+    /// A bounded look at the job's children.
+    fn children(&self, batch: &mut Batch, id: &str, shown: Shown) -> Slot<Children>;
 
     /// How many children the job still waits for.
-    fn pending_children(&self, batch: &mut Batch, queue: &QueueRef, id: &str) -> Slot<u64>;
+    fn pending_children(&self, batch: &mut Batch, id: &str) -> Slot<u64>;
 
-    /// How many jobs of `state` a clean with a grace ending at `finished_before` (ms) could
-    /// remove, and whether that count is exact (else it is the state's size, an upper bound).
-    fn cleanable(
-        &self,
-        batch: &mut Batch,
-        queue: &QueueRef,
-        state: JobState,
-        finished_before: u64,
-    ) -> Slot<(u64, bool)>;
+    /// How many jobs of `state` a clean whose grace ends at `before_ms` could remove, and
+    /// whether that count is exact (else it is the state's size, an upper bound).
+    fn cleanable(&self, batch: &mut Batch, state: JobState, before_ms: u64) -> Slot<(u64, bool)>;
 
     /// The full name of one of the queue's own keys (`metrics:completed`, `repeat` ...).
-    fn key(&self, queue: &QueueRef, suffix: &str) -> String;
+    fn key(&self, suffix: &str) -> String;
 }
 
 #[cfg(test)]
