@@ -7,7 +7,8 @@
 //! ([`Slot::map`], [`Batch::combine`]) into slots of whole values (a queue's summary, a job's
 //! children), and a [`Step`] is a value that may need one more batch (a list scanned only when the
 //! cheap checks found nothing): [`finish`] sends the second batch of many steps at once.
-//! This is the only module that indexes reply vectors.
+//! This is the only module of the read path that indexes reply vectors (the cluster transport in
+//! `connection` only puts a split pipeline's replies back in order).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

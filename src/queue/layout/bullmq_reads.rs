@@ -25,6 +25,14 @@ impl<'a> BullMqReads<'a> {
     }
 }
 
+/// The meta hash fields a summary reads: `paused`, `concurrency`, `version`, `library`.
+type Meta = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// The command that tells how many jobs a state's container holds.
 fn size(keys: &bullmq::QueueKeys, state: JobState) -> redis::Cmd {
     let key = keys.get(state.key_suffix());
@@ -94,7 +102,7 @@ impl Layout for BullMqReads<'_> {
             .collect();
         // The Rust engine records itself in `library` instead of `version`.
         let meta_fields = ("paused", "concurrency", "version", "library");
-        let meta = batch.value::<Vec<Option<String>>>(cmd("HMGET", (keys.meta(), meta_fields)));
+        let meta = batch.value::<Meta>(cmd("HMGET", (keys.meta(), meta_fields)));
         let schedulers = batch.count(cmd("ZCARD", keys.repeat()));
         let exists = batch.count(cmd("EXISTS", (keys.meta(), keys.id())));
         let (name, prefix) = (self.queue.name.clone(), self.queue.prefix.clone());
@@ -103,18 +111,17 @@ impl Layout for BullMqReads<'_> {
             for (state, slot) in counts {
                 found.set(state, r.take(slot)?);
             }
-            let meta = r.take(meta)?.unwrap_or_default();
-            let meta_field = |i: usize| meta.get(i).cloned().flatten();
+            let (paused, concurrency, version, library) = r.take(meta)?.unwrap_or_default();
             let scheduler_count = r.take(schedulers)?;
             let exists = r.take(exists)? > 0 || found.total() > 0 || scheduler_count > 0;
             Ok(exists.then(|| QueueSummary {
                 name,
                 prefix,
-                paused: meta_field(0).is_some(),
+                paused: paused.is_some(),
                 counts: found,
-                global_concurrency: meta_field(1).and_then(|c| c.parse().ok()),
+                global_concurrency: concurrency.and_then(|c| c.parse().ok()),
                 scheduler_count,
-                version: meta_field(2).or_else(|| meta_field(3)),
+                version: version.or(library),
             }))
         })
     }
@@ -167,8 +174,9 @@ impl Layout for BullMqReads<'_> {
     }
 
     /// The waiting tab ranges over `wait` then `paused`, like Node's getJobs(['waiting']); read
-    /// oldest first, that sequence is reversed. A page that straddles both lists reads the rest
-    /// of the second one in a second step.
+    /// oldest first, that sequence is reversed. Both lists' lengths are read with the page (two
+    /// O(1) commands), and a page that straddles them reads the rest of the second list in a
+    /// second step.
     fn page(&self, batch: &mut Batch, list: Listing) -> Slot<Step<Vec<String>>> {
         let (keys, Listing { state, order, span }) = (&self.keys, list);
         if state != JobState::Waiting {
