@@ -26,27 +26,30 @@ async fn one_job_queue(tag: &str) -> (String, String, Dashboard) {
     (prefix, id, dash)
 }
 
+/// `?query` is refused with a 400 whose message names `param`, on the HTML page at
+/// `queues/{paths.0}` and in the JSON API at `api/queues/{paths.1}`.
+async fn refused(dash: &Dashboard, paths: (&str, &str), query: &str, param: &str) {
+    let page = format!("/admin/queues/queues/{}?{query}", paths.0);
+    let api = format!("/admin/queues/api/queues/{}?{query}", paths.1);
+    let reply = dash.get(&page).await;
+    assert_eq!(reply.status, 400, "{page}: {}", reply.body);
+    assert!(reply.body.contains("Bad request"), "{page}");
+    let named = format!("{param} {TOO_FAR} is too large");
+    assert!(reply.body.contains(&named), "{page}: {}", reply.body);
+    let reply = dash.get(&api).await;
+    assert_eq!(reply.status, 400, "{api}: {}", reply.body);
+    let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    let error = body["error"].as_str().unwrap();
+    assert!(error.starts_with(&named), "{api}: {error}");
+}
+
 #[tokio::test]
 async fn a_page_past_the_last_redis_offset_is_a_400_naming_the_page() {
     let (_prefix, _id, dash) = one_job_queue("reads-far").await;
     for state in ["waiting", "failed"] {
         for order in ["newest", "oldest"] {
             let query = format!("state={state}&order={order}&page={TOO_FAR}&per_page=512");
-            let reply = dash.get(&format!("/admin/queues/queues/far?{query}")).await;
-            assert_eq!(reply.status, 400, "{query}: {}", reply.body);
-            assert!(reply.body.contains("Bad request"), "{query}");
-            assert!(
-                reply.body.contains(&format!("page {TOO_FAR} is too large")),
-                "{query}: {}",
-                reply.body
-            );
-            let reply = dash
-                .get(&format!("/admin/queues/api/queues/far/jobs?{query}"))
-                .await;
-            assert_eq!(reply.status, 400, "{query}: {}", reply.body);
-            let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
-            let error = body["error"].as_str().unwrap();
-            assert!(error.starts_with(&format!("page {TOO_FAR} ")), "{error}");
+            refused(&dash, ("far", "far/jobs"), &query, "page").await;
 
             // The page before is still a page: empty, with the right total.
             let query = format!("state={state}&order={order}&page={LAST_THAT_FITS}&per_page=512");
@@ -66,27 +69,8 @@ async fn a_page_past_the_last_redis_offset_is_a_400_naming_the_page() {
 async fn a_log_page_past_the_last_redis_offset_is_a_400_naming_logs_page() {
     let (_prefix, id, dash) = one_job_queue("reads-logs").await;
     let query = format!("logs_page={TOO_FAR}&logs_per_page=512");
-    let reply = dash
-        .get(&format!("/admin/queues/queues/far/jobs/{id}?{query}"))
-        .await;
-    assert_eq!(reply.status, 400, "{}", reply.body);
-    assert!(
-        reply
-            .body
-            .contains(&format!("logs_page {TOO_FAR} is too large")),
-        "{}",
-        reply.body
-    );
-    let reply = dash
-        .get(&format!("/admin/queues/api/queues/far/jobs/{id}?{query}"))
-        .await;
-    assert_eq!(reply.status, 400, "{}", reply.body);
-    let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
-    let error = body["error"].as_str().unwrap();
-    assert!(
-        error.starts_with(&format!("logs_page {TOO_FAR} ")),
-        "{error}"
-    );
+    let job = format!("far/jobs/{id}");
+    refused(&dash, (&job, &job), &query, "logs_page").await;
 
     let query = format!("logs_page={LAST_THAT_FITS}&logs_per_page=512");
     let job = dash
