@@ -6,18 +6,15 @@
 //! children shown per node and in nodes overall, so a flow with 10,000 children costs as little
 //! as one with ten. Nodes whose children were not all shown say how many there are.
 
-use redis::Value;
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use super::batch::{Batch, Slot, Step, finish};
 use super::connection::Redis;
-use super::decode::{job_from_hash, reply, split_job_key};
+use super::decode::{job_from_hash, split_job_key};
 use super::error::{QueueError, Result};
-use super::model::{JobState, QueueRef};
-use super::read::{
-    CHILDREN_REPLIES, STATE_REPLIES, decode_children, decode_state, push_children,
-    push_state_checks, waiting_states,
-};
+use super::layout::{self, Shown};
+use super::model::{Children, JobState, QueueRef};
 
 /// How far up a job's parents are followed to find the root.
 pub const MAX_ANCESTORS: usize = 32;
@@ -80,18 +77,12 @@ impl FlowNode {
 pub async fn root_of(redis: &Redis, queue: &QueueRef, id: &str) -> Result<(QueueRef, String)> {
     let mut current = (queue.clone(), id.to_string());
     for _ in 0..MAX_ANCESTORS {
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        pipe.cmd("HGET")
-            .arg(current.0.keys().job_key(&current.1))
-            .arg("parent");
-        let replies: Vec<Value> = redis.read(&pipe).await?;
-        let parent: Option<String> = reply::<Option<String>>(&replies[0]).flatten();
-        let Some(parent) = parent.and_then(|text| {
-            let job = job_from_hash(
-                &current.1,
-                &[("parent".to_string(), text)].into_iter().collect(),
-            );
+        let mut batch = Batch::new();
+        let (queue, id) = &current;
+        let parent = layout::of(queue).fields(&mut batch, id, &["parent"]);
+        let parent = batch.send(redis).await?.take(parent)?;
+        let Some(parent) = parent.into_iter().flatten().next().and_then(|text| {
+            let job = job_from_hash(id, &[("parent".to_string(), text)].into_iter().collect());
             job.parent
         }) else {
             return Ok(current);
@@ -99,6 +90,38 @@ pub async fn root_of(redis: &Redis, queue: &QueueRef, id: &str) -> Result<(Queue
         current = (QueueRef::new(parent.prefix, parent.queue), parent.id);
     }
     Ok(current)
+}
+
+/// What one level's read gives for one node: its fields, its state so far, its children.
+struct NodeRead {
+    fields: Vec<Option<String>>,
+    state: Step<Option<JobState>>,
+    children: Children,
+}
+
+/// Push the reads of one node of a level.
+fn push_node(
+    batch: &mut Batch,
+    prefixes: &[String],
+    queue: &QueueRef,
+    id: &str,
+    shown: usize,
+) -> Slot<NodeRead> {
+    let layout = layout::of(queue);
+    let fields = layout.fields(batch, id, &["name", "progress", "timestamp"]);
+    let state = layout.state(batch, id);
+    let shown = Shown {
+        per_group: shown,
+        prefixes,
+    };
+    let children = layout.children(batch, id, shown);
+    batch.combine(move |r| {
+        Ok(NodeRead {
+            fields: r.take(fields)?,
+            state: r.take(state)?,
+            children: r.take(children)?,
+        })
+    })
 }
 
 /// The tree below `root`, within `limits`.
@@ -118,35 +141,34 @@ pub async fn tree(
         if next.is_empty() {
             break;
         }
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        for (queue, job_id) in &next {
-            let keys = queue.keys();
-            let job_key = keys.job_key(job_id);
-            pipe.cmd("HMGET")
-                .arg(&job_key)
-                .arg("name")
-                .arg("progress")
-                .arg("timestamp");
-            push_state_checks(&mut pipe, &keys, job_id);
-            push_children(&mut pipe, &job_key, limits.children);
-        }
-        let replies: Vec<Value> = redis.read(&pipe).await?;
-        let per_node = 1 + STATE_REPLIES + CHILDREN_REPLIES;
+        let mut batch = Batch::new();
+        let reads: Vec<Slot<NodeRead>> = next
+            .iter()
+            .map(|(queue, job_id)| push_node(&mut batch, prefixes, queue, job_id, limits.children))
+            .collect();
+        let reads = batch.all(reads);
+        let reads = batch.send(redis).await?.take(reads)?;
         read_nodes += next.len();
         let mut level = Vec::new();
         let mut level_links = Vec::new();
         let mut following = Vec::new();
-        for ((queue, job_id), r) in next.iter().zip(replies.chunks(per_node)) {
-            let fields: Vec<Option<String>> = reply(&r[0]).unwrap_or_default();
+        // Nodes found in no sorted set nor `active` are looked for in `wait`: one more round trip
+        // for all of them.
+        let mut states = Vec::new();
+        for ((queue, job_id), read) in next.iter().zip(reads) {
+            let NodeRead {
+                fields,
+                state,
+                children,
+            } = read;
+            states.push(state);
             let field = |i: usize| fields.get(i).cloned().flatten();
-            let children = decode_children(&r[1 + STATE_REPLIES..], prefixes);
             let mut node = FlowNode {
                 prefix: queue.prefix.clone(),
                 queue: queue.name.clone(),
                 id: job_id.clone(),
                 name: field(0),
-                state: decode_state(&r[1..1 + STATE_REPLIES]),
+                state: None,
                 progress: field(1)
                     .map(|p| serde_json::from_str(&p).unwrap_or(Json::String(p)))
                     .unwrap_or(Json::from(0)),
@@ -179,17 +201,8 @@ pub async fn tree(
             level.push(node);
             level_links.push(mine);
         }
-        // Nodes found in no sorted set nor `active`: one more round trip looks in `wait`.
-        let unknown: Vec<usize> = (0..level.len())
-            .filter(|&i| level[i].state.is_none())
-            .collect();
-        let asked: Vec<(&QueueRef, &str)> = unknown
-            .iter()
-            .map(|&i| (&next[i].0, next[i].1.as_str()))
-            .collect();
-        let states = waiting_states(redis, &asked).await?;
-        for (i, state) in unknown.into_iter().zip(states) {
-            level[i].state = state;
+        for (node, state) in level.iter_mut().zip(finish(redis, states).await?) {
+            node.state = state;
         }
         levels.push(level);
         links.push(level_links);
@@ -210,24 +223,4 @@ pub async fn tree(
     below
         .pop()
         .ok_or_else(|| QueueError::InvalidInput("empty flow".into()))
-}
-
-impl super::read::Reader {
-    /// The flow `queue`/`id` belongs to, from its root (or, with `from_self`, from the job),
-    /// within `limits`. A 404-style error when the job does not exist.
-    pub async fn flow(
-        &self,
-        queue: &QueueRef,
-        id: &str,
-        from_self: bool,
-        limits: FlowLimits,
-    ) -> Result<FlowNode> {
-        self.raw_field(queue, id, "name").await?;
-        let (root_queue, root_id) = if from_self {
-            (queue.clone(), id.to_string())
-        } else {
-            root_of(self.redis(), queue, id).await?
-        };
-        tree(self.redis(), self.prefixes(), &root_queue, &root_id, limits).await
-    }
 }

@@ -7,12 +7,12 @@
 //! between. So `data[i]` counts minute `floor(prevTS / 60000) - 1 - i`, and the minute of
 //! `prevTS` itself holds `count - prevCount` so far.
 
-use redis::{Pipeline, Value};
 use serde::Serialize;
 
+use super::batch::{Batch, Slot, cmd};
 use super::connection::Redis;
-use super::decode::{reply, strings};
 use super::error::Result;
+use super::layout;
 use super::model::QueueRef;
 
 const MINUTE: i64 = 60_000;
@@ -45,34 +45,34 @@ pub struct QueueMetrics {
     pub recorded: bool,
 }
 
-/// Replies [`push_metrics`] adds to a pipeline.
-pub const METRICS_REPLIES: usize = 4;
-
-/// Add the commands that read `minutes` of metrics for `queue` (4 replies).
-pub fn push_metrics(pipe: &mut Pipeline, queue: &QueueRef, minutes: usize) {
-    for outcome in ["completed", "failed"] {
-        let key = queue.keys().get(&format!("metrics:{outcome}"));
-        pipe.cmd("HMGET")
-            .arg(&key)
-            .arg("count")
-            .arg("prevTS")
-            .arg("prevCount");
-        pipe.cmd("LRANGE")
-            .arg(format!("{key}:data"))
-            .arg(0)
-            .arg(minutes.saturating_sub(1));
-    }
-}
-
-/// Decode the 4 replies of [`push_metrics`] into series of `minutes` minutes ending now.
-pub fn read_metrics(replies: &[Value], minutes: usize, now_ms: i64) -> QueueMetrics {
-    let completed = series(&replies[0], &replies[1], minutes, now_ms);
-    let failed = series(&replies[2], &replies[3], minutes, now_ms);
-    QueueMetrics {
-        recorded: completed.is_some() || failed.is_some(),
-        completed: completed.unwrap_or_else(|| empty(minutes, now_ms)),
-        failed: failed.unwrap_or_else(|| empty(minutes, now_ms)),
-    }
+/// Push the commands that read `minutes` of metrics for `queue`, ending at `now_ms`.
+pub(crate) fn push(
+    batch: &mut Batch,
+    queue: &QueueRef,
+    minutes: usize,
+    now_ms: i64,
+) -> Slot<QueueMetrics> {
+    let layout = layout::of(queue);
+    let mut outcome = |name: &str| {
+        let key = layout.key(&format!("metrics:{name}"));
+        let fields = ("count", "prevTS", "prevCount");
+        let meta = batch.value::<Vec<Option<String>>>(cmd("HMGET", (&key, fields)));
+        let last = minutes.saturating_sub(1);
+        let data = batch.strings(cmd("LRANGE", (format!("{key}:data"), 0, last)));
+        batch.combine(move |r| {
+            let meta = r.take(meta)?.unwrap_or_default();
+            Ok(series(&meta, &r.take(data)?, minutes, now_ms))
+        })
+    };
+    let (completed, failed) = (outcome("completed"), outcome("failed"));
+    batch.combine(move |r| {
+        let (completed, failed) = (r.take(completed)?, r.take(failed)?);
+        Ok(QueueMetrics {
+            recorded: completed.is_some() || failed.is_some(),
+            completed: completed.unwrap_or_else(|| empty(minutes, now_ms)),
+            failed: failed.unwrap_or_else(|| empty(minutes, now_ms)),
+        })
+    })
 }
 
 fn empty(minutes: usize, now_ms: i64) -> Series {
@@ -83,8 +83,14 @@ fn empty(minutes: usize, now_ms: i64) -> Series {
     }
 }
 
-fn series(meta: &Value, data: &Value, minutes: usize, now_ms: i64) -> Option<Series> {
-    let fields: Vec<Option<String>> = reply(meta).unwrap_or_default();
+/// The series of one outcome from its hash fields (`count`, `prevTS`, `prevCount`) and its
+/// per-minute list; `None` when no worker recorded it.
+fn series(
+    fields: &[Option<String>],
+    data: &[String],
+    minutes: usize,
+    now_ms: i64,
+) -> Option<Series> {
     let field = |i: usize| -> Option<i64> {
         fields
             .get(i)?
@@ -96,10 +102,7 @@ fn series(meta: &Value, data: &Value, minutes: usize, now_ms: i64) -> Option<Ser
     let total = field(0)?;
     let prev_ts = field(1).unwrap_or(now_ms);
     let prev_count = field(2).unwrap_or(0);
-    let data: Vec<u64> = strings(data)
-        .iter()
-        .map(|v| v.parse().unwrap_or(0))
-        .collect();
+    let data: Vec<u64> = data.iter().map(|v| v.parse().unwrap_or(0)).collect();
 
     let now_minute = now_ms.div_euclid(MINUTE);
     let prev_minute = prev_ts.div_euclid(MINUTE);
@@ -133,11 +136,9 @@ pub async fn read(
     minutes: usize,
     now_ms: i64,
 ) -> Result<QueueMetrics> {
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
-    push_metrics(&mut pipe, queue, minutes);
-    let replies: Vec<Value> = redis.read(&pipe).await?;
-    Ok(read_metrics(&replies, minutes, now_ms))
+    let mut batch = Batch::new();
+    let metrics = push(&mut batch, queue, minutes, now_ms);
+    batch.send(redis).await?.take(metrics)
 }
 
 /// Percentiles of wait time (processedOn − timestamp) and processing time (finishedOn −
@@ -154,35 +155,30 @@ pub struct Timings {
 
 /// The newest `TIMING_SAMPLE` completed and failed jobs' timestamps: two round trips.
 pub async fn timings(redis: &Redis, queue: &QueueRef) -> Result<Timings> {
-    let keys = queue.keys();
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
-    for set in [keys.completed(), keys.failed()] {
-        pipe.cmd("ZRANGE")
-            .arg(set)
-            .arg(0)
-            .arg(TIMING_SAMPLE - 1)
-            .arg("REV");
-    }
-    let replies: Vec<Value> = redis.read(&pipe).await?;
-    let ids: Vec<String> = replies.iter().flat_map(strings).collect();
+    let layout = layout::of(queue);
+    let mut batch = Batch::new();
+    let newest: Vec<Slot<Vec<String>>> = ["completed", "failed"]
+        .into_iter()
+        .map(|set| {
+            let key = layout.key(set);
+            batch.strings(cmd("ZRANGE", (key, 0, TIMING_SAMPLE - 1, "REV")))
+        })
+        .collect();
+    let newest = batch.all(newest);
+    let ids: Vec<String> = batch.send(redis).await?.take(newest)?.concat();
     if ids.is_empty() {
         return Ok(Timings::default());
     }
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
-    for id in &ids {
-        pipe.cmd("HMGET")
-            .arg(keys.job_key(id))
-            .arg("timestamp")
-            .arg("processedOn")
-            .arg("finishedOn");
-    }
-    let replies: Vec<Value> = redis.read(&pipe).await?;
+    let mut batch = Batch::new();
+    let stamps: Vec<Slot<Vec<Option<String>>>> = ids
+        .iter()
+        .map(|id| layout.fields(&mut batch, id, &["timestamp", "processedOn", "finishedOn"]))
+        .collect();
+    let stamps = batch.all(stamps);
+    let stamps = batch.send(redis).await?.take(stamps)?;
     let mut waits = Vec::new();
     let mut runs = Vec::new();
-    for value in &replies {
-        let fields: Vec<Option<String>> = reply(value).unwrap_or_default();
+    for fields in &stamps {
         let get = |i: usize| {
             fields
                 .get(i)
@@ -222,43 +218,30 @@ pub fn failure_rate(metrics: &QueueMetrics) -> Option<f64> {
     (done > 0).then(|| metrics.failed.sum() as f64 * 100.0 / done as f64)
 }
 
-impl super::read::Reader {
-    /// `minutes` of one queue's throughput, ending now (one round trip).
-    pub async fn metrics(&self, queue: &QueueRef, minutes: usize) -> Result<QueueMetrics> {
-        let now = chrono::Utc::now().timestamp_millis();
-        read(self.redis(), queue, minutes, now).await
-    }
-
-    /// Wait and processing time percentiles of the last finished jobs (two round trips).
-    pub async fn timings(&self, queue: &QueueRef) -> Result<Timings> {
-        timings(self.redis(), queue).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn bulk(items: &[&str]) -> Value {
-        Value::Array(
-            items
-                .iter()
-                .map(|s| Value::BulkString(s.as_bytes().to_vec()))
-                .collect(),
-        )
+    fn fields(items: &[&str]) -> Vec<Option<String>> {
+        items.iter().map(|s| Some(s.to_string())).collect()
+    }
+
+    fn data(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
     fn places_minutes_as_bullmq_records_them() {
         // prevTS in minute 100 with 2 jobs so far; data: minute 99 = 5, 98 = 0, 97 = 3.
         let prev_ts = 100 * MINUTE + 10_000;
-        let meta = bulk(&["10", &prev_ts.to_string(), "8"]);
-        let data = bulk(&["5", "0", "3"]);
+        let meta = fields(&["10", &prev_ts.to_string(), "8"]);
+        let data = data(&["5", "0", "3"]);
         let now = 101 * MINUTE + 5;
         let s = series(&meta, &data, 5, now).unwrap();
         assert_eq!(s.per_minute, vec![3, 0, 5, 2, 0]);
         assert_eq!(s.total, 10);
-        assert!(series(&Value::Nil, &data, 5, now).is_none());
+        assert!(series(&[], &data, 5, now).is_none());
+        assert!(series(&[None, None, None], &data, 5, now).is_none());
     }
 
     #[test]

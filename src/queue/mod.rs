@@ -4,12 +4,14 @@
 pub mod actions;
 pub mod alerts;
 pub mod audit;
+pub(crate) mod batch;
 pub mod connection;
 pub mod decode;
 pub mod discovery;
 pub mod embedded;
 pub mod error;
 pub mod flows;
+pub(crate) mod layout;
 pub mod metrics;
 pub mod model;
 pub mod read;

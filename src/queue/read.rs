@@ -1,22 +1,24 @@
-//! Read queries: counts of many queues, a page of jobs, one job with everything.
+//! Read queries: counts of many queues, a page of jobs, one job with everything, and the
+//! `Reader` that every read of the dashboard, the API and the runner goes through.
 //!
 //! Every function here costs a fixed number of round trips, whatever the size of the queues:
-//! counts of all queues in one pipeline, a page in one range read plus one pipelined read of that
-//! page's hashes, one job in one pipeline. Nothing here writes: no `bullmq::Queue` is created
-//! (ENGINE.md gap 1), only read commands are sent, with errors kept per reply so one malformed key
-//! does not break a page.
+//! counts of all queues in one batch, a page in one range read plus one batch of that page's
+//! hashes, one job in one batch. Nothing here writes: no `bullmq::Queue` is created (ENGINE.md
+//! gap 1), only read commands are sent, with errors kept per reply so one malformed key does not
+//! break a page. What the commands are is the queue library's business ([`layout`]); the other
+//! query modules (`metrics`, `workers`, `flows`, `schedulers`) push theirs into the same kind of
+//! batch, and the reader only composes them.
 
-use redis::{Pipeline, Value};
-
+use super::batch::{Batch, Slot, finish_one};
 use super::connection::Redis;
-use super::decode::{count, hash, job_from_hash, reply, split_job_key, strings};
+use super::decode::job_from_hash;
 use super::error::{QueueError, Result};
-use super::metrics::{METRICS_REPLIES, QueueMetrics, push_metrics, read_metrics};
-use super::model::{
-    ChildRef, Children, Counts, Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef,
-    QueueSummary,
-};
-use super::workers::{WorkerClient, push_client_list, workers_of};
+use super::flows::{self, FlowLimits, FlowNode};
+use super::layout::{self, Listing, Shown, Span};
+use super::metrics::{self, QueueMetrics, Timings};
+use super::model::{Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef, QueueSummary};
+use super::schedulers::{self, Scheduler};
+use super::workers::{self, WorkerClient};
 
 /// How many children of each group a job page lists (the totals are always exact).
 pub const CHILDREN_SHOWN: usize = 100;
@@ -32,218 +34,31 @@ pub struct Reader {
     prefixes: Vec<String>,
 }
 
-/// Commands each queue's summary takes in a pipeline, in order.
-const SUMMARY_REPLIES: usize = 11;
-
-fn push_summary(pipe: &mut Pipeline, queue: &QueueRef) {
-    let keys = queue.keys();
-    pipe.cmd("LLEN").arg(keys.wait());
-    pipe.cmd("LLEN").arg(keys.active());
-    pipe.cmd("ZCARD").arg(keys.delayed());
-    pipe.cmd("ZCARD").arg(keys.prioritized());
-    pipe.cmd("ZCARD").arg(keys.waiting_children());
-    pipe.cmd("ZCARD").arg(keys.completed());
-    pipe.cmd("ZCARD").arg(keys.failed());
-    pipe.cmd("LLEN").arg(keys.paused());
-    pipe.cmd("HMGET")
-        .arg(keys.meta())
-        .arg("paused")
-        .arg("concurrency")
-        .arg("version")
-        // The Rust engine records itself here instead of in `version`.
-        .arg("library");
-    pipe.cmd("ZCARD").arg(keys.repeat());
-    pipe.cmd("EXISTS").arg(keys.meta()).arg(keys.id());
+/// Push `queue`'s summary.
+fn summary(batch: &mut Batch, queue: &QueueRef) -> Slot<Option<QueueSummary>> {
+    layout::of(queue).summary(batch)
 }
 
-/// Decode the replies of [`push_summary`]; `None` when the queue has no key at all.
-fn read_summary(queue: &QueueRef, replies: &[Value]) -> Option<QueueSummary> {
-    let mut counts = Counts::default();
-    let order = [
-        JobState::Waiting,
-        JobState::Active,
-        JobState::Delayed,
-        JobState::Prioritized,
-        JobState::WaitingChildren,
-        JobState::Completed,
-        JobState::Failed,
-        JobState::Paused,
-    ];
-    for (state, value) in order.iter().zip(replies) {
-        counts.set(*state, count(value));
-    }
-    let meta: Vec<Option<String>> = reply(&replies[8]).unwrap_or_default();
-    let meta_field = |i: usize| meta.get(i).cloned().flatten();
-    let scheduler_count = count(&replies[9]);
-    let exists = count(&replies[10]) > 0 || counts.total() > 0 || scheduler_count > 0;
-    exists.then(|| QueueSummary {
-        name: queue.name.clone(),
-        prefix: queue.prefix.clone(),
-        paused: meta_field(0).is_some(),
-        counts,
-        global_concurrency: meta_field(1).and_then(|c| c.parse().ok()),
-        scheduler_count,
-        version: meta_field(2).or_else(|| meta_field(3)),
-    })
+/// Push every queue's summary; the queues with no key at all are left out.
+fn summaries(batch: &mut Batch, queues: &[QueueRef]) -> Slot<Vec<QueueSummary>> {
+    let all: Vec<_> = queues.iter().map(|queue| summary(batch, queue)).collect();
+    batch
+        .all(all)
+        .map(|all| all.into_iter().flatten().collect())
 }
 
-/// Replies [`push_state_checks`] adds to a pipeline.
-pub(crate) const STATE_REPLIES: usize = 6;
-
-/// The commands that find which state container holds job `id`, each cheap whatever the queue's
-/// length: ZSCORE on the sorted sets, LPOS on `active` (as long as the workers' concurrency).
-/// The `wait` list and BullMQ 5's `paused` list are left to [`waiting_states`]: LPOS scans a
-/// list, so asking it of a 10,000-job `wait` list on every job page made a failed job's page cost
-/// Redis about 90 us (measured with bench/run.sh); they are asked only when no container here has
-/// the job. A job is in one container at a time, so the order does not change the answer.
-pub(crate) fn push_state_checks(pipe: &mut Pipeline, keys: &bullmq::QueueKeys, id: &str) {
-    for state in [
-        JobState::Completed,
-        JobState::Failed,
-        JobState::Delayed,
-        JobState::Prioritized,
-    ] {
-        pipe.cmd("ZSCORE").arg(keys.get(state.key_suffix())).arg(id);
-    }
-    pipe.cmd("LPOS").arg(keys.active()).arg(id);
-    pipe.cmd("ZSCORE").arg(keys.waiting_children()).arg(id);
+/// A summary, or `QueueNotFound` for a queue with no key at all.
+fn found(queue: &QueueRef, summary: Option<QueueSummary>) -> Result<QueueSummary> {
+    summary.ok_or_else(|| QueueError::QueueNotFound(queue.name.clone()))
 }
 
-fn found(value: &Value) -> bool {
-    !matches!(value, Value::Nil | Value::ServerError(_))
-}
-
-/// The state from the replies of [`push_state_checks`]; `None` when none of those containers has
-/// the job (it may still be waiting: see [`waiting_states`]).
-pub(crate) fn decode_state(replies: &[Value]) -> Option<JobState> {
-    [
-        JobState::Completed,
-        JobState::Failed,
-        JobState::Delayed,
-        JobState::Prioritized,
-        JobState::Active,
-        JobState::WaitingChildren,
-    ]
-    .into_iter()
-    .zip(replies)
-    .find(|(_, value)| found(value))
-    .map(|(state, _)| state)
-}
-
-/// For jobs that [`decode_state`] found nowhere: `Some(Waiting)` for those in `wait` or in
-/// BullMQ 5's `paused` list (Node's getState reports both as waiting), `None` for the others.
-/// One round trip for all of them, none when `jobs` is empty.
-pub(crate) async fn waiting_states(
-    redis: &Redis,
-    jobs: &[(&QueueRef, &str)],
-) -> Result<Vec<Option<JobState>>> {
-    if jobs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
-    for (queue, id) in jobs {
-        let keys = queue.keys();
-        pipe.cmd("LPOS").arg(keys.wait()).arg(*id);
-        pipe.cmd("LPOS").arg(keys.paused()).arg(*id);
-    }
-    let replies: Vec<Value> = redis.read(&pipe).await?;
-    Ok(replies
-        .chunks(2)
-        .map(|r| r.iter().any(found).then_some(JobState::Waiting))
-        .collect())
-}
-
-/// Replies [`push_children`] adds to a pipeline.
-pub(crate) const CHILDREN_REPLIES: usize = 8;
-
-/// The commands that read a parent's children: exact counts of each group and at most `shown`
-/// of each (pending from `dependencies`, processed with their values, failed from `failed` and
-/// `unsuccessful`).
-pub(crate) fn push_children(pipe: &mut Pipeline, job_key: &str, shown: usize) {
-    let sub = |suffix: &str| format!("{job_key}:{suffix}");
-    pipe.cmd("SCARD").arg(sub("dependencies"));
-    pipe.cmd("SRANDMEMBER").arg(sub("dependencies")).arg(shown);
-    pipe.cmd("HLEN").arg(sub("processed"));
-    pipe.cmd("HSCAN")
-        .arg(sub("processed"))
-        .arg(0)
-        .arg("COUNT")
-        .arg(shown);
-    pipe.cmd("HLEN").arg(sub("failed"));
-    pipe.cmd("HSCAN")
-        .arg(sub("failed"))
-        .arg(0)
-        .arg("COUNT")
-        .arg(shown);
-    pipe.cmd("ZCARD").arg(sub("unsuccessful"));
-    pipe.cmd("ZRANGE")
-        .arg(sub("unsuccessful"))
-        .arg(0)
-        .arg(shown.saturating_sub(1));
-}
-
-/// The children from the replies of [`push_children`].
-pub(crate) fn decode_children(r: &[Value], prefixes: &[String]) -> Children {
-    let child = |key: String| split_job_key(&key, prefixes);
-    let mut pending: Vec<ChildRef> = strings(&r[1]).into_iter().map(child).collect();
-    pending.sort_by(|a, b| a.key.cmp(&b.key));
-    let processed = scan_pairs(&r[3])
-        .into_iter()
-        .map(|(key, value)| ChildRef {
-            returnvalue: Some(serde_json::from_str(&value).unwrap_or(value.into())),
-            ..child(key)
-        })
-        .collect();
-    let mut failed: Vec<ChildRef> = scan_pairs(&r[5])
-        .into_iter()
-        .map(|(key, reason)| ChildRef {
-            failed_reason: Some(reason),
-            ..child(key)
-        })
-        .collect();
-    failed.extend(strings(&r[7]).into_iter().map(child));
-    Children {
-        pending,
-        processed,
-        failed,
-        pending_count: count(&r[0]),
-        processed_count: count(&r[2]),
-        failed_count: count(&r[4]) + count(&r[6]),
-    }
-}
-
-/// One range over a list or sorted set, as the commands that fetch it.
-fn push_range(pipe: &mut Pipeline, key: &str, sorted: bool, order: Order, start: u64, end: u64) {
-    match (sorted, order) {
-        (true, Order::NewestFirst) => {
-            pipe.cmd("ZRANGE").arg(key).arg(start).arg(end).arg("REV");
-        }
-        (true, Order::OldestFirst) => {
-            pipe.cmd("ZRANGE").arg(key).arg(start).arg(end);
-        }
-        // Lists hold the newest job at the head (LPUSH), so oldest first reads from the tail.
-        (false, Order::NewestFirst) => {
-            pipe.cmd("LRANGE").arg(key).arg(start).arg(end);
-        }
-        (false, Order::OldestFirst) => {
-            let from = -(end as i64) - 1;
-            let to = -(start as i64) - 1;
-            pipe.cmd("LRANGE").arg(key).arg(from).arg(to);
-        }
-    }
-}
-
-fn range_ids(value: &Value, sorted: bool, order: Order) -> Vec<String> {
-    let mut ids: Vec<String> = strings(value)
-        .into_iter()
-        // BullMQ 4 left "0:<n>" markers in wait lists; they are not jobs.
-        .filter(|id| !id.starts_with("0:"))
-        .collect();
-    if !sorted && order == Order::OldestFirst {
-        ids.reverse();
-    }
-    ids
+/// The state of one job: one batch of cheap checks, plus one round trip only when they found
+/// nothing.
+async fn state_of(redis: &Redis, queue: &QueueRef, id: &str) -> Result<Option<JobState>> {
+    let mut batch = Batch::new();
+    let state = layout::of(queue).state(&mut batch, id);
+    let state = batch.send(redis).await?.take(state)?;
+    finish_one(redis, state).await
 }
 
 impl Reader {
@@ -264,28 +79,16 @@ impl Reader {
     /// Counts, paused flag, global concurrency and scheduler count of every queue, in one round
     /// trip. Queues with no key at all are left out.
     pub async fn summaries(&self, queues: &[QueueRef]) -> Result<Vec<QueueSummary>> {
-        if queues.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        for queue in queues {
-            push_summary(&mut pipe, queue);
-        }
-        let replies: Vec<Value> = self.redis.read(&pipe).await?;
-        Ok(queues
-            .iter()
-            .zip(replies.chunks(SUMMARY_REPLIES))
-            .filter_map(|(queue, chunk)| read_summary(queue, chunk))
-            .collect())
+        let mut batch = Batch::new();
+        let all = summaries(&mut batch, queues);
+        batch.send(&self.redis).await?.take(all)
     }
 
     /// One queue's summary, or `QueueNotFound`.
     pub async fn summary(&self, queue: &QueueRef) -> Result<QueueSummary> {
-        self.summaries(std::slice::from_ref(queue))
-            .await?
-            .pop()
-            .ok_or_else(|| QueueError::QueueNotFound(queue.name.clone()))
+        let mut batch = Batch::new();
+        let one = summary(&mut batch, queue);
+        found(queue, batch.send(&self.redis).await?.take(one)?)
     }
 
     /// A page (1-based) of the jobs in `state`, with the queue's summary: two round trips (the
@@ -307,58 +110,14 @@ impl Reader {
                 "per_page must be between 1 and {MAX_PER_PAGE}"
             )));
         }
-        let keys = queue.keys();
-        let start = (page - 1).saturating_mul(per_page);
-        let end = start + per_page - 1;
-        let sorted = state.is_sorted_set();
-
-        // The waiting tab ranges over `wait` then `paused`, like Node's getJobs(['waiting']);
-        // read oldest first, that sequence is reversed.
-        let (first, second) = match (state, order) {
-            (JobState::Waiting, Order::NewestFirst) => (keys.wait(), Some(keys.paused())),
-            (JobState::Waiting, Order::OldestFirst) => (keys.paused(), Some(keys.wait())),
-            (other, _) => (keys.get(other.key_suffix()), None),
-        };
-
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        push_summary(&mut pipe, queue);
-        push_range(&mut pipe, &first, sorted, order, start, end);
-        if let Some(second) = &second {
-            push_range(&mut pipe, second, sorted, order, start, end);
-        }
-        let replies: Vec<Value> = self.redis.read(&pipe).await?;
-        let summary = read_summary(queue, &replies[..SUMMARY_REPLIES])
-            .ok_or_else(|| QueueError::QueueNotFound(queue.name.clone()))?;
-        let first_ids = range_ids(&replies[SUMMARY_REPLIES], sorted, order);
-
-        let ids = match &second {
-            None => first_ids,
-            Some(second_key) => {
-                let (first_len, second_len) = if first == keys.wait() {
-                    (summary.counts.waiting, summary.counts.paused)
-                } else {
-                    (summary.counts.paused, summary.counts.waiting)
-                };
-                if first_len > end || second_len == 0 {
-                    first_ids
-                } else if first_len == 0 {
-                    range_ids(&replies[SUMMARY_REPLIES + 1], false, order)
-                } else {
-                    // The page straddles both lists: fetch the rest from the second one.
-                    let from = start.saturating_sub(first_len);
-                    let to = end - first_len;
-                    let mut pipe = redis::pipe();
-                    pipe.ignore_errors();
-                    push_range(&mut pipe, second_key, false, order, from, to);
-                    let rest: Vec<Value> = self.redis.read(&pipe).await?;
-                    let mut ids = first_ids;
-                    ids.extend(range_ids(&rest[0], false, order));
-                    ids
-                }
-            }
-        };
-
+        let span = Span::page(page, per_page, "page")?;
+        let mut batch = Batch::new();
+        let one = summary(&mut batch, queue);
+        let list = Listing { state, order, span };
+        let ids = layout::of(queue).page(&mut batch, list);
+        let replies = batch.send(&self.redis).await?;
+        let summary = found(queue, replies.take(one)?)?;
+        let ids = finish_one(&self.redis, replies.take(ids)?).await?;
         let jobs = self
             .jobs(queue, &ids, state == JobState::WaitingChildren)
             .await?;
@@ -372,35 +131,25 @@ impl Reader {
         Ok((summary, page))
     }
 
-    /// The hashes of the given jobs, in one round trip.
     /// The hashes of the given jobs (and, for parents, their pending children), in one round trip.
     async fn jobs(&self, queue: &QueueRef, ids: &[String], parents: bool) -> Result<Vec<Job>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys = queue.keys();
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        for id in ids {
-            pipe.cmd("HGETALL").arg(keys.job_key(id));
-            if parents {
-                pipe.cmd("SCARD")
-                    .arg(format!("{}:dependencies", keys.job_key(id)));
-            }
-        }
-        let replies: Vec<Value> = self.redis.read(&pipe).await?;
-        let per_job = if parents { 2 } else { 1 };
-        Ok(ids
+        let layout = layout::of(queue);
+        let mut batch = Batch::new();
+        let jobs: Vec<Slot<Job>> = ids
             .iter()
-            .zip(replies.chunks(per_job))
-            .map(|(id, r)| {
-                let mut job = job_from_hash(id, &hash(&r[0]));
-                if parents {
-                    job.pending_children = Some(count(&r[1]));
-                }
-                job
+            .map(|id| {
+                let raw = layout.job(&mut batch, id);
+                let pending = parents.then(|| layout.pending_children(&mut batch, id));
+                let id = id.clone();
+                batch.combine(move |r| {
+                    let mut job = job_from_hash(&id, &r.take(raw)?);
+                    job.pending_children = pending.map(|p| r.take(p)).transpose()?;
+                    Ok(job)
+                })
             })
-            .collect())
+            .collect();
+        let jobs = batch.all(jobs);
+        batch.send(&self.redis).await?.take(jobs)
     }
 
     /// One job with its state, a page of its logs (1-based, oldest first) and a bounded look at
@@ -418,69 +167,49 @@ impl Reader {
                 "logs_page starts at 1 and logs_per_page is between 1 and {MAX_PER_PAGE}"
             )));
         }
-        let keys = queue.keys();
-        let job_key = keys.job_key(id);
-        let sub = |suffix: &str| format!("{job_key}:{suffix}");
-        let log_start = (logs_page - 1).saturating_mul(logs_per_page);
+        let span = Span::page(logs_page, logs_per_page, "logs_page")?;
+        let layout = layout::of(queue);
+        let mut batch = Batch::new();
+        let one = summary(&mut batch, queue);
+        let raw = layout.job(&mut batch, id);
+        let state = layout.state(&mut batch, id);
+        let logs = layout.logs(&mut batch, id, span);
+        let shown = Shown {
+            per_group: CHILDREN_SHOWN,
+            prefixes: &self.prefixes,
+        };
+        let children = layout.children(&mut batch, id, shown);
+        let replies = batch.send(&self.redis).await?;
 
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        push_summary(&mut pipe, queue);
-        pipe.cmd("HGETALL").arg(&job_key);
-        push_state_checks(&mut pipe, &keys, id);
-        pipe.cmd("LLEN").arg(sub("logs"));
-        pipe.cmd("LRANGE")
-            .arg(sub("logs"))
-            .arg(log_start)
-            .arg(log_start + logs_per_page - 1);
-        push_children(&mut pipe, &job_key, CHILDREN_SHOWN);
-
-        let replies: Vec<Value> = self.redis.read(&pipe).await?;
-        let summary = read_summary(queue, &replies[..SUMMARY_REPLIES])
-            .ok_or_else(|| QueueError::QueueNotFound(queue.name.clone()))?;
-        let r = &replies[SUMMARY_REPLIES..];
-        let raw = hash(&r[0]);
+        let summary = found(queue, replies.take(one)?)?;
+        let raw = replies.take(raw)?;
         if raw.is_empty() {
             return Err(QueueError::JobNotFound {
                 queue: queue.clone(),
                 id: id.to_string(),
             });
         }
-        let state = match decode_state(&r[1..1 + STATE_REPLIES]) {
-            Some(state) => Some(state),
-            None => waiting_states(&self.redis, &[(queue, id)]).await?[0],
-        };
-
-        let after = 1 + STATE_REPLIES;
-        let logs = LogPage {
-            total: count(&r[after]),
-            lines: strings(&r[after + 1]),
-            page: logs_page,
-            per_page: logs_per_page,
-        };
-
-        let children = decode_children(&r[after + 2..after + 2 + CHILDREN_REPLIES], &self.prefixes);
-
+        let (total, lines) = replies.take(logs)?;
+        let children = replies.take(children)?;
+        let state = finish_one(&self.redis, replies.take(state)?).await?;
         let job = job_from_hash(id, &raw);
         let parent_state = match &job.parent {
             // The parent's state costs one more round trip, only for jobs that have one.
             Some(parent) => {
                 let parent_queue = QueueRef::new(&parent.prefix, &parent.queue);
-                let mut pipe = redis::pipe();
-                pipe.ignore_errors();
-                push_state_checks(&mut pipe, &parent_queue.keys(), &parent.id);
-                let replies: Vec<Value> = self.redis.read(&pipe).await?;
-                match decode_state(&replies) {
-                    Some(state) => Some(state),
-                    None => waiting_states(&self.redis, &[(&parent_queue, &parent.id)]).await?[0],
-                }
+                state_of(&self.redis, &parent_queue, &parent.id).await?
             }
             None => None,
         };
         let detail = JobDetail {
             job,
             state,
-            logs,
+            logs: LogPage {
+                total,
+                lines,
+                page: logs_page,
+                per_page: logs_per_page,
+            },
             children,
             parent_state,
         };
@@ -504,26 +233,23 @@ impl Reader {
         now_ms: i64,
         minutes: usize,
     ) -> Result<(Vec<(QueueSummary, QueueMetrics)>, Option<Vec<WorkerClient>>)> {
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        push_client_list(&mut pipe);
-        for queue in queues {
-            push_summary(&mut pipe, queue);
-            push_metrics(&mut pipe, queue, minutes);
-        }
-        let replies: Vec<Value> = self.redis.read(&pipe).await?;
-        let workers = workers_of(&replies[0], queues);
-        let per_queue = SUMMARY_REPLIES + METRICS_REPLIES;
-        let rows = queues
+        let mut batch = Batch::new();
+        let workers = workers::push(&mut batch, queues);
+        let rows: Vec<Slot<Option<(QueueSummary, QueueMetrics)>>> = queues
             .iter()
-            .zip(replies[1..].chunks(per_queue))
-            .filter_map(|(queue, r)| {
-                let summary = read_summary(queue, &r[..SUMMARY_REPLIES])?;
-                let metrics = read_metrics(&r[SUMMARY_REPLIES..], minutes, now_ms);
-                Some((summary, metrics))
+            .map(|queue| {
+                let summary = summary(&mut batch, queue);
+                let metrics = metrics::push(&mut batch, queue, minutes, now_ms);
+                batch.combine(move |r| {
+                    let metrics = r.take(metrics)?;
+                    Ok(r.take(summary)?.map(|summary| (summary, metrics)))
+                })
             })
             .collect();
-        Ok((rows, workers))
+        let rows = batch.all(rows);
+        let replies = batch.send(&self.redis).await?;
+        let rows = replies.take(rows)?.into_iter().flatten().collect();
+        Ok((rows, replies.take(workers)?))
     }
 
     /// How many jobs `clean(state, grace_ms, limit)` would remove, and whether that is exact.
@@ -537,54 +263,71 @@ impl Reader {
         limit: u64,
         now_ms: u64,
     ) -> Result<(u64, bool)> {
-        let keys = queue.keys();
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        let exact = matches!(state, JobState::Completed | JobState::Failed);
-        if exact {
-            pipe.cmd("ZCOUNT")
-                .arg(keys.get(state.key_suffix()))
-                .arg("-inf")
-                .arg(now_ms.saturating_sub(grace_ms));
-        } else if state.is_sorted_set() {
-            pipe.cmd("ZCARD").arg(keys.get(state.key_suffix()));
-        } else {
-            pipe.cmd("LLEN").arg(keys.get(state.key_suffix()));
-        }
-        let replies: Vec<Value> = self.redis.read(&pipe).await?;
-        let n = count(&replies[0]);
+        let mut batch = Batch::new();
+        let before = now_ms.saturating_sub(grace_ms);
+        let cleanable = layout::of(queue).cleanable(&mut batch, state, before);
+        let (n, exact) = batch.send(&self.redis).await?.take(cleanable)?;
         let n = if limit > 0 { n.min(limit) } else { n };
         Ok((n, exact || grace_ms == 0))
     }
 
     /// One field of a job hash exactly as stored (for the raw view of large data).
     pub async fn raw_field(&self, queue: &QueueRef, id: &str, field: &str) -> Result<String> {
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        pipe.cmd("HGET").arg(queue.keys().job_key(id)).arg(field);
-        pipe.cmd("EXISTS").arg(queue.keys().job_key(id));
-        let replies: Vec<Value> = self.redis.read(&pipe).await?;
-        if count(&replies[1]) == 0 {
+        let layout = layout::of(queue);
+        let mut batch = Batch::new();
+        let value = layout.fields(&mut batch, id, &[field]);
+        let exists = layout.exists(&mut batch, id);
+        let replies = batch.send(&self.redis).await?;
+        if !replies.take(exists)? {
             return Err(QueueError::JobNotFound {
                 queue: queue.clone(),
                 id: id.to_string(),
             });
         }
-        Ok(reply::<Option<String>>(&replies[0])
+        Ok(replies
+            .take(value)?
+            .into_iter()
             .flatten()
+            .next()
             .unwrap_or_default())
     }
-}
 
-/// The field/value pairs of an `HSCAN` reply (`[cursor, [f1, v1, f2, v2 ...]]`).
-fn scan_pairs(value: &Value) -> Vec<(String, String)> {
-    let Some((_cursor, flat)) = reply::<(String, Vec<String>)>(value) else {
-        return Vec::new();
-    };
-    flat.chunks(2)
-        .filter_map(|pair| match pair {
-            [field, value] => Some((field.clone(), value.clone())),
-            _ => None,
-        })
-        .collect()
+    /// `minutes` of one queue's throughput, ending now (one round trip).
+    pub async fn metrics(&self, queue: &QueueRef, minutes: usize) -> Result<QueueMetrics> {
+        let now = chrono::Utc::now().timestamp_millis();
+        metrics::read(&self.redis, queue, minutes, now).await
+    }
+
+    /// Wait and processing time percentiles of the last finished jobs (two round trips).
+    pub async fn timings(&self, queue: &QueueRef) -> Result<Timings> {
+        metrics::timings(&self.redis, queue).await
+    }
+
+    /// The workers connected to `queues` (see [`workers::list`]).
+    pub async fn workers(&self, queues: &[QueueRef]) -> Result<Option<Vec<WorkerClient>>> {
+        workers::list(&self.redis, queues).await
+    }
+
+    /// Every job scheduler of `queues` (see [`schedulers::list`]).
+    pub async fn schedulers(&self, queues: &[QueueRef]) -> Result<Vec<Scheduler>> {
+        schedulers::list(&self.redis, queues).await
+    }
+
+    /// The flow `queue`/`id` belongs to, from its root (or, with `from_self`, from the job),
+    /// within `limits`. A 404-style error when the job does not exist.
+    pub async fn flow(
+        &self,
+        queue: &QueueRef,
+        id: &str,
+        from_self: bool,
+        limits: FlowLimits,
+    ) -> Result<FlowNode> {
+        self.raw_field(queue, id, "name").await?;
+        let (root_queue, root_id) = if from_self {
+            (queue.clone(), id.to_string())
+        } else {
+            flows::root_of(&self.redis, queue, id).await?
+        };
+        flows::tree(&self.redis, &self.prefixes, &root_queue, &root_id, limits).await
+    }
 }

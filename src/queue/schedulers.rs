@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use redis::Value;
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use super::batch::{Batch, Slot, cmd};
 use super::connection::Redis;
-use super::decode::{hash, reply};
 use super::error::Result;
+use super::layout;
 use super::model::QueueRef;
 
 /// At most this many schedulers are read per queue.
@@ -73,43 +73,42 @@ fn json(fields: &HashMap<String, String>, name: &str) -> Json {
 
 /// Every scheduler of `queues`, ordered by queue then next run.
 pub async fn list(redis: &Redis, queues: &[QueueRef]) -> Result<Vec<Scheduler>> {
-    if queues.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
-    for queue in queues {
-        pipe.cmd("ZRANGE")
-            .arg(queue.keys().repeat())
-            .arg(0)
-            .arg(MAX_PER_QUEUE - 1)
-            .arg("WITHSCORES");
-    }
-    let replies: Vec<Value> = redis.read(&pipe).await?;
-    let mut found: Vec<(QueueRef, String, f64)> = Vec::new();
-    for (queue, value) in queues.iter().zip(&replies) {
-        let members: Vec<(String, f64)> = reply(value).unwrap_or_default();
-        found.extend(
+    let mut batch = Batch::new();
+    let members: Vec<Slot<Vec<(String, f64)>>> = queues
+        .iter()
+        .map(|queue| {
+            let repeat = layout::of(queue).key("repeat");
+            let command = cmd("ZRANGE", (repeat, 0, MAX_PER_QUEUE - 1, "WITHSCORES"));
+            batch
+                .value::<Vec<(String, f64)>>(command)
+                .map(Option::unwrap_or_default)
+        })
+        .collect();
+    let members = batch.all(members);
+    let members = batch.send(redis).await?.take(members)?;
+    let found: Vec<(QueueRef, String, f64)> = queues
+        .iter()
+        .zip(members)
+        .flat_map(|(queue, members)| {
             members
                 .into_iter()
-                .map(|(id, score)| (queue.clone(), id, score)),
-        );
-    }
-    if found.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
-    for (queue, id, _) in &found {
-        pipe.cmd("HGETALL")
-            .arg(format!("{}:{id}", queue.keys().repeat()));
-    }
-    let hashes: Vec<Value> = redis.read(&pipe).await?;
+                .map(|(id, score)| (queue.clone(), id, score))
+        })
+        .collect();
+    let mut batch = Batch::new();
+    let hashes: Vec<Slot<HashMap<String, String>>> = found
+        .iter()
+        .map(|(queue, id, _)| {
+            let key = layout::of(queue).key(&format!("repeat:{id}"));
+            batch.hash(cmd("HGETALL", key))
+        })
+        .collect();
+    let hashes = batch.all(hashes);
+    let hashes = batch.send(redis).await?.take(hashes)?;
     Ok(found
         .into_iter()
-        .zip(&hashes)
-        .map(|((queue, id, score), value)| {
-            let fields = hash(value);
+        .zip(hashes)
+        .map(|((queue, id, score), fields)| {
             let next = Some(score as i64);
             Scheduler {
                 name: fields.get("name").cloned().unwrap_or_default(),
@@ -134,11 +133,4 @@ pub async fn list(redis: &Redis, queues: &[QueueRef]) -> Result<Vec<Scheduler>> 
             }
         })
         .collect())
-}
-
-impl super::read::Reader {
-    /// Every job scheduler of `queues` (see [`list`]).
-    pub async fn schedulers(&self, queues: &[QueueRef]) -> Result<Vec<Scheduler>> {
-        list(self.redis(), queues).await
-    }
 }

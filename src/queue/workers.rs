@@ -4,11 +4,10 @@
 
 use std::collections::HashMap;
 
-use redis::Value;
 use serde::Serialize;
 
+use super::batch::{Batch, Slot, cmd};
 use super::connection::Redis;
-use super::decode::reply;
 use super::error::Result;
 use super::model::QueueRef;
 
@@ -33,15 +32,18 @@ pub fn base64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
 }
 
-/// Add the `CLIENT LIST` command to a pipeline (so it can share a round trip).
-pub fn push_client_list(pipe: &mut redis::Pipeline) {
-    pipe.cmd("CLIENT").arg("LIST");
+/// Push `CLIENT LIST` (so it can share a round trip) and match its clients to `queues`. `None`
+/// when the command was refused (some managed Redis and ACL users do not allow it): workers are
+/// then unknown, not zero.
+pub(crate) fn push(batch: &mut Batch, queues: &[QueueRef]) -> Slot<Option<Vec<WorkerClient>>> {
+    let queues = queues.to_vec();
+    batch
+        .value::<String>(cmd("CLIENT", "LIST"))
+        .map(move |list| list.map(|list| workers_of(&list, &queues)))
 }
 
-/// Match the clients of a `CLIENT LIST` reply to queues. `None` when the command was refused
-/// (some managed Redis and ACL users do not allow it): workers are then unknown, not zero.
-pub fn workers_of(value: &Value, queues: &[QueueRef]) -> Option<Vec<WorkerClient>> {
-    let list: String = reply(value)?;
+/// Match the clients of a `CLIENT LIST` reply to queues.
+fn workers_of(list: &str, queues: &[QueueRef]) -> Vec<WorkerClient> {
     let names: HashMap<String, &QueueRef> = queues
         .iter()
         .map(|q| (format!("{}:{}", q.prefix, base64(&q.name)), q))
@@ -75,23 +77,14 @@ pub fn workers_of(value: &Value, queues: &[QueueRef]) -> Option<Vec<WorkerClient
             idle: number("idle"),
         });
     }
-    Some(found)
+    found
 }
 
 /// The workers connected to `queues`, in one round trip.
 pub async fn list(redis: &Redis, queues: &[QueueRef]) -> Result<Option<Vec<WorkerClient>>> {
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
-    push_client_list(&mut pipe);
-    let replies: Vec<Value> = redis.read(&pipe).await?;
-    Ok(workers_of(&replies[0], queues))
-}
-
-impl super::read::Reader {
-    /// The workers connected to `queues` (see [`list`]).
-    pub async fn workers(&self, queues: &[QueueRef]) -> Result<Option<Vec<WorkerClient>>> {
-        list(self.redis(), queues).await
-    }
+    let mut batch = Batch::new();
+    let workers = push(&mut batch, queues);
+    batch.send(redis).await?.take(workers)
 }
 
 #[cfg(test)]
@@ -109,7 +102,11 @@ mod tests {
             base64("mail"),
             base64("sms")
         );
-        let found = workers_of(&Value::BulkString(list.into_bytes()), &queues).unwrap();
+        let found = workers_of(&list, &queues);
+        let mut batch = Batch::new();
+        let refused = push(&mut batch, &queues);
+        let replies = batch.answer(vec![redis::Value::Nil]).unwrap();
+        assert!(replies.take(refused).unwrap().is_none());
         assert_eq!(found.len(), 2);
         assert_eq!(
             (found[0].queue.as_str(), found[0].age, found[0].idle),
@@ -119,6 +116,5 @@ mod tests {
             (found[1].queue.as_str(), found[1].name.as_str()),
             ("sms", "box-1")
         );
-        assert!(workers_of(&Value::Nil, &queues).is_none());
     }
 }

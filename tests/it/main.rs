@@ -19,6 +19,7 @@ mod live;
 mod observe;
 mod pages;
 mod proxy;
+mod reads;
 mod runner;
 mod security;
 mod support;
