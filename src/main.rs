@@ -72,9 +72,30 @@ async fn main() {
         Command::Healthcheck(args) => healthcheck(args).await,
     };
     if let Err(err) = result {
-        eprintln!("bullring: {err:#}");
+        eprintln!("bullring: {}", report(&err));
         std::process::exit(1);
     }
+}
+
+/// An error and its causes on one line, `outer: cause: root cause`, each said once: a cause
+/// whose message (or, for a message of several lines, its last line) is already in the line is
+/// left out, so an error that quotes its source is not repeated, and a TOML error's source
+/// snippet does not spill over several lines.
+fn report(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        let last = text.lines().last().unwrap_or_default().trim();
+        if !line.is_empty() && (last.is_empty() || line.contains(last)) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    line
 }
 
 /// `bullring hash-password`: read one line from standard input, print its argon2 hash.

@@ -11,14 +11,14 @@ use std::time::Duration;
 use bullmq::{Queue, QueueOptions};
 use serde_json::{Value, json};
 
-use super::config::merge_defaults;
+use crate::config::runner::merge_defaults;
 use crate::config::Config;
 use crate::queue::actions::parse_options;
 use crate::queue::connection::{Redis, RedisSettings};
-use crate::queue::discovery::Discovery;
 use crate::queue::error::QueueError;
 use crate::queue::model::{Job, JobState, Order, QueueRef, QueueSummary};
 use crate::queue::read::Reader;
+use crate::queue::survey::find_queues;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most jobs `bullring jobs` lists at once (the read model's page limit).
@@ -270,9 +270,7 @@ pub async fn stats(
                     configured.push(spec.name.clone());
                 }
             }
-            let discovery = Discovery::new(config.prefixes.clone(), configured, true);
-            discovery.refresh(reader.redis()).await?;
-            discovery.snapshot().queues
+            find_queues(&reader, configured).await?
         }
     };
     let summaries = reader.summaries(&queues).await?;

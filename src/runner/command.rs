@@ -16,7 +16,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-use super::config::CommandSpec;
+use crate::config::runner::CommandSpec;
 use super::job::{JobError, JobResult, RunnerJob, tail};
 
 /// Largest standard output kept as a return value.

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::Closure;
+use super::handler::{Closures, closure};
 use super::cli::{AddJob, add};
 use super::job::{JobDocument, JobError, JobResult, RunnerJob};
 use crate::config::Config;
@@ -103,7 +103,7 @@ impl From<QueueError> for ProduceError {
 pub struct ProducerBuilder {
     config: Config,
     inline: bool,
-    closures: HashMap<String, Closure>,
+    closures: Closures,
 }
 
 impl ProducerBuilder {
@@ -120,8 +120,7 @@ impl ProducerBuilder {
         F: Fn(RunnerJob) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = JobResult> + Send + 'static,
     {
-        let closure: Closure = Arc::new(move |job| Box::pin(f(job)));
-        self.closures.insert(name.to_string(), closure);
+        self.closures.insert(name.to_string(), closure(f));
         self
     }
 
@@ -139,7 +138,7 @@ impl ProducerBuilder {
 pub struct Producer {
     config: Arc<Config>,
     inline: bool,
-    closures: Arc<HashMap<String, Closure>>,
+    closures: Arc<Closures>,
 }
 
 /// `BULLRING_QUEUE_ENABLED`: `false` / `0` / `no` / `off` turn inline mode on.
