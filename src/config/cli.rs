@@ -187,4 +187,3 @@ pub struct StatsArgs {
     #[command(flatten)]
     pub settings: Settings,
 }
-

@@ -20,8 +20,8 @@ use std::time::Duration;
 
 pub use self::cli::{AddArgs, Cli, Command, HealthcheckArgs, JobsArgs, Settings, StatsArgs};
 pub use self::error::ConfigError;
-pub use self::file::{AuthFile, FileConfig, QueueEntry};
 use self::error::bad;
+pub use self::file::{AuthFile, FileConfig, QueueEntry};
 use self::runner::RunnerConfig;
 use self::runner::file::RunnerFile;
 use self::values::{normalize_base_path, parse_address, parse_bool, pick_list};
@@ -140,7 +140,11 @@ impl Config {
         };
         let listen_text = cli.listen.clone().or(file.listen.clone());
         let listen = match listen_text {
-            Some(text) => parse_address("--listen (BULLRING_LISTEN / listen)", &text, "127.0.0.1:3000")?,
+            Some(text) => parse_address(
+                "--listen (BULLRING_LISTEN / listen)",
+                &text,
+                "127.0.0.1:3000",
+            )?,
             None => defaults.listen,
         };
         let base_path = match cli.base_path.clone().or(file.base_path.clone()) {

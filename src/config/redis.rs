@@ -10,7 +10,10 @@ use super::values::{parse_bool, pick_list};
 use crate::queue::connection::RedisSettings;
 
 /// Where Redis is, from (in order) cluster nodes, a URL, or host/port/password/TLS.
-pub(super) fn redis_settings(cli: &Settings, file: &FileConfig) -> Result<Option<RedisSettings>, ConfigError> {
+pub(super) fn redis_settings(
+    cli: &Settings,
+    file: &FileConfig,
+) -> Result<Option<RedisSettings>, ConfigError> {
     let nodes = pick_list(
         &cli.redis_cluster_nodes,
         file.redis_cluster_nodes.clone(),
@@ -90,4 +93,3 @@ fn check_url(setting: &str, url: &str) -> Result<(), ConfigError> {
         .map(|_| ())
         .map_err(|e| ConfigError::caused_by(setting, RedisSettings::url(url).redacted(), e))
 }
-

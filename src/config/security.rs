@@ -138,4 +138,3 @@ pub(super) fn security(
         trust_forwarded_prefix,
     })
 }
-

@@ -35,7 +35,6 @@ pub(super) fn normalize_base_path(text: &str) -> Result<String, ConfigError> {
     Ok(trimmed.trim_end_matches('/').to_string())
 }
 
-
 /// A socket address such as `example` (`127.0.0.1:3000`).
 pub(super) fn parse_address(
     setting: &str,

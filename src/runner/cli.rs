@@ -11,8 +11,8 @@ use std::time::Duration;
 use bullmq::{Queue, QueueOptions};
 use serde_json::{Value, json};
 
-use crate::config::runner::merge_defaults;
 use crate::config::Config;
+use crate::config::runner::merge_defaults;
 use crate::queue::actions::parse_options;
 use crate::queue::connection::{Redis, RedisSettings};
 use crate::queue::error::QueueError;

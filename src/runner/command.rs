@@ -16,8 +16,8 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-use crate::config::runner::CommandSpec;
 use super::job::{JobError, JobResult, RunnerJob, tail};
+use crate::config::runner::CommandSpec;
 
 /// Largest standard output kept as a return value.
 const MAX_STDOUT: usize = 4 * 1024 * 1024;

@@ -196,4 +196,3 @@ impl Runner {
         ShutdownReport { abandoned }
     }
 }
-

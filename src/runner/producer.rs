@@ -29,8 +29,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::handler::{Closures, closure};
 use super::cli::{AddJob, add};
+use super::handler::{Closures, closure};
 use super::job::{JobDocument, JobError, JobResult, RunnerJob};
 use crate::config::Config;
 use crate::queue::error::QueueError;

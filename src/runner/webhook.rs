@@ -17,8 +17,8 @@ use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, Request, Uri};
 use serde_json::Value;
 
-use crate::config::runner::WebhookSpec;
 use super::job::{JobDocument, JobError, JobResult, tail};
+use crate::config::runner::WebhookSpec;
 
 /// Largest response body read back (bigger bodies fail the job: a return value that large
 /// does not belong in Redis).
@@ -93,14 +93,16 @@ impl Webhook {
             };
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|e| bad_header(hyper::http::Error::from(e)))?;
-            let value =
-                HeaderValue::from_str(value).map_err(|e| bad_header(hyper::http::Error::from(e)))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|e| bad_header(hyper::http::Error::from(e)))?;
             headers.push((name, value));
         }
-        let signature_header = HeaderName::from_bytes(spec.signature_header.as_bytes())
-            .map_err(|e| WebhookError::Header {
-                name: spec.signature_header.clone(),
-                source: e.into(),
+        let signature_header =
+            HeaderName::from_bytes(spec.signature_header.as_bytes()).map_err(|e| {
+                WebhookError::Header {
+                    name: spec.signature_header.clone(),
+                    source: e.into(),
+                }
             })?;
         let client = crate::http::client();
         Ok(Webhook {

@@ -20,7 +20,10 @@ fn keep(policy: &KeepFile) -> RemoveOnFinish {
     }
 }
 
-pub(super) fn job_defaults(setting: &str, file: &QueueDefaultsFile) -> Result<JobOptions, ConfigError> {
+pub(super) fn job_defaults(
+    setting: &str,
+    file: &QueueDefaultsFile,
+) -> Result<JobOptions, ConfigError> {
     if file.attempts == Some(0) {
         return Err(bad(&format!("{setting} attempts"), "must be at least 1"));
     }
@@ -73,4 +76,3 @@ pub fn merge_defaults(mut opts: JobOptions, defaults: &JobOptions) -> JobOptions
     );
     opts
 }
-

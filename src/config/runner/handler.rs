@@ -42,9 +42,9 @@ fn timeout(setting: &str, secs: Option<u64>) -> Result<Duration, ConfigError> {
 
 fn webhook_spec(setting: &str, table: WebhookTable) -> Result<WebhookSpec, ConfigError> {
     let url = table.url;
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|e| ConfigError::caused_by(format!("{setting} url"), format!("{url:?} is not a URL"), e))?;
+    let uri: hyper::Uri = url.parse().map_err(|e| {
+        ConfigError::caused_by(format!("{setting} url"), format!("{url:?} is not a URL"), e)
+    })?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
         return Err(bad(
             &format!("{setting} url"),

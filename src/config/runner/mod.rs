@@ -22,11 +22,11 @@ use std::time::Duration;
 
 use bullmq::JobOptions;
 
-pub use self::defaults::merge_defaults;
 use self::defaults::job_defaults;
+pub use self::defaults::merge_defaults;
 use self::file::RunnerFile;
-pub use self::schedule::{CronError, check_cron};
 use self::schedule::scheduler_spec;
+pub use self::schedule::{CronError, check_cron};
 pub use self::spec::{
     CommandSpec, DEFAULT_HANDLER_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, HandlerSpec, QueueSpec,
     RUN_RETRY_DELAY_MS, SchedulerSpec, WebhookSpec, WorkerSpec,
@@ -118,7 +118,6 @@ impl RunnerConfig {
         })
     }
 }
-
 
 #[cfg(test)]
 mod tests;

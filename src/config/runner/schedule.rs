@@ -113,9 +113,8 @@ pub(super) fn scheduler_spec(
             return Err(bad(&format!("{label} tz"), "applies to cron only"));
         }
         (Some(cron), None) => {
-            check_cron(cron, file.tz.as_deref()).map_err(|e| {
-                ConfigError::caused_by(format!("{label} cron"), e.to_string(), e)
-            })?;
+            check_cron(cron, file.tz.as_deref())
+                .map_err(|e| ConfigError::caused_by(format!("{label} cron"), e.to_string(), e))?;
         }
         (None, Some(_)) => {}
     }
@@ -161,4 +160,3 @@ pub(super) fn scheduler_spec(
         data,
     })
 }
-

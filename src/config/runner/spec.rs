@@ -65,7 +65,6 @@ pub struct CommandSpec {
     pub cwd: Option<PathBuf>,
 }
 
-
 #[derive(Debug, Clone)]
 pub struct WorkerSpec {
     pub queue: String,
@@ -88,4 +87,3 @@ pub struct SchedulerSpec {
     pub repeat: bullmq::job_scheduler::RepeatOptions,
     pub data: Value,
 }
-

@@ -11,7 +11,6 @@ use super::spec::HandlerSpec;
 use super::{DEFAULT_HANDLER_TIMEOUT, RunnerConfig, merge_defaults};
 use std::time::Duration;
 
-
 fn file(text: &str) -> RunnerFile {
     #[derive(Deserialize)]
     struct Whole {
