@@ -92,7 +92,7 @@ impl Notifier {
                         tracing::warn!(%url, %status, attempt, "alerts: webhook refused the message")
                     }
                     Err(err) => {
-                        tracing::warn!(%url, error = %err, attempt, "alerts: webhook not reached")
+                        tracing::warn!(%url, error = %crate::queue::error::chain(&err), attempt, "alerts: webhook not reached")
                     }
                 }
                 if attempt < ATTEMPTS {

@@ -30,10 +30,10 @@ use tracing::{debug, info, warn};
 
 pub use self::binary::{REDIS_SERVER, find_in_path, find_redis_server};
 pub use self::error::EmbeddedError;
-use self::launch::{Launch, free_port, launch};
 pub use self::launch::LOG_FILE;
-use self::pidfile::check_not_running;
+use self::launch::{Launch, free_port, launch};
 pub use self::pidfile::PID_FILE;
+use self::pidfile::check_not_running;
 use self::shutdown::{STOP_DEADLINE, kill_and_reap, send_shutdown};
 
 /// How many ports to try when the one we picked was taken before Redis could bind it.

@@ -17,7 +17,10 @@ pub const PID_FILE: &str = "redis.pid";
 
 /// Refuse to start when the pid file of the directory names a live `redis-server`; remove a stale
 /// pid file.
-pub(super) async fn check_not_running(abs_dir: &Path, shown_dir: &Path) -> Result<(), EmbeddedError> {
+pub(super) async fn check_not_running(
+    abs_dir: &Path,
+    shown_dir: &Path,
+) -> Result<(), EmbeddedError> {
     let pid_file = abs_dir.join(PID_FILE);
     let Ok(text) = tokio::fs::read_to_string(&pid_file).await else {
         return Ok(());
