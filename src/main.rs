@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use bullring::config::{Cli, Command, Config, Settings};
-use bullring::runner::{Runner, cli};
+use bullring::runner::{AddOptions, Runner, cli};
 use bullring::server;
 
 /// mimalloc instead of glibc's malloc: the request and job paths allocate many small short-lived
@@ -46,12 +46,14 @@ async fn main() {
                     queue: args.queue,
                     name: args.name,
                     data: args.data,
-                    job_id: args.job_id,
-                    delay_ms: args.delay,
-                    priority: args.priority,
-                    attempts: args.attempts,
-                    dedup_id: args.dedup_id,
-                    dedup_ttl_ms: args.dedup_ttl_ms,
+                    options: AddOptions {
+                        job_id: args.job_id,
+                        delay_ms: args.delay,
+                        priority: args.priority,
+                        attempts: args.attempts,
+                        dedup_id: args.dedup_id,
+                        dedup_ttl_ms: args.dedup_ttl_ms,
+                    },
                 };
                 cli::add(&config, &job).await.map(|id| format!("{id}\n"))
             })

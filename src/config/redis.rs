@@ -57,7 +57,7 @@ pub(super) fn redis_settings(
     let password = cli.redis_password.clone().or(file.redis_password.clone());
     let scheme = if tls { "rediss" } else { "redis" };
     let auth = password
-        .map(|p| format!(":{}@", encode_userinfo(&p)))
+        .map(|p| format!(":{}@", crate::web::views::encode(&p)))
         .unwrap_or_default();
     let host = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]")
@@ -67,18 +67,6 @@ pub(super) fn redis_settings(
     let url = format!("{scheme}://{auth}{host}:{port}");
     check_url("--redis-host (REDIS_HOST)", &url)?;
     Ok(Some(RedisSettings::url(url)))
-}
-
-fn encode_userinfo(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 fn check_url(setting: &str, url: &str) -> Result<(), ConfigError> {

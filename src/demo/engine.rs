@@ -180,18 +180,28 @@ async fn follow_plan(
             job.id()
         )));
     };
-    for line in &plan.logs {
-        job.log(line).await?;
-    }
-    if let Some(progress) = &plan.progress {
-        job.update_progress(JobProgress::Object(progress.clone()))
-            .await?;
-    }
+    write_logs_and_progress(&mut job, &plan.logs, plan.progress.as_ref()).await?;
     match &plan.outcome {
         Outcome::Complete(value) => Ok(value.clone()),
         Outcome::Fail(f) => Err(bullmq::Error::ProcessingError(f.message.clone())),
         Outcome::FailForGood(f) => Err(bullmq::Error::Unrecoverable(f.message.clone())),
     }
+}
+
+/// Add `logs` to a job being processed, then set its `progress`.
+pub async fn write_logs_and_progress(
+    job: &mut Job,
+    logs: &[String],
+    progress: Option<&Value>,
+) -> Result<(), bullmq::Error> {
+    for line in logs {
+        job.log(line).await?;
+    }
+    if let Some(progress) = progress {
+        job.update_progress(JobProgress::Object(progress.clone()))
+            .await?;
+    }
+    Ok(())
 }
 
 /// Read a worker's events so they do not pile up (ENGINE.md gap 6), waking `finished` whenever

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bullmq::{FlowJob, FlowProducer, JobProgress, JobState, Queue};
+use bullmq::{FlowJob, FlowProducer, JobState, Queue};
 
-use super::engine::{DemoEngine, Planned};
+use super::engine::{DemoEngine, Planned, write_logs_and_progress};
 use super::error::DemoError;
 use super::fixture::{ActiveJob, Fixture, FlowFixture, QueueFixture};
 use crate::queue::seed::{PastRun, backdate_runs};
@@ -165,13 +165,7 @@ impl Seeder {
                 job.id()
             )));
         }
-        for line in &active.logs {
-            job.log(line).await?;
-        }
-        if let Some(progress) = &active.progress {
-            job.update_progress(JobProgress::Object(progress.clone()))
-                .await?;
-        }
+        write_logs_and_progress(&mut job, &active.logs, active.progress.as_ref()).await?;
         let state = queue.get_job_state(&id).await?;
         if state != JobState::Active {
             return Err(DemoError::Unexpected(format!(

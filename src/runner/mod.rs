@@ -10,6 +10,7 @@
 //! [`producer`]. The settings come from [`crate::config::runner`]; all Redis access goes through
 //! the engine and `crate::queue`. This module only gathers its parts.
 
+pub mod add;
 pub mod cli;
 pub mod command;
 pub mod error;

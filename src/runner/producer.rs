@@ -29,22 +29,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::cli::{AddJob, add};
+pub use super::add::AddOptions;
+use super::add::{AddJob, add};
 use super::handler::{Closures, closure};
 use super::job::{JobDocument, JobError, JobResult, RunnerJob};
 use crate::config::Config;
 use crate::queue::error::QueueError;
-
-/// Options of one added job (as `bullring add` takes them).
-#[derive(Debug, Clone, Default)]
-pub struct AddOptions {
-    pub job_id: Option<String>,
-    pub delay_ms: Option<u64>,
-    pub priority: Option<u32>,
-    pub attempts: Option<u32>,
-    pub dedup_id: Option<String>,
-    pub dedup_ttl_ms: Option<u64>,
-}
 
 /// What `add` did.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,12 +184,7 @@ impl Producer {
             queue: queue.to_string(),
             name: name.to_string(),
             data: data.to_string(),
-            job_id: options.job_id,
-            delay_ms: options.delay_ms,
-            priority: options.priority,
-            attempts: options.attempts,
-            dedup_id: options.dedup_id,
-            dedup_ttl_ms: options.dedup_ttl_ms,
+            options,
         };
         Ok(Added::Queued {
             id: add(&self.config, &job).await?,

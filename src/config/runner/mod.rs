@@ -10,6 +10,7 @@
 //! Nothing here uses the rest of the configuration ([`crate::config`] uses this module), nor the
 //! runner that runs it.
 
+pub mod declared;
 pub mod defaults;
 pub mod file;
 pub mod handler;
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use bullmq::JobOptions;
 
+use self::declared::DeclaredQueues;
 use self::defaults::job_defaults;
 pub use self::defaults::merge_defaults;
 use self::file::RunnerFile;
@@ -82,12 +84,13 @@ impl RunnerConfig {
                 defaults,
             });
         }
-        let declared: HashSet<&str> = file.queues.iter().map(|(n, _)| n.as_str()).collect();
-
-        let mut workers = Vec::new();
-        for (index, worker) in file.workers.iter().enumerate() {
-            workers.push(worker_spec(index + 1, worker, &declared)?);
-        }
+        let declared = DeclaredQueues::new(file.queues.iter().map(|(n, _)| n.as_str()));
+        let workers = file
+            .workers
+            .iter()
+            .enumerate()
+            .map(|(index, worker)| worker_spec(index + 1, worker, &declared))
+            .collect::<Result<Vec<_>, _>>()?;
 
         let mut schedulers = Vec::new();
         let mut ids = HashSet::new();

@@ -1,10 +1,9 @@
 //! One `[[schedulers]]` entry checked: cron or interval (not both), a cron pattern the engine
 //! accepts in a time zone that exists, dates that parse and are in order.
 
-use std::collections::HashSet;
-
 use serde_json::Value;
 
+use super::declared::DeclaredQueues;
 use super::file::SchedulerFile;
 use super::spec::SchedulerSpec;
 use crate::config::error::{ConfigError, bad};
@@ -90,21 +89,13 @@ fn date_ms(setting: &str, value: &toml::Value) -> Result<u64, ConfigError> {
 pub(super) fn scheduler_spec(
     number: usize,
     file: &SchedulerFile,
-    declared: &HashSet<&str>,
+    declared: &DeclaredQueues,
 ) -> Result<SchedulerSpec, ConfigError> {
     let label = format!("[[schedulers]] #{number} (id {:?})", file.id);
     if file.id.trim().is_empty() {
         return Err(bad(&format!("[[schedulers]] #{number} id"), "is empty"));
     }
-    if !declared.contains(file.queue.as_str()) {
-        return Err(bad(
-            &label,
-            format!(
-                "queue {:?} is not declared; add a [[queues]] entry with name = {:?}",
-                file.queue, file.queue
-            ),
-        ));
-    }
+    declared.require(&label, &file.queue)?;
     match (&file.cron, file.every_ms) {
         (Some(_), Some(_)) => return Err(bad(&label, "give cron or every_ms, not both")),
         (None, None) => return Err(bad(&label, "needs cron or every_ms")),

@@ -121,48 +121,31 @@ fn reads_a_full_file() {
 
 #[test]
 fn bad_entries_are_named() {
-    let cases = [
-        (
-            GOOD.replace("type = \"command\"", "type = \"smtp\""),
-            "[[workers]] #2 (queue \"sync\") handler",
-            "unknown variant",
-        ),
-        (
-            GOOD.replace("0 * * * *", "0 * * *"),
-            "[[schedulers]] #1 (id \"sync-updated-dossiers\") cron",
-            "not a cron pattern",
-        ),
-        (
-            GOOD.replace("Europe/Paris", "Europe/Pariss"),
-            "[[schedulers]] #1 (id \"sync-updated-dossiers\") cron",
-            "unknown time zone",
-        ),
-        (
-            GOOD.replace("queue = \"sync\"\nhandler", "queue = \"synk\"\nhandler"),
-            "[[workers]] #2 (queue \"synk\")",
-            "not declared",
-        ),
-        (
-            GOOD.replace("concurrency = 2", "concurrency = 0"),
-            "[[workers]] #1 (queue \"process-attachment\") concurrency",
-            "at least 1",
-        ),
-        (
-            GOOD.replace("every_ms = 60000", "every_ms = 60000\ncron = \"* * * * *\""),
-            "[[schedulers]] #2 (id \"tick\")",
-            "not both",
-        ),
-        (
-            GOOD.replace("http://127.0.0.1:8080/jobs", "ftp://x/jobs"),
-            "[[workers]] #1 (queue \"process-attachment\") handler url",
-            "http",
-        ),
-        (
-            GOOD.replace("timeout_secs = 30,", "timeout_secs = 30, retry = true,"),
-            "[[workers]] #1 (queue \"process-attachment\") handler",
-            "retry",
-        ),
-    ];
+    #[derive(Deserialize)]
+    struct Case {
+        replace: String,
+        with: String,
+        setting: String,
+        problem: String,
+    }
+    #[derive(Deserialize)]
+    struct Cases {
+        case: Vec<Case>,
+    }
+    let table: Cases = toml::from_str(include_str!("bad_entries.toml")).unwrap();
+    assert_eq!(table.case.len(), 8);
+    let cases: Vec<(String, &str, &str)> = table
+        .case
+        .iter()
+        .map(|c| {
+            assert!(GOOD.contains(&c.replace), "{}", c.replace);
+            (
+                GOOD.replace(&c.replace, &c.with),
+                c.setting.as_str(),
+                c.problem.as_str(),
+            )
+        })
+        .collect();
     for (text, setting, problem) in cases {
         let err = RunnerConfig::from_file(&file(&text)).unwrap_err();
         assert_eq!(err.setting, setting, "{err}");

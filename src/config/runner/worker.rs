@@ -1,8 +1,7 @@
 //! One `[[workers]]` entry checked: its queue is declared, its concurrency, limiter and lock
 //! settings make sense, and its handler (checked by [`super::handler`]).
 
-use std::collections::HashSet;
-
+use super::declared::DeclaredQueues;
 use super::file::WorkerFile;
 use super::handler::handler_spec;
 use super::spec::{HandlerSpec, WorkerSpec};
@@ -11,18 +10,10 @@ use crate::config::error::{ConfigError, bad};
 pub(super) fn worker_spec(
     number: usize,
     file: &WorkerFile,
-    declared: &HashSet<&str>,
+    declared: &DeclaredQueues,
 ) -> Result<WorkerSpec, ConfigError> {
     let label = format!("[[workers]] #{number} (queue {:?})", file.queue);
-    if !declared.contains(file.queue.as_str()) {
-        return Err(bad(
-            &label,
-            format!(
-                "queue {:?} is not declared; add a [[queues]] entry with name = {:?}",
-                file.queue, file.queue
-            ),
-        ));
-    }
+    declared.require(&label, &file.queue)?;
     let concurrency = match file.concurrency {
         None => 1,
         Some(n) if n >= 1 => n as usize,
