@@ -327,23 +327,16 @@ mod tests {
                 "{err}"
             );
         }
-        let err = Config::merge(
-            &Settings {
-                listen: Some("0.0.0.0:3000".into()),
-                ..Settings::default()
-            },
-            FileConfig::default(),
-        )
-        .unwrap_err();
+        let flags_fail = |cli: Settings| Config::merge(&cli, FileConfig::default()).unwrap_err();
+        let err = flags_fail(Settings {
+            listen: Some("0.0.0.0:3000".into()),
+            ..Settings::default()
+        });
         assert!(err.to_string().contains("--allow-anonymous"), "{err}");
-        let err = Config::merge(
-            &Settings {
-                auth: Some("basic".into()),
-                ..Settings::default()
-            },
-            FileConfig::default(),
-        )
-        .unwrap_err();
+        let err = flags_fail(Settings {
+            auth: Some("basic".into()),
+            ..Settings::default()
+        });
         assert!(err.to_string().starts_with("invalid --auth basic"), "{err}");
         let err = toml::from_str::<FileConfig>("lisen = \"x\"").unwrap_err();
         assert!(err.to_string().contains("lisen"));

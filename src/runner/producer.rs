@@ -177,27 +177,29 @@ impl Producer {
         data: Value,
         options: AddOptions,
     ) -> Result<Added, ProduceError> {
-        if self.inline {
-            return self.run_inline(queue, name, data, options).await;
-        }
         let job = AddJob {
             queue: queue.to_string(),
             name: name.to_string(),
             data: data.to_string(),
             options,
         };
+        if self.inline {
+            return self.run_inline(job, data).await;
+        }
         Ok(Added::Queued {
             id: add(&self.config, &job).await?,
         })
     }
 
-    async fn run_inline(
-        &self,
-        queue: &str,
-        name: &str,
-        data: Value,
-        options: AddOptions,
-    ) -> Result<Added, ProduceError> {
+    /// Run `job` (whose data is `data`) with the handler of its name, retrying as BullMQ would.
+    async fn run_inline(&self, job: AddJob, data: Value) -> Result<Added, ProduceError> {
+        let AddJob {
+            queue,
+            name,
+            options,
+            ..
+        } = job;
+        let (queue, name) = (queue.as_str(), name.as_str());
         let handler = self
             .closures
             .get(name)
