@@ -13,7 +13,8 @@ use crate::config::error::{ConfigError, bad};
 /// The handler of the entry named `setting` (`[[workers]] #1 (queue "sync") handler`).
 pub(super) fn handler_spec(setting: &str, table: &toml::Table) -> Result<HandlerSpec, ConfigError> {
     let parsed = HandlerTable::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
-        let message = e.message().to_string();
+        // The whole message (it names the key), so that the source adds nothing to it.
+        let message = e.to_string().trim().to_string();
         let problem = if message.contains("unknown variant") {
             format!("{message} (type is one of webhook, command, noop)")
         } else {
