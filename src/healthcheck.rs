@@ -21,8 +21,12 @@ const MAX_ANSWER: u64 = 16 * 1024;
 pub enum HealthError {
     #[error("{0} is not a URL such as http://127.0.0.1:3000/admin/queues/healthz")]
     BadUrl(String),
-    #[error("cannot reach {url}: {reason}")]
-    Unreachable { url: String, reason: std::io::Error },
+    #[error("cannot reach {url}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{url} did not answer within {TIMEOUT:?}")]
     Timeout { url: String },
     #[error("{url} answered {status}: {body}")]
@@ -66,9 +70,9 @@ async fn get(url: &str) -> Result<(), HealthError> {
     if authority.is_empty() || authority.contains(['@', ' ']) || path.contains([' ', '\r', '\n']) {
         return Err(bad_url());
     }
-    let unreachable = |reason| HealthError::Unreachable {
+    let unreachable = |source| HealthError::Unreachable {
         url: url.into(),
-        reason,
+        source,
     };
     let with_port = if authority.ends_with(']') || !authority.contains(':') {
         format!("{authority}:80")

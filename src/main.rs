@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use bullring::config::{Cli, Command, Config, Settings};
-use bullring::runner::{Runner, cli};
+use bullring::runner::{AddOptions, Runner, cli};
 use bullring::server;
 
 /// mimalloc instead of glibc's malloc: the request and job paths allocate many small short-lived
@@ -46,12 +46,14 @@ async fn main() {
                     queue: args.queue,
                     name: args.name,
                     data: args.data,
-                    job_id: args.job_id,
-                    delay_ms: args.delay,
-                    priority: args.priority,
-                    attempts: args.attempts,
-                    dedup_id: args.dedup_id,
-                    dedup_ttl_ms: args.dedup_ttl_ms,
+                    options: AddOptions {
+                        job_id: args.job_id,
+                        delay_ms: args.delay,
+                        priority: args.priority,
+                        attempts: args.attempts,
+                        dedup_id: args.dedup_id,
+                        dedup_ttl_ms: args.dedup_ttl_ms,
+                    },
                 };
                 cli::add(&config, &job).await.map(|id| format!("{id}\n"))
             })
@@ -72,9 +74,30 @@ async fn main() {
         Command::Healthcheck(args) => healthcheck(args).await,
     };
     if let Err(err) = result {
-        eprintln!("bullring: {err:#}");
+        eprintln!("bullring: {}", report(&err));
         std::process::exit(1);
     }
+}
+
+/// An error and its causes on one line, `outer: cause: root cause`, each said once: a cause
+/// whose message (or, for a message of several lines, its last line) is already in the line is
+/// left out, so an error that quotes its source is not repeated, and a TOML error's source
+/// snippet does not spill over several lines.
+fn report(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        let last = text.lines().last().unwrap_or_default().trim();
+        if !line.is_empty() && (last.is_empty() || line.contains(last)) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    line
 }
 
 /// `bullring hash-password`: read one line from standard input, print its argon2 hash.

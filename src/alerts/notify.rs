@@ -63,15 +63,8 @@ impl Notifier {
 
     /// Record the message and send it in the background.
     pub async fn send(&self, target: &WebhookTarget, record: AlertRecord) {
-        tracing::warn!(
-            target: "bullring::alerts",
-            status = %record.status,
-            rule = %record.rule,
-            queue = %record.queue,
-            title = %record.title,
-            text = %record.text,
-            "alert"
-        );
+        let (status, rule, queue) = (&record.status, &record.rule, &record.queue);
+        tracing::warn!(target: "bullring::alerts", %status, %rule, %queue, title = %record.title, text = %record.text, "alert");
         if let Err(err) = self.store.log(&record).await {
             tracing::warn!(error = %err, "alerts: the recent alerts log could not be written");
         }
@@ -92,7 +85,7 @@ impl Notifier {
                         tracing::warn!(%url, %status, attempt, "alerts: webhook refused the message")
                     }
                     Err(err) => {
-                        tracing::warn!(%url, error = %err, attempt, "alerts: webhook not reached")
+                        tracing::warn!(%url, error = %crate::queue::error::chain(&err), attempt, "alerts: webhook not reached")
                     }
                 }
                 if attempt < ATTEMPTS {

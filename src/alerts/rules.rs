@@ -133,17 +133,23 @@ pub struct AlertsConfig {
     pub rules: Vec<Rule>,
 }
 
+/// An `[alerts]` section that cannot be used: the message names the entry and what is wrong
+/// with it (these are bullring's own rules, with no other error underneath).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidAlerts(pub String);
+
 /// Check the section; the error names the entry and what is wrong.
-pub fn validate(file: &AlertsFile) -> Result<Option<AlertsConfig>, String> {
+pub fn validate(file: &AlertsFile) -> Result<Option<AlertsConfig>, InvalidAlerts> {
     if file.rules.is_empty() {
         return Ok(None);
     }
     for (name, hook) in &file.webhooks {
         if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
-            return Err(format!(
+            return Err(InvalidAlerts(format!(
                 "alerts.webhooks.{name}: url must start with http:// or https://, not {:?}",
                 hook.url
-            ));
+            )));
         }
     }
     let mut rules = Vec::new();
@@ -151,35 +157,39 @@ pub fn validate(file: &AlertsFile) -> Result<Option<AlertsConfig>, String> {
     for (i, rule) in file.rules.iter().enumerate() {
         let at = format!("alerts.rules[{i}] (id {:?})", rule.id);
         if rule.id.trim().is_empty() || rule.id.contains('|') {
-            return Err(format!("{at}: id must be non-empty and without '|'"));
+            return Err(InvalidAlerts(format!(
+                "{at}: id must be non-empty and without '|'"
+            )));
         }
         if !seen.insert(rule.id.clone()) {
-            return Err(format!("{at}: another rule has the same id"));
+            return Err(InvalidAlerts(format!("{at}: another rule has the same id")));
         }
         let webhook = file.webhooks.get(&rule.webhook).cloned().ok_or_else(|| {
-            format!(
+            InvalidAlerts(format!(
                 "{at}: webhook {:?} is not defined under [alerts.webhooks]",
                 rule.webhook
-            )
+            ))
         })?;
         let condition = match rule.kind.as_str() {
             "final-failure" => Condition::FinalFailure,
             "failure-rate" => {
                 let window = rule.window_secs.unwrap_or(300);
                 if window < 60 {
-                    return Err(format!(
+                    return Err(InvalidAlerts(format!(
                         "{at}: window_secs must be at least 60 (BullMQ's metrics count per minute)"
-                    ));
+                    )));
                 }
                 if rule.max_failures.is_none() && rule.max_failure_percent.is_none() {
-                    return Err(format!(
+                    return Err(InvalidAlerts(format!(
                         "{at}: a failure-rate rule needs max_failures or max_failure_percent"
-                    ));
+                    )));
                 }
                 if let Some(p) = rule.max_failure_percent
                     && !(0.0..100.0).contains(&p)
                 {
-                    return Err(format!("{at}: max_failure_percent must be in 0..100"));
+                    return Err(InvalidAlerts(format!(
+                        "{at}: max_failure_percent must be in 0..100"
+                    )));
                 }
                 Condition::FailureRate {
                     window_minutes: window.div_ceil(60) as usize,
@@ -189,9 +199,9 @@ pub fn validate(file: &AlertsFile) -> Result<Option<AlertsConfig>, String> {
             }
             "backlog" => {
                 if rule.max_waiting.is_none() && rule.max_age_secs.is_none() {
-                    return Err(format!(
+                    return Err(InvalidAlerts(format!(
                         "{at}: a backlog rule needs max_waiting or max_age_secs"
-                    ));
+                    )));
                 }
                 Condition::Backlog {
                     max_waiting: rule.max_waiting,
@@ -202,9 +212,9 @@ pub fn validate(file: &AlertsFile) -> Result<Option<AlertsConfig>, String> {
                 for_ms: rule.for_secs.unwrap_or(60) as i64 * 1000,
             },
             other => {
-                return Err(format!(
+                return Err(InvalidAlerts(format!(
                     "{at}: unknown kind {other:?} (final-failure, failure-rate, backlog, no-worker)"
-                ));
+                )));
             }
         };
         rules.push(Rule {
@@ -217,7 +227,9 @@ pub fn validate(file: &AlertsFile) -> Result<Option<AlertsConfig>, String> {
     }
     let interval_secs = file.interval_secs.unwrap_or(5);
     if interval_secs == 0 {
-        return Err("alerts.interval_secs: must be at least 1".into());
+        return Err(InvalidAlerts(
+            "alerts.interval_secs: must be at least 1".into(),
+        ));
     }
     Ok(Some(AlertsConfig {
         interval_secs,
@@ -235,7 +247,7 @@ mod tests {
 
     fn parse(text: &str) -> Result<Option<AlertsConfig>, String> {
         let file: AlertsFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        validate(&file)
+        validate(&file).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -1,126 +1,23 @@
-//! The terminal commands for on-demand jobs and monitoring: `bullring add`, `bullring jobs`,
-//! `bullring stats`. Each returns the text to print (a table, or JSON with `--json`).
-//!
-//! `add` goes through the engine (BullMQ's own scripts: custom ids, deduplication, delays and
-//! priorities behave as in Node) with the queue's `[queues.defaults]`; `jobs` and `stats` use the
-//! dashboard's read model (one pipelined round trip for the counts, two for a job list).
+//! The terminal commands for on-demand jobs and monitoring: `bullring add` (in [`super::add`]),
+//! `bullring jobs`, `bullring stats`. Each returns the text to print (a table, or JSON with
+//! `--json`). `jobs` and `stats` use the dashboard's read model (one pipelined round trip for the
+//! counts, two for a job list).
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
-use bullmq::{Queue, QueueOptions};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::config::merge_defaults;
+pub use super::add::{AddJob, add};
+use super::add::{check_queue_name, prefix, redis};
 use crate::config::Config;
-use crate::queue::actions::parse_options;
-use crate::queue::connection::{Redis, RedisSettings};
-use crate::queue::discovery::Discovery;
+use crate::queue::connection::Redis;
 use crate::queue::error::QueueError;
 use crate::queue::model::{Job, JobState, Order, QueueRef, QueueSummary};
 use crate::queue::read::Reader;
+use crate::queue::survey::find_queues;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most jobs `bullring jobs` lists at once (the read model's page limit).
 pub const MAX_LIMIT: u64 = 1000;
-
-/// `bullring add`.
-#[derive(Debug, Clone, Default)]
-pub struct AddJob {
-    pub queue: String,
-    pub name: String,
-    pub data: String,
-    pub job_id: Option<String>,
-    pub delay_ms: Option<u64>,
-    pub priority: Option<u32>,
-    pub attempts: Option<u32>,
-    pub dedup_id: Option<String>,
-    pub dedup_ttl_ms: Option<u64>,
-}
-
-fn redis(config: &Config) -> Result<RedisSettings, QueueError> {
-    config.redis.clone().ok_or_else(|| {
-        QueueError::InvalidInput(
-            "no Redis configured: pass --redis-url (or REDIS_URL, or redis_url in the config file)"
-                .into(),
-        )
-    })
-}
-
-fn prefix(config: &Config) -> String {
-    config.default_prefix().to_string()
-}
-
-fn check_queue_name(name: &str) -> Result<(), QueueError> {
-    if name.is_empty() || name.contains(':') {
-        return Err(QueueError::InvalidInput(format!(
-            "{name:?} is not a queue name (non-empty, no ':')"
-        )));
-    }
-    Ok(())
-}
-
-/// Add one job; returns its id (the existing job's id when deduplicated).
-pub async fn add(config: &Config, job: &AddJob) -> Result<String, QueueError> {
-    check_queue_name(&job.queue)?;
-    if job.name.trim().is_empty() {
-        return Err(QueueError::InvalidInput("NAME: a job needs a name".into()));
-    }
-    let data: Value = serde_json::from_str(&job.data)
-        .map_err(|e| QueueError::InvalidInput(format!("--data is not JSON: {e}")))?;
-    if job.dedup_ttl_ms.is_some() && job.dedup_id.is_none() {
-        return Err(QueueError::InvalidInput(
-            "--dedup-ttl-ms needs --dedup-id".into(),
-        ));
-    }
-    let mut opts = serde_json::Map::new();
-    if let Some(id) = &job.job_id {
-        opts.insert("jobId".into(), json!(id));
-    }
-    if let Some(delay) = job.delay_ms {
-        opts.insert("delay".into(), json!(delay));
-    }
-    if let Some(priority) = job.priority {
-        opts.insert("priority".into(), json!(priority));
-    }
-    if let Some(attempts) = job.attempts {
-        if attempts == 0 {
-            return Err(QueueError::InvalidInput("--attempts: at least 1".into()));
-        }
-        opts.insert("attempts".into(), json!(attempts));
-    }
-    if let Some(id) = &job.dedup_id {
-        if id.is_empty() {
-            return Err(QueueError::InvalidInput("--dedup-id is empty".into()));
-        }
-        let mut dedup = json!({ "id": id });
-        if let Some(ttl) = job.dedup_ttl_ms {
-            dedup["ttl"] = json!(ttl);
-        }
-        opts.insert("deduplication".into(), dedup);
-    }
-    let opts = merge_defaults(
-        parse_options(Value::Object(opts))?,
-        &config.runner.defaults(&job.queue),
-    );
-    let settings = redis(config)?;
-    let queue_opts = QueueOptions {
-        connection: settings.engine_options(),
-        prefix: prefix(config),
-        skip_version_check: true,
-        ..Default::default()
-    };
-    let queue = tokio::time::timeout(CONNECT_TIMEOUT, Queue::with_options(&job.queue, queue_opts))
-        .await
-        .map_err(|_| {
-            QueueError::unavailable(format!("timed out connecting to {}", settings.redacted()))
-        })?
-        .map_err(QueueError::from)?;
-    let added = queue.add(&job.name, data).options(opts).await?;
-    let id = added.id().to_string();
-    queue.close().await;
-    Ok(id)
-}
 
 fn reader(config: &Config) -> Result<Reader, QueueError> {
     Ok(Reader::new(
@@ -270,9 +167,7 @@ pub async fn stats(
                     configured.push(spec.name.clone());
                 }
             }
-            let discovery = Discovery::new(config.prefixes.clone(), configured, true);
-            discovery.refresh(reader.redis()).await?;
-            discovery.snapshot().queues
+            find_queues(&reader, configured).await?
         }
     };
     let summaries = reader.summaries(&queues).await?;

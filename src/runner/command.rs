@@ -9,15 +9,16 @@
 //! The program runs in its own process group; on timeout, or when the job is abandoned (a
 //! shutdown that outlived its timeout), the whole group is killed.
 
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::Command;
+use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+use tokio::task::JoinHandle;
 
-use super::config::CommandSpec;
 use super::job::{JobError, JobResult, RunnerJob, tail};
+use crate::config::runner::CommandSpec;
 
 /// Largest standard output kept as a return value.
 const MAX_STDOUT: usize = 4 * 1024 * 1024;
@@ -69,104 +70,25 @@ impl CommandHandler {
 
     /// Run the program for `job` and map its exit to the job's outcome.
     pub async fn call(&self, job: &RunnerJob) -> JobResult {
-        let doc = job.document();
-        let input = serde_json::to_vec(doc)?;
-        let mut command = Command::new(&self.spec.program);
-        command
-            .args(&self.spec.args)
-            .envs(&self.spec.env)
-            .env("BULLRING_JOB_ID", &doc.id)
-            .env("BULLRING_JOB_NAME", &doc.name)
-            .env("BULLRING_QUEUE", &doc.queue)
-            .env("BULLRING_ATTEMPT", job.attempt().to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        #[cfg(unix)]
-        command.process_group(0);
-        if let Some(dir) = &self.spec.cwd {
-            command.current_dir(dir);
-        }
-        let mut child = command.spawn().map_err(|e| {
-            JobError::retry(format!(
-                "command {} could not start: {e}",
-                self.spec.program
-            ))
-        })?;
+        let input = serde_json::to_vec(job.document())?;
+        let mut child = self.spawn(job)?;
         let pid = child.id();
         // Until the program has been waited for, dropping this future (a shutdown that gave up
         // on the job, the process exiting) kills the whole group, not only the program.
         let mut group = GroupGuard(pid);
+        let feed = feed_stdin(child.stdin.take().expect("stdin is piped"), input);
+        let read_out = read_stdout(child.stdout.take().expect("stdout is piped"));
+        let read_err = read_stderr(child.stderr.take().expect("stderr is piped"), job.clone());
 
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        let feed = tokio::spawn(async move {
-            // A program that does not read its input closes the pipe: that is not an error.
-            let _ = stdin.write_all(&input).await;
-            let _ = stdin.shutdown().await;
-        });
-        let mut stdout = child.stdout.take().expect("stdout is piped");
-        let read_out = tokio::spawn(async move {
-            let mut out = Vec::new();
-            let mut limited = (&mut stdout).take(MAX_STDOUT as u64 + 1);
-            let _ = limited.read_to_end(&mut out).await;
-            // Drain the rest so the program never blocks on a full pipe.
-            let _ = tokio::io::copy(&mut stdout, &mut tokio::io::sink()).await;
-            out
-        });
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let progress_job = job.clone();
-        let read_err = tokio::spawn(async move {
-            let mut kept = String::new();
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                match directive(&line) {
-                    Some(Directive::Progress(value)) => {
-                        if let Err(e) = progress_job.progress(value).await {
-                            tracing::warn!(job_id = progress_job.id(), error = %e, "cannot set progress");
-                        }
-                    }
-                    Some(Directive::Log(text)) => {
-                        if let Err(e) = progress_job.log(&text).await {
-                            tracing::warn!(job_id = progress_job.id(), error = %e, "cannot add a log line");
-                        }
-                    }
-                    None => {
-                        kept.push_str(&line);
-                        kept.push('\n');
-                        if kept.len() > 2 * STDERR_TAIL {
-                            kept = tail(&kept, STDERR_TAIL);
-                        }
-                    }
-                }
-            }
-            kept
-        });
-
-        let timeout = self.spec.timeout;
-        let status = match tokio::time::timeout(timeout, child.wait()).await {
-            Ok(status) => {
-                group.disarm();
-                status
-            }
-            Err(_) => {
-                group.disarm();
-                kill_group(pid);
-                let _ = child.wait().await;
-                feed.abort();
-                read_out.abort();
-                let stderr = read_err.await.unwrap_or_default();
-                return Err(JobError::retry(format!(
-                    "command {} timed out after {} s and was killed",
-                    self.spec.program,
-                    timeout.as_secs()
-                ))
-                .with_detail(format!(
-                    "command: {}\nstderr (tail):\n{}",
-                    self.describe(),
-                    tail(stderr.trim_end(), STDERR_TAIL)
-                )));
-            }
+        let status = tokio::time::timeout(self.spec.timeout, child.wait()).await;
+        group.disarm();
+        let Ok(status) = status else {
+            kill_group(pid);
+            let _ = child.wait().await;
+            feed.abort();
+            read_out.abort();
+            let stderr = read_err.await.unwrap_or_default();
+            return Err(self.timed_out(&stderr));
         };
         let status = status.map_err(|e| {
             JobError::retry(format!(
@@ -187,35 +109,77 @@ impl CommandHandler {
             .ok()
             .and_then(Result::ok)
             .unwrap_or_default();
-
         if status.success() {
-            if stdout.len() > MAX_STDOUT {
-                return Err(JobError::fatal(format!(
-                    "command {} wrote more than {} MiB to standard output",
-                    self.spec.program,
-                    MAX_STDOUT / 1024 / 1024
-                )));
-            }
-            if stdout.iter().all(u8::is_ascii_whitespace) {
-                return Ok(Value::Null);
-            }
-            let text = String::from_utf8_lossy(&stdout);
-            return Ok(serde_json::from_slice(&stdout)
-                .unwrap_or_else(|_| Value::String(text.trim_end_matches('\n').to_string())));
+            self.completed(&stdout)
+        } else {
+            Err(self.failed(status, &stderr))
         }
+    }
+
+    /// Start the program for `job`, in its own process group, with piped standard streams.
+    fn spawn(&self, job: &RunnerJob) -> Result<Child, JobError> {
+        let doc = job.document();
+        let mut command = Command::new(&self.spec.program);
+        command
+            .args(&self.spec.args)
+            .envs(&self.spec.env)
+            .env("BULLRING_JOB_ID", &doc.id)
+            .env("BULLRING_JOB_NAME", &doc.name)
+            .env("BULLRING_QUEUE", &doc.queue)
+            .env("BULLRING_ATTEMPT", job.attempt().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        command.process_group(0);
+        if let Some(dir) = &self.spec.cwd {
+            command.current_dir(dir);
+        }
+        command.spawn().map_err(|e| {
+            JobError::retry(format!(
+                "command {} could not start: {e}",
+                self.spec.program
+            ))
+        })
+    }
+
+    /// The outcome of a program that ran past its timeout (and was killed).
+    fn timed_out(&self, stderr: &str) -> JobError {
+        JobError::retry(format!(
+            "command {} timed out after {} s and was killed",
+            self.spec.program,
+            self.spec.timeout.as_secs()
+        ))
+        .with_detail(format!(
+            "command: {}\nstderr (tail):\n{}",
+            self.describe(),
+            tail(stderr.trim_end(), STDERR_TAIL)
+        ))
+    }
+
+    /// The outcome of exit 0: standard output as the return value.
+    fn completed(&self, stdout: &[u8]) -> JobResult {
+        if stdout.len() > MAX_STDOUT {
+            return Err(JobError::fatal(format!(
+                "command {} wrote more than {} MiB to standard output",
+                self.spec.program,
+                MAX_STDOUT / 1024 / 1024
+            )));
+        }
+        if stdout.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        let text = String::from_utf8_lossy(stdout);
+        Ok(serde_json::from_slice(stdout)
+            .unwrap_or_else(|_| Value::String(text.trim_end_matches('\n').to_string())))
+    }
+
+    /// The outcome of any other exit: the tail of standard error as the reason.
+    fn failed(&self, status: ExitStatus, stderr: &str) -> JobError {
         let how = match status.code() {
             Some(code) => format!("exited with status {code}"),
-            None => {
-                #[cfg(unix)]
-                {
-                    use std::os::unix::process::ExitStatusExt;
-                    format!("was killed by signal {}", status.signal().unwrap_or(0))
-                }
-                #[cfg(not(unix))]
-                {
-                    "was killed".to_string()
-                }
-            }
+            None => killed_by(status),
         };
         let trimmed = stderr.trim();
         let reason = if trimmed.is_empty() {
@@ -223,12 +187,78 @@ impl CommandHandler {
         } else {
             tail(trimmed, REASON_BYTES)
         };
-        Err(JobError::retry(reason).with_detail(format!(
+        JobError::retry(reason).with_detail(format!(
             "command: {}\n{how}\nstderr (tail):\n{}",
             self.describe(),
             tail(trimmed, STDERR_TAIL)
-        )))
+        ))
     }
+}
+
+/// "was killed by signal N" for a program that did not exit by itself.
+fn killed_by(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        format!("was killed by signal {}", status.signal().unwrap_or(0))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        "was killed".to_string()
+    }
+}
+
+/// Write the job document to the program's standard input, then close it.
+fn feed_stdin(mut stdin: ChildStdin, input: Vec<u8>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        // A program that does not read its input closes the pipe: that is not an error.
+        let _ = stdin.write_all(&input).await;
+        let _ = stdin.shutdown().await;
+    })
+}
+
+/// Keep up to [`MAX_STDOUT`] (and one byte more, to tell) of standard output.
+fn read_stdout(mut stdout: ChildStdout) -> JoinHandle<Vec<u8>> {
+    tokio::spawn(async move {
+        let mut out = Vec::new();
+        let mut limited = (&mut stdout).take(MAX_STDOUT as u64 + 1);
+        let _ = limited.read_to_end(&mut out).await;
+        // Drain the rest so the program never blocks on a full pipe.
+        let _ = tokio::io::copy(&mut stdout, &mut tokio::io::sink()).await;
+        out
+    })
+}
+
+/// Follow standard error: `::progress` and `::log` lines act on `job`, the other lines are
+/// kept (their tail) for the failure reason.
+fn read_stderr(stderr: ChildStderr, job: RunnerJob) -> JoinHandle<String> {
+    tokio::spawn(async move {
+        let mut kept = String::new();
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            match directive(&line) {
+                Some(Directive::Progress(value)) => {
+                    if let Err(e) = job.progress(value).await {
+                        tracing::warn!(job_id = job.id(), error = %e, "cannot set progress");
+                    }
+                }
+                Some(Directive::Log(text)) => {
+                    if let Err(e) = job.log(&text).await {
+                        tracing::warn!(job_id = job.id(), error = %e, "cannot add a log line");
+                    }
+                }
+                None => {
+                    kept.push_str(&line);
+                    kept.push('\n');
+                    if kept.len() > 2 * STDERR_TAIL {
+                        kept = tail(&kept, STDERR_TAIL);
+                    }
+                }
+            }
+        }
+        kept
+    })
 }
 
 /// Kills the program's process group when dropped while armed: a job future dropped mid-run

@@ -29,22 +29,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::Closure;
-use super::cli::{AddJob, add};
+pub use super::add::AddOptions;
+use super::add::{AddJob, add};
+use super::handler::{Closures, closure};
 use super::job::{JobDocument, JobError, JobResult, RunnerJob};
 use crate::config::Config;
 use crate::queue::error::QueueError;
-
-/// Options of one added job (as `bullring add` takes them).
-#[derive(Debug, Clone, Default)]
-pub struct AddOptions {
-    pub job_id: Option<String>,
-    pub delay_ms: Option<u64>,
-    pub priority: Option<u32>,
-    pub attempts: Option<u32>,
-    pub dedup_id: Option<String>,
-    pub dedup_ttl_ms: Option<u64>,
-}
 
 /// What `add` did.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +93,7 @@ impl From<QueueError> for ProduceError {
 pub struct ProducerBuilder {
     config: Config,
     inline: bool,
-    closures: HashMap<String, Closure>,
+    closures: Closures,
 }
 
 impl ProducerBuilder {
@@ -120,8 +110,7 @@ impl ProducerBuilder {
         F: Fn(RunnerJob) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = JobResult> + Send + 'static,
     {
-        let closure: Closure = Arc::new(move |job| Box::pin(f(job)));
-        self.closures.insert(name.to_string(), closure);
+        self.closures.insert(name.to_string(), closure(f));
         self
     }
 
@@ -139,7 +128,7 @@ impl ProducerBuilder {
 pub struct Producer {
     config: Arc<Config>,
     inline: bool,
-    closures: Arc<HashMap<String, Closure>>,
+    closures: Arc<Closures>,
 }
 
 /// `BULLRING_QUEUE_ENABLED`: `false` / `0` / `no` / `off` turn inline mode on.
@@ -188,32 +177,29 @@ impl Producer {
         data: Value,
         options: AddOptions,
     ) -> Result<Added, ProduceError> {
-        if self.inline {
-            return self.run_inline(queue, name, data, options).await;
-        }
         let job = AddJob {
             queue: queue.to_string(),
             name: name.to_string(),
             data: data.to_string(),
-            job_id: options.job_id,
-            delay_ms: options.delay_ms,
-            priority: options.priority,
-            attempts: options.attempts,
-            dedup_id: options.dedup_id,
-            dedup_ttl_ms: options.dedup_ttl_ms,
+            options,
         };
+        if self.inline {
+            return self.run_inline(job, data).await;
+        }
         Ok(Added::Queued {
             id: add(&self.config, &job).await?,
         })
     }
 
-    async fn run_inline(
-        &self,
-        queue: &str,
-        name: &str,
-        data: Value,
-        options: AddOptions,
-    ) -> Result<Added, ProduceError> {
+    /// Run `job` (whose data is `data`) with the handler of its name, retrying as BullMQ would.
+    async fn run_inline(&self, job: AddJob, data: Value) -> Result<Added, ProduceError> {
+        let AddJob {
+            queue,
+            name,
+            options,
+            ..
+        } = job;
+        let (queue, name) = (queue.as_str(), name.as_str());
         let handler = self
             .closures
             .get(name)

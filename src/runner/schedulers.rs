@@ -12,8 +12,8 @@ use std::time::Duration;
 use bullmq::redis_connection::RedisConnection;
 use bullmq::{Queue, QueueOptions};
 
-use super::RunnerError;
-use super::config::RunnerConfig;
+use super::error::RunnerError;
+use crate::config::runner::{RunnerConfig, SchedulerSpec};
 use crate::queue::connection::RedisSettings;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,7 +32,7 @@ pub async fn sync(
     config: &RunnerConfig,
 ) -> Result<SyncReport, RunnerError> {
     let mut report = SyncReport::default();
-    let mut by_queue: BTreeMap<&str, Vec<&super::config::SchedulerSpec>> = BTreeMap::new();
+    let mut by_queue: BTreeMap<&str, Vec<&SchedulerSpec>> = BTreeMap::new();
     for spec in &config.schedulers {
         by_queue.entry(spec.queue.as_str()).or_default().push(spec);
     }
@@ -49,7 +49,9 @@ pub async fn sync(
         RedisConnection::new_managed_only(&settings.engine_options()),
     )
     .await
-    .map_err(|_| RunnerError::Config(format!("timed out connecting to {}", settings.redacted())))?
+    .map_err(|_| RunnerError::ConnectTimeout {
+        redis: settings.redacted(),
+    })?
     .map_err(|source| RunnerError::Queue {
         queue: queues[0].to_string(),
         source,

@@ -17,8 +17,8 @@ use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, Request, Uri};
 use serde_json::Value;
 
-use super::config::WebhookSpec;
 use super::job::{JobDocument, JobError, JobResult, tail};
+use crate::config::runner::WebhookSpec;
 
 /// Largest response body read back (bigger bodies fail the job: a return value that large
 /// does not belong in Redis).
@@ -61,23 +61,49 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     out
 }
 
+/// Why a webhook handler could not be built from its (already checked) spec.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("webhook url {url:?}")]
+    Url {
+        url: String,
+        #[source]
+        source: hyper::http::uri::InvalidUri,
+    },
+    #[error("webhook header {name:?}")]
+    Header {
+        name: String,
+        #[source]
+        source: hyper::http::Error,
+    },
+}
+
 impl Webhook {
     /// Build the handler from a validated spec (the URL and headers were checked at load).
-    pub fn new(spec: &WebhookSpec) -> Result<Webhook, String> {
-        let uri: Uri = spec
-            .url
-            .parse()
-            .map_err(|e| format!("webhook url {:?}: {e}", spec.url))?;
+    pub fn new(spec: &WebhookSpec) -> Result<Webhook, WebhookError> {
+        let uri: Uri = spec.url.parse().map_err(|source| WebhookError::Url {
+            url: spec.url.clone(),
+            source,
+        })?;
         let mut headers = Vec::new();
         for (name, value) in &spec.headers {
+            let bad_header = |source| WebhookError::Header {
+                name: name.clone(),
+                source,
+            };
             let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| format!("webhook header {name:?}: {e}"))?;
+                .map_err(|e| bad_header(hyper::http::Error::from(e)))?;
             let value = HeaderValue::from_str(value)
-                .map_err(|e| format!("webhook header {name:?}: {e}"))?;
+                .map_err(|e| bad_header(hyper::http::Error::from(e)))?;
             headers.push((name, value));
         }
-        let signature_header = HeaderName::from_bytes(spec.signature_header.as_bytes())
-            .map_err(|e| format!("signature_header: {e}"))?;
+        let signature_header =
+            HeaderName::from_bytes(spec.signature_header.as_bytes()).map_err(|e| {
+                WebhookError::Header {
+                    name: spec.signature_header.clone(),
+                    source: e.into(),
+                }
+            })?;
         let client = crate::http::client();
         Ok(Webhook {
             uri,

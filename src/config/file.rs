@@ -1,0 +1,93 @@
+//! The TOML configuration file as written ([`FileConfig`]), and reading it from disk with errors
+//! that name the file and the line.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::error::ConfigError;
+use super::runner::file::{QueueDefaultsFile, RunnerTableFile, SchedulerFile, WorkerFile};
+use crate::alerts::AlertsFile;
+use crate::web::security::{AuthMode, BasicUser, ProxyAuth, Role};
+
+/// The `[[queues]]` entries of the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueEntry {
+    pub name: String,
+    /// Default options of the jobs bullring adds to this queue.
+    pub defaults: Option<QueueDefaultsFile>,
+}
+
+/// The `[auth]` table of the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthFile {
+    pub mode: Option<AuthMode>,
+    pub anonymous_role: Option<Role>,
+    #[serde(default)]
+    pub users: Vec<BasicUser>,
+    #[serde(default)]
+    pub proxy: ProxyAuth,
+}
+
+/// The TOML file. Every key is optional; unknown keys are an error, so typos do not pass silently.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub redis_url: Option<String>,
+    pub redis_host: Option<String>,
+    pub redis_port: Option<u16>,
+    pub redis_password: Option<String>,
+    pub redis_tls: Option<bool>,
+    #[serde(default)]
+    pub redis_cluster_nodes: Vec<String>,
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    #[serde(default)]
+    pub queues: Vec<QueueEntry>,
+    pub discovery: Option<bool>,
+    pub discovery_interval_secs: Option<u64>,
+    pub listen: Option<String>,
+    pub base_path: Option<String>,
+    pub title: Option<String>,
+    pub live_interval_ms: Option<u64>,
+    pub metrics_listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub read_only: Option<bool>,
+    pub allow_anonymous: Option<bool>,
+    pub public_url: Option<String>,
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    pub trust_forwarded_prefix: Option<bool>,
+    /// Length the audit stream is trimmed to.
+    pub audit_max_len: Option<usize>,
+    #[serde(default)]
+    pub auth: AuthFile,
+    #[serde(default)]
+    pub workers: Vec<WorkerFile>,
+    #[serde(default)]
+    pub schedulers: Vec<SchedulerFile>,
+    #[serde(default)]
+    pub runner: RunnerTableFile,
+    #[serde(default)]
+    pub alerts: AlertsFile,
+}
+
+/// Read and parse the file at `path`; a TOML error names its line.
+pub(super) fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let setting = format!("--config {}", path.display());
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::caused_by(&setting, "cannot be read", e))?;
+    toml::from_str(&text).map_err(|e| {
+        let message = e.message().to_string();
+        let line = e
+            .span()
+            .map(|span| text[..span.start].matches('\n').count() + 1);
+        let problem = match line {
+            Some(line) => format!("line {line}: {message}"),
+            None => message,
+        };
+        ConfigError::caused_by(&setting, problem, e)
+    })
+}
