@@ -1,6 +1,10 @@
-//! The queue core: every Redis access of bullring lives here. Reads build their own pipelined
-//! commands from BullMQ's key names (a `bullmq::Queue` writes its meta hash when created, so it is
-//! opened only for actions); actions go through the engine so Node BullMQ sees what it expects.
+//! The queue core: every Redis command and every key name of bullring lives here.
+//!
+//! Reads compose typed pipelines ([`batch`]) from the commands of the queue's library
+//! ([`layout`], one dispatch on `QueueRef::library`), one round trip per batch; they never write
+//! (a `bullmq::Queue` writes its meta hash when created, so it is opened only for actions).
+//! Actions go through the engine so Node BullMQ sees exactly what it expects. [`service`] bundles
+//! what the dashboard needs, so the web layer never holds a Redis connection.
 pub mod actions;
 pub mod alerts;
 pub mod audit;

@@ -24,7 +24,8 @@ pub fn default_prefix(prefixes: &[String]) -> &str {
 pub const DEFAULT_CONNECTION: &str = "default";
 
 /// Which queue library a queue belongs to: whose key layout and write semantics bullring must
-/// follow for it. Reads and actions dispatch on it (see `queue::service`).
+/// follow for it. Reads dispatch on it in `queue::layout::of`, actions in the core's one
+/// action dispatch point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Library {
