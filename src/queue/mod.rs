@@ -1,9 +1,12 @@
 //! The queue core: every Redis access of bullring lives here. Reads build their own pipelined
 //! commands from BullMQ's key names (a `bullmq::Queue` writes its meta hash when created, so it is
 //! opened only for actions); actions go through the engine so Node BullMQ sees what it expects.
+pub mod access;
+pub mod action;
 pub mod actions;
 pub mod alerts;
 pub mod audit;
+pub mod command;
 pub mod connection;
 pub mod decode;
 pub mod discovery;

@@ -6,14 +6,15 @@ use crate::web::extract::{Path, Query};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::queues::render;
+use super::render;
 use super::resolve;
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
 use crate::web::params::JobQuery;
 use crate::web::security::Principal;
-use crate::web::views::{Chrome, JobPageView, Perms};
+use crate::web::views::job::JobPageView;
+use crate::web::views::{Chrome, Perms};
 
 /// `GET {base}/queues/{queue}/jobs/{id}`: every field of one job, in one Redis round trip.
 pub async fn job_page(

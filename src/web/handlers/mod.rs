@@ -5,6 +5,7 @@ pub mod actions;
 pub mod alerts;
 pub mod api;
 pub mod audit;
+pub mod commands;
 pub mod flows;
 pub mod health;
 pub mod jobs;
@@ -15,8 +16,10 @@ pub mod prometheus;
 pub mod queues;
 pub mod schedulers;
 
+use askama::Template;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
+use axum::response::Html;
 
 use super::AppState;
 use super::error::WebError;
@@ -91,4 +94,9 @@ impl FromRequestParts<AppState> for Scope {
         let queue = lookup(state, &name, query.prefix.as_deref(), true).await?;
         Ok(Scope(Some(queue)))
     }
+}
+
+/// Render a template, mapping a render failure to a logged 500.
+pub fn render<T: Template>(template: &T) -> Result<Html<String>, WebError> {
+    template.render().map(Html).map_err(WebError::internal)
 }

@@ -1,19 +1,20 @@
 //! The overview (every queue with its counts) and a queue's page (tabs and a page of jobs).
 
-use askama::Template;
 use axum::extract::State;
 
 use crate::web::extract::{Path, Query};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::resolve;
+use super::{render, resolve};
 use crate::queue::model::JobState;
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
 use crate::web::params::{ListQuery, OverviewQuery};
 use crate::web::security::Principal;
-use crate::web::views::{Chrome, OverviewPage, Perms, QueuePage};
+use crate::web::views::overview::OverviewPage;
+use crate::web::views::queue::QueuePage;
+use crate::web::views::{Chrome, Perms};
 
 /// `GET {base}/`: every known queue with its counts, last hour of throughput and connected
 /// workers, in one Redis round trip.
@@ -101,9 +102,4 @@ pub async fn queue_page(
         params.order,
     );
     Ok(render(&view)?.into_response())
-}
-
-/// Render a template, mapping a render failure to a logged 500.
-pub fn render<T: Template>(template: &T) -> Result<Html<String>, WebError> {
-    template.render().map(Html).map_err(WebError::internal)
 }
