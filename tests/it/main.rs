@@ -21,3 +21,4 @@ mod proxy;
 mod runner;
 mod security;
 mod support;
+mod vocabulary;
