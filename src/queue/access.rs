@@ -1,58 +1,10 @@
 //! Who may act: the roles and the principal (the user behind a request) that every action is
 //! checked against. Authentication itself (who the user is) belongs to the web layer.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::action::Action;
-
-/// What a user may do. Ordered: each role may do everything the roles below it may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Browse every page.
-    Viewer,
-    /// Job actions, pause / resume, retry / promote all, add jobs.
-    Operator,
-    /// Clean, drain, obliterate, edit data.
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Operator => "operator",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A word that names no role.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a role (viewer, operator or admin)")]
-pub struct UnknownRole(pub String);
-
-impl FromStr for Role {
-    type Err = UnknownRole;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "viewer" => Ok(Role::Viewer),
-            "operator" => Ok(Role::Operator),
-            "admin" => Ok(Role::Admin),
-            other => Err(UnknownRole(other.to_string())),
-        }
-    }
-}
+pub use super::role::{Role, UnknownRole};
 
 /// The user behind a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,8 +7,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::access::Role;
+use super::error::{QueueError, Result};
 use super::model::JobState;
+use super::role::Role;
 
 /// Every action, by what it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -237,6 +238,18 @@ impl Action {
     pub fn fits(self, state: Option<JobState>) -> bool {
         let states = self.applies_to();
         states.is_empty() || state.is_some_and(|s| states.contains(&s))
+    }
+}
+
+/// `state` may be cleaned, or a 400 naming the states that may.
+pub fn check_cleanable(state: JobState) -> Result<()> {
+    if Action::Clean.fits(Some(state)) {
+        Ok(())
+    } else {
+        Err(QueueError::InvalidInput(format!(
+            "state: {state} jobs cannot be cleaned; choose one of {}",
+            CLEANABLE.map(|s| s.as_str()).join(", ")
+        )))
     }
 }
 

@@ -14,78 +14,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bullmq::redis_connection::RedisConnection;
-use bullmq::{JobOptions, Queue, QueueOptions};
-use serde::Serialize;
+use bullmq::{Queue, QueueOptions};
 use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
 
 use super::action::Action;
-pub use super::action::CLEANABLE;
-use super::command::Op;
+pub use super::action::{CLEANABLE, check_cleanable};
 use super::connection::RedisSettings;
 use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
+use super::op::Op;
+pub use super::op::{NewJob, Outcome, QUEUE_KEY_NAMES, check_job_id, parse_options};
 use super::read::Reader;
 
 /// Jobs moved per script call by the bulk actions (retry-all, promote-all, clean).
 pub const BATCH: u32 = 1000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What an action did, for the flash message and the JSON API.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    /// Serialized as its name (`retry`, `add-job` ...).
-    pub action: Action,
-    pub queue: String,
-    pub prefix: String,
-    /// Ids of the jobs acted on (or created), when the action names jobs.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub jobs: Vec<String>,
-    /// How many jobs were moved, removed or added.
-    pub count: u64,
-    /// One line for people: "Retried job 3.", "Moved 120 failed jobs to waiting."
-    pub message: String,
-}
-
-impl Outcome {
-    pub fn new(
-        action: Action,
-        queue: &QueueRef,
-        jobs: Vec<String>,
-        count: u64,
-        message: String,
-    ) -> Self {
-        Outcome {
-            action,
-            queue: queue.name.clone(),
-            prefix: queue.prefix.clone(),
-            jobs,
-            count,
-            message,
-        }
-    }
-
-    /// The outcome of an action on every queue (no queue, no job named).
-    pub fn everywhere(action: Action, count: u64, message: String) -> Self {
-        Outcome {
-            action,
-            queue: String::new(),
-            prefix: String::new(),
-            jobs: Vec::new(),
-            count,
-            message,
-        }
-    }
-}
-
-/// A new job, as the add-job form and API give it.
-#[derive(Debug, Clone)]
-pub struct NewJob {
-    pub name: String,
-    pub data: Value,
-    /// Node-style options (`jobId`, `delay`, `priority`, `attempts`, `backoff`, `removeOnComplete` ...).
-    pub opts: Value,
-}
 
 /// The write side. Cheap to clone.
 #[derive(Clone)]
@@ -515,83 +459,6 @@ fn not_in_state(id: &str, state: Option<JobState>, why: &str) -> QueueError {
     QueueError::Conflict(format!("job {id} is {state}: {why}"))
 }
 
-pub fn check_cleanable(state: JobState) -> Result<()> {
-    if Action::Clean.fits(Some(state)) {
-        Ok(())
-    } else {
-        Err(QueueError::InvalidInput(format!(
-            "state: {state} jobs cannot be cleaned; choose one of {}",
-            CLEANABLE.map(|s| s.as_str()).join(", ")
-        )))
-    }
-}
-
-/// Node-style options into the engine's, with a message naming what is wrong.
-pub fn parse_options(opts: Value) -> Result<JobOptions> {
-    let opts = match opts {
-        Value::Null => return Ok(JobOptions::default()),
-        Value::Object(map) => Value::Object(map),
-        other => {
-            return Err(QueueError::InvalidInput(format!(
-                "opts: expected an object, got {other}"
-            )));
-        }
-    };
-    let parsed: JobOptions =
-        serde_json::from_value(opts).map_err(|e| QueueError::InvalidInput(format!("opts: {e}")))?;
-    if let Some(id) = &parsed.job_id {
-        check_job_id(id)?;
-    }
-    if parsed.priority.is_some_and(|p| p > 2_097_152) {
-        return Err(QueueError::InvalidInput("priority: at most 2097152".into()));
-    }
-    Ok(parsed)
-}
-
-/// The names of a queue's own keys (`prefix:queue:<name>`, BullMQ's key table; `delay` is a
-/// legacy key that obliterate still removes). A job with one of them as its id would have its
-/// hash at that key, so Node's BullMQ and bullring would mistake one for the other.
-pub const QUEUE_KEY_NAMES: [&str; 21] = [
-    "id",
-    "meta",
-    "wait",
-    "paused",
-    "active",
-    "prioritized",
-    "pc",
-    "delayed",
-    "delay",
-    "waiting-children",
-    "completed",
-    "failed",
-    "marker",
-    "stalled",
-    "stalled-check",
-    "limiter",
-    "events",
-    "metrics",
-    "repeat",
-    "de",
-    "dn",
-];
-
-/// A custom job id must not be empty, an integer (BullMQ's own ids are), contain `:` (job keys
-/// are `prefix:queue:id`), or be the name of one of the queue's own keys.
-pub fn check_job_id(id: &str) -> Result<()> {
-    if id.is_empty() || id.parse::<i64>().is_ok() || id.contains(':') {
-        return Err(QueueError::InvalidInput(format!(
-            "jobId: {id:?} cannot be used: custom ids must not be integers nor contain ':'"
-        )));
-    }
-    if QUEUE_KEY_NAMES.contains(&id) {
-        return Err(QueueError::InvalidInput(format!(
-            "jobId: {id:?} cannot be used: it is the name of one of the queue's own keys \
-             (prefix:queue:{id}), which the job's hash would share"
-        )));
-    }
-    Ok(())
-}
-
 fn human_ms(ms: u64) -> String {
     match ms {
         0 => "0 s".into(),
@@ -608,19 +475,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn validates_options() {
-        assert!(parse_options(serde_json::json!({"jobId": "42"})).is_err());
-        assert!(parse_options(serde_json::json!({"jobId": "a:b"})).is_err());
-        for reserved in ["meta", "wait", "stalled-check", "de", "events"] {
-            let err = parse_options(serde_json::json!({ "jobId": reserved })).unwrap_err();
-            assert!(err.to_string().contains("own keys"), "{reserved}: {err}");
-        }
-        assert!(parse_options(serde_json::json!({"jobId": "metadata"})).is_ok());
-        assert!(parse_options(serde_json::json!({"attempts": "three"})).is_err());
-        assert!(parse_options(serde_json::json!([1])).is_err());
-        let ok = parse_options(serde_json::json!({"jobId": "attachment-1", "attempts": 3, "backoff": {"type": "exponential", "delay": 5000}, "removeOnComplete": 100})).unwrap();
-        assert_eq!(ok.attempts, Some(3));
-        assert!(check_cleanable(JobState::Active).is_err());
+    fn durations_read_as_people_write_them() {
         assert_eq!(human_ms(3_600_000), "1 h");
+        assert_eq!(human_ms(90_000), "90 s");
+        assert_eq!(human_ms(1500), "1500 ms");
+        assert!(check_cleanable(JobState::Active).is_err());
     }
 }

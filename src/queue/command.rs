@@ -6,97 +6,18 @@
 //! 3/4) is one more implementation and one more arm there. Bulk actions and pause-all /
 //! resume-all are built from single-queue operations, so they work for every library.
 
-use serde_json::Value;
-
 use super::access::Principal;
 use super::action::Action;
-use super::actions::{Actions, NewJob, Outcome};
+use super::actions::Actions;
 use super::audit::{AuditEntry, AuditLog};
 use super::discovery::Discovery;
 use super::error::QueueError;
-use super::model::{JobState, Library, QueueRef};
+use super::model::{Library, QueueRef};
+pub use super::op::{Op, Outcome};
 use super::read::Reader;
 
 /// Most jobs one bulk action takes.
 pub const MAX_BULK: usize = 1000;
-
-/// One operation on one queue: what a queue library implements.
-#[derive(Debug, Clone)]
-pub enum Op {
-    Retry(String),
-    Promote(String),
-    Remove {
-        id: String,
-        children: bool,
-    },
-    Duplicate(String),
-    EditData {
-        id: String,
-        data: Value,
-    },
-    AddJob(NewJob),
-    Pause,
-    Resume,
-    RetryFailed,
-    PromoteDelayed,
-    Clean {
-        state: JobState,
-        grace_ms: u64,
-        limit: u64,
-    },
-    Drain {
-        delayed: bool,
-    },
-    Obliterate {
-        force: bool,
-    },
-    RemoveScheduler(String),
-}
-
-impl Op {
-    pub fn action(&self) -> Action {
-        match self {
-            Op::Retry(_) => Action::Retry,
-            Op::Promote(_) => Action::Promote,
-            Op::Remove { .. } => Action::Remove,
-            Op::Duplicate(_) => Action::Duplicate,
-            Op::EditData { .. } => Action::EditData,
-            Op::AddJob(_) => Action::AddJob,
-            Op::Pause => Action::Pause,
-            Op::Resume => Action::Resume,
-            Op::RetryFailed => Action::RetryFailed,
-            Op::PromoteDelayed => Action::PromoteDelayed,
-            Op::Clean { .. } => Action::Clean,
-            Op::Drain { .. } => Action::Drain,
-            Op::Obliterate { .. } => Action::Obliterate,
-            Op::RemoveScheduler(_) => Action::RemoveScheduler,
-        }
-    }
-
-    /// The operation [`Action::Bulk`] performs on each ticked job (`None` for other actions).
-    pub fn on_ticked_job(action: Action, id: &str) -> Option<Op> {
-        let id = id.to_string();
-        match action {
-            Action::Retry => Some(Op::Retry(id)),
-            Action::Promote => Some(Op::Promote(id)),
-            // Removing a parent removes its children, as in BullMQ.
-            Action::Remove => Some(Op::Remove { id, children: true }),
-            _ => None,
-        }
-    }
-
-    /// The job it names, if any.
-    pub fn job_id(&self) -> Option<&str> {
-        match self {
-            Op::Retry(id)
-            | Op::Promote(id)
-            | Op::Duplicate(id)
-            | Op::Remove { id, .. }
-            | Op::EditData { id, .. } => Some(id),
-            _ => None,
-        }
-    }
-}
 
 /// An action with everything it needs to run.
 #[derive(Debug, Clone)]
@@ -310,6 +231,7 @@ fn audit_detail(err: &QueueError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn commands_name_their_action_and_jobs() {

@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod input;
 pub mod links;
 pub mod params;
+pub mod public_base;
 pub mod reply;
 pub mod routes;
 pub mod security;

@@ -11,7 +11,8 @@ use crate::queue::model::default_prefix;
 use crate::queue::read::Reader;
 use crate::queue::sampler::Sampler;
 use crate::web::links::Links;
-use crate::web::security::{Secured, Security, prefix};
+use crate::web::public_base;
+use crate::web::security::config::{Secured, Security};
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -163,9 +164,9 @@ impl AppState {
 
     /// The base path as the browser sees it, for every URL the dashboard writes (links, form
     /// actions, assets, redirects, cookie paths): the configured base, behind a trusted
-    /// `X-Forwarded-Prefix` with that prefix in front (see [`prefix::forwarded_prefix`]).
+    /// `X-Forwarded-Prefix` with that prefix in front (see `security::prefix::forwarded_prefix`).
     pub fn base(&self) -> String {
-        prefix::public_base().unwrap_or_else(|| self.inner.base.clone())
+        public_base::get().unwrap_or_else(|| self.inner.base.clone())
     }
 
     /// The base path this server itself is mounted at, for matching request paths.

@@ -10,15 +10,15 @@ use axum::response::Response;
 
 use super::commands::{action, all_command, job_command, queue_command, scheduler_command};
 use super::{pages, resolve};
+use crate::queue::access::Principal;
 use crate::queue::action::{Action, Target};
 use crate::queue::command::Command;
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::{Path, Query};
 use crate::web::input::{Input, api_input};
 use crate::web::params::ActionQuery;
 use crate::web::reply::{back_to, json_outcome, redirect_with};
-use crate::web::security::Principal;
+use crate::web::state::AppState;
 
 /// `POST {base}/queues/{queue}/jobs/{id}/{action}` (form)
 pub async fn job_form(

@@ -6,11 +6,11 @@ use axum::response::Html;
 use serde_json::{Value, json};
 
 use super::render;
+use crate::queue::access::Principal;
 use crate::queue::alerts::AlertRecord;
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
-use crate::web::security::Principal;
+use crate::web::state::AppState;
 use crate::web::views::Chrome;
 use crate::web::views::alerts::{AlertRow, AlertsPage};
 

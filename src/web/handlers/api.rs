@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::resolve;
 use crate::queue::model::{JobDetail, JobPage, JobState};
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::params::{JobQuery, ListQuery, OverviewQuery};
+use crate::web::state::AppState;
 
 /// `GET {base}/api/queues`: every queue with its counts.
 pub async fn queues(

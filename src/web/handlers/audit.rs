@@ -9,11 +9,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::render;
+use crate::queue::access::Principal;
 use crate::queue::audit::AuditEntry;
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
-use crate::web::security::Principal;
+use crate::web::state::AppState;
 use crate::web::views::Chrome;
 use crate::web::views::audit::{AuditPage, AuditRow};
 

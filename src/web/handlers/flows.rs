@@ -9,12 +9,12 @@ use serde::Deserialize;
 
 use super::render;
 use super::resolve;
+use crate::queue::access::Principal;
 use crate::queue::flows::{FlowLimits, FlowNode};
 use crate::queue::model::QueueRef;
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
-use crate::web::security::Principal;
+use crate::web::state::AppState;
 use crate::web::views::Chrome;
 use crate::web::views::flow::FlowPage;
 

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::web::AppState;
+use crate::web::state::AppState;
 
 /// `GET {base}/healthz`
 pub async fn healthz() -> Json<Value> {

@@ -8,11 +8,11 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::render;
 use super::resolve;
-use crate::web::AppState;
+use crate::queue::access::Principal;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
 use crate::web::params::JobQuery;
-use crate::web::security::Principal;
+use crate::web::state::AppState;
 use crate::web::views::job::JobPageView;
 use crate::web::views::{Chrome, Perms};
 

@@ -6,14 +6,14 @@ use axum::response::Html;
 use serde_json::{Value, json};
 
 use super::{Scope, render, resolve};
+use crate::queue::access::Principal;
 use crate::queue::model::QueueRef;
 use crate::queue::workers::WorkerClient;
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::{Path, Query};
 use crate::web::flash::Flash;
 use crate::web::params::ActionQuery;
-use crate::web::security::Principal;
+use crate::web::state::AppState;
 use crate::web::views::Chrome;
 use crate::web::views::metrics::{MetricsPage, WEEK_MINUTES};
 use crate::web::views::workers::WorkersPage;

@@ -21,10 +21,10 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::Html;
 
-use super::AppState;
 use super::error::WebError;
 use super::extract::Query;
 use super::params::ActionQuery;
+use super::state::AppState;
 use crate::queue::model::QueueRef;
 
 /// Find the queue a URL names. A name known under one prefix costs nothing; a name found under

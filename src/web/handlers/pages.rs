@@ -8,15 +8,15 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::{render, resolve};
+use crate::queue::access::Principal;
 use crate::queue::action::{Action, CLEANABLE};
 use crate::queue::actions::check_cleanable;
 use crate::queue::model::{JobState, QueueRef};
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::{Path, Query};
 use crate::web::flash::Flash;
 use crate::web::params::{ActionPageQuery, JobQuery, bounded};
-use crate::web::security::Principal;
+use crate::web::state::AppState;
 use crate::web::views::Chrome;
 use crate::web::views::add::{AddPage, AddValues};
 use crate::web::views::clean::CleanPage;

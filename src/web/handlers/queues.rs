@@ -6,12 +6,12 @@ use crate::web::extract::{Path, Query};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::{render, resolve};
+use crate::queue::access::Principal;
 use crate::queue::model::JobState;
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
 use crate::web::params::{ListQuery, OverviewQuery};
-use crate::web::security::Principal;
+use crate::web::state::AppState;
 use crate::web::views::overview::OverviewPage;
 use crate::web::views::queue::QueuePage;
 use crate::web::views::{Chrome, Perms};

@@ -7,13 +7,13 @@ use serde_json::{Value, json};
 
 use super::Scope;
 use super::render;
+use crate::queue::access::Principal;
 use crate::queue::action::Action;
 use crate::queue::model::QueueRef;
 use crate::queue::schedulers::Scheduler;
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
-use crate::web::security::Principal;
+use crate::web::state::AppState;
 use crate::web::views::Chrome;
 use crate::web::views::schedulers::SchedulersPage;
 

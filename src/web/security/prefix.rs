@@ -8,23 +8,14 @@ use axum::response::{IntoResponse, Response};
 
 use super::config::Secured;
 use super::proxy::from_trusted_proxy;
-
-tokio::task_local! {
-    /// The public base path of the request being served, when a proxy prefix applies.
-    static PUBLIC_BASE: String;
-}
-
-/// The public base path of the request being served, when a trusted proxy sent a prefix.
-pub fn public_base() -> Option<String> {
-    PUBLIC_BASE.try_with(Clone::clone).ok()
-}
+use crate::web::public_base;
 
 /// The longest `X-Forwarded-Prefix` accepted.
 const MAX_FORWARDED_PREFIX: usize = 256;
 
 /// Serve the request with the public base path the proxy in front says it strips: with
 /// `trust_forwarded_prefix` on and the peer a trusted proxy, a valid `X-Forwarded-Prefix`
-/// becomes part of the base path ([`public_base`]) for the whole request (page, error page, redirect).
+/// becomes part of the base path (`web::public_base`) for the whole request (page, error page, redirect).
 /// From anyone else the header is ignored; an invalid one from a trusted proxy is a 400.
 pub async fn forwarded_prefix<S: Secured>(
     State(state): State<S>,
@@ -45,7 +36,7 @@ pub async fn forwarded_prefix<S: Secured>(
     {
         Ok(prefix) => {
             let public = format!("{prefix}{}", state.mount_base());
-            PUBLIC_BASE.scope(public, next.run(request)).await
+            public_base::scope(public, next.run(request)).await
         }
         Err(problem) => {
             tracing::warn!(problem, "bad X-Forwarded-Prefix from a trusted proxy");

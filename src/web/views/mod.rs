@@ -24,12 +24,13 @@ pub mod schedulers;
 pub mod workers;
 
 pub use crate::web::links::{Links, encode};
-pub use error::ErrorPage;
 pub use format::{format_time, relative_time};
+
+/// The vendored htmx file under `static/`, with its version in the name.
+pub const HTMX: &str = "vendor/htmx-2.0.11.min.js";
 
 use crate::queue::access::Principal;
 use crate::queue::action::Action;
-use crate::web::assets::HTMX;
 use crate::web::flash::Flash;
 use crate::web::state::AppState;
 
