@@ -1,77 +1,111 @@
-//! The action routes: parse the route's segment and the input (an HTML form or a JSON body)
-//! into a [`crate::queue::command::Command`], have the core perform it
+//! The action routes: parse the route ([`ActionRoute`]) and the input (an HTML form or a JSON
+//! body) into a [`Command`], have the core perform it
 //! ([`crate::queue::command::Dispatcher::perform`]: role, library, audit), and answer: a 303
 //! back to the page with a one-line message (forms), or JSON with what changed.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, State};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use axum::response::Response;
 
-use super::commands::{action, all_command, job_command, queue_command, scheduler_command};
+use super::commands::{command, named};
 use super::{pages, resolve};
 use crate::queue::access::Principal;
 use crate::queue::action::{Action, Target};
+use crate::queue::actions::Outcome;
 use crate::queue::command::Command;
+use crate::queue::model::QueueRef;
 use crate::web::error::WebError;
-use crate::web::extract::{Path, Query};
+use crate::web::extract::Query;
 use crate::web::input::{Input, api_input};
 use crate::web::params::ActionQuery;
 use crate::web::reply::{back_to, json_outcome, redirect_with};
 use crate::web::state::AppState;
 
-/// `POST {base}/queues/{queue}/jobs/{id}/{action}` (form)
-pub async fn job_form(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((name, id, segment)): Path<(String, String, String)>,
-    Query(query): Query<ActionQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let action = action(Target::Job, &segment)?;
-    let input = Input::form(&body);
-    let command = match job_command(action, queue.clone(), &id, &input, false) {
-        // The data editor comes back with the text as typed and the reason.
-        Err(WebError::BadRequest(reason))
-            if action == Action::EditData && principal.may(action) =>
-        {
-            let typed = input.text("data").unwrap_or_default();
-            return Ok(pages::edit_form_again(
-                &state, &principal, &queue, &id, typed, reason,
-            ));
-        }
-        other => other?,
-    };
-    let links = state.links();
-    let outcome = state.commands().perform(&principal, command).await?;
-    let to = match (action, outcome.jobs.first()) {
-        (Action::Remove, _) => links.queue(&queue),
-        (Action::Duplicate, Some(copy)) => links.job(&queue, copy),
-        _ => back_to(&state, &input, links.job(&queue, &id)),
-    };
-    Ok(redirect_with(&outcome.message, &to, &state, &headers))
+/// What an action route names: the action (from its last segment), the queue (found as
+/// [`resolve`] finds it, `?prefix=` included) and the job or job scheduler id.
+pub struct ActionRoute {
+    pub action: Action,
+    pub queue: Option<QueueRef>,
+    pub id: Option<String>,
 }
 
-/// `POST {base}/queues/{queue}/{action}` (form)
-pub async fn queue_form(
+impl FromRequestParts<AppState> for ActionRoute {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| {
+                WebError::BadRequest(format!("bad address: {}", rejection.body_text()))
+            })?;
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        };
+        let scheduler = parts
+            .extensions
+            .get::<MatchedPath>()
+            .is_some_and(|path| path.as_str().contains("/schedulers/"));
+        let (queue, id) = (param("queue"), param("id"));
+        let target = match (&queue, &id) {
+            (Some(_), Some(_)) if scheduler => Target::Scheduler,
+            (Some(_), Some(_)) => Target::Job,
+            (Some(_), None) => Target::Queue,
+            _ => Target::AllQueues,
+        };
+        let queue = match queue {
+            Some(name) => {
+                let Query(query) = Query::<ActionQuery>::from_request_parts(parts, state).await?;
+                Some(resolve(state, &name, query.prefix.as_deref()).await?)
+            }
+            None => None,
+        };
+        // `POST {base}/api/queues/{queue}/jobs` adds a job: the job list's own route.
+        let segment = param("action").unwrap_or_else(|| Action::AddJob.segment().into());
+        Ok(ActionRoute {
+            action: named(target, &segment)?,
+            queue,
+            id,
+        })
+    }
+}
+
+/// Every action posted by an HTML form.
+pub async fn form(
     State(state): State<AppState>,
     principal: Principal,
-    Path((name, segment)): Path<(String, String)>,
-    Query(query): Query<ActionQuery>,
+    route: ActionRoute,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let action = action(Target::Queue, &segment)?;
     let input = Input::form(&body);
-    let parsed = queue_command(action, queue.clone(), &input);
-    if action == Action::AddJob && principal.may(action) {
-        return add_form(&state, &principal, &queue, &input, parsed, &headers).await;
+    let parsed = command(&route, &input, false);
+    if let Some(queue) = &route.queue
+        && principal.may(route.action)
+    {
+        // The add and edit forms come back with what was typed and why it was refused.
+        match (route.action, &parsed, &route.id) {
+            (Action::EditData, Err(WebError::BadRequest(reason)), Some(id)) => {
+                let typed = input.text("data").unwrap_or_default();
+                let reason = reason.clone();
+                return Ok(pages::edit_form_again(
+                    &state, &principal, queue, id, typed, reason,
+                ));
+            }
+            (Action::AddJob, ..) => {
+                return add_form(&state, &principal, queue, &input, parsed, &headers).await;
+            }
+            _ => {}
+        }
     }
     let command = parsed?;
-    if action == Action::Obliterate && input.text("confirm").as_deref() != Some(queue.name.as_str())
+    if let Some(queue) = &route.queue
+        && route.action == Action::Obliterate
+        && input.text("confirm").as_deref() != Some(queue.name.as_str())
     {
         return Err(WebError::BadRequest(format!(
             "confirm: type the queue's name ({}) to obliterate it",
@@ -79,12 +113,24 @@ pub async fn queue_form(
         )));
     }
     let outcome = state.commands().perform(&principal, command).await?;
-    let links = state.links();
-    let to = match action {
-        Action::Obliterate => links.home(),
-        _ => back_to(&state, &input, links.queue(&queue)),
-    };
+    let to = after(&state, &route, &outcome, &input);
     Ok(redirect_with(&outcome.message, &to, &state, &headers))
+}
+
+/// Where a form goes once its action is done: the form's `back` page when it gave one, else
+/// the job's or the queue's page; a removed job's queue; a duplicate's copy.
+fn after(state: &AppState, route: &ActionRoute, outcome: &Outcome, input: &Input) -> String {
+    let links = state.links();
+    match (route.action, &route.queue, &route.id) {
+        (Action::Remove, Some(queue), _) => links.queue(queue),
+        (Action::Duplicate | Action::AddJob, Some(queue), _) if !outcome.jobs.is_empty() => {
+            links.job(queue, &outcome.jobs[0])
+        }
+        (Action::RemoveScheduler, Some(queue), _) => links.queue_sub(queue, "schedulers"),
+        (Action::Obliterate, ..) | (_, None, _) => links.home(),
+        (_, Some(queue), Some(id)) => back_to(state, input, links.job(queue, id)),
+        (_, Some(queue), None) => back_to(state, input, links.queue(queue)),
+    }
 }
 
 /// The add-job form: on to the job's page (the new one, or the one that had the id already),
@@ -92,142 +138,46 @@ pub async fn queue_form(
 async fn add_form(
     state: &AppState,
     principal: &Principal,
-    queue: &crate::queue::model::QueueRef,
+    queue: &QueueRef,
     input: &Input,
     parsed: Result<Command, WebError>,
     headers: &HeaderMap,
 ) -> Result<Response, WebError> {
     let performed = match parsed {
-        Ok(command) => state.commands().perform(principal, command).await,
-        Err(err) => return refused_add(state, principal, queue, input, err),
+        Ok(command) => state
+            .commands()
+            .perform(principal, command)
+            .await
+            .map_err(WebError::from),
+        Err(err) => Err(err),
     };
-    match performed.map_err(WebError::from) {
+    match performed {
         Ok(outcome) => {
             let id = outcome.jobs.first().map_or("", String::as_str);
             let to = state.links().job(queue, id);
             Ok(redirect_with(&outcome.message, &to, state, headers))
         }
-        Err(err) => refused_add(state, principal, queue, input, err),
-    }
-}
-
-fn refused_add(
-    state: &AppState,
-    principal: &Principal,
-    queue: &crate::queue::model::QueueRef,
-    input: &Input,
-    err: WebError,
-) -> Result<Response, WebError> {
-    match err {
-        WebError::BadRequest(reason) => Ok(pages::add_form_again(
+        Err(WebError::BadRequest(reason)) => Ok(pages::add_form_again(
             state,
             principal,
             queue,
             input.fields(),
             reason,
         )),
-        other => Err(other),
+        Err(other) => Err(other),
     }
 }
 
-/// `POST {base}/queues/{queue}/schedulers/{id}/{action}` (form)
-pub async fn scheduler_form(
+/// Every action of the JSON API; for `data` the body is the new data.
+pub async fn api(
     State(state): State<AppState>,
     principal: Principal,
-    Path((name, id, segment)): Path<(String, String, String)>,
-    Query(query): Query<ActionQuery>,
-    headers: HeaderMap,
-) -> Result<Response, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let command = scheduler_command(action(Target::Scheduler, &segment)?, queue.clone(), &id)?;
-    let outcome = state.commands().perform(&principal, command).await?;
-    let to = state.links().queue_sub(&queue, "schedulers");
-    Ok(redirect_with(&outcome.message, &to, &state, &headers))
-}
-
-/// `POST {base}/pause-all` and `{base}/resume-all` (form)
-pub async fn all_form(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, WebError> {
-    let command = all_command(action(Target::AllQueues, &segment)?)?;
-    let outcome = state.commands().perform(&principal, command).await?;
-    let to = state.links().home();
-    Ok(redirect_with(&outcome.message, &to, &state, &headers))
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON API.
-
-/// `POST {base}/api/queues/{queue}/jobs/{id}/{action}`; for `data` the body is the new data.
-pub async fn job_api(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((name, id, segment)): Path<(String, String, String)>,
-    Query(query): Query<ActionQuery>,
+    route: ActionRoute,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let action = action(Target::Job, &segment)?;
     let input = api_input(&headers, &body)?;
-    let command = job_command(action, queue, &id, &input, true)?;
-    let outcome = state.commands().perform(&principal, command).await?;
-    Ok(json_outcome(outcome))
-}
-
-/// `POST {base}/api/queues/{queue}/{action}` (and `.../jobs` to add a job).
-pub async fn queue_api(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((name, segment)): Path<(String, String)>,
-    Query(query): Query<ActionQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let action = action(Target::Queue, &segment)?;
-    let input = api_input(&headers, &body)?;
-    let command = queue_command(action, queue, &input)?;
-    let outcome = state.commands().perform(&principal, command).await?;
-    Ok(json_outcome(outcome))
-}
-
-/// `POST {base}/api/queues/{queue}/jobs`: adding a job posts to the job list.
-pub async fn add_job_api(
-    state: State<AppState>,
-    principal: Principal,
-    Path(name): Path<String>,
-    query: Query<ActionQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    let path = Path((name, Action::AddJob.segment().to_string()));
-    queue_api(state, principal, path, query, headers, body).await
-}
-
-/// `POST {base}/api/queues/{queue}/schedulers/{id}/{action}`
-pub async fn scheduler_api(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((name, id, segment)): Path<(String, String, String)>,
-    Query(query): Query<ActionQuery>,
-) -> Result<Response, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let command = scheduler_command(action(Target::Scheduler, &segment)?, queue, &id)?;
-    let outcome = state.commands().perform(&principal, command).await?;
-    Ok(json_outcome(outcome))
-}
-
-/// `POST {base}/api/pause-all` and `{base}/api/resume-all`
-pub async fn all_api(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(segment): Path<String>,
-) -> Result<Response, WebError> {
-    let command = all_command(action(Target::AllQueues, &segment)?)?;
+    let command = command(&route, &input, true)?;
     let outcome = state.commands().perform(&principal, command).await?;
     Ok(json_outcome(outcome))
 }

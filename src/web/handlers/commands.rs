@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::actions::ActionRoute;
 use crate::queue::action::{Action, Target};
 use crate::queue::actions::{NewJob, check_cleanable};
 use crate::queue::command::{Command, MAX_BULK, Op};
@@ -12,7 +13,7 @@ use crate::web::error::WebError;
 use crate::web::input::Input;
 
 /// The action posted to `segment` on a route of `target`, or a 404.
-pub fn action(target: Target, segment: &str) -> Result<Action, WebError> {
+pub fn named(target: Target, segment: &str) -> Result<Action, WebError> {
     Action::parse(target, segment).ok_or_else(|| {
         let what = match target {
             Target::Job => "job action",
@@ -24,8 +25,25 @@ pub fn action(target: Target, segment: &str) -> Result<Action, WebError> {
     })
 }
 
+/// The command of an action route with its input; `body_is_data`: the API's edit-data takes
+/// the whole body as the new data.
+pub fn command(
+    route: &ActionRoute,
+    input: &Input,
+    body_is_data: bool,
+) -> Result<Command, WebError> {
+    let action = route.action;
+    match (action.target(), route.queue.clone(), route.id.as_deref()) {
+        (Target::Job, Some(queue), Some(id)) => job_command(action, queue, id, input, body_is_data),
+        (Target::Queue, Some(queue), _) => queue_command(action, queue, input),
+        (Target::Scheduler, Some(queue), Some(id)) => scheduler_command(action, queue, id),
+        (Target::AllQueues, ..) => all_command(action),
+        _ => Err(not_on(action, "this route")),
+    }
+}
+
 /// A job action with its input; `body_is_data`: the API's edit-data takes the body as the data.
-pub fn job_command(
+fn job_command(
     action: Action,
     queue: QueueRef,
     id: &str,
@@ -62,7 +80,7 @@ pub fn job_command(
 }
 
 /// A queue action with its input.
-pub fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Command, WebError> {
+fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Command, WebError> {
     let op = match action {
         Action::Pause => Op::Pause,
         Action::Resume => Op::Resume,
@@ -95,7 +113,7 @@ pub fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<C
 }
 
 /// A job scheduler action.
-pub fn scheduler_command(action: Action, queue: QueueRef, id: &str) -> Result<Command, WebError> {
+fn scheduler_command(action: Action, queue: QueueRef, id: &str) -> Result<Command, WebError> {
     match action {
         Action::RemoveScheduler => Ok(Command::One(queue, Op::RemoveScheduler(id.into()))),
         other => Err(not_on(other, "a job scheduler")),
@@ -103,7 +121,7 @@ pub fn scheduler_command(action: Action, queue: QueueRef, id: &str) -> Result<Co
 }
 
 /// An action on every queue.
-pub fn all_command(action: Action) -> Result<Command, WebError> {
+fn all_command(action: Action) -> Result<Command, WebError> {
     match action {
         Action::PauseAll => Ok(Command::PauseAll),
         Action::ResumeAll => Ok(Command::ResumeAll),

@@ -152,37 +152,22 @@ impl JobPageView {
     ) -> Self {
         let job = &detail.job;
         let now = now_ms();
-        let mut blocks = Vec::new();
-        let (data, data_cut) = pretty(&job.data);
-        blocks.push(JsonBlock {
-            label: "Data",
-            text: data,
-            truncated: data_cut || job.data_len > DISPLAY_LIMIT,
-            raw_href: links.raw(queue, &job.id, "data"),
-        });
-        if job.returnvalue_len > 0 {
-            let (text, cut) = pretty(&job.returnvalue);
-            blocks.push(JsonBlock {
-                label: "Return value",
+        let block = |label, value, stored_len: usize, field| {
+            let (text, cut) = pretty(value);
+            JsonBlock {
+                label,
                 text,
-                truncated: cut || job.returnvalue_len > DISPLAY_LIMIT,
-                raw_href: links.raw(queue, &job.id, "returnvalue"),
-            });
+                truncated: cut || stored_len > DISPLAY_LIMIT,
+                raw_href: links.raw(queue, &job.id, field),
+            }
+        };
+        let mut blocks = vec![block("Data", &job.data, job.data_len, "data")];
+        if job.returnvalue_len > 0 {
+            let len = job.returnvalue_len;
+            blocks.push(block("Return value", &job.returnvalue, len, "returnvalue"));
         }
-        let (progress, cut) = pretty(&job.progress);
-        blocks.push(JsonBlock {
-            label: "Progress",
-            text: progress,
-            truncated: cut,
-            raw_href: links.raw(queue, &job.id, "progress"),
-        });
-        let (opts, cut) = pretty(&job.opts);
-        blocks.push(JsonBlock {
-            label: "Options",
-            text: opts,
-            truncated: cut,
-            raw_href: links.raw(queue, &job.id, "opts"),
-        });
+        blocks.push(block("Progress", &job.progress, 0, "progress"));
+        blocks.push(block("Options", &job.opts, 0, "opts"));
 
         let (log_base, per_page) = log_pages;
         let logs = &detail.logs;
