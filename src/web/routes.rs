@@ -19,34 +19,37 @@ use crate::web::state::AppState;
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(queues::overview))
-        .route("/{action}", post(actions::form))
+        .route("/{action}", post(actions::post))
         .route("/queues/{queue}", get(queues::queue_page))
-        .route("/queues/{queue}/{action}", post(actions::form))
+        .route("/queues/{queue}/{action}", post(actions::post))
         .route("/queues/{queue}/actions/{action}", get(pages::action_page))
         .route("/queues/{queue}/jobs/{id}", get(jobs::job_page))
         .route("/queues/{queue}/jobs/{id}/edit", get(pages::edit_page))
-        .route("/queues/{queue}/jobs/{id}/{action}", post(actions::form))
+        .route("/queues/{queue}/jobs/{id}/{action}", post(actions::post))
         .route("/alerts", get(alerts::alerts_page))
         .route("/api/alerts", get(alerts::alerts_api))
         .route("/audit", get(audit::audit_page))
         .route("/api/audit", get(audit::audit_api))
-        .route("/api/{action}", post(actions::api))
+        .route("/api/{action}", post(actions::post))
         .route("/api/queues", get(api::queues))
         .route(
             "/api/queues/{queue}/jobs",
-            get(api::jobs).post(actions::api),
+            get(api::jobs).post(actions::post),
         )
-        .route("/api/queues/{queue}/{action}", post(actions::api))
+        .route("/api/queues/{queue}/{action}", post(actions::post))
         .route("/api/queues/{queue}/jobs/{id}", get(api::job))
         .route("/api/queues/{queue}/jobs/{id}/raw", get(jobs::raw_field))
-        .route("/api/queues/{queue}/jobs/{id}/{action}", post(actions::api))
+        .route(
+            "/api/queues/{queue}/jobs/{id}/{action}",
+            post(actions::post),
+        )
         .route("/queues/{queue}/jobs/{id}/flow", get(flows::flow_page))
         .route("/queues/{queue}/metrics", get(metrics::metrics_page))
         .route("/queues/{queue}/workers", get(metrics::workers_page))
         .route("/queues/{queue}/schedulers", get(schedulers::page))
         .route(
             "/queues/{queue}/schedulers/{id}/{action}",
-            post(actions::form),
+            post(actions::post),
         )
         .route("/schedulers", get(schedulers::page))
         .route("/workers", get(metrics::workers_page))
@@ -60,7 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/queues/{queue}/schedulers", get(schedulers::api))
         .route(
             "/api/queues/{queue}/schedulers/{id}/{action}",
-            post(actions::api),
+            post(actions::post),
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

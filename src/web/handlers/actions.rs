@@ -4,13 +4,13 @@
 //! back to the page with a one-line message (forms), or JSON with what changed.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, State};
+use axum::extract::{FromRequestParts, MatchedPath, OriginalUri, State};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::Response;
 
 use super::commands::{command, named};
-use super::{pages, resolve};
+use super::{pages, path_param, resolve};
 use crate::queue::access::Principal;
 use crate::queue::action::{Action, Target};
 use crate::queue::actions::Outcome;
@@ -27,6 +27,8 @@ use crate::web::state::AppState;
 /// [`resolve`] finds it, `?prefix=` included) and the job or job scheduler id.
 pub struct ActionRoute {
     pub action: Action,
+    /// Posted to the JSON API (`{base}/api/...`) rather than by an HTML form.
+    pub api: bool,
     pub queue: Option<QueueRef>,
     pub id: Option<String>,
 }
@@ -35,22 +37,12 @@ impl FromRequestParts<AppState> for ActionRoute {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| {
-                WebError::BadRequest(format!("bad address: {}", rejection.body_text()))
-            })?;
-        let param = |name: &str| {
-            params
-                .iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| value.to_string())
-        };
         let scheduler = parts
             .extensions
             .get::<MatchedPath>()
             .is_some_and(|path| path.as_str().contains("/schedulers/"));
-        let (queue, id) = (param("queue"), param("id"));
+        let queue = path_param(parts, state, "queue").await;
+        let id = path_param(parts, state, "id").await;
         let target = match (&queue, &id) {
             (Some(_), Some(_)) if scheduler => Target::Scheduler,
             (Some(_), Some(_)) => Target::Job,
@@ -65,23 +57,36 @@ impl FromRequestParts<AppState> for ActionRoute {
             None => None,
         };
         // `POST {base}/api/queues/{queue}/jobs` adds a job: the job list's own route.
-        let segment = param("action").unwrap_or_else(|| Action::AddJob.segment().into());
+        let segment = path_param(parts, state, "action")
+            .await
+            .unwrap_or_else(|| Action::AddJob.segment().into());
+        let path = parts.extensions.get::<OriginalUri>().map_or_else(
+            || parts.uri.path().to_string(),
+            |uri| uri.path().to_string(),
+        );
         Ok(ActionRoute {
             action: named(target, &segment)?,
+            api: path.starts_with(&format!("{}/api/", state.mount_base())),
             queue,
             id,
         })
     }
 }
 
-/// Every action posted by an HTML form.
-pub async fn form(
+/// `POST` of every action route: JSON under `{base}/api/`, else an HTML form.
+pub async fn post(
     State(state): State<AppState>,
     principal: Principal,
     route: ActionRoute,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
+    if route.api {
+        let input = api_input(&headers, &body)?;
+        let command = command(&route, &input, true)?;
+        let outcome = state.commands().perform(&principal, command).await?;
+        return Ok(json_outcome(outcome));
+    }
     let input = Input::form(&body);
     let parsed = command(&route, &input, false);
     if let Some(queue) = &route.queue
@@ -166,18 +171,4 @@ async fn add_form(
         )),
         Err(other) => Err(other),
     }
-}
-
-/// Every action of the JSON API; for `data` the body is the new data.
-pub async fn api(
-    State(state): State<AppState>,
-    principal: Principal,
-    route: ActionRoute,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    let input = api_input(&headers, &body)?;
-    let command = command(&route, &input, true)?;
-    let outcome = state.commands().perform(&principal, command).await?;
-    Ok(json_outcome(outcome))
 }

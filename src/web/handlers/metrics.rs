@@ -5,14 +5,13 @@ use axum::extract::State;
 use axum::response::Html;
 use serde_json::{Value, json};
 
-use super::{Scope, render, resolve};
+use super::{QueueAt, Scope, render, resolve};
 use crate::queue::access::Principal;
 use crate::queue::model::QueueRef;
 use crate::queue::workers::WorkerClient;
 use crate::web::error::WebError;
 use crate::web::extract::{Path, Query};
 use crate::web::flash::Flash;
-use crate::web::params::ActionQuery;
 use crate::web::state::AppState;
 use crate::web::views::Chrome;
 use crate::web::views::metrics::{MetricsPage, WEEK_MINUTES};
@@ -23,10 +22,8 @@ pub async fn metrics_page(
     State(state): State<AppState>,
     principal: Principal,
     flash: Flash,
-    Path(name): Path<String>,
-    Query(query): Query<ActionQuery>,
+    QueueAt(queue): QueueAt,
 ) -> Result<Html<String>, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
     let reader = state.reader();
     let (metrics, timings) =
         tokio::try_join!(reader.metrics(&queue, WEEK_MINUTES), reader.timings(&queue))?;

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{render, resolve};
+use super::{JobAt, render, resolve};
 use crate::queue::access::Principal;
 use crate::queue::action::{Action, CLEANABLE};
 use crate::queue::actions::check_cleanable;
@@ -15,7 +15,7 @@ use crate::queue::model::{JobState, QueueRef};
 use crate::web::error::WebError;
 use crate::web::extract::{Path, Query};
 use crate::web::flash::Flash;
-use crate::web::params::{ActionPageQuery, JobQuery, bounded};
+use crate::web::params::{ActionPageQuery, bounded};
 use crate::web::state::AppState;
 use crate::web::views::Chrome;
 use crate::web::views::add::{AddPage, AddValues};
@@ -145,19 +145,17 @@ pub async fn edit_page(
     State(state): State<AppState>,
     principal: Principal,
     flash: Flash,
-    Path((name, id)): Path<(String, String)>,
-    Query(query): Query<JobQuery>,
+    at: JobAt,
 ) -> Result<Html<String>, WebError> {
     require(&principal, Action::EditData)?;
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let (_, detail) = state.reader().job(&queue, &id, 1, 1).await?;
+    let (_, detail) = state.reader().job(&at.queue, &at.id, 1, 1).await?;
     let data = serde_json::to_string_pretty(&detail.job.data).unwrap_or_default();
     let chrome = Chrome::page(&state, &principal, flash);
     render(&EditPage::new(
         chrome,
         &state.links(),
-        &queue,
-        &id,
+        &at.queue,
+        &at.id,
         String::new(),
         data,
     ))
