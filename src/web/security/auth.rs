@@ -91,3 +91,72 @@ fn is_public_path(state: &impl Secured, request: &Request) -> bool {
     relative_path(state, request)
         .is_some_and(|path| path == "/healthz" || path == "/readyz" || path.starts_with("/static/"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone)]
+    struct Mounted(Security, &'static str);
+
+    impl Secured for Mounted {
+        fn security(&self) -> &Security {
+            &self.0
+        }
+
+        fn mount_base(&self) -> &str {
+            self.1
+        }
+    }
+
+    fn request(path: &str) -> Request {
+        Request::builder()
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    }
+
+    #[test]
+    fn only_probes_and_static_files_are_public_and_only_exactly() {
+        let state = Mounted(Security::default(), "/admin");
+        for public in ["/admin/healthz", "/admin/readyz", "/admin/static/app.css"] {
+            assert!(is_public_path(&state, &request(public)), "{public}");
+        }
+        for private in [
+            "/admin/healthz/",
+            "/admin//healthz",
+            "/admin/queues/healthz",
+            "/healthz",
+            "/admin",
+        ] {
+            assert!(!is_public_path(&state, &request(private)), "{private}");
+        }
+    }
+
+    #[tokio::test]
+    async fn without_the_middleware_only_no_auth_has_a_principal() {
+        let none = Mounted(
+            Security {
+                anonymous_role: crate::queue::access::Role::Operator,
+                ..Security::default()
+            },
+            "",
+        );
+        let (mut parts, _) = request("/").into_parts();
+        let principal = Principal::from_request_parts(&mut parts, &none)
+            .await
+            .unwrap();
+        assert_eq!(principal.user, "anonymous");
+        assert_eq!(principal.role, crate::queue::access::Role::Operator);
+        let basic = Mounted(
+            Security {
+                mode: AuthMode::Basic,
+                ..Security::default()
+            },
+            "",
+        );
+        let (mut parts, _) = request("/").into_parts();
+        let refused = Principal::from_request_parts(&mut parts, &basic).await;
+        assert!(matches!(refused, Err(WebError::Unauthorized(_))));
+    }
+}

@@ -109,3 +109,26 @@ pub trait Secured: Clone + Send + Sync + 'static {
     /// The base path this server itself is mounted at ("" or "/admin/queues").
     fn mount_base(&self) -> &str;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_no_auth_with_everyone_admin() {
+        let security = Security::default();
+        assert_eq!(security.mode, AuthMode::None);
+        assert_eq!(security.anonymous_role, Role::Admin);
+        assert!(!security.read_only && !security.trust_forwarded_prefix);
+        assert_eq!(ProxyAuth::default().user_header, "X-Forwarded-User");
+        assert_eq!(ProxyAuth::default().default_role, Role::Viewer);
+    }
+
+    #[test]
+    fn auth_modes_parse_without_case() {
+        assert_eq!(" Basic ".parse::<AuthMode>(), Ok(AuthMode::Basic));
+        assert_eq!("proxy".parse::<AuthMode>(), Ok(AuthMode::Proxy));
+        assert_eq!("NONE".parse::<AuthMode>(), Ok(AuthMode::None));
+        assert!("oauth".parse::<AuthMode>().is_err());
+    }
+}

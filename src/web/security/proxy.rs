@@ -72,3 +72,69 @@ pub(super) fn from_trusted_proxy(security: &Security, request: &Request) -> bool
         .iter()
         .any(|proxy| proxy.to_canonical() == peer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::access::Role;
+    use crate::web::security::config::ProxyAuth;
+
+    fn security() -> Security {
+        let mut proxy = ProxyAuth {
+            groups_header: Some("X-Groups".into()),
+            ..ProxyAuth::default()
+        };
+        proxy.group_roles.insert("ops".into(), Role::Operator);
+        proxy.group_roles.insert("admins".into(), Role::Admin);
+        Security {
+            trusted_proxies: vec!["10.0.0.1".parse().unwrap()],
+            proxy,
+            ..Security::default()
+        }
+    }
+
+    fn request(peer: &str, headers: &[(&str, &str)]) -> Request {
+        let mut builder = Request::builder().uri("/");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let mut request = builder.body(axum::body::Body::empty()).unwrap();
+        let peer: SocketAddr = peer.parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    }
+
+    #[test]
+    fn only_a_configured_proxy_is_trusted_ipv4_mapped_included() {
+        let security = security();
+        assert!(from_trusted_proxy(
+            &security,
+            &request("10.0.0.1:4000", &[])
+        ));
+        assert!(from_trusted_proxy(
+            &security,
+            &request("[::ffff:10.0.0.1]:4000", &[])
+        ));
+        assert!(!from_trusted_proxy(
+            &security,
+            &request("10.0.0.2:4000", &[])
+        ));
+        let bare = Request::builder().body(axum::body::Body::empty()).unwrap();
+        assert!(!from_trusted_proxy(&security, &bare), "no peer, no trust");
+    }
+
+    #[test]
+    fn the_proxy_names_the_user_and_the_highest_role_of_their_groups() {
+        let security = security();
+        let user = [("X-Forwarded-User", "ann"), ("X-Groups", "dev, ops,admins")];
+        let ann = proxy_principal(&security, &request("10.0.0.1:1", &user)).unwrap();
+        assert_eq!((ann.user.as_str(), ann.role), ("ann", Role::Admin));
+        let plain = [("X-Forwarded-User", "bob")];
+        let bob = proxy_principal(&security, &request("10.0.0.1:1", &plain)).unwrap();
+        assert_eq!(bob.role, Role::Viewer);
+        let nobody = proxy_principal(&security, &request("10.0.0.1:1", &[]));
+        assert!(matches!(nobody, Err(WebError::Unauthorized(_))));
+        let direct = proxy_principal(&security, &request("10.0.0.9:1", &user));
+        assert!(matches!(direct, Err(WebError::Forbidden(_))));
+    }
+}
