@@ -11,6 +11,7 @@ use super::{JobAt, render, resolve};
 use crate::queue::access::Principal;
 use crate::queue::action::{Action, CLEANABLE};
 use crate::queue::actions::check_cleanable;
+use crate::queue::command::CommandError;
 use crate::queue::model::{JobState, QueueRef};
 use crate::web::error::WebError;
 use crate::web::extract::{Path, Query};
@@ -32,7 +33,7 @@ const DEFAULT_CLEAN_LIMIT: u64 = 1000;
 pub fn require(principal: &Principal, action: Action) -> Result<(), WebError> {
     match principal.refusal(action) {
         None => Ok(()),
-        Some(why) => Err(WebError::Forbidden(format!("Not allowed: {why}."))),
+        Some(why) => Err(CommandError::Forbidden(why).into()),
     }
 }
 
