@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for ActionRoute {
         let scheduler = parts
             .extensions
             .get::<MatchedPath>()
-            .is_some_and(|path| path.as_str().contains("/schedulers/"));
+            .is_some_and(|path| path.as_str().ends_with("/schedulers/{id}/{action}"));
         let queue = path_param(parts, state, "queue").await;
         let id = path_param(parts, state, "id").await;
         let target = match (&queue, &id) {
