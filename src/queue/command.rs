@@ -2,7 +2,7 @@
 //!
 //! [`Dispatcher::perform`] checks the principal's role, runs the command, and records the
 //! attempt in the audit trail (who, what, how it ended). Everything that changes a queue
-//! reaches the queue's library in one place, [`Dispatcher::on_queue`]: a second library (Bull
+//! reaches the queue's library in one place, `Dispatcher::on_queue`: a second library (Bull
 //! 3/4) is one more implementation and one more arm there. Bulk actions and pause-all /
 //! resume-all are built from single-queue operations, so they work for every library.
 

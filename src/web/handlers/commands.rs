@@ -1,16 +1,71 @@
-//! Route segment and input into a [`Command`]: the action comes from the [`Action`] vocabulary
-//! (an unknown segment is a 404), its details from the form or JSON body (a bad field is a 400
-//! naming it). Nothing here acts.
+//! An action route ([`ActionRoute`]) and its input into a [`Command`]: the action comes from
+//! the [`Action`] vocabulary (an unknown segment is a 404), its details from the form or JSON
+//! body (a bad field is a 400 naming it). Nothing here acts.
 
+use axum::extract::{FromRequestParts, MatchedPath, OriginalUri};
+use axum::http::request::Parts;
 use serde_json::Value;
 
-use super::actions::ActionRoute;
+use super::{path_param, resolve};
 use crate::queue::action::{Action, Target};
 use crate::queue::actions::{NewJob, check_cleanable};
 use crate::queue::command::{Command, MAX_BULK, Op};
 use crate::queue::model::{JobState, QueueRef};
 use crate::web::error::WebError;
+use crate::web::extract::Query;
 use crate::web::input::Input;
+use crate::web::params::ActionQuery;
+use crate::web::state::AppState;
+
+/// What an action route names: the action (from its last segment), the queue (found as
+/// [`resolve`] finds it, `?prefix=` included) and the job or job scheduler id.
+pub struct ActionRoute {
+    pub action: Action,
+    /// Posted to the JSON API (`{base}/api/...`) rather than by an HTML form.
+    pub api: bool,
+    pub queue: Option<QueueRef>,
+    pub id: Option<String>,
+}
+
+impl FromRequestParts<AppState> for ActionRoute {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let scheduler = parts
+            .extensions
+            .get::<MatchedPath>()
+            .is_some_and(|path| path.as_str().ends_with("/schedulers/{id}/{action}"));
+        let queue = path_param(parts, state, "queue").await;
+        let id = path_param(parts, state, "id").await;
+        let target = match (&queue, &id) {
+            (Some(_), Some(_)) if scheduler => Target::Scheduler,
+            (Some(_), Some(_)) => Target::Job,
+            (Some(_), None) => Target::Queue,
+            _ => Target::AllQueues,
+        };
+        let queue = match queue {
+            Some(name) => {
+                let Query(query) = Query::<ActionQuery>::from_request_parts(parts, state).await?;
+                Some(resolve(state, &name, query.prefix.as_deref()).await?)
+            }
+            None => None,
+        };
+        // `POST {base}/api/queues/{queue}/jobs` adds a job: the job list's own route.
+        let segment = path_param(parts, state, "action")
+            .await
+            .unwrap_or_else(|| Action::AddJob.segment().into());
+        let path = parts.extensions.get::<OriginalUri>().map_or_else(
+            || parts.uri.path().to_string(),
+            |uri| uri.path().to_string(),
+        );
+        Ok(ActionRoute {
+            action: named(target, &segment)?,
+            api: path.starts_with(&format!("{}/api/", state.mount_base())),
+            queue,
+            id,
+        })
+    }
+}
 
 /// The action posted to `segment` on a route of `target`, or a 404.
 pub fn named(target: Target, segment: &str) -> Result<Action, WebError> {

@@ -1,6 +1,6 @@
 //! Who may do what, and the middleware that finds out, one job per module: the settings
 //! ([`config`]), authentication ([`auth`], with [`basic`] users and [`proxy`] headers), the
-//! CSRF check ([`csrf`]) and the proxy's forwarded prefix ([`prefix`]). Roles, principals and
+//! CSRF check ([`mod@csrf`]) and the proxy's forwarded prefix ([`prefix`]). Roles, principals and
 //! actions belong to the core ([`crate::queue::access`], [`crate::queue::action`]); handlers
 //! only ask [`Principal::may`].
 
