@@ -236,8 +236,8 @@ impl Engine {
                 event.reason.clone(),
                 self.link(&format!(
                     "/queues/{}/jobs/{}",
-                    crate::web::views::encode(&queue.name),
-                    crate::web::views::encode(&event.job_id)
+                    crate::web::links::encode(&queue.name),
+                    crate::web::links::encode(&event.job_id)
                 )),
                 at,
             );
@@ -300,7 +300,7 @@ impl Engine {
         };
         let url = self.link(&format!(
             "/queues/{}",
-            crate::web::views::encode(&queue.name)
+            crate::web::links::encode(&queue.name)
         ));
         match firing {
             Some(_) if state.active.contains(&field) => {}

@@ -1,4 +1,6 @@
-//! Write actions: retry, promote, remove, duplicate, edit, add, pause, clean, drain, obliterate.
+//! The BullMQ library's actions: retry, promote, remove, duplicate, edit, add, pause, clean,
+//! drain, obliterate, remove a scheduler. [`Actions::perform`] is what
+//! [`super::command::Dispatcher`] calls for a queue of [`super::model::Library::BullMq`].
 //!
 //! Every state change goes through the engine (`bullmq::Queue` / `bullmq::Job`), so Node's BullMQ
 //! and Bull Board see exactly what they would have produced themselves. The engine connection is
@@ -12,71 +14,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bullmq::redis_connection::RedisConnection;
-use bullmq::{JobOptions, Queue, QueueOptions};
-use serde::Serialize;
+use bullmq::{Queue, QueueOptions};
 use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
 
+use super::action::Action;
+pub use super::action::{CLEANABLE, check_cleanable};
 use super::connection::RedisSettings;
 use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
+use super::op::Op;
+pub use super::op::{NewJob, Outcome, QUEUE_KEY_NAMES, check_job_id, parse_options};
 use super::read::Reader;
 
 /// Jobs moved per script call by the bulk actions (retry-all, promote-all, clean).
 pub const BATCH: u32 = 1000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What an action did, for the flash message and the JSON API.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    pub action: &'static str,
-    pub queue: String,
-    pub prefix: String,
-    /// Ids of the jobs acted on (or created), when the action names jobs.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub jobs: Vec<String>,
-    /// How many jobs were moved, removed or added.
-    pub count: u64,
-    /// One line for people: "Retried job 3.", "Moved 120 failed jobs to waiting."
-    pub message: String,
-}
-
-impl Outcome {
-    fn new(
-        action: &'static str,
-        queue: &QueueRef,
-        jobs: Vec<String>,
-        count: u64,
-        message: String,
-    ) -> Self {
-        Outcome {
-            action,
-            queue: queue.name.clone(),
-            prefix: queue.prefix.clone(),
-            jobs,
-            count,
-            message,
-        }
-    }
-}
-
-/// States `clean` accepts, named as the dashboard names them.
-pub const CLEANABLE: [JobState; 5] = [
-    JobState::Completed,
-    JobState::Failed,
-    JobState::Delayed,
-    JobState::Waiting,
-    JobState::Prioritized,
-];
-
-/// A new job, as the add-job form and API give it.
-#[derive(Debug, Clone)]
-pub struct NewJob {
-    pub name: String,
-    pub data: Value,
-    /// Node-style options (`jobId`, `delay`, `priority`, `attempts`, `backoff`, `removeOnComplete` ...).
-    pub opts: Value,
-}
 
 /// The write side. Cheap to clone.
 #[derive(Clone)]
@@ -141,6 +94,15 @@ impl Actions {
         Ok(detail.state)
     }
 
+    /// Whether the queue has a job with this id (a queue without keys yet has none).
+    async fn exists(&self, queue: &QueueRef, id: &str) -> Result<bool> {
+        match self.inner.reader.job(queue, id, 1, 1).await {
+            Ok(_) => Ok(true),
+            Err(QueueError::JobNotFound { .. } | QueueError::QueueNotFound(_)) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
     async fn engine_job(&self, queue: &QueueRef, id: &str) -> Result<(Arc<Queue>, bullmq::Job)> {
         let handle = self.queue(queue).await?;
         let job = handle
@@ -153,10 +115,34 @@ impl Actions {
         Ok((handle, job))
     }
 
+    /// Perform one operation on a BullMQ queue.
+    pub async fn perform(&self, queue: &QueueRef, op: Op) -> Result<Outcome> {
+        match op {
+            Op::Retry(id) => self.retry(queue, &id).await,
+            Op::Promote(id) => self.promote(queue, &id).await,
+            Op::Remove { id, children } => self.remove(queue, &id, children).await,
+            Op::Duplicate(id) => self.duplicate(queue, &id).await,
+            Op::EditData { id, data } => self.update_data(queue, &id, data).await,
+            Op::AddJob(job) => self.add(queue, job).await,
+            Op::Pause => self.pause(queue).await,
+            Op::Resume => self.resume(queue).await,
+            Op::RetryFailed => self.retry_failed(queue).await,
+            Op::PromoteDelayed => self.promote_delayed(queue).await,
+            Op::Clean {
+                state,
+                grace_ms,
+                limit,
+            } => self.clean(queue, state, grace_ms, limit).await,
+            Op::Drain { delayed } => self.drain(queue, delayed).await,
+            Op::Obliterate { force } => self.obliterate(queue, force).await,
+            Op::RemoveScheduler(id) => self.remove_scheduler(queue, &id).await,
+        }
+    }
+
     /// Move a failed or completed job back to waiting.
     pub async fn retry(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
         let state = match self.state_of(queue, id).await? {
-            Some(s @ (JobState::Failed | JobState::Completed)) => s,
+            Some(s) if Action::Retry.fits(Some(s)) => s,
             other => {
                 return Err(not_in_state(
                     id,
@@ -168,7 +154,7 @@ impl Actions {
         let (_, mut job) = self.engine_job(queue, id).await?;
         job.retry(state.as_str(), None).await?;
         Ok(Outcome::new(
-            "retry",
+            Action::Retry,
             queue,
             vec![id.into()],
             1,
@@ -179,13 +165,13 @@ impl Actions {
     /// Move a delayed job to waiting now.
     pub async fn promote(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
         let state = self.state_of(queue, id).await?;
-        if state != Some(JobState::Delayed) {
+        if !Action::Promote.fits(state) {
             return Err(not_in_state(id, state, "only delayed jobs can be promoted"));
         }
         let (_, job) = self.engine_job(queue, id).await?;
         job.promote().await?;
         Ok(Outcome::new(
-            "promote",
+            Action::Promote,
             queue,
             vec![id.into()],
             1,
@@ -215,7 +201,7 @@ impl Actions {
             ""
         };
         Ok(Outcome::new(
-            "remove",
+            Action::Remove,
             queue,
             vec![id.into()],
             1,
@@ -248,7 +234,7 @@ impl Actions {
             opts,
         };
         let mut outcome = self.add(queue, job).await?;
-        outcome.action = "duplicate";
+        outcome.action = Action::Duplicate;
         outcome.message = format!("Job {id} was duplicated as job {}.", outcome.jobs.join(""));
         Ok(outcome)
     }
@@ -259,7 +245,7 @@ impl Actions {
         let (_, mut job) = self.engine_job(queue, id).await?;
         job.update_data(data).await?;
         Ok(Outcome::new(
-            "edit-data",
+            Action::EditData,
             queue,
             vec![id.into()],
             1,
@@ -267,17 +253,29 @@ impl Actions {
         ))
     }
 
-    /// Add a job with Node-style options, validated first.
+    /// Add a job with Node-style options, validated first. A job whose custom id is taken
+    /// already is not added, as Node's `queue.add` returns the existing job and adds nothing.
     pub async fn add(&self, queue: &QueueRef, job: NewJob) -> Result<Outcome> {
         let opts = parse_options(job.opts)?;
         if job.name.trim().is_empty() {
             return Err(QueueError::InvalidInput("name: a job needs a name".into()));
         }
+        if let Some(id) = opts.job_id.as_deref()
+            && self.exists(queue, id).await?
+        {
+            return Ok(Outcome::new(
+                Action::AddJob,
+                queue,
+                vec![id.to_string()],
+                0,
+                format!("Job {id} already exists; nothing was added."),
+            ));
+        }
         let handle = self.queue(queue).await?;
         let added = handle.add(&job.name, job.data).options(opts).await?;
         let id = added.id().to_string();
         Ok(Outcome::new(
-            "add-job",
+            Action::AddJob,
             queue,
             vec![id.clone()],
             1,
@@ -288,7 +286,7 @@ impl Actions {
     pub async fn pause(&self, queue: &QueueRef) -> Result<Outcome> {
         self.queue(queue).await?.pause().await?;
         Ok(Outcome::new(
-            "pause",
+            Action::Pause,
             queue,
             vec![],
             0,
@@ -299,7 +297,7 @@ impl Actions {
     pub async fn resume(&self, queue: &QueueRef) -> Result<Outcome> {
         self.queue(queue).await?.resume().await?;
         Ok(Outcome::new(
-            "resume",
+            Action::Resume,
             queue,
             vec![],
             0,
@@ -317,7 +315,7 @@ impl Actions {
         let after = self.inner.reader.summary(queue).await?.counts.failed;
         let moved = before.saturating_sub(after);
         Ok(Outcome::new(
-            "retry-failed",
+            Action::RetryFailed,
             queue,
             vec![],
             moved,
@@ -332,7 +330,7 @@ impl Actions {
         let after = self.inner.reader.summary(queue).await?.counts.delayed;
         let moved = before.saturating_sub(after);
         Ok(Outcome::new(
-            "promote-delayed",
+            Action::PromoteDelayed,
             queue,
             vec![],
             moved,
@@ -368,7 +366,7 @@ impl Actions {
             }
         }
         Ok(Outcome::new(
-            "clean",
+            Action::Clean,
             queue,
             vec![],
             removed,
@@ -400,7 +398,7 @@ impl Actions {
             "waiting"
         };
         Ok(Outcome::new(
-            "drain",
+            Action::Drain,
             queue,
             vec![],
             removed,
@@ -418,7 +416,7 @@ impl Actions {
             });
         }
         Ok(Outcome::new(
-            "remove-scheduler",
+            Action::RemoveScheduler,
             queue,
             vec![],
             1,
@@ -447,7 +445,7 @@ impl Actions {
             .await?;
         self.inner.queues.lock().await.remove(queue);
         Ok(Outcome::new(
-            "obliterate",
+            Action::Obliterate,
             queue,
             vec![],
             summary.counts.total(),
@@ -459,43 +457,6 @@ impl Actions {
 fn not_in_state(id: &str, state: Option<JobState>, why: &str) -> QueueError {
     let state = state.map(|s| s.as_str()).unwrap_or("in no state");
     QueueError::Conflict(format!("job {id} is {state}: {why}"))
-}
-
-pub fn check_cleanable(state: JobState) -> Result<()> {
-    if CLEANABLE.contains(&state) {
-        Ok(())
-    } else {
-        Err(QueueError::InvalidInput(format!(
-            "state: {state} jobs cannot be cleaned; choose one of {}",
-            CLEANABLE.map(|s| s.as_str()).join(", ")
-        )))
-    }
-}
-
-/// Node-style options into the engine's, with a message naming what is wrong.
-pub fn parse_options(opts: Value) -> Result<JobOptions> {
-    let opts = match opts {
-        Value::Null => return Ok(JobOptions::default()),
-        Value::Object(map) => Value::Object(map),
-        other => {
-            return Err(QueueError::InvalidInput(format!(
-                "opts: expected an object, got {other}"
-            )));
-        }
-    };
-    let parsed: JobOptions =
-        serde_json::from_value(opts).map_err(|e| QueueError::InvalidInput(format!("opts: {e}")))?;
-    if let Some(id) = &parsed.job_id
-        && (id.is_empty() || id.parse::<i64>().is_ok() || id.contains(':'))
-    {
-        return Err(QueueError::InvalidInput(format!(
-            "jobId: {id:?} cannot be used: custom ids must not be integers nor contain ':'"
-        )));
-    }
-    if parsed.priority.is_some_and(|p| p > 2_097_152) {
-        return Err(QueueError::InvalidInput("priority: at most 2097152".into()));
-    }
-    Ok(parsed)
 }
 
 fn human_ms(ms: u64) -> String {
@@ -514,14 +475,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn validates_options() {
-        assert!(parse_options(serde_json::json!({"jobId": "42"})).is_err());
-        assert!(parse_options(serde_json::json!({"jobId": "a:b"})).is_err());
-        assert!(parse_options(serde_json::json!({"attempts": "three"})).is_err());
-        assert!(parse_options(serde_json::json!([1])).is_err());
-        let ok = parse_options(serde_json::json!({"jobId": "attachment-1", "attempts": 3, "backoff": {"type": "exponential", "delay": 5000}, "removeOnComplete": 100})).unwrap();
-        assert_eq!(ok.attempts, Some(3));
-        assert!(check_cleanable(JobState::Active).is_err());
+    fn durations_read_as_people_write_them() {
         assert_eq!(human_ms(3_600_000), "1 h");
+        assert_eq!(human_ms(90_000), "90 s");
+        assert_eq!(human_ms(1500), "1500 ms");
+        assert!(check_cleanable(JobState::Active).is_err());
     }
 }

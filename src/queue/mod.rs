@@ -5,10 +5,13 @@
 //! (a `bullmq::Queue` writes its meta hash when created, so it is opened only for actions).
 //! Actions go through the engine so Node BullMQ sees exactly what it expects. [`service`] bundles
 //! what the dashboard needs, so the web layer never holds a Redis connection.
+pub mod access;
+pub mod action;
 pub mod actions;
 pub mod alerts;
 pub mod audit;
 pub(crate) mod batch;
+pub mod command;
 pub mod connection;
 pub mod decode;
 pub mod discovery;
@@ -19,7 +22,9 @@ pub mod job_fields;
 pub(crate) mod layout;
 pub mod metrics;
 pub mod model;
+pub mod op;
 pub mod read;
+pub mod role;
 pub mod sampler;
 pub mod schedulers;
 pub mod seed;

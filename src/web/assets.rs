@@ -14,9 +14,6 @@ use super::error::WebError;
 #[folder = "static/"]
 struct Assets;
 
-/// The vendored htmx file, with its version in the name.
-pub const HTMX: &str = "vendor/htmx-2.0.11.min.js";
-
 /// `GET {base}/static/{*path}`
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, WebError> {
     let file =

@@ -16,9 +16,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
-use super::security::AuthMode;
-use super::views::{Chrome, ErrorPage};
+use super::security::config::AuthMode;
+use super::state::AppState;
+use super::views::Chrome;
+use super::views::error::ErrorPage;
 use crate::queue::error::{QueueError, chain};
 use crate::queue::model::UnknownState;
 

@@ -9,8 +9,8 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::AppState;
-use super::views::encode;
+use super::links::encode;
+use super::state::AppState;
 
 const COOKIE: &str = "bullring_flash";
 

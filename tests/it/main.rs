@@ -23,3 +23,4 @@ mod reads;
 mod runner;
 mod security;
 mod support;
+mod vocabulary;

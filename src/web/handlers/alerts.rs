@@ -1,56 +1,21 @@
 //! The Alerts page: active alerts and the recent messages the alerts engine sent.
 
-use askama::Template;
 use axum::Json;
 use axum::extract::State;
 use axum::response::Html;
 use serde_json::{Value, json};
 
-use super::queues::render;
+use super::render;
+use crate::queue::access::Principal;
 use crate::queue::alerts::AlertRecord;
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
-use crate::web::security::Principal;
-use crate::web::views::{Chrome, format_time};
+use crate::web::state::AppState;
+use crate::web::views::Chrome;
+use crate::web::views::alerts::{AlertRow, AlertsPage};
 
 /// Recent messages shown.
 const RECENT: usize = 100;
-
-pub struct AlertRow {
-    pub status: String,
-    pub rule: String,
-    pub kind: String,
-    pub queue: String,
-    pub title: String,
-    pub text: String,
-    pub url: String,
-    pub time: String,
-}
-
-impl From<AlertRecord> for AlertRow {
-    fn from(r: AlertRecord) -> Self {
-        AlertRow {
-            time: format_time(Some(r.at_ms)),
-            status: r.status,
-            rule: r.rule,
-            kind: r.kind,
-            queue: r.queue,
-            title: r.title,
-            text: r.text,
-            url: r.url,
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "pages/alerts.html")]
-pub struct AlertsPage {
-    pub chrome: Chrome,
-    pub configured: bool,
-    pub active: Vec<AlertRow>,
-    pub recent: Vec<AlertRow>,
-}
 
 async fn read(state: &AppState) -> Result<(Vec<AlertRecord>, Vec<AlertRecord>), WebError> {
     match state.alerts() {

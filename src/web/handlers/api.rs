@@ -3,14 +3,16 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::web::extract::{Path, Query};
+use crate::web::extract::Query;
 use serde_json::{Value, json};
 
-use super::resolve;
-use crate::queue::model::{JobDetail, JobPage, JobState};
-use crate::web::AppState;
+use super::jobs::read_job;
+use super::queues::read_page;
+use super::{JobAt, QueueAt};
+use crate::queue::model::{JobDetail, JobPage};
 use crate::web::error::WebError;
 use crate::web::params::{JobQuery, ListQuery, OverviewQuery};
+use crate::web::state::AppState;
 
 /// `GET {base}/api/queues`: every queue with its counts.
 pub async fn queues(
@@ -31,35 +33,18 @@ pub async fn queues(
 /// `GET {base}/api/queues/{queue}/jobs?state=failed&page=1&per_page=50&order=newest`
 pub async fn jobs(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    QueueAt(queue): QueueAt,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<JobPage>, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let params = query.params(JobState::Waiting)?;
-    let (_summary, page) = state
-        .reader()
-        .job_page(
-            &queue,
-            params.state,
-            params.page,
-            params.per_page,
-            params.order,
-        )
-        .await?;
+    let (_summary, page, _order) = read_page(&state, &queue, &query).await?;
     Ok(Json(page))
 }
 
 /// `GET {base}/api/queues/{queue}/jobs/{id}`: the whole job, with state, logs and children.
 pub async fn job(
     State(state): State<AppState>,
-    Path((name, id)): Path<(String, String)>,
+    at: JobAt,
     Query(query): Query<JobQuery>,
 ) -> Result<Json<JobDetail>, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let (logs_page, logs_per_page) = query.logs()?;
-    let (_summary, detail) = state
-        .reader()
-        .job(&queue, &id, logs_page, logs_per_page)
-        .await?;
-    Ok(Json(detail))
+    Ok(Json(read_job(&state, &at, &query).await?.0))
 }

@@ -1,6 +1,5 @@
 //! The audit trail page and its JSON twin: the newest actions first, 100 per page.
 
-use askama::Template;
 use axum::Json;
 use axum::extract::State;
 
@@ -9,13 +8,14 @@ use axum::response::Html;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::queues::render;
+use super::render;
+use crate::queue::access::Principal;
 use crate::queue::audit::AuditEntry;
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
-use crate::web::security::Principal;
-use crate::web::views::{Chrome, format_time};
+use crate::web::state::AppState;
+use crate::web::views::Chrome;
+use crate::web::views::audit::{AuditPage, AuditRow};
 
 const PER_PAGE: usize = 100;
 
@@ -23,27 +23,6 @@ const PER_PAGE: usize = 100;
 pub struct AuditQuery {
     /// Show entries older than this stream id.
     pub before: Option<String>,
-}
-
-pub struct AuditRow {
-    pub time: String,
-    pub user: String,
-    pub role: String,
-    pub action: String,
-    pub queue: String,
-    pub jobs: String,
-    pub outcome: String,
-    pub detail: String,
-}
-
-#[derive(Template)]
-#[template(path = "pages/audit.html")]
-pub struct AuditPage {
-    pub chrome: Chrome,
-    pub key: String,
-    pub rows: Vec<AuditRow>,
-    pub older: Option<String>,
-    pub read_only: bool,
 }
 
 fn checked_before(query: &AuditQuery) -> Result<Option<&str>, WebError> {
@@ -83,23 +62,7 @@ pub async fn audit_page(
                 .map(|e| format!("{}/audit?before={}", state.base(), e.id))
         })
         .flatten();
-    let rows = list
-        .into_iter()
-        .map(|e| AuditRow {
-            time: format_time(Some(e.time_ms)),
-            user: e.user,
-            role: e.role,
-            action: e.action,
-            queue: if e.prefix.is_empty() {
-                e.queue
-            } else {
-                format!("{}:{}", e.prefix, e.queue)
-            },
-            jobs: e.jobs.join(", "),
-            outcome: e.outcome,
-            detail: e.detail,
-        })
-        .collect();
+    let rows = list.into_iter().map(AuditRow::of).collect();
     render(&AuditPage {
         chrome: Chrome::page(&state, &principal, flash),
         key: state.audit().key().to_string(),

@@ -2,14 +2,12 @@
 //! always 200) and `GET {base}/readyz` (200 with Redis' round-trip latency when Redis answers,
 //! 503 when it does not). Both answer JSON and need no credentials.
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::web::AppState;
+use crate::web::state::AppState;
 
 /// `GET {base}/healthz`
 pub async fn healthz() -> Json<Value> {
@@ -18,10 +16,9 @@ pub async fn healthz() -> Json<Value> {
 
 /// `GET {base}/readyz`
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let started = Instant::now();
-    match state.reader().redis().ping().await {
-        Ok(()) => {
-            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match state.queues().ping().await {
+        Ok(latency) => {
+            let latency_ms = latency.as_secs_f64() * 1000.0;
             let latency_ms = (latency_ms * 1000.0).round() / 1000.0;
             (
                 StatusCode::OK,

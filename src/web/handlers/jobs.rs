@@ -6,37 +6,47 @@ use crate::web::extract::{Path, Query};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::queues::render;
-use super::resolve;
-use crate::web::AppState;
+use super::{JobAt, render, resolve};
+use crate::queue::access::Principal;
+use crate::queue::model::JobDetail;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
 use crate::web::params::JobQuery;
-use crate::web::security::Principal;
-use crate::web::views::{Chrome, JobPageView, Perms};
+use crate::web::state::AppState;
+use crate::web::views::job::JobPageView;
+use crate::web::views::{Chrome, Perms};
+
+/// The job with one page of its logs, as `?logs_page=&logs_per_page=` ask.
+pub async fn read_job(
+    state: &AppState,
+    at: &JobAt,
+    query: &JobQuery,
+) -> Result<(JobDetail, u64), WebError> {
+    let (logs_page, logs_per_page) = query.logs()?;
+    let (_summary, detail) = state
+        .reader()
+        .job(&at.queue, &at.id, logs_page, logs_per_page)
+        .await?;
+    Ok((detail, logs_per_page))
+}
 
 /// `GET {base}/queues/{queue}/jobs/{id}`: every field of one job, in one Redis round trip.
 pub async fn job_page(
     State(state): State<AppState>,
     principal: Principal,
     flash: Flash,
-    Path((name, id)): Path<(String, String)>,
+    at: JobAt,
     Query(query): Query<JobQuery>,
 ) -> Result<Html<String>, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let (logs_page, logs_per_page) = query.logs()?;
-    let (_summary, detail) = state
-        .reader()
-        .job(&queue, &id, logs_page, logs_per_page)
-        .await?;
+    let (detail, logs_per_page) = read_job(&state, &at, &query).await?;
     let links = state.links();
     let view = JobPageView::new(
         Chrome::page(&state, &principal, flash),
         Perms::of(&principal),
         &links,
-        &queue,
+        &at.queue,
         &detail,
-        (links.job(&queue, &id), logs_per_page),
+        (links.job(&at.queue, &at.id), logs_per_page),
     );
     render(&view)
 }

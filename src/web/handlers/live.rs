@@ -17,8 +17,8 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::json;
 
 use crate::queue::sampler::Sample;
-use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::state::AppState;
 
 /// How often an idle stream gets a comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod alerts;
 pub mod api;
 pub mod audit;
+pub mod commands;
 pub mod flows;
 pub mod health;
 pub mod jobs;
@@ -15,13 +16,15 @@ pub mod prometheus;
 pub mod queues;
 pub mod schedulers;
 
+use askama::Template;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
+use axum::response::Html;
 
-use super::AppState;
 use super::error::WebError;
 use super::extract::Query;
 use super::params::ActionQuery;
+use super::state::AppState;
 use crate::queue::model::QueueRef;
 
 /// Find the queue a URL names. A name known under one prefix costs nothing; a name found under
@@ -75,15 +78,7 @@ impl FromRequestParts<AppState> for Scope {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        // A route without parameters has no path parameters to read: that is the all-queues one.
-        let name = match RawPathParams::from_request_parts(parts, state).await {
-            Ok(params) => params
-                .iter()
-                .find(|(key, _)| *key == "queue")
-                .map(|(_, value)| value.to_string()),
-            Err(_) => None,
-        };
-        let Some(name) = name else {
+        let Some(name) = path_param(parts, state, "queue").await else {
             return Ok(Scope(None));
         };
         let Query(query) = Query::<ActionQuery>::from_request_parts(parts, state).await?;
@@ -91,4 +86,54 @@ impl FromRequestParts<AppState> for Scope {
         let queue = lookup(state, &name, query.prefix.as_deref(), true).await?;
         Ok(Scope(Some(queue)))
     }
+}
+
+/// A path parameter of the route, percent-decoded; `None` when the route has no such parameter.
+pub async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> Option<String> {
+    let params = RawPathParams::from_request_parts(parts, state).await.ok()?;
+    params
+        .iter()
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_string())
+}
+
+/// The queue a `/queues/{queue}/...` route names, found as [`resolve`] finds it (`?prefix=`
+/// included).
+pub struct QueueAt(pub QueueRef);
+
+impl FromRequestParts<AppState> for QueueAt {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let name = path_param(parts, state, "queue")
+            .await
+            .ok_or_else(|| WebError::NotFound("There is no page at this address.".into()))?;
+        let Query(query) = Query::<ActionQuery>::from_request_parts(parts, state).await?;
+        Ok(QueueAt(
+            resolve(state, &name, query.prefix.as_deref()).await?,
+        ))
+    }
+}
+
+/// The job a `/queues/{queue}/jobs/{id}/...` route names, in the queue [`QueueAt`] finds.
+pub struct JobAt {
+    pub queue: QueueRef,
+    pub id: String,
+}
+
+impl FromRequestParts<AppState> for JobAt {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let QueueAt(queue) = QueueAt::from_request_parts(parts, state).await?;
+        let id = path_param(parts, state, "id")
+            .await
+            .ok_or_else(|| WebError::NotFound("There is no page at this address.".into()))?;
+        Ok(JobAt { queue, id })
+    }
+}
+
+/// Render a template, mapping a render failure to a logged 500.
+pub fn render<T: Template>(template: &T) -> Result<Html<String>, WebError> {
+    template.render().map(Html).map_err(WebError::internal)
 }

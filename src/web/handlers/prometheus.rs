@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use crate::queue::metrics::QueueMetrics;
 use crate::queue::model::{JobState, QueueSummary};
 use crate::queue::workers::WorkerClient;
-use crate::web::AppState;
+use crate::web::state::AppState;
 
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 

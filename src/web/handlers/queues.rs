@@ -1,19 +1,20 @@
 //! The overview (every queue with its counts) and a queue's page (tabs and a page of jobs).
 
-use askama::Template;
 use axum::extract::State;
 
-use crate::web::extract::{Path, Query};
+use crate::web::extract::Query;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::resolve;
-use crate::queue::model::JobState;
-use crate::web::AppState;
+use super::{QueueAt, render};
+use crate::queue::access::Principal;
+use crate::queue::model::{JobPage, JobState, Order, QueueRef, QueueSummary};
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
 use crate::web::params::{ListQuery, OverviewQuery};
-use crate::web::security::Principal;
-use crate::web::views::{Chrome, OverviewPage, Perms, QueuePage};
+use crate::web::state::AppState;
+use crate::web::views::overview::OverviewPage;
+use crate::web::views::queue::QueuePage;
+use crate::web::views::{Chrome, Perms};
 
 /// `GET {base}/`: every known queue with its counts, last hour of throughput and connected
 /// workers, in one Redis round trip.
@@ -69,10 +70,9 @@ pub async fn queue_page(
     State(state): State<AppState>,
     principal: Principal,
     flash: Flash,
-    Path(name): Path<String>,
+    QueueAt(queue): QueueAt,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
-    let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
     if let Some(id) = query
         .job
         .as_deref()
@@ -81,29 +81,34 @@ pub async fn queue_page(
     {
         return Ok(Redirect::to(&state.links().job(&queue, id)).into_response());
     }
-    let params = query.params(JobState::Waiting)?;
-    let (summary, page) = state
-        .reader()
-        .job_page(
-            &queue,
-            params.state,
-            params.page,
-            params.per_page,
-            params.order,
-        )
-        .await?;
+    let (summary, page, order) = read_page(&state, &queue, &query).await?;
     let view = QueuePage::new(
         Chrome::page(&state, &principal, flash),
         Perms::of(&principal),
         &state.links(),
         &summary,
         &page,
-        params.order,
+        order,
     );
     Ok(render(&view)?.into_response())
 }
 
-/// Render a template, mapping a render failure to a logged 500.
-pub fn render<T: Template>(template: &T) -> Result<Html<String>, WebError> {
-    template.render().map(Html).map_err(WebError::internal)
+/// One page of one tab of a queue, as `?state=&page=&per_page=&order=` ask (waiting first).
+pub async fn read_page(
+    state: &AppState,
+    queue: &QueueRef,
+    query: &ListQuery,
+) -> Result<(QueueSummary, JobPage, Order), WebError> {
+    let params = query.params(JobState::Waiting)?;
+    let (summary, page) = state
+        .reader()
+        .job_page(
+            queue,
+            params.state,
+            params.page,
+            params.per_page,
+            params.order,
+        )
+        .await?;
+    Ok((summary, page, params.order))
 }

@@ -1,0 +1,303 @@
+//! The vocabulary of actions: every change bullring can make, named once. Each [`Action`] knows
+//! the name it is recorded and answered with, the path segment of its route, its button label,
+//! the role it needs, whether it asks for confirmation, and the job states it applies to, so
+//! routes, links, buttons, outcomes and the audit trail cannot disagree on a name.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::error::{QueueError, Result};
+use super::model::JobState;
+use super::role::Role;
+
+/// Every action, by what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// A failed or completed job back to waiting.
+    Retry,
+    /// A delayed job to waiting now.
+    Promote,
+    /// Remove a job (with its children unless told otherwise).
+    Remove,
+    /// Add a copy of a job under a new id.
+    Duplicate,
+    /// Replace a job's data.
+    EditData,
+    /// Add a job.
+    AddJob,
+    Pause,
+    Resume,
+    /// Every failed job of a queue back to waiting.
+    RetryFailed,
+    /// Every delayed job of a queue to waiting.
+    PromoteDelayed,
+    /// Remove a queue's old jobs of one state.
+    Clean,
+    /// Remove a queue's waiting (and delayed) jobs.
+    Drain,
+    /// Delete a queue and all its jobs.
+    Obliterate,
+    /// Retry, promote or remove the ticked jobs of a queue.
+    Bulk,
+    PauseAll,
+    ResumeAll,
+    /// Remove a job scheduler and its next job.
+    RemoveScheduler,
+}
+
+/// What an action acts on; it decides the route the action is posted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// `/queues/{queue}/jobs/{id}/{segment}`
+    Job,
+    /// `/queues/{queue}/{segment}`
+    Queue,
+    /// `/{segment}`
+    AllQueues,
+    /// `/queues/{queue}/schedulers/{id}/{segment}`
+    Scheduler,
+}
+
+/// States `clean` accepts, named as the dashboard names them.
+pub const CLEANABLE: [JobState; 5] = [
+    JobState::Completed,
+    JobState::Failed,
+    JobState::Delayed,
+    JobState::Waiting,
+    JobState::Prioritized,
+];
+
+impl Action {
+    pub const ALL: [Action; 17] = [
+        Action::Retry,
+        Action::Promote,
+        Action::Remove,
+        Action::Duplicate,
+        Action::EditData,
+        Action::AddJob,
+        Action::Pause,
+        Action::Resume,
+        Action::RetryFailed,
+        Action::PromoteDelayed,
+        Action::Clean,
+        Action::Drain,
+        Action::Obliterate,
+        Action::Bulk,
+        Action::PauseAll,
+        Action::ResumeAll,
+        Action::RemoveScheduler,
+    ];
+
+    /// The job actions that [`Action::Bulk`] applies to ticked jobs.
+    pub const BULK: [Action; 3] = [Action::Retry, Action::Promote, Action::Remove];
+
+    /// The name in outcomes, JSON answers and the audit trail (`edit-data`, `retry-failed`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Retry => "retry",
+            Action::Promote => "promote",
+            Action::Remove => "remove",
+            Action::Duplicate => "duplicate",
+            Action::EditData => "edit-data",
+            Action::AddJob => "add-job",
+            Action::Pause => "pause",
+            Action::Resume => "resume",
+            Action::RetryFailed => "retry-failed",
+            Action::PromoteDelayed => "promote-delayed",
+            Action::Clean => "clean",
+            Action::Drain => "drain",
+            Action::Obliterate => "obliterate",
+            Action::Bulk => "bulk",
+            Action::PauseAll => "pause-all",
+            Action::ResumeAll => "resume-all",
+            Action::RemoveScheduler => "remove-scheduler",
+        }
+    }
+
+    /// What it acts on.
+    pub fn target(self) -> Target {
+        match self {
+            Action::Retry
+            | Action::Promote
+            | Action::Remove
+            | Action::Duplicate
+            | Action::EditData => Target::Job,
+            Action::PauseAll | Action::ResumeAll => Target::AllQueues,
+            Action::RemoveScheduler => Target::Scheduler,
+            _ => Target::Queue,
+        }
+    }
+
+    /// The last path segment of the route it is posted to (see [`Target`]).
+    pub fn segment(self) -> &'static str {
+        match self {
+            Action::EditData => "data",
+            // Adding posts to the job list, as `POST /api/queues/{queue}/jobs` does.
+            Action::AddJob => "jobs",
+            Action::RemoveScheduler => "remove",
+            other => other.name(),
+        }
+    }
+
+    /// The action posted to `segment` on a route of `target`; `None` (a 404) for any other word.
+    pub fn parse(target: Target, segment: &str) -> Option<Action> {
+        Action::ALL
+            .into_iter()
+            .find(|a| a.target() == target && a.segment() == segment)
+    }
+
+    /// The action named `name` (as [`Action::name`] gives it).
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The segment of the page that asks for the action's details before it runs
+    /// (`/queues/{queue}/actions/{page}`; editing data has the job's `/edit` page).
+    pub fn form_page(self) -> Option<&'static str> {
+        match self {
+            Action::Clean | Action::Drain | Action::Obliterate => Some(self.name()),
+            Action::AddJob => Some("add"),
+            Action::EditData => Some("edit"),
+            _ => None,
+        }
+    }
+
+    /// The queue action whose details page is `/queues/{queue}/actions/{segment}`.
+    pub fn from_form_page(segment: &str) -> Option<Action> {
+        Action::ALL
+            .into_iter()
+            .find(|a| a.target() == Target::Queue && a.form_page() == Some(segment))
+    }
+
+    /// The text of its button.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Retry => "Retry",
+            Action::Promote => "Promote",
+            Action::Remove | Action::RemoveScheduler => "Remove",
+            Action::Duplicate => "Duplicate",
+            Action::EditData => "Edit data",
+            Action::AddJob => "Add job",
+            Action::Pause => "Pause",
+            Action::Resume => "Resume",
+            Action::RetryFailed => "Retry all failed",
+            Action::PromoteDelayed => "Promote all delayed",
+            Action::Clean => "Clean",
+            Action::Drain => "Drain",
+            Action::Obliterate => "Obliterate",
+            Action::Bulk => "Apply",
+            Action::PauseAll => "Pause all",
+            Action::ResumeAll => "Resume all",
+        }
+    }
+
+    /// The least role allowed to take it.
+    pub fn required_role(self) -> Role {
+        match self {
+            Action::Clean | Action::Drain | Action::Obliterate | Action::EditData => Role::Admin,
+            _ => Role::Operator,
+        }
+    }
+
+    /// It deletes jobs, queues or schedulers: its button is marked as dangerous.
+    pub fn destructive(self) -> bool {
+        matches!(
+            self,
+            Action::Remove
+                | Action::Clean
+                | Action::Drain
+                | Action::Obliterate
+                | Action::RemoveScheduler
+        )
+    }
+
+    /// The browser asks before it runs: it is destructive or acts on many jobs or queues.
+    pub fn asks_confirmation(self) -> bool {
+        self.destructive()
+            || matches!(
+                self,
+                Action::RetryFailed | Action::PromoteDelayed | Action::Bulk | Action::PauseAll
+            )
+    }
+
+    /// The job states it applies to: a job in another state is refused (409); for clean, the
+    /// states it may remove. Empty for actions that do not depend on a job's state.
+    pub fn applies_to(self) -> &'static [JobState] {
+        match self {
+            Action::Retry => &[JobState::Failed, JobState::Completed],
+            Action::Promote | Action::PromoteDelayed => &[JobState::Delayed],
+            Action::RetryFailed => &[JobState::Failed],
+            Action::Clean => &CLEANABLE,
+            _ => &[],
+        }
+    }
+
+    /// Whether it may be taken on a job in `state` (always, for actions that do not care).
+    pub fn fits(self, state: Option<JobState>) -> bool {
+        let states = self.applies_to();
+        states.is_empty() || state.is_some_and(|s| states.contains(&s))
+    }
+}
+
+/// `state` may be cleaned, or a 400 naming the states that may.
+pub fn check_cleanable(state: JobState) -> Result<()> {
+    if Action::Clean.fits(Some(state)) {
+        Ok(())
+    } else {
+        Err(QueueError::InvalidInput(format!(
+            "state: {state} jobs cannot be cleaned; choose one of {}",
+            CLEANABLE.map(|s| s.as_str()).join(", ")
+        )))
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_segment_parses_back_to_its_action() {
+        for action in Action::ALL {
+            assert_eq!(
+                Action::parse(action.target(), action.segment()),
+                Some(action),
+                "{action}"
+            );
+            assert_eq!(Action::from_name(action.name()), Some(action));
+            let json = serde_json::to_value(action).unwrap();
+            assert_eq!(json, action.name(), "serialized as its name");
+            if let Some(page) = action.form_page()
+                && action.target() == Target::Queue
+            {
+                assert_eq!(Action::from_form_page(page), Some(action));
+            }
+        }
+        assert_eq!(Action::parse(Target::Job, "explode"), None);
+        assert_eq!(Action::parse(Target::Queue, "retry"), None);
+        assert_eq!(
+            Action::parse(Target::Scheduler, "remove"),
+            Some(Action::RemoveScheduler)
+        );
+    }
+
+    #[test]
+    fn the_states_an_action_applies_to() {
+        assert!(Action::Retry.fits(Some(JobState::Failed)));
+        assert!(!Action::Retry.fits(Some(JobState::Waiting)));
+        assert!(!Action::Promote.fits(None));
+        assert!(Action::Remove.fits(None));
+        assert!(Action::Clean.fits(Some(JobState::Prioritized)));
+        assert!(!Action::Clean.fits(Some(JobState::Active)));
+        assert!(Action::Remove.asks_confirmation() && Action::Remove.destructive());
+        assert!(Action::Bulk.asks_confirmation() && !Action::Bulk.destructive());
+        assert!(!Action::Retry.asks_confirmation());
+    }
+}

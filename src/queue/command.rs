@@ -1,0 +1,264 @@
+//! Commands: an action with its parsed input, and the one entry point that performs them.
+//!
+//! [`Dispatcher::perform`] checks the principal's role, runs the command, and records the
+//! attempt in the audit trail (who, what, how it ended). Everything that changes a queue
+//! reaches the queue's library in one place, `Dispatcher::on_queue`: a second library (Bull
+//! 3/4) is one more implementation and one more arm there. Bulk actions and pause-all /
+//! resume-all are built from single-queue operations, so they work for every library.
+
+use super::access::Principal;
+use super::action::Action;
+use super::actions::Actions;
+use super::audit::{AuditEntry, AuditLog};
+use super::discovery::Discovery;
+use super::error::QueueError;
+use super::model::{Library, QueueRef};
+pub use super::op::{Op, Outcome};
+use super::read::Reader;
+
+/// Most jobs one bulk action takes.
+pub const MAX_BULK: usize = 1000;
+
+/// An action with everything it needs to run.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// One operation on one queue.
+    One(QueueRef, Op),
+    /// One of [`Action::BULK`] on each of the ticked jobs of a queue.
+    Bulk {
+        queue: QueueRef,
+        action: Action,
+        ids: Vec<String>,
+    },
+    /// Pause every known queue.
+    PauseAll,
+    /// Resume every known queue.
+    ResumeAll,
+}
+
+impl Command {
+    /// The action the role is checked against and the audit trail records (for a bulk action,
+    /// what it does to each job).
+    pub fn action(&self) -> Action {
+        match self {
+            Command::One(_, op) => op.action(),
+            Command::Bulk { action, .. } => *action,
+            Command::PauseAll => Action::PauseAll,
+            Command::ResumeAll => Action::ResumeAll,
+        }
+    }
+
+    pub fn queue(&self) -> Option<&QueueRef> {
+        match self {
+            Command::One(queue, _) | Command::Bulk { queue, .. } => Some(queue),
+            Command::PauseAll | Command::ResumeAll => None,
+        }
+    }
+
+    fn job_ids(&self) -> Vec<String> {
+        match self {
+            Command::One(_, op) => op.job_id().map(String::from).into_iter().collect(),
+            Command::Bulk { ids, .. } => ids.clone(),
+            Command::PauseAll | Command::ResumeAll => Vec::new(),
+        }
+    }
+}
+
+/// Why a command was not performed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The principal may not take the action (role, read-only mode); nothing was tried.
+    #[error("Not allowed: {0}.")]
+    Forbidden(String),
+    /// The queue refused or failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// Performs commands. Borrows what it needs; cheap to make for each request.
+pub struct Dispatcher<'a> {
+    /// The BullMQ library's actions.
+    pub bullmq: &'a Actions,
+    pub reader: &'a Reader,
+    pub discovery: &'a Discovery,
+    pub audit: &'a AuditLog,
+}
+
+impl Dispatcher<'_> {
+    /// Check the role, run the command and record the attempt in the audit trail.
+    pub async fn perform(
+        &self,
+        principal: &Principal,
+        command: Command,
+    ) -> Result<Outcome, CommandError> {
+        let action = command.action();
+        let queue = command.queue();
+        let mut entry = AuditEntry {
+            id: String::new(),
+            time_ms: chrono::Utc::now().timestamp_millis(),
+            user: principal.user.clone(),
+            role: principal.role.to_string(),
+            action: action.name().to_string(),
+            prefix: queue.map(|q| q.prefix.clone()).unwrap_or_default(),
+            queue: queue.map(|q| q.name.clone()).unwrap_or_default(),
+            jobs: command.job_ids(),
+            outcome: String::new(),
+            detail: String::new(),
+        };
+        if let Some(why) = principal.refusal(action) {
+            entry.outcome = "refused".into();
+            entry.detail = why.clone();
+            self.audit.record(&entry).await;
+            return Err(CommandError::Forbidden(why));
+        }
+        let result = self.run(command).await;
+        match &result {
+            Ok(outcome) => {
+                entry.outcome = "ok".into();
+                entry.detail = outcome.message.clone();
+                if !outcome.jobs.is_empty() {
+                    entry.jobs = outcome.jobs.clone();
+                }
+            }
+            Err(err) => {
+                entry.outcome = "failed".into();
+                entry.detail = audit_detail(err);
+            }
+        }
+        self.audit.record(&entry).await;
+        Ok(result?)
+    }
+
+    async fn run(&self, command: Command) -> Result<Outcome, QueueError> {
+        match command {
+            Command::One(queue, op) => {
+                // An unknown queue is a 404 for every action, before anything is written. A
+                // queue named in the configuration may take its first job before it has a key.
+                let configured = matches!(op, Op::AddJob(_))
+                    && self.discovery.snapshot().queues.contains(&queue);
+                if !configured {
+                    self.reader.summary(&queue).await?;
+                }
+                self.on_queue(&queue, op).await
+            }
+            Command::Bulk { queue, action, ids } => {
+                self.reader.summary(&queue).await?;
+                self.bulk(&queue, action, ids).await
+            }
+            Command::PauseAll => self.all_queues(true).await,
+            Command::ResumeAll => self.all_queues(false).await,
+        }
+    }
+
+    /// The one place an operation reaches the library that owns the queue.
+    async fn on_queue(&self, queue: &QueueRef, op: Op) -> Result<Outcome, QueueError> {
+        match queue.library {
+            Library::BullMq => self.bullmq.perform(queue, op).await,
+        }
+    }
+
+    /// One action on many jobs: each is tried, and the message says what could not be done.
+    async fn bulk(
+        &self,
+        queue: &QueueRef,
+        action: Action,
+        ids: Vec<String>,
+    ) -> Result<Outcome, QueueError> {
+        let mut done = Vec::new();
+        let mut refused = Vec::new();
+        for id in &ids {
+            let op = Op::on_ticked_job(action, id).ok_or_else(|| {
+                QueueError::InvalidInput(format!("action: {action} is not a bulk action"))
+            })?;
+            match self.on_queue(queue, op).await {
+                Ok(_) => done.push(id.clone()),
+                Err(err) if err.is_unavailable() => return Err(err),
+                Err(err) => refused.push(err.to_string()),
+            }
+        }
+        let verb = match action {
+            Action::Retry => "Retried",
+            Action::Promote => "Promoted",
+            _ => "Removed",
+        };
+        let mut message = format!("{verb} {} of {} job(s).", done.len(), ids.len());
+        if !refused.is_empty() {
+            message.push_str(&format!(" Not done: {}.", refused.join("; ")));
+        }
+        let count = done.len() as u64;
+        Ok(Outcome::new(action, queue, done, count, message))
+    }
+
+    /// Pause or resume every known queue that is not so already.
+    async fn all_queues(&self, pause: bool) -> Result<Outcome, QueueError> {
+        let queues = self
+            .reader
+            .summaries(&self.discovery.snapshot().queues)
+            .await?;
+        let mut changed = 0;
+        for summary in queues.iter().filter(|s| s.paused != pause) {
+            let op = if pause { Op::Pause } else { Op::Resume };
+            self.on_queue(&summary.queue(), op).await?;
+            changed += 1;
+        }
+        let (action, verb) = if pause {
+            (Action::PauseAll, "Paused")
+        } else {
+            (Action::ResumeAll, "Resumed")
+        };
+        Ok(Outcome::everywhere(
+            action,
+            changed,
+            format!("{verb} {changed} queue(s)."),
+        ))
+    }
+}
+
+/// What the audit trail says about a failure: what the user was told, never the internals of
+/// a Redis or engine error (those are in the server log).
+fn audit_detail(err: &QueueError) -> String {
+    match err {
+        QueueError::Redis(_) | QueueError::Engine(_) => {
+            "Something went wrong; the details are in the server log.".into()
+        }
+        QueueError::Unavailable { .. } | QueueError::Gone(_) | QueueError::WrongState(_) => {
+            super::error::chain(err)
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn commands_name_their_action_and_jobs() {
+        let queue = QueueRef::new("bull", "mail");
+        let bulk = Command::Bulk {
+            queue: queue.clone(),
+            action: Action::Promote,
+            ids: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(bulk.action(), Action::Promote);
+        assert_eq!(bulk.job_ids(), ["a", "b"]);
+        let one = Command::One(
+            queue,
+            Op::EditData {
+                id: "7".into(),
+                data: Value::Null,
+            },
+        );
+        assert_eq!(one.action(), Action::EditData);
+        assert_eq!(one.job_ids(), ["7"]);
+        assert_eq!(Command::PauseAll.queue(), None);
+        for action in Action::BULK {
+            assert_eq!(
+                Op::on_ticked_job(action, "x").map(|op| op.action()),
+                Some(action)
+            );
+        }
+        assert!(Op::on_ticked_job(Action::Clean, "x").is_none());
+    }
+}

@@ -1,0 +1,282 @@
+//! An action route ([`ActionRoute`]) and its input into a [`Command`]: the action comes from
+//! the [`Action`] vocabulary (an unknown segment is a 404), its details from the form or JSON
+//! body (a bad field is a 400 naming it). Nothing here acts.
+
+use axum::extract::{FromRequestParts, MatchedPath, OriginalUri};
+use axum::http::request::Parts;
+use serde_json::Value;
+
+use super::{path_param, resolve};
+use crate::queue::action::{Action, Target};
+use crate::queue::actions::{NewJob, check_cleanable};
+use crate::queue::command::{Command, MAX_BULK, Op};
+use crate::queue::model::{JobState, QueueRef};
+use crate::web::error::WebError;
+use crate::web::extract::Query;
+use crate::web::input::Input;
+use crate::web::params::ActionQuery;
+use crate::web::state::AppState;
+
+/// What an action route names: the action (from its last segment), the queue (found as
+/// [`resolve`] finds it, `?prefix=` included) and the job or job scheduler id.
+pub struct ActionRoute {
+    pub action: Action,
+    /// Posted to the JSON API (`{base}/api/...`) rather than by an HTML form.
+    pub api: bool,
+    pub queue: Option<QueueRef>,
+    pub id: Option<String>,
+}
+
+impl FromRequestParts<AppState> for ActionRoute {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let scheduler = parts
+            .extensions
+            .get::<MatchedPath>()
+            .is_some_and(|path| path.as_str().ends_with("/schedulers/{id}/{action}"));
+        let queue = path_param(parts, state, "queue").await;
+        let id = path_param(parts, state, "id").await;
+        let target = match (&queue, &id) {
+            (Some(_), Some(_)) if scheduler => Target::Scheduler,
+            (Some(_), Some(_)) => Target::Job,
+            (Some(_), None) => Target::Queue,
+            _ => Target::AllQueues,
+        };
+        let queue = match queue {
+            Some(name) => {
+                let Query(query) = Query::<ActionQuery>::from_request_parts(parts, state).await?;
+                Some(resolve(state, &name, query.prefix.as_deref()).await?)
+            }
+            None => None,
+        };
+        // `POST {base}/api/queues/{queue}/jobs` adds a job: the job list's own route.
+        let segment = path_param(parts, state, "action")
+            .await
+            .unwrap_or_else(|| Action::AddJob.segment().into());
+        let path = parts.extensions.get::<OriginalUri>().map_or_else(
+            || parts.uri.path().to_string(),
+            |uri| uri.path().to_string(),
+        );
+        Ok(ActionRoute {
+            action: named(target, &segment)?,
+            api: path.starts_with(&format!("{}/api/", state.mount_base())),
+            queue,
+            id,
+        })
+    }
+}
+
+/// The action posted to `segment` on a route of `target`, or a 404.
+pub fn named(target: Target, segment: &str) -> Result<Action, WebError> {
+    Action::parse(target, segment).ok_or_else(|| {
+        let what = match target {
+            Target::Job => "job action",
+            Target::Queue => "queue action",
+            Target::AllQueues => "action",
+            Target::Scheduler => "job scheduler action",
+        };
+        WebError::NotFound(format!("no {what} {segment:?}"))
+    })
+}
+
+/// The command of an action route with its input; `body_is_data`: the API's edit-data takes
+/// the whole body as the new data.
+pub fn command(
+    route: &ActionRoute,
+    input: &Input,
+    body_is_data: bool,
+) -> Result<Command, WebError> {
+    let action = route.action;
+    match (action.target(), route.queue.clone(), route.id.as_deref()) {
+        (Target::Job, Some(queue), Some(id)) => job_command(action, queue, id, input, body_is_data),
+        (Target::Queue, Some(queue), _) => queue_command(action, queue, input),
+        (Target::Scheduler, Some(queue), Some(id)) => scheduler_command(action, queue, id),
+        (Target::AllQueues, ..) => all_command(action),
+        _ => Err(not_on(action, "this route")),
+    }
+}
+
+/// A job action with its input; `body_is_data`: the API's edit-data takes the body as the data.
+fn job_command(
+    action: Action,
+    queue: QueueRef,
+    id: &str,
+    input: &Input,
+    body_is_data: bool,
+) -> Result<Command, WebError> {
+    let id = id.to_string();
+    let op = match action {
+        Action::Retry => Op::Retry(id),
+        Action::Promote => Op::Promote(id),
+        Action::Remove => Op::Remove {
+            id,
+            // Removing a parent removes its children unless told otherwise, as in BullMQ.
+            children: input
+                .text("children")
+                .is_none_or(|_| input.flag("children")),
+        },
+        Action::Duplicate => Op::Duplicate(id),
+        Action::EditData => {
+            let data = if body_is_data && !input.is_form() {
+                input.body().cloned().ok_or_else(|| {
+                    WebError::BadRequest("data: give the new data as JSON in the body".into())
+                })?
+            } else {
+                input
+                    .json_value("data")?
+                    .ok_or_else(|| WebError::BadRequest("data: give the new data as JSON".into()))?
+            };
+            Op::EditData { id, data }
+        }
+        other => return Err(not_on(other, "a job")),
+    };
+    Ok(Command::One(queue, op))
+}
+
+/// A queue action with its input.
+fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Command, WebError> {
+    let op = match action {
+        Action::Pause => Op::Pause,
+        Action::Resume => Op::Resume,
+        Action::RetryFailed => Op::RetryFailed,
+        Action::PromoteDelayed => Op::PromoteDelayed,
+        Action::Drain => Op::Drain {
+            delayed: input.flag("delayed"),
+        },
+        Action::Obliterate => Op::Obliterate {
+            force: input.flag("force"),
+        },
+        Action::Clean => {
+            let state: JobState = input
+                .text("state")
+                .ok_or_else(|| WebError::BadRequest("state: choose which jobs to clean".into()))?
+                .parse()
+                .map_err(|e| WebError::BadRequest(format!("state: {e}")))?;
+            check_cleanable(state)?;
+            Op::Clean {
+                state,
+                grace_ms: input.number("grace_ms", 0)?,
+                limit: input.number("limit", 0)?,
+            }
+        }
+        Action::Bulk => return bulk_command(queue, input),
+        Action::AddJob => Op::AddJob(new_job(input)?),
+        other => return Err(not_on(other, "a queue")),
+    };
+    Ok(Command::One(queue, op))
+}
+
+/// A job scheduler action.
+fn scheduler_command(action: Action, queue: QueueRef, id: &str) -> Result<Command, WebError> {
+    match action {
+        Action::RemoveScheduler => Ok(Command::One(queue, Op::RemoveScheduler(id.into()))),
+        other => Err(not_on(other, "a job scheduler")),
+    }
+}
+
+/// An action on every queue.
+fn all_command(action: Action) -> Result<Command, WebError> {
+    match action {
+        Action::PauseAll => Ok(Command::PauseAll),
+        Action::ResumeAll => Ok(Command::ResumeAll),
+        other => Err(not_on(other, "every queue")),
+    }
+}
+
+/// An action parsed for a route of another target (the router never gives one).
+fn not_on(action: Action, what: &str) -> WebError {
+    WebError::NotFound(format!("{action} is not an action on {what}"))
+}
+
+/// `action` (one of [`Action::BULK`]) and the ticked `ids`.
+fn bulk_command(queue: QueueRef, input: &Input) -> Result<Command, WebError> {
+    let named = input.text("action");
+    let action = named
+        .as_deref()
+        .and_then(Action::from_name)
+        .filter(|action| Action::BULK.contains(action))
+        .ok_or_else(|| {
+            WebError::BadRequest(format!("action: {named:?} is not retry, promote or remove"))
+        })?;
+    let ids: Vec<String> = input
+        .all("ids")
+        .into_iter()
+        .filter(|id| !id.is_empty())
+        .collect();
+    if ids.is_empty() {
+        return Err(WebError::BadRequest("ids: tick at least one job".into()));
+    }
+    if ids.len() > MAX_BULK {
+        return Err(WebError::BadRequest(format!(
+            "ids: at most {MAX_BULK} jobs at once"
+        )));
+    }
+    Ok(Command::Bulk { queue, action, ids })
+}
+
+/// The add-job input: `name`, `data` (JSON) and options, either as `opts` (JSON) or as the form's
+/// separate fields.
+fn new_job(input: &Input) -> Result<NewJob, WebError> {
+    let name = input.text("name").unwrap_or_default();
+    let data = input
+        .json_value("data")?
+        .unwrap_or(Value::Object(Default::default()));
+    let mut opts = match input.json_value("opts")? {
+        Some(Value::Object(map)) => map,
+        Some(other) => {
+            return Err(WebError::BadRequest(format!(
+                "opts: expected an object, got {other}"
+            )));
+        }
+        None => Default::default(),
+    };
+    let mut set = |key: &str, value: Value| {
+        opts.insert(key.to_string(), value);
+    };
+    if let Some(id) = input.text("job_id") {
+        set("jobId", Value::String(id));
+    }
+    for (field, key) in [
+        ("delay_ms", "delay"),
+        ("priority", "priority"),
+        ("attempts", "attempts"),
+    ] {
+        if input.text(field).is_some() {
+            set(key, Value::from(input.number(field, 0)?));
+        }
+    }
+    if let Some(kind) = input.text("backoff_type") {
+        if !["fixed", "exponential"].contains(&kind.as_str()) {
+            return Err(WebError::BadRequest(format!(
+                "backoff_type: {kind:?} is not fixed or exponential"
+            )));
+        }
+        let delay = input.number("backoff_delay_ms", 1000)?;
+        set(
+            "backoff",
+            serde_json::json!({ "type": kind, "delay": delay }),
+        );
+    }
+    for (field, key) in [
+        ("remove_on_complete", "removeOnComplete"),
+        ("remove_on_fail", "removeOnFail"),
+    ] {
+        match input.text(field).as_deref() {
+            None => {}
+            Some("true" | "on" | "yes") => set(key, Value::Bool(true)),
+            Some("false" | "off" | "no") => set(key, Value::Bool(false)),
+            Some(n) => {
+                let count: u64 = n.parse().map_err(|_| {
+                    WebError::BadRequest(format!("{field}: {n:?} is not true, false or a count"))
+                })?;
+                set(key, Value::from(count));
+            }
+        }
+    }
+    Ok(NewJob {
+        name,
+        data,
+        opts: Value::Object(opts),
+    })
+}

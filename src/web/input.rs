@@ -1,0 +1,154 @@
+//! The fields of an action's input, an HTML form or a JSON body, looked up by name, with a
+//! 400 naming the field when one is not what it should be.
+
+use serde_json::Value;
+
+use crate::web::error::WebError;
+
+/// The fields of a form or JSON body, looked up by name.
+pub struct Input {
+    form: Vec<(String, String)>,
+    json: Value,
+}
+
+impl Input {
+    /// An `application/x-www-form-urlencoded` body.
+    pub fn form(body: &[u8]) -> Input {
+        Input {
+            form: form_urlencoded::parse(body).into_owned().collect(),
+            json: Value::Null,
+        }
+    }
+
+    /// A JSON body; an empty body is no fields.
+    pub fn json(body: &[u8]) -> Result<Input, WebError> {
+        let json = if body.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|e| WebError::BadRequest(format!("the body is not valid JSON: {e}")))?
+        };
+        Ok(Input {
+            form: Vec::new(),
+            json,
+        })
+    }
+
+    /// Whether the input is a form with fields.
+    pub fn is_form(&self) -> bool {
+        !self.form.is_empty()
+    }
+
+    /// No fields at all.
+    pub fn is_empty(&self) -> bool {
+        self.form.is_empty() && self.json.is_null()
+    }
+
+    /// The whole JSON body, when there is one (the API's edit-data takes the new data as it).
+    pub fn body(&self) -> Option<&Value> {
+        (!self.json.is_null()).then_some(&self.json)
+    }
+
+    /// The raw form fields, to show a refused form again as it was typed.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.form
+    }
+
+    pub fn text(&self, name: &str) -> Option<String> {
+        if let Some((_, v)) = self.form.iter().find(|(k, _)| k == name) {
+            return Some(v.trim().to_string()).filter(|v| !v.is_empty());
+        }
+        match self.json.get(name)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        if let Some(Value::Array(items)) = self.json.get(name) {
+            return items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect();
+        }
+        self.form
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub fn flag(&self, name: &str) -> bool {
+        match self.json.get(name) {
+            Some(Value::Bool(b)) => *b,
+            _ => matches!(
+                self.text(name).as_deref(),
+                Some("1" | "true" | "on" | "yes")
+            ),
+        }
+    }
+
+    pub fn number(&self, name: &str, default: u64) -> Result<u64, WebError> {
+        match self.text(name) {
+            None => Ok(default),
+            Some(text) => text.parse().map_err(|_| {
+                WebError::BadRequest(format!("{name}: {text:?} is not a whole number"))
+            }),
+        }
+    }
+
+    /// A JSON value typed in a form field, or given as JSON.
+    pub fn json_value(&self, name: &str) -> Result<Option<Value>, WebError> {
+        if let Some((_, text)) = self.form.iter().find(|(k, _)| k == name) {
+            if text.trim().is_empty() {
+                return Ok(None);
+            }
+            return serde_json::from_str(text)
+                .map(Some)
+                .map_err(|e| WebError::BadRequest(format!("{name}: not valid JSON ({e})")));
+        }
+        Ok(self.json.get(name).cloned())
+    }
+}
+
+/// API bodies are JSON; a form-encoded body is accepted too (curl -d).
+pub fn api_input(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<Input, WebError> {
+    let form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        Ok(Input::form(body))
+    } else {
+        Input::json(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_come_from_forms_or_json() {
+        let form = Input::form(b"name=+x+&ids=a&ids=b&force=on&n=12&data=%7B%7D");
+        assert_eq!(form.text("name").as_deref(), Some("x"));
+        assert_eq!(form.all("ids"), ["a", "b"]);
+        assert!(form.flag("force") && !form.flag("delayed"));
+        assert_eq!(form.number("n", 0).unwrap(), 12);
+        assert_eq!(
+            form.json_value("data").unwrap(),
+            Some(serde_json::json!({}))
+        );
+        let json = Input::json(br#"{"ids": [1, "b"], "force": true, "n": "x"}"#).unwrap();
+        assert_eq!(json.all("ids"), ["1", "b"]);
+        assert!(json.flag("force"));
+        assert!(json.number("n", 0).is_err());
+        assert!(Input::json(b"{").is_err());
+        assert!(Input::json(b"  ").unwrap().is_empty());
+    }
+}

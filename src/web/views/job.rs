@@ -1,0 +1,294 @@
+//! A job's page: its fields, data, logs, parent and children, and its actions.
+
+use askama::Template;
+
+use super::format::{DISPLAY_LIMIT, excerpt, format_time, now_ms, pretty, relative_time};
+use super::{Button, Chrome, FormLink, Links, Perms};
+use crate::queue::action::Action;
+use crate::queue::model::{ChildRef, Job, JobDetail, ParentRef, QueueRef};
+
+pub struct Field {
+    pub label: &'static str,
+    pub value: String,
+}
+
+pub struct JsonBlock {
+    pub label: &'static str,
+    pub text: String,
+    pub truncated: bool,
+    pub raw_href: String,
+}
+
+pub struct ChildLink {
+    pub label: String,
+    pub href: String,
+    pub detail: String,
+}
+
+pub struct LogView {
+    pub lines: Vec<String>,
+    pub total: u64,
+    pub first_line: u64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/job.html")]
+pub struct JobPageView {
+    pub chrome: Chrome,
+    pub perms: Perms,
+    /// Retry or promote (as the job's state allows) and duplicate.
+    pub buttons: Vec<Button>,
+    /// The data editor, for those who may edit data.
+    pub edit: Option<FormLink>,
+    /// Remove; with children, remove with or without them.
+    pub remove: Vec<Button>,
+    pub queue_name: String,
+    pub queue_href: String,
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub state_href: String,
+    pub fields: Vec<Field>,
+    pub blocks: Vec<JsonBlock>,
+    pub failed_reason: String,
+    pub stacktrace: Vec<String>,
+    pub notes: Vec<String>,
+    pub logs: LogView,
+    pub parent: Option<ChildLink>,
+    /// The parent's state ("unknown" when the parent is gone).
+    pub parent_state: String,
+    /// The flow page, for jobs with a parent or children.
+    pub flow_href: Option<String>,
+    pub pending: Vec<ChildLink>,
+    pub processed: Vec<ChildLink>,
+    pub failed: Vec<ChildLink>,
+    pub pending_count: u64,
+    pub processed_count: u64,
+    pub failed_count: u64,
+}
+
+fn child_link(links: &Links, child: &ChildRef, detail: String) -> ChildLink {
+    let queue = QueueRef::new(&child.prefix, &child.queue);
+    ChildLink {
+        label: format!("{} / {}", child.queue, child.id),
+        href: links.job(&queue, &child.id),
+        detail,
+    }
+}
+
+fn parent_link(links: &Links, parent: &ParentRef) -> ChildLink {
+    let queue = QueueRef::new(&parent.prefix, &parent.queue);
+    ChildLink {
+        label: format!("{} / {}", parent.queue, parent.id),
+        href: links.job(&queue, &parent.id),
+        detail: String::new(),
+    }
+}
+
+fn job_fields(job: &Job, now: i64) -> Vec<Field> {
+    let time = |ms: Option<i64>| match ms {
+        Some(_) => format!("{} UTC ({})", format_time(ms), relative_time(ms, now)),
+        None => String::new(),
+    };
+    let mut fields = vec![
+        Field {
+            label: "Added",
+            value: time(job.timestamp),
+        },
+        Field {
+            label: "Processed",
+            value: time(job.processed_on),
+        },
+        Field {
+            label: "Finished",
+            value: time(job.finished_on),
+        },
+        Field {
+            label: "Attempts made",
+            value: job.attempts_made.to_string(),
+        },
+        Field {
+            label: "Attempts started",
+            value: job.attempts_started.to_string(),
+        },
+    ];
+    let optional = [
+        (
+            "Delay",
+            (job.delay != 0).then(|| format!("{} ms", job.delay)),
+        ),
+        (
+            "Priority",
+            (job.priority != 0).then(|| job.priority.to_string()),
+        ),
+        (
+            "Stalled",
+            (job.stalled_counter != 0).then(|| job.stalled_counter.to_string()),
+        ),
+        ("Processed by", job.processed_by.clone()),
+        ("Scheduler", job.repeat_job_key.clone()),
+        ("Deduplication id", job.deduplication_id.clone()),
+        ("Next scheduled job", job.next_repeatable_job_id.clone()),
+        ("Deferred failure", job.deferred_failure.clone()),
+    ];
+    for (label, value) in optional {
+        if let Some(value) = value {
+            fields.push(Field { label, value });
+        }
+    }
+    fields
+}
+
+impl JobPageView {
+    pub fn new(
+        chrome: Chrome,
+        perms: Perms,
+        links: &Links,
+        queue: &QueueRef,
+        detail: &JobDetail,
+        log_pages: (String, u64),
+    ) -> Self {
+        let job = &detail.job;
+        let now = now_ms();
+        let block = |label, value, stored_len: usize, field| {
+            let (text, cut) = pretty(value);
+            JsonBlock {
+                label,
+                text,
+                truncated: cut || stored_len > DISPLAY_LIMIT,
+                raw_href: links.raw(queue, &job.id, field),
+            }
+        };
+        let mut blocks = vec![block("Data", &job.data, job.data_len, "data")];
+        if job.returnvalue_len > 0 {
+            let len = job.returnvalue_len;
+            blocks.push(block("Return value", &job.returnvalue, len, "returnvalue"));
+        }
+        blocks.push(block("Progress", &job.progress, 0, "progress"));
+        blocks.push(block("Options", &job.opts, 0, "opts"));
+
+        let (log_base, per_page) = log_pages;
+        let logs = &detail.logs;
+        let log_pages_total = logs.total.div_ceil(per_page).max(1);
+        let log_href = |n: u64| {
+            let sep = if log_base.contains('?') { '&' } else { '?' };
+            format!("{log_base}{sep}logs_page={n}#logs")
+        };
+        let state = detail
+            .state
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let id = &job.id;
+        JobPageView {
+            chrome,
+            buttons: job_buttons(&perms, links, queue, detail),
+            edit: perms
+                .may(Action::EditData)
+                .then(|| FormLink::new(Action::EditData, links.edit(queue, id))),
+            remove: remove_buttons(&perms, links, queue, detail),
+            perms,
+            queue_name: queue.name.clone(),
+            queue_href: links.queue(queue),
+            id: job.id.clone(),
+            name: job.name.clone().unwrap_or_default(),
+            state_href: detail
+                .state
+                .map(|s| links.tab(queue, s))
+                .unwrap_or_default(),
+            state,
+            fields: job_fields(job, now),
+            blocks,
+            failed_reason: job.failed_reason.clone().unwrap_or_default(),
+            stacktrace: job.stacktrace.clone(),
+            notes: job.notes.clone(),
+            logs: LogView {
+                lines: logs.lines.clone(),
+                total: logs.total,
+                first_line: (logs.page - 1) * logs.per_page + 1,
+                prev: (logs.page > 1).then(|| log_href(logs.page - 1)),
+                next: (logs.page < log_pages_total).then(|| log_href(logs.page + 1)),
+            },
+            parent: job.parent.as_ref().map(|p| parent_link(links, p)),
+            parent_state: detail
+                .parent_state
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            flow_href: (job.parent.is_some() || !detail.children.is_empty())
+                .then(|| links.flow(queue, id, false)),
+            pending: detail
+                .children
+                .pending
+                .iter()
+                .map(|c| child_link(links, c, String::new()))
+                .collect(),
+            processed: detail
+                .children
+                .processed
+                .iter()
+                .map(|c| {
+                    let rv = c
+                        .returnvalue
+                        .as_ref()
+                        .map(|v| excerpt(&v.to_string(), 120))
+                        .unwrap_or_default();
+                    child_link(links, c, rv)
+                })
+                .collect(),
+            failed: detail
+                .children
+                .failed
+                .iter()
+                .map(|c| child_link(links, c, c.failed_reason.clone().unwrap_or_default()))
+                .collect(),
+            pending_count: detail.children.pending_count,
+            processed_count: detail.children.processed_count,
+            failed_count: detail.children.failed_count,
+        }
+    }
+
+    pub fn has_children(&self) -> bool {
+        self.pending_count + self.processed_count + self.failed_count > 0
+    }
+}
+
+/// Retry, promote (when the job's state fits) and duplicate, for those who may.
+fn job_buttons(perms: &Perms, links: &Links, queue: &QueueRef, detail: &JobDetail) -> Vec<Button> {
+    let id = &detail.job.id;
+    [Action::Retry, Action::Promote, Action::Duplicate]
+        .into_iter()
+        .filter(|action| perms.may(*action) && action.fits(detail.state))
+        .map(|action| Button::new(action, links.job_action(queue, id, action)))
+        .collect()
+}
+
+/// Remove; a job with children offers to remove them too, or to keep them.
+fn remove_buttons(
+    perms: &Perms,
+    links: &Links,
+    queue: &QueueRef,
+    detail: &JobDetail,
+) -> Vec<Button> {
+    let action = Action::Remove;
+    if !perms.may(action) {
+        return Vec::new();
+    }
+    let id = &detail.job.id;
+    let button = || Button::new(action, links.job_action(queue, id, action));
+    let children = &detail.children;
+    let count = children.pending_count + children.processed_count + children.failed_count;
+    if count == 0 {
+        return vec![button().asking(format!("Remove job {id}?"))];
+    }
+    vec![
+        button()
+            .labelled("Remove with children")
+            .asking(format!("Remove job {id} and its {count} children?"))
+            .with("children", "1"),
+        button()
+            .labelled("Remove, keep children")
+            .asking(format!("Remove job {id} but keep its children?"))
+            .with("children", "0"),
+    ]
+}

@@ -1,0 +1,93 @@
+//! A queue's metrics page: throughput over the last hour, day and week (BullMQ's metrics,
+//! drawn as server-side SVG), and its wait and processing times.
+
+use askama::Template;
+
+use super::Chrome;
+use super::format::{duration, percent};
+use crate::queue::metrics::{QueueMetrics, Series, Timings, failure_rate};
+use crate::web::charts;
+
+/// Minutes in a week: BullMQ's `MetricsTime.ONE_WEEK`, the most a worker usually keeps.
+pub const WEEK_MINUTES: usize = 7 * 24 * 60;
+
+/// One window of the metrics page.
+pub struct Window {
+    pub title: &'static str,
+    pub svg: String,
+    pub completed: u64,
+    pub failed: u64,
+    pub failure_rate: String,
+}
+
+/// The last `minutes` of a series (it ends now).
+fn last(series: &Series, minutes: usize) -> Series {
+    let skip = series.per_minute.len().saturating_sub(minutes);
+    Series {
+        per_minute: series.per_minute[skip..].to_vec(),
+        ..series.clone()
+    }
+}
+
+fn window(metrics: &QueueMetrics, title: &'static str, minutes: usize, per_bar: usize) -> Window {
+    let part = QueueMetrics {
+        completed: last(&metrics.completed, minutes),
+        failed: last(&metrics.failed, minutes),
+        recorded: metrics.recorded,
+    };
+    Window {
+        title,
+        svg: charts::throughput(&part.completed, &part.failed, per_bar, title),
+        completed: part.completed.sum(),
+        failed: part.failed.sum(),
+        failure_rate: percent(failure_rate(&part)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/metrics.html")]
+pub struct MetricsPage {
+    pub chrome: Chrome,
+    pub queue_name: String,
+    pub queue_href: String,
+    pub recorded: bool,
+    pub windows: Vec<Window>,
+    pub total_completed: u64,
+    pub total_failed: u64,
+    pub timings: Timings,
+    pub wait_p50: String,
+    pub wait_p95: String,
+    pub run_p50: String,
+    pub run_p95: String,
+    pub sample: usize,
+}
+
+impl MetricsPage {
+    pub fn new(
+        chrome: Chrome,
+        queue_name: String,
+        queue_href: String,
+        metrics: &QueueMetrics,
+        timings: Timings,
+    ) -> Self {
+        MetricsPage {
+            chrome,
+            queue_name,
+            queue_href,
+            recorded: metrics.recorded,
+            windows: vec![
+                window(metrics, "Last hour", 60, 1),
+                window(metrics, "Last day", 24 * 60, 30),
+                window(metrics, "Last week", WEEK_MINUTES, 360),
+            ],
+            total_completed: metrics.completed.total,
+            total_failed: metrics.failed.total,
+            wait_p50: duration(timings.wait_p50),
+            wait_p95: duration(timings.wait_p95),
+            run_p50: duration(timings.processing_p50),
+            run_p95: duration(timings.processing_p95),
+            sample: timings.samples,
+            timings,
+        }
+    }
+}

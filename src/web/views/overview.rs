@@ -1,0 +1,117 @@
+//! The overview: every queue with its counts, throughput, failure rate and workers.
+
+use askama::Template;
+
+use super::format::percent;
+use super::queue::{StateCell, state_cells};
+use super::{Button, Chrome, Links, Perms};
+use crate::queue::action::Action;
+use crate::queue::metrics::{QueueMetrics, failure_rate};
+use crate::queue::model::{JobState, QueueSummary};
+use crate::queue::workers::WorkerClient;
+use crate::web::charts;
+
+pub struct QueueRow {
+    pub name: String,
+    pub prefix: String,
+    pub href: String,
+    pub metrics_href: String,
+    pub workers_href: String,
+    pub paused: bool,
+    pub cells: Vec<StateCell>,
+    pub global_concurrency: Option<u64>,
+    pub scheduler_count: u64,
+    /// The last hour's throughput as an inline SVG, when metrics are recorded.
+    pub sparkline: Option<String>,
+    /// Failed / finished in the last hour.
+    pub failure_rate: String,
+    /// Connected workers; `None` when unknown (Redis refused `CLIENT LIST`).
+    pub workers: Option<usize>,
+    /// Waiting jobs and no worker to take them.
+    pub unattended: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/overview.html")]
+pub struct OverviewPage {
+    pub chrome: Chrome,
+    pub perms: Perms,
+    pub rows: Vec<QueueRow>,
+    pub filter: String,
+    pub show_prefix: bool,
+    pub discovering: bool,
+    pub states: Vec<&'static str>,
+    /// Pause all, resume all.
+    pub buttons: Vec<Button>,
+    pub totals: Vec<u64>,
+    /// Active alerts: title, text, link.
+    pub alerts: Vec<(String, String, String)>,
+}
+
+impl OverviewPage {
+    pub fn new(
+        chrome: Chrome,
+        perms: Perms,
+        links: &Links,
+        summaries: &[(QueueSummary, QueueMetrics)],
+        workers: Option<&[WorkerClient]>,
+        filter: String,
+        discovering: bool,
+    ) -> Self {
+        let rows: Vec<QueueRow> = summaries
+            .iter()
+            .map(|(s, m)| {
+                let queue = s.queue();
+                let connected = workers.map(|list| {
+                    list.iter()
+                        .filter(|w| w.prefix == s.prefix && w.queue == s.name)
+                        .count()
+                });
+                QueueRow {
+                    name: s.name.clone(),
+                    prefix: s.prefix.clone(),
+                    href: links.queue(&queue),
+                    metrics_href: links.queue_sub(&queue, "metrics"),
+                    workers_href: links.queue_sub(&queue, "workers"),
+                    paused: s.paused,
+                    cells: state_cells(links, &queue, &s.counts, None),
+                    global_concurrency: s.global_concurrency,
+                    scheduler_count: s.scheduler_count,
+                    sparkline: m
+                        .recorded
+                        .then(|| charts::sparkline(&m.completed, &m.failed)),
+                    failure_rate: if m.recorded {
+                        percent(failure_rate(m))
+                    } else {
+                        String::new()
+                    },
+                    workers: connected,
+                    unattended: connected == Some(0) && s.counts.waiting > 0 && !s.paused,
+                }
+            })
+            .collect();
+        let totals = JobState::ALL
+            .iter()
+            .map(|state| summaries.iter().map(|(s, _)| s.counts.get(*state)).sum())
+            .collect();
+        let buttons = [Action::PauseAll, Action::ResumeAll]
+            .into_iter()
+            .filter(|action| perms.may(*action))
+            .map(|action| {
+                Button::new(action, links.all_action(action)).asking("Pause every queue?".into())
+            })
+            .collect();
+        OverviewPage {
+            chrome,
+            perms,
+            buttons,
+            rows,
+            filter,
+            show_prefix: links.with_prefix,
+            discovering,
+            states: JobState::ALL.iter().map(|s| s.as_str()).collect(),
+            totals,
+            alerts: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! A queue's page: its actions, state tabs and one page of jobs.
+
+use askama::Template;
+
+use super::format::{excerpt, now_ms, progress_text, relative_time};
+use super::{Button, Chrome, FormLink, Links, Perms};
+use crate::queue::action::Action;
+use crate::queue::model::{Counts, JobPage, JobState, Order, QueueRef, QueueSummary};
+
+/// A state with its count and link, for tabs and overview cells.
+#[derive(Debug, Clone)]
+pub struct StateCell {
+    pub state: &'static str,
+    pub count: u64,
+    pub href: String,
+    pub active: bool,
+}
+
+pub fn state_cells(
+    links: &Links,
+    queue: &QueueRef,
+    counts: &Counts,
+    current: Option<JobState>,
+) -> Vec<StateCell> {
+    JobState::ALL
+        .iter()
+        .map(|state| StateCell {
+            state: state.as_str(),
+            count: counts.get(*state),
+            href: links.tab(queue, *state),
+            active: current == Some(*state),
+        })
+        .collect()
+}
+
+pub struct JobRow {
+    pub id: String,
+    pub href: String,
+    /// Retry / promote (as the tab's state allows) and remove.
+    pub buttons: Vec<Button>,
+    pub name: String,
+    pub added: String,
+    pub processed: String,
+    pub finished: String,
+    pub attempts: i64,
+    pub progress: String,
+    pub reason: String,
+    pub problem: bool,
+    /// For parents in waiting-children: children still pending.
+    pub pending_children: Option<u64>,
+}
+
+pub struct Pager {
+    pub page: u64,
+    pub pages: u64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+/// One choice of the bulk form: the submit button sending `action=<value>`.
+pub struct BulkChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub danger: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/queue.html")]
+pub struct QueuePage {
+    pub chrome: Chrome,
+    pub perms: Perms,
+    /// Pause or resume, retry all failed, promote all delayed.
+    pub buttons: Vec<Button>,
+    /// Add a job, clean, drain, obliterate: pages that ask for details first.
+    pub forms: Vec<FormLink>,
+    /// Where forms come back to: this very page.
+    pub back: String,
+    pub bulk_url: String,
+    pub bulk_confirm: String,
+    pub bulk: Vec<BulkChoice>,
+    pub name: String,
+    pub prefix: String,
+    pub show_prefix: bool,
+    pub paused: bool,
+    pub global_concurrency: Option<u64>,
+    pub scheduler_count: u64,
+    pub version: String,
+    pub tabs: Vec<StateCell>,
+    pub state: &'static str,
+    pub rows: Vec<JobRow>,
+    pub total: u64,
+    pub per_page: u64,
+    pub newest_first: bool,
+    pub pager: Pager,
+    pub order_href: String,
+    pub action: String,
+    pub metrics_href: String,
+    pub schedulers_href: String,
+    pub workers_href: String,
+}
+
+/// The job actions a row of this tab offers: those that fit the tab's state.
+fn row_actions(state: JobState) -> impl Iterator<Item = Action> {
+    Action::BULK
+        .into_iter()
+        .filter(move |action| action.fits(Some(state)))
+}
+
+impl QueuePage {
+    pub fn new(
+        chrome: Chrome,
+        perms: Perms,
+        links: &Links,
+        summary: &QueueSummary,
+        page: &JobPage,
+        order: Order,
+    ) -> Self {
+        let queue = summary.queue();
+        let now = now_ms();
+        let pages = page.total.div_ceil(page.per_page).max(1);
+        let tab = links.tab(&queue, page.state);
+        let order_param = if order == Order::OldestFirst {
+            "&order=oldest"
+        } else {
+            ""
+        };
+        let page_href = |n: u64| format!("{tab}&page={n}&per_page={}{order_param}", page.per_page);
+        // Where forms come back to: this very page.
+        let back = page_href(page.page);
+        let rows = page
+            .jobs
+            .iter()
+            .map(|job| JobRow {
+                id: job.id.clone(),
+                href: links.job(&queue, &job.id),
+                buttons: row_actions(page.state)
+                    .map(|action| {
+                        Button::new(action, links.job_action(&queue, &job.id, action))
+                            .asking(format!("Remove job {} (and its children, if any)?", job.id))
+                            .with("back", back.clone())
+                    })
+                    .collect(),
+                name: job.name.clone().unwrap_or_default(),
+                added: relative_time(job.timestamp, now),
+                processed: relative_time(job.processed_on, now),
+                finished: relative_time(job.finished_on, now),
+                attempts: job.attempts_made,
+                progress: progress_text(&job.progress),
+                reason: job
+                    .failed_reason
+                    .as_deref()
+                    .map(|r| excerpt(r, 120))
+                    .unwrap_or_default(),
+                problem: !job.notes.is_empty(),
+                pending_children: job.pending_children,
+            })
+            .collect();
+        let pager = Pager {
+            page: page.page,
+            pages,
+            prev: (page.page > 1).then(|| page_href(page.page - 1)),
+            next: (page.page < pages).then(|| page_href(page.page + 1)),
+        };
+        let flipped = if order == Order::OldestFirst {
+            ""
+        } else {
+            "&order=oldest"
+        };
+        QueuePage {
+            buttons: queue_buttons(links, &queue, summary, &back),
+            forms: form_links(&perms, links, &queue, page.state),
+            chrome,
+            perms,
+            bulk_url: links.queue_action(&queue, Action::Bulk),
+            back,
+            bulk_confirm: "Apply to the ticked jobs?".into(),
+            bulk: row_actions(page.state)
+                .map(|action| BulkChoice {
+                    value: action.name(),
+                    label: action.label(),
+                    danger: action.destructive(),
+                })
+                .collect(),
+            name: summary.name.clone(),
+            prefix: summary.prefix.clone(),
+            show_prefix: links.with_prefix,
+            paused: summary.paused,
+            global_concurrency: summary.global_concurrency,
+            scheduler_count: summary.scheduler_count,
+            version: summary.version.clone().unwrap_or_default(),
+            tabs: state_cells(links, &queue, &summary.counts, Some(page.state)),
+            state: page.state.as_str(),
+            rows,
+            total: page.total,
+            per_page: page.per_page,
+            newest_first: order == Order::NewestFirst,
+            pager,
+            order_href: format!("{tab}&per_page={}{flipped}", page.per_page),
+            action: links.queue(&queue),
+            metrics_href: links.queue_sub(&queue, "metrics"),
+            schedulers_href: links.queue_sub(&queue, "schedulers"),
+            workers_href: links.queue_sub(&queue, "workers"),
+        }
+    }
+}
+
+/// Pause or resume, and the all-jobs actions when there are jobs for them.
+fn queue_buttons(
+    links: &Links,
+    queue: &QueueRef,
+    summary: &QueueSummary,
+    back: &str,
+) -> Vec<Button> {
+    let counts = &summary.counts;
+    let pause = if summary.paused {
+        Action::Resume
+    } else {
+        Action::Pause
+    };
+    let all = [
+        (Action::RetryFailed, counts.failed, "failed", "Retry"),
+        (Action::PromoteDelayed, counts.delayed, "delayed", "Promote"),
+    ];
+    let mut buttons = vec![Button::new(pause, links.queue_action(queue, pause))];
+    for (action, count, state, verb) in all.into_iter().filter(|(_, count, ..)| *count > 0) {
+        buttons.push(
+            Button::new(action, links.queue_action(queue, action))
+                .labelled(format!("{} ({count})", action.label()))
+                .asking(format!("{verb} all {count} {state} jobs?")),
+        );
+    }
+    buttons
+        .into_iter()
+        .map(|button| button.with("back", back))
+        .collect()
+}
+
+/// The pages that ask for an action's details, for the actions this user may take. Clean
+/// starts on the tab's state when it can be cleaned.
+fn form_links(perms: &Perms, links: &Links, queue: &QueueRef, state: JobState) -> Vec<FormLink> {
+    let clean_state = if Action::Clean.fits(Some(state)) {
+        state
+    } else {
+        JobState::Completed
+    };
+    [
+        Action::AddJob,
+        Action::Clean,
+        Action::Drain,
+        Action::Obliterate,
+    ]
+    .into_iter()
+    .filter(|action| perms.may(*action))
+    .map(|action| {
+        let mut href = links.action_page(queue, action);
+        if action == Action::Clean {
+            href = format!("{href}{}state={}", links.sep(), clean_state.as_str());
+        }
+        let form = FormLink::new(action, href);
+        if action == Action::AddJob {
+            FormLink {
+                label: action.label().to_string(),
+                ..form
+            }
+        } else {
+            form
+        }
+    })
+    .collect()
+}

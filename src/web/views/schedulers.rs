@@ -1,0 +1,111 @@
+//! The job schedulers of every queue (or one queue), with their next run and template.
+
+use askama::Template;
+
+use super::format::{format_time, now_ms, relative_time};
+use super::{Button, Chrome, Links};
+use crate::queue::action::Action;
+use crate::queue::model::QueueRef;
+use crate::queue::schedulers::Scheduler;
+
+pub struct SchedulerRow {
+    pub id: String,
+    pub queue: String,
+    pub queue_href: String,
+    pub schedule: String,
+    pub tz: String,
+    pub next: String,
+    pub next_relative: String,
+    pub next_job_href: String,
+    pub iterations: String,
+    pub limits: String,
+    pub job_name: String,
+    pub data: String,
+    pub legacy: bool,
+    /// Remove, for those who may.
+    pub remove: Option<Button>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/schedulers.html")]
+pub struct SchedulersPage {
+    pub chrome: Chrome,
+    pub queue: Option<String>,
+    pub queue_href: String,
+    pub rows: Vec<SchedulerRow>,
+    pub can_remove: bool,
+}
+
+fn human_every(ms: i64) -> String {
+    match ms {
+        ms if ms % 86_400_000 == 0 => format!("every {} d", ms / 86_400_000),
+        ms if ms % 3_600_000 == 0 => format!("every {} h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("every {} min", ms / 60_000),
+        ms if ms % 1000 == 0 => format!("every {} s", ms / 1000),
+        ms => format!("every {ms} ms"),
+    }
+}
+
+impl SchedulersPage {
+    /// `queue` is the queue the page is about, `None` for every queue.
+    pub fn new(
+        chrome: Chrome,
+        links: &Links,
+        queue: Option<&QueueRef>,
+        list: Vec<Scheduler>,
+        can_remove: bool,
+    ) -> Self {
+        let now = now_ms();
+        let rows: Vec<SchedulerRow> = list
+            .into_iter()
+            .map(|s| {
+                let q = QueueRef::new(&s.prefix, &s.queue);
+                let mut limits = Vec::new();
+                if let Some(limit) = s.limit {
+                    limits.push(format!("limit {limit}"));
+                }
+                if let Some(end) = s.end_date {
+                    limits.push(format!("ends {} UTC", format_time(Some(end))));
+                }
+                if let Some(start) = s.start_date {
+                    limits.push(format!("starts {} UTC", format_time(Some(start))));
+                }
+                SchedulerRow {
+                    queue_href: links.queue(&q),
+                    schedule: match (&s.pattern, s.every) {
+                        (Some(p), _) => p.clone(),
+                        (None, Some(every)) => human_every(every),
+                        _ => String::new(),
+                    },
+                    tz: s.tz.clone().unwrap_or_default(),
+                    next: format_time(s.next),
+                    next_relative: relative_time(s.next, now),
+                    next_job_href: s
+                        .next_job_id
+                        .as_deref()
+                        .map(|id| links.job(&q, id))
+                        .unwrap_or_default(),
+                    iterations: s.iteration_count.map(|n| n.to_string()).unwrap_or_default(),
+                    limits: limits.join(", "),
+                    job_name: s.name.clone(),
+                    data: s.template.data.to_string(),
+                    legacy: s.legacy,
+                    remove: can_remove.then(|| {
+                        let url = links.scheduler_action(&q, &s.key, Action::RemoveScheduler);
+                        Button::new(Action::RemoveScheduler, url)
+                            .asking(format!("Remove the job scheduler {}?", s.key))
+                    }),
+                    queue: s.queue,
+                    id: s.key,
+                }
+            })
+            .collect();
+        SchedulersPage {
+            chrome,
+            queue_href: queue.map(|q| links.queue(q)).unwrap_or_default(),
+            queue: queue.map(|q| q.name.clone()),
+            rows,
+            can_remove,
+        }
+    }
+}
