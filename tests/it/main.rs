@@ -24,3 +24,4 @@ mod runner;
 mod security;
 mod support;
 mod vocabulary;
+mod layout;
