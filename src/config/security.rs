@@ -8,6 +8,7 @@ use super::cli::Settings;
 use super::error::{ConfigError, bad};
 use super::file::FileConfig;
 use super::values::{parse_bool, pick_list};
+use crate::web::security::config::UnknownAuthMode;
 use crate::web::security::{AuthMode, BasicUser, ProxyAuth, Role, Security};
 
 /// The security settings the file gives, before flags and environment.
@@ -43,9 +44,9 @@ pub(super) fn security(
     listen: SocketAddr,
 ) -> Result<Security, ConfigError> {
     let mode = match &cli.auth {
-        Some(text) => text
-            .parse()
-            .map_err(|e: String| bad("--auth (BULLRING_AUTH / [auth] mode)", e))?,
+        Some(text) => text.parse().map_err(|e: UnknownAuthMode| {
+            bad("--auth (BULLRING_AUTH / [auth] mode)", e.to_string())
+        })?,
         None => file.mode.unwrap_or_default(),
     };
     let read_only = match &cli.read_only {

@@ -32,7 +32,10 @@ fn sources() -> Vec<Source> {
                 .iter()
                 .map(|part| part.to_string_lossy().into_owned())
                 .collect();
-            if module.last().is_some_and(|last| last == "mod" || last == "lib") {
+            if module
+                .last()
+                .is_some_and(|last| last == "mod" || last == "lib")
+            {
                 module.pop();
             }
             let text = std::fs::read_to_string(&file).unwrap();
@@ -226,9 +229,13 @@ fn the_parser_reads_use_trees_and_paths() {
     assert!(paths.contains(&"crate::queue::model::QueueRef".to_string()));
     assert!(paths.contains(&"crate::queue::read".to_string()));
     assert!(paths.contains(&"crate::web::x".to_string()));
-    let known: BTreeSet<Module> = [vec![], vec!["queue".into()], vec!["queue".into(), "read".into()]]
-        .into_iter()
-        .collect();
+    let known: BTreeSet<Module> = [
+        vec![],
+        vec!["queue".into()],
+        vec!["queue".into(), "read".into()],
+    ]
+    .into_iter()
+    .collect();
     let from = vec!["queue".to_string(), "model".to_string()];
     assert_eq!(
         resolve(&from, "super::read::Reader", &known),
@@ -267,7 +274,10 @@ fn every_source_file_is_small_and_says_what_it_is_for() {
             problems.push(format!("{}: {lines} lines", source.file.display()));
         }
         if !source.text.trim_start().starts_with("//!") {
-            problems.push(format!("{}: no //! comment at the top", source.file.display()));
+            problems.push(format!(
+                "{}: no //! comment at the top",
+                source.file.display()
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -276,7 +286,10 @@ fn every_source_file_is_small_and_says_what_it_is_for() {
 #[test]
 fn the_web_layer_never_touches_redis_itself() {
     let mut problems = Vec::new();
-    for source in sources().iter().filter(|s| s.module.first().is_some_and(|m| m == "web")) {
+    for source in sources()
+        .iter()
+        .filter(|s| s.module.first().is_some_and(|m| m == "web"))
+    {
         let code = code_of(&source.text);
         for needle in ["redis::", "use redis", ".redis()", ":bullring:", ".keys()"] {
             if code.contains(needle) {

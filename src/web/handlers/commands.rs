@@ -35,8 +35,8 @@ impl FromRequestParts<AppState> for ActionRoute {
             .extensions
             .get::<MatchedPath>()
             .is_some_and(|path| path.as_str().ends_with("/schedulers/{id}/{action}"));
-        let queue = path_param(parts, state, "queue").await;
-        let id = path_param(parts, state, "id").await;
+        let queue = path_param(parts, state, "queue").await?;
+        let id = path_param(parts, state, "id").await?;
         let target = match (&queue, &id) {
             (Some(_), Some(_)) if scheduler => Target::Scheduler,
             (Some(_), Some(_)) => Target::Job,
@@ -52,7 +52,7 @@ impl FromRequestParts<AppState> for ActionRoute {
         };
         // `POST {base}/api/queues/{queue}/jobs` adds a job: the job list's own route.
         let segment = path_param(parts, state, "action")
-            .await
+            .await?
             .unwrap_or_else(|| Action::AddJob.segment().into());
         let path = parts.extensions.get::<OriginalUri>().map_or_else(
             || parts.uri.path().to_string(),

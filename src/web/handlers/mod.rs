@@ -78,7 +78,7 @@ impl FromRequestParts<AppState> for Scope {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let Some(name) = path_param(parts, state, "queue").await else {
+        let Some(name) = path_param(parts, state, "queue").await? else {
             return Ok(Scope(None));
         };
         let Query(query) = Query::<ActionQuery>::from_request_parts(parts, state).await?;
@@ -88,13 +88,29 @@ impl FromRequestParts<AppState> for Scope {
     }
 }
 
-/// A path parameter of the route, percent-decoded; `None` when the route has no such parameter.
-pub async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> Option<String> {
-    let params = RawPathParams::from_request_parts(parts, state).await.ok()?;
-    params
+/// A path parameter of the route, percent-decoded; `None` when the route has no such parameter,
+/// a 400 when the parameter is not UTF-8.
+pub async fn path_param(
+    parts: &mut Parts,
+    state: &AppState,
+    name: &str,
+) -> Result<Option<String>, WebError> {
+    use axum::extract::rejection::RawPathParamsRejection;
+    let params = match RawPathParams::from_request_parts(parts, state).await {
+        Ok(params) => params,
+        // A route without parameters has none to read.
+        Err(RawPathParamsRejection::MissingPathParams(_)) => return Ok(None),
+        Err(rejection) => {
+            return Err(WebError::BadRequest(format!(
+                "bad address: {}",
+                rejection.body_text()
+            )));
+        }
+    };
+    Ok(params
         .iter()
         .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_string())
+        .map(|(_, value)| value.to_string()))
 }
 
 /// The queue a `/queues/{queue}/...` route names, found as [`resolve`] finds it (`?prefix=`
@@ -106,7 +122,7 @@ impl FromRequestParts<AppState> for QueueAt {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
         let name = path_param(parts, state, "queue")
-            .await
+            .await?
             .ok_or_else(|| WebError::NotFound("There is no page at this address.".into()))?;
         let Query(query) = Query::<ActionQuery>::from_request_parts(parts, state).await?;
         Ok(QueueAt(
@@ -127,7 +143,7 @@ impl FromRequestParts<AppState> for JobAt {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
         let QueueAt(queue) = QueueAt::from_request_parts(parts, state).await?;
         let id = path_param(parts, state, "id")
-            .await
+            .await?
             .ok_or_else(|| WebError::NotFound("There is no page at this address.".into()))?;
         Ok(JobAt { queue, id })
     }

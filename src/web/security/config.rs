@@ -21,17 +21,24 @@ pub enum AuthMode {
     Proxy,
 }
 
+/// A name that is not an [`AuthMode`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{given:?} is not an auth mode (none, basic or proxy)")]
+pub struct UnknownAuthMode {
+    pub given: String,
+}
+
 impl FromStr for AuthMode {
-    type Err = String;
+    type Err = UnknownAuthMode;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "none" => Ok(AuthMode::None),
             "basic" => Ok(AuthMode::Basic),
             "proxy" => Ok(AuthMode::Proxy),
-            other => Err(format!(
-                "{other:?} is not an auth mode (none, basic or proxy)"
-            )),
+            other => Err(UnknownAuthMode {
+                given: other.to_string(),
+            }),
         }
     }
 }
