@@ -126,6 +126,21 @@ pub struct Settings {
     /// Honour X-Forwarded-Prefix from the trusted proxies (a proxy that strips a path prefix).
     #[arg(long, env = "BULLRING_TRUST_FORWARDED_PREFIX", num_args = 0..=1, default_missing_value = "true")]
     pub trust_forwarded_prefix: Option<String>,
+    /// A host name the dashboard answers to besides loopback, the listen address and
+    /// --public-url's host (`*.example.com` for its subdomains, `*` for any); repeatable.
+    #[arg(
+        long = "allowed-host",
+        env = "BULLRING_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+    /// An origin allowed to show the dashboard in a frame (https://app.example.com); repeatable.
+    #[arg(
+        long = "frame-ancestor",
+        env = "BULLRING_FRAME_ANCESTORS",
+        value_delimiter = ','
+    )]
+    pub frame_ancestors: Vec<String>,
 }
 
 /// `bullring add QUEUE NAME --data JSON ...`.

@@ -60,6 +60,10 @@ pub struct FileConfig {
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
     pub trust_forwarded_prefix: Option<bool>,
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    #[serde(default)]
+    pub frame_ancestors: Vec<String>,
     /// Length the audit stream is trimmed to.
     pub audit_max_len: Option<usize>,
     #[serde(default)]

@@ -1,5 +1,5 @@
-//! Authentication, roles, read-only mode, trusted proxies and the CSRF origin: the `[auth]`
-//! table and its flags, checked together (a mode that needs users or proxies gets them, an
+//! Authentication, roles, read-only mode, trusted proxies, the CSRF origin, the host names
+//! answered and who may frame the pages: the `[auth]` table and its flags, checked together (a mode that needs users or proxies gets them, an
 //! anonymous dashboard does not listen beyond loopback unless told so).
 
 use std::net::SocketAddr;
@@ -9,6 +9,8 @@ use super::error::{ConfigError, bad};
 use super::file::FileConfig;
 use super::values::{parse_bool, pick_list};
 use crate::web::security::config::UnknownAuthMode;
+use crate::web::security::headers::is_frame_origin;
+use crate::web::security::host::parse_host;
 use crate::web::security::{AuthMode, BasicUser, ProxyAuth, Role, Security};
 
 /// The security settings the file gives, before flags and environment.
@@ -23,6 +25,8 @@ pub(super) fn file_security(file: &FileConfig) -> FileSecurity {
         public_url: file.public_url.clone(),
         trusted_proxies: file.trusted_proxies.clone(),
         trust_forwarded_prefix: file.trust_forwarded_prefix,
+        allowed_hosts: file.allowed_hosts.clone(),
+        frame_ancestors: file.frame_ancestors.clone(),
     }
 }
 
@@ -36,6 +40,8 @@ pub(super) struct FileSecurity {
     public_url: Option<String>,
     trusted_proxies: Vec<String>,
     trust_forwarded_prefix: Option<bool>,
+    allowed_hosts: Vec<String>,
+    frame_ancestors: Vec<String>,
 }
 
 pub(super) fn security(
@@ -128,6 +134,20 @@ pub(super) fn security(
             ));
         }
     }
+    let allowed_hosts = allowed_hosts(pick_list(
+        &cli.allowed_hosts,
+        file.allowed_hosts.clone(),
+        Vec::new(),
+    ))?;
+    let frame_ancestors = pick_list(&cli.frame_ancestors, file.frame_ancestors.clone(), Vec::new());
+    for origin in &frame_ancestors {
+        if !is_frame_origin(origin) {
+            return Err(bad(
+                "--frame-ancestor (BULLRING_FRAME_ANCESTORS / frame_ancestors)",
+                format!("{origin:?} is not an origin such as https://app.example.com"),
+            ));
+        }
+    }
     Ok(Security {
         mode,
         users: file.users.clone(),
@@ -137,5 +157,34 @@ pub(super) fn security(
         public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
         trusted_proxies,
         trust_forwarded_prefix,
+        allowed_hosts,
+        listen: Some(listen),
+        frame_ancestors,
+        failed_logins: Default::default(),
     })
+}
+
+/// `allowed_hosts` as the Host check compares them: `*`, `*.domain`, or a host name or address
+/// without its port, lowercase.
+fn allowed_hosts(given: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    given
+        .iter()
+        .map(|text| {
+            let text = text.trim();
+            if text == "*" {
+                return Ok(text.to_string());
+            }
+            let (wildcard, host) = match text.strip_prefix("*.") {
+                Some(domain) => ("*.", domain),
+                None => ("", text),
+            };
+            match parse_host(host) {
+                Some(host) => Ok(format!("{wildcard}{host}")),
+                None => Err(bad(
+                    "--allowed-host (BULLRING_ALLOWED_HOSTS / allowed_hosts)",
+                    format!("{text:?} is not a host name such as ops.example.com, *.example.com or *"),
+                )),
+            }
+        })
+        .collect()
 }

@@ -36,6 +36,15 @@ pub enum WebError {
     NotFound(String),
     /// 409: the action does not fit the job's or queue's state (promote a completed job ...).
     Conflict(String),
+    /// 415: a body of a type the route does not take (the JSON API takes only JSON).
+    UnsupportedMediaType(String),
+    /// 421: the request names a host this dashboard does not answer to (DNS rebinding).
+    MisdirectedRequest(String),
+    /// 429: too many failed sign-ins from this address; try again after `retry_after` seconds.
+    TooManyRequests { message: String, retry_after: u64 },
+    /// 503: the server is too busy for this now (the queue of password checks is full); try again
+    /// after `retry_after` seconds.
+    Busy { message: String, retry_after: u64 },
     /// 503: Redis cannot be reached; pages work again when it returns.
     Unavailable(Arc<QueueError>),
     /// 500: anything else. The error and its causes are logged, not shown.
@@ -55,8 +64,21 @@ impl WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
-            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            WebError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
+            WebError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Unavailable(_) | WebError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Seconds to wait before trying again, for the errors that say so (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            WebError::TooManyRequests { retry_after, .. } | WebError::Busy { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
         }
     }
 
@@ -67,7 +89,11 @@ impl WebError {
             | WebError::Unauthorized(m)
             | WebError::Forbidden(m)
             | WebError::NotFound(m)
-            | WebError::Conflict(m) => m.clone(),
+            | WebError::Conflict(m)
+            | WebError::UnsupportedMediaType(m)
+            | WebError::MisdirectedRequest(m)
+            | WebError::TooManyRequests { message: m, .. }
+            | WebError::Busy { message: m, .. } => m.clone(),
             WebError::Unavailable(err) => chain(err.as_ref()),
             WebError::Internal(_) => {
                 "Something went wrong; the details are in the server log.".into()
@@ -82,6 +108,10 @@ impl WebError {
             WebError::Forbidden(_) => "Not allowed",
             WebError::NotFound(_) => "Not found",
             WebError::Conflict(_) => "Not possible now",
+            WebError::UnsupportedMediaType(_) => "Unsupported body",
+            WebError::MisdirectedRequest(_) => "Wrong address",
+            WebError::TooManyRequests { .. } => "Too many attempts",
+            WebError::Busy { .. } => "Busy",
             WebError::Unavailable(_) => "Redis is unreachable",
             WebError::Internal(_) => "Something went wrong",
         }
@@ -146,6 +176,11 @@ pub async fn render_errors(
         _ => {}
     }
     let mut rendered = render(&state, &err, is_api);
+    if let Some(seconds) = err.retry_after() {
+        rendered
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     if matches!(err, WebError::Unauthorized(_)) && state.security().mode == AuthMode::Basic {
         rendered.headers_mut().insert(
             header::WWW_AUTHENTICATE,

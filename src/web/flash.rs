@@ -14,13 +14,30 @@ use super::state::AppState;
 
 const COOKIE: &str = "bullring_flash";
 
-/// The `Set-Cookie` value carrying `message`.
-pub fn set_cookie(message: &str, base: &str) -> String {
+/// The `Set-Cookie` value carrying `message`: never readable by scripts, never sent with a
+/// request another site starts, and only over https when the dashboard's public URL is https.
+pub fn set_cookie(message: &str, state: &AppState) -> String {
     format!(
-        "{COOKIE}={}; Path={}; Max-Age=60; HttpOnly; SameSite=Strict",
+        "{COOKIE}={}; Path={}; Max-Age=60{}",
         encode(message),
-        cookie_path(base)
+        cookie_path(&state.base()),
+        attributes(state)
     )
+}
+
+/// `HttpOnly; SameSite=Strict`, and `Secure` when `public_url` is https (bullring itself speaks
+/// plain http: over https it is always behind a proxy, whose address is `public_url`).
+fn attributes(state: &AppState) -> &'static str {
+    let https = state
+        .security()
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"));
+    if https {
+        "; HttpOnly; SameSite=Strict; Secure"
+    } else {
+        "; HttpOnly; SameSite=Strict"
+    }
 }
 
 fn cookie_path(base: &str) -> &str {
@@ -76,8 +93,9 @@ pub async fn clear(State(state): State<AppState>, request: Request, next: Next) 
         .is_some_and(|v| v.to_str().is_ok_and(|v| v.starts_with("text/html")));
     if had && !sets_new && is_page && !path.contains("/static/") {
         let expire = format!(
-            "{COOKIE}=; Path={}; Max-Age=0; HttpOnly; SameSite=Strict",
-            cookie_path(&state.base())
+            "{COOKIE}=; Path={}; Max-Age=0{}",
+            cookie_path(&state.base()),
+            attributes(&state)
         );
         if let Ok(value) = HeaderValue::from_str(&expire) {
             response.headers_mut().append(header::SET_COOKIE, value);

@@ -1,6 +1,7 @@
 //! The fields of an action's input, an HTML form or a JSON body, looked up by name, with a
 //! 400 naming the field when one is not what it should be.
 
+use axum::http::{HeaderMap, header};
 use serde_json::Value;
 
 use crate::web::error::WebError;
@@ -116,16 +117,40 @@ impl Input {
     }
 }
 
-/// API bodies are JSON; a form-encoded body is accepted too (curl -d).
-pub fn api_input(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<Input, WebError> {
-    let form = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if form {
-        Ok(Input::form(body))
+/// The body of an action: under `{base}/api/` only `application/json`, elsewhere only
+/// `application/x-www-form-urlencoded` (what the dashboard's forms send); anything else is a
+/// 415, so a cross-site `<form enctype="text/plain">` cannot pass for JSON. An empty body
+/// without a `Content-Type` is no fields (`curl -X POST .../pause`); with a wrong one it is 415.
+pub fn body_input(api: bool, headers: &HeaderMap, body: &[u8]) -> Result<Input, WebError> {
+    let expected = if api {
+        "application/json"
     } else {
+        "application/x-www-form-urlencoded"
+    };
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        if body.is_empty() {
+            return Ok(Input::form(b""));
+        }
+        return Err(WebError::UnsupportedMediaType(format!(
+            "the body has no Content-Type; send it as {expected}"
+        )));
+    };
+    let essence = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if essence != expected {
+        return Err(WebError::UnsupportedMediaType(format!(
+            "a body of type {:?} is not accepted here; send it as {expected}",
+            essence.chars().take(80).collect::<String>()
+        )));
+    }
+    if api {
         Input::json(body)
+    } else {
+        Ok(Input::form(body))
     }
 }
 
@@ -150,5 +175,28 @@ mod tests {
         assert!(json.number("n", 0).is_err());
         assert!(Input::json(b"{").is_err());
         assert!(Input::json(b"  ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn bodies_are_taken_only_in_their_own_type() {
+        let typed = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, value.parse().unwrap());
+            headers
+        };
+        let json = typed("application/json; charset=utf-8");
+        let form = typed("application/x-www-form-urlencoded");
+        let text = typed("text/plain");
+        let unsupported = |r: Result<Input, WebError>| matches!(r, Err(WebError::UnsupportedMediaType(_)));
+        assert!(body_input(true, &json, br#"{"a":1}"#).is_ok());
+        assert!(unsupported(body_input(true, &text, br#"{"a":1}"#)));
+        assert!(unsupported(body_input(true, &form, b"a=1")));
+        assert!(unsupported(body_input(true, &text, b"")));
+        assert!(unsupported(body_input(true, &HeaderMap::new(), b"{}")));
+        assert!(body_input(true, &HeaderMap::new(), b"").unwrap().is_empty());
+        assert!(body_input(false, &form, b"a=1").unwrap().is_form());
+        assert!(unsupported(body_input(false, &text, b"a=1")));
+        assert!(unsupported(body_input(false, &json, b"{}")));
+        assert!(body_input(false, &HeaderMap::new(), b"").unwrap().is_empty());
     }
 }

@@ -63,7 +63,7 @@ pub fn redirect_with(message: &str, to: &str, state: &AppState, headers: &Header
     } else {
         Redirect::to(to).into_response()
     };
-    if let Ok(cookie) = HeaderValue::from_str(&flash::set_cookie(message, &state.base())) {
+    if let Ok(cookie) = HeaderValue::from_str(&flash::set_cookie(message, state)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response

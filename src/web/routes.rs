@@ -100,11 +100,21 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
             state.clone(),
             security::authenticate::<AppState>,
         ))
+        // Before authentication: a rebound name learns nothing, not even that a login is asked.
+        .layer(from_fn_with_state(
+            state.clone(),
+            security::check_host::<AppState>,
+        ))
         .layer(from_fn_with_state(state.clone(), error::render_errors))
-        // Outermost, so error pages carry the proxy's prefix too.
+        // So error pages carry the proxy's prefix too.
         .layer(from_fn_with_state(
             state.clone(),
             security::forwarded_prefix::<AppState>,
+        ))
+        // Outermost: every response, the proxy's 400 included, gets the security headers.
+        .layer(from_fn_with_state(
+            state.clone(),
+            security::security_headers::<AppState>,
         ))
         .with_state(state)
 }

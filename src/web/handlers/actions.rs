@@ -16,7 +16,7 @@ use crate::queue::actions::Outcome;
 use crate::queue::command::Command;
 use crate::queue::model::QueueRef;
 use crate::web::error::WebError;
-use crate::web::input::{Input, api_input};
+use crate::web::input::{Input, body_input};
 use crate::web::reply::{back_to, json_outcome, redirect_with};
 use crate::web::state::AppState;
 
@@ -28,13 +28,12 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
+    let input = body_input(route.api, &headers, &body)?;
     if route.api {
-        let input = api_input(&headers, &body)?;
         let command = command(&route, &input, true)?;
         let outcome = state.commands().perform(&principal, command).await?;
         return Ok(json_outcome(outcome));
     }
-    let input = Input::form(&body);
     let parsed = command(&route, &input, false);
     if let Some(queue) = &route.queue
         && principal.may(route.action)

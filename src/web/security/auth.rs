@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::basic::{SIGN_IN, basic_principal};
 use super::config::{AuthMode, Secured, Security};
-use super::proxy::proxy_principal;
+use super::proxy::{client_address, proxy_principal};
 use crate::queue::access::Principal;
 use crate::web::error::WebError;
 
@@ -58,7 +58,8 @@ pub async fn authenticate<S: Secured>(
                 .headers()
                 .get(header::AUTHORIZATION)
                 .map(|value| value.as_bytes().to_vec());
-            basic_principal(security, header).await
+            let client = client_address(security, &request);
+            basic_principal(security, header, client).await
         }
         AuthMode::Proxy => proxy_principal(security, &request),
     };

@@ -1,15 +1,18 @@
 //! HTTP basic authentication: users with argon2 password hashes, verified off the async
-//! threads and at a bounded rate, and a short-lived cache of verified logins so pages and
-//! assets do not each pay argon2.
+//! threads, a bounded number at once with a bounded line waiting ([`HashQueue`]), failed logins
+//! limited per client address ([`FailedLogins`]), and a short-lived cache of verified logins so
+//! pages and assets do not each pay argon2.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
-use tokio::sync::Semaphore;
 
 use super::config::{BasicUser, Security};
+use super::proxy::check_user_name;
+use super::throttle::{Busy, HashQueue, retry_after_secs};
 use crate::queue::access::Principal;
 use crate::web::error::WebError;
 
@@ -19,6 +22,12 @@ pub(super) const SIGN_IN: &str = "Sign in to use the dashboard.";
 const LOGIN_TTL: Duration = Duration::from_secs(60);
 /// At most this many remembered logins; past it, expired ones go, then all of them.
 const LOGIN_CACHE_MAX: usize = 1024;
+/// Verifications waiting for a core at most; one more is a 503.
+const HASH_QUEUE_MAX: usize = 64;
+/// The longest a verification waits for a core before the request is a 503.
+const HASH_WAIT_MAX: Duration = Duration::from_secs(10);
+/// What a client that finds the line of password checks full is told to wait.
+const BUSY_RETRY_SECS: u64 = 2;
 
 /// A password that argon2 could not hash.
 #[derive(Debug, thiserror::Error)]
@@ -48,10 +57,13 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// The principal of an `Authorization` header (owned: a borrowed request would make the
-/// caller's future !Send), or 401.
+/// caller's future !Send) sent from `client`, or 401; 400 for a user name with control
+/// characters, 429 after too many failures from `client`, 503 when the line of password checks
+/// is full.
 pub(super) async fn basic_principal(
     security: &Security,
     header: Option<Vec<u8>>,
+    client: Option<IpAddr>,
 ) -> Result<Principal, WebError> {
     let unauthorized = || WebError::Unauthorized(SIGN_IN.into());
     let header = header.ok_or_else(unauthorized)?;
@@ -59,10 +71,25 @@ pub(super) async fn basic_principal(
         return Ok(principal);
     }
     let (name, password) = parse_basic(&header).ok_or_else(unauthorized)?;
+    check_user_name(&name)?;
+    let failed = &security.failed_logins;
+    if let Some(wait) = failed.wait(client) {
+        return Err(WebError::TooManyRequests {
+            message: "Too many failed sign-ins from your address; wait a minute and try again."
+                .into(),
+            retry_after: retry_after_secs(wait),
+        });
+    }
     let user = find_user(&security.users, &name);
-    let verified = verify_off_thread(password, user.map(|u| u.password_hash.clone())).await;
+    let verified = verify_off_thread(password, user.map(|u| u.password_hash.clone()))
+        .await
+        .map_err(|Busy| WebError::Busy {
+            message: "Too many sign-ins are being checked right now; try again shortly.".into(),
+            retry_after: BUSY_RETRY_SECS,
+        })?;
     match user {
         Some(user) if verified => {
+            failed.forget(client);
             login_cache().store(header, user);
             Ok(Principal {
                 user: user.name.clone(),
@@ -71,7 +98,8 @@ pub(super) async fn basic_principal(
             })
         }
         _ => {
-            tracing::info!(user = %name, "basic authentication failed");
+            failed.record_failure(client);
+            tracing::info!(user = ?name, client = ?client, "basic authentication failed");
             Err(unauthorized())
         }
     }
@@ -108,14 +136,13 @@ fn find_user<'u>(users: &'u [BasicUser], name: &str) -> Option<&'u BasicUser> {
 }
 
 /// One argon2 verification on the blocking pool, against the user's hash or, for an unknown
-/// user, a dummy one, so unknown names cost as much as wrong passwords.
-async fn verify_off_thread(password: String, hash: Option<String>) -> bool {
+/// user, a dummy one, so unknown names cost as much as wrong passwords; [`Busy`] when the line
+/// waiting for a turn is full or the wait runs out.
+async fn verify_off_thread(password: String, hash: Option<String>) -> Result<bool, Busy> {
     // Each verification holds ~19 MiB for tens of milliseconds; without a bound, a flood of
     // bad logins would fill the blocking pool (512 threads) and the memory with them.
-    let Ok(permit) = argon2_permits().acquire().await else {
-        return false;
-    };
-    tokio::task::spawn_blocking(move || {
+    let permit = hash_queue().turn().await?;
+    let verified = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         match hash {
             Some(hash) => verify_password(&password, &hash),
@@ -126,14 +153,17 @@ async fn verify_off_thread(password: String, hash: Option<String>) -> bool {
         }
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false);
+    Ok(verified)
 }
 
-fn argon2_permits() -> &'static Semaphore {
-    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| {
+/// One verification per core at once, process-wide (argon2 needs the CPU, whichever
+/// dashboard asks).
+fn hash_queue() -> &'static HashQueue {
+    static QUEUE: OnceLock<HashQueue> = OnceLock::new();
+    QUEUE.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Semaphore::new(cores)
+        HashQueue::new(cores, HASH_QUEUE_MAX, HASH_WAIT_MAX)
     })
 }
 

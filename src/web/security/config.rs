@@ -1,11 +1,13 @@
 //! The security settings, as `config` validates them: how users are identified, the basic
-//! users, the proxy's headers, read-only mode and which proxies are trusted.
+//! users, the proxy's headers, read-only mode, which proxies are trusted, which host names the
+//! dashboard answers to and who may frame it.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 use serde::Deserialize;
 
+use super::throttle::FailedLogins;
 use crate::queue::access::Role;
 
 /// How users are identified.
@@ -92,6 +94,15 @@ pub struct Security {
     /// Honour `X-Forwarded-Prefix` from `trusted_proxies`: the proxy strips that prefix before
     /// forwarding, so every link, form action, asset URL, redirect and cookie path gets it back.
     pub trust_forwarded_prefix: bool,
+    /// Host names the dashboard answers to besides loopback, the listen address and
+    /// `public_url`'s host (`web::security::host`); `*` answers any host.
+    pub allowed_hosts: Vec<String>,
+    /// The address the server listens on; `None` for a router an app serves itself.
+    pub listen: Option<SocketAddr>,
+    /// Origins allowed to show the pages in a frame (CSP `frame-ancestors`); empty: nobody.
+    pub frame_ancestors: Vec<String>,
+    /// Failed basic logins by client address (state, not a setting: shared by clones).
+    pub failed_logins: FailedLogins,
 }
 
 impl Default for Security {
@@ -105,6 +116,10 @@ impl Default for Security {
             public_url: None,
             trusted_proxies: Vec::new(),
             trust_forwarded_prefix: false,
+            allowed_hosts: Vec::new(),
+            listen: None,
+            frame_ancestors: Vec::new(),
+            failed_logins: FailedLogins::default(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Requests through a reverse proxy: whether the connection comes from a trusted proxy, and
 //! `--auth proxy`, where that proxy names the user (and their groups) in headers.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, Request};
@@ -23,8 +23,18 @@ pub(super) fn proxy_principal(
     }
     let headers = request.headers();
     let proxy = &security.proxy;
-    let user = headers
-        .get(proxy.user_header.as_str())
+    // Two user headers mean something in between added one: which is true cannot be told.
+    let mut users = headers.get_all(proxy.user_header.as_str()).iter();
+    let user = match (users.next(), users.next()) {
+        (_, Some(_)) => {
+            return Err(WebError::BadRequest(format!(
+                "The request has more than one {} header; the proxy must send exactly one.",
+                proxy.user_header
+            )));
+        }
+        (user, None) => user,
+    };
+    let user = user
         .and_then(|value| value.to_str().ok())
         .map(str::trim)
         .filter(|user| !user.is_empty())
@@ -34,14 +44,24 @@ pub(super) fn proxy_principal(
                     .into(),
             )
         })?;
-    let groups = proxy.groups_header.as_deref().into_iter().flat_map(|name| {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-    });
+    check_user_name(user)?;
+    let group_values = match &proxy.groups_header {
+        Some(name) => {
+            let values: Vec<_> = headers.get_all(name.as_str()).iter().collect();
+            if values.len() > 1 {
+                return Err(WebError::BadRequest(format!(
+                    "The request has more than one {name} header; the proxy must send at most one."
+                )));
+            }
+            values
+        }
+        None => Vec::new(),
+    };
+    let groups = group_values
+        .into_iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim);
     let role = groups
         .filter_map(|group| proxy.group_roles.get(group).copied())
         .max()
@@ -53,24 +73,58 @@ pub(super) fn proxy_principal(
     })
 }
 
-/// The connection's peer is one of `trusted_proxies`. Without `ConnectInfo` (a router served
-/// without `into_make_service_with_connect_info`) nobody is trusted.
-pub(super) fn from_trusted_proxy(security: &Security, request: &Request) -> bool {
+/// A user name (from basic authentication or the proxy) is refused when it has control
+/// characters: a newline in it would forge lines in the log and the audit trail.
+pub(super) fn check_user_name(name: &str) -> Result<(), WebError> {
+    if name.chars().any(char::is_control) {
+        return Err(WebError::BadRequest(
+            "The user name has control characters; it is refused.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The address of the connection's peer; `None` without `ConnectInfo` (a router served
+/// without `into_make_service_with_connect_info`).
+fn peer_address(request: &Request) -> Option<IpAddr> {
     // `MockConnectInfo` is what tests (and apps serving through `oneshot`) provide instead.
     let extensions = request.extensions();
     let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| *peer)
-        .or_else(|| extensions.get::<MockConnectInfo<SocketAddr>>().map(|m| m.0));
-    let Some(peer) = peer else {
-        return false;
-    };
+        .or_else(|| extensions.get::<MockConnectInfo<SocketAddr>>().map(|m| m.0))?;
     // On a dual-stack listener an IPv4 proxy shows up as ::ffff:a.b.c.d.
-    let peer = peer.ip().to_canonical();
-    security
-        .trusted_proxies
+    Some(peer.ip().to_canonical())
+}
+
+/// The connection's peer is one of `trusted_proxies`. Without a known peer nobody is trusted.
+pub(super) fn from_trusted_proxy(security: &Security, request: &Request) -> bool {
+    peer_address(request).is_some_and(|peer| {
+        security
+            .trusted_proxies
+            .iter()
+            .any(|proxy| proxy.to_canonical() == peer)
+    })
+}
+
+/// The client's address, for limits per client: the peer's, or from a trusted proxy the last
+/// address of `X-Forwarded-For` (the one that proxy saw; any earlier one the client could
+/// have written itself).
+pub(super) fn client_address(security: &Security, request: &Request) -> Option<IpAddr> {
+    let peer = peer_address(request);
+    if !from_trusted_proxy(security, request) {
+        return peer;
+    }
+    request
+        .headers()
+        .get_all("x-forwarded-for")
         .iter()
-        .any(|proxy| proxy.to_canonical() == peer)
+        .next_back()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.rsplit(',').next())
+        .and_then(|last| last.trim().parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
+        .or(peer)
 }
 
 #[cfg(test)]
@@ -136,5 +190,40 @@ mod tests {
         assert!(matches!(nobody, Err(WebError::Unauthorized(_))));
         let direct = proxy_principal(&security, &request("10.0.0.9:1", &user));
         assert!(matches!(direct, Err(WebError::Forbidden(_))));
+    }
+
+    #[test]
+    fn two_user_or_group_headers_and_control_characters_are_refused() {
+        let security = security();
+        let refused = |headers: &[(&str, &str)]| {
+            matches!(
+                proxy_principal(&security, &request("10.0.0.1:1", headers)),
+                Err(WebError::BadRequest(_))
+            )
+        };
+        assert!(refused(&[("X-Forwarded-User", "ann"), ("X-Forwarded-User", "eve")]));
+        assert!(refused(&[
+            ("X-Forwarded-User", "ann"),
+            ("X-Groups", "dev"),
+            ("X-Groups", "admins")
+        ]));
+        assert!(refused(&[("X-Forwarded-User", "ann\tadmin")]));
+        assert!(!refused(&[("X-Forwarded-User", "ann"), ("X-Groups", "dev")]));
+    }
+
+    #[test]
+    fn the_client_is_the_peer_or_the_address_a_trusted_proxy_saw() {
+        let security = security();
+        let forwarded = [("X-Forwarded-For", "1.1.1.1, 192.0.2.7")];
+        let via_proxy = request("10.0.0.1:1", &forwarded);
+        assert_eq!(
+            client_address(&security, &via_proxy),
+            Some("192.0.2.7".parse().unwrap())
+        );
+        let direct = request("10.0.0.9:1", &forwarded);
+        assert_eq!(
+            client_address(&security, &direct),
+            Some("10.0.0.9".parse().unwrap())
+        );
     }
 }
