@@ -743,3 +743,84 @@ async fn screenshots_of_bullring_demo() {
     let status = demo.wait().expect("wait for the demo");
     assert!(status.success(), "bullring demo stops cleanly: {status}");
 }
+
+/// Every page of the dashboard, by path below the base, over the demo data: the overview, a queue
+/// and its tabs, a job and its edit form, a flow, the per-queue and global pages, the forms.
+async fn every_page(browser: &Browser, origin: &str) -> Vec<String> {
+    let queue = demo::ATTACHMENTS;
+    browser
+        .goto(&format!("{origin}{BASE}/queues/{queue}?state=failed"))
+        .await;
+    browser.find("nav.tabs a.state-failed.active").await;
+    let job = browser.listed_ids().await.first().cloned().expect("a failed job");
+    browser
+        .goto(&format!(
+            "{origin}{BASE}/queues/{}?state=waiting-children",
+            demo::EMAILS
+        ))
+        .await;
+    browser.find("nav.tabs").await;
+    let parent = browser.listed_ids().await.first().cloned().expect("a flow parent");
+    let mut pages = vec![
+        "/".to_string(),
+        "/schedulers".into(),
+        "/workers".into(),
+        "/audit".into(),
+        format!("/queues/{queue}"),
+        format!("/queues/{queue}?state=failed"),
+        format!("/queues/{queue}?state=completed"),
+        format!("/queues/{queue}/jobs/{job}"),
+        format!("/queues/{queue}/jobs/{job}/edit"),
+        format!("/queues/{}/jobs/{parent}", demo::EMAILS),
+        format!("/queues/{}/jobs/{parent}/flow", demo::EMAILS),
+        format!("/queues/{queue}/metrics"),
+        format!("/queues/{queue}/workers"),
+        format!("/queues/{queue}/schedulers"),
+    ];
+    for form in ["add", "clean", "drain", "obliterate"] {
+        pages.push(format!("/queues/{queue}/actions/{form}"));
+    }
+    pages
+}
+
+#[tokio::test]
+async fn no_page_breaks_the_content_security_policy_with_or_without_javascript() {
+    let (origin, _prefix, _stop) = demo_dashboard("csp").await;
+    for javascript in [true, false] {
+        let browser = Browser::start(javascript).await;
+        let pages = every_page(&browser, &origin).await;
+        // What the listing above logged is checked too.
+        browser.assert_clean("listing the pages", javascript).await;
+        for path in &pages {
+            browser.goto(&format!("{origin}{BASE}{path}")).await;
+            browser.find("main").await;
+            browser
+                .assert_clean(&format!("{path} (javascript {javascript})"), javascript)
+                .await;
+        }
+        if javascript {
+            // A violation is caught: an inline style added to the page is refused and logged.
+            browser
+                .client
+                .execute(
+                    "document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">inline</p>');",
+                    vec![],
+                )
+                .await
+                .expect("add an inline style");
+            let deadline = Instant::now() + DEADLINE;
+            loop {
+                let errors = browser.console_errors().await;
+                if errors.iter().any(|e| e.contains("Content Security Policy")) {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the inline style was not reported: {errors:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        browser.close().await;
+    }
+}

@@ -12,6 +12,7 @@ mod demo;
 mod docker;
 mod embed;
 mod errors;
+mod hardening;
 mod http;
 mod inline;
 mod interop;
