@@ -139,7 +139,11 @@ pub(super) fn security(
         file.allowed_hosts.clone(),
         Vec::new(),
     ))?;
-    let frame_ancestors = pick_list(&cli.frame_ancestors, file.frame_ancestors.clone(), Vec::new());
+    let frame_ancestors = pick_list(
+        &cli.frame_ancestors,
+        file.frame_ancestors.clone(),
+        Vec::new(),
+    );
     for origin in &frame_ancestors {
         if !is_frame_origin(origin) {
             return Err(bad(
@@ -182,9 +186,58 @@ fn allowed_hosts(given: Vec<String>) -> Result<Vec<String>, ConfigError> {
                 Some(host) => Ok(format!("{wildcard}{host}")),
                 None => Err(bad(
                     "--allowed-host (BULLRING_ALLOWED_HOSTS / allowed_hosts)",
-                    format!("{text:?} is not a host name such as ops.example.com, *.example.com or *"),
+                    format!(
+                        "{text:?} is not a host name such as ops.example.com, *.example.com or *"
+                    ),
                 )),
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+    use super::super::cli::Settings;
+    use super::super::file::FileConfig;
+
+    #[test]
+    fn allowed_hosts_and_frame_ancestors_come_from_the_file_or_the_flags() {
+        let file: FileConfig = toml::from_str(
+            "listen = \"127.0.0.1:4000\"\nallowed_hosts = [\"Dash.Internal:3000\", \"*.corp.example\"]\nframe_ancestors = [\"https://app.example.com\"]\n",
+        )
+        .unwrap();
+        let security = Config::merge(&Settings::default(), file).unwrap().security;
+        assert_eq!(security.allowed_hosts, ["dash.internal", "*.corp.example"]);
+        assert_eq!(security.frame_ancestors, ["https://app.example.com"]);
+        assert_eq!(security.listen, Some("127.0.0.1:4000".parse().unwrap()));
+        let cli = Settings {
+            allowed_hosts: vec!["ops.example.com".into()],
+            ..Settings::default()
+        };
+        let security = Config::merge(&cli, FileConfig::default()).unwrap().security;
+        assert_eq!(security.allowed_hosts, ["ops.example.com"]);
+    }
+
+    #[test]
+    fn a_host_or_origin_that_is_not_one_stops_the_start() {
+        let bad_host = Settings {
+            allowed_hosts: vec!["https://ops.example.com/".into()],
+            ..Settings::default()
+        };
+        let err = Config::merge(&bad_host, FileConfig::default()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("invalid --allowed-host"),
+            "{err}"
+        );
+        let bad_origin = Settings {
+            frame_ancestors: vec!["https://a.example; script-src *".into()],
+            ..Settings::default()
+        };
+        let err = Config::merge(&bad_origin, FileConfig::default()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("invalid --frame-ancestor"),
+            "{err}"
+        );
+    }
 }

@@ -187,7 +187,8 @@ mod tests {
         let json = typed("application/json; charset=utf-8");
         let form = typed("application/x-www-form-urlencoded");
         let text = typed("text/plain");
-        let unsupported = |r: Result<Input, WebError>| matches!(r, Err(WebError::UnsupportedMediaType(_)));
+        let unsupported =
+            |r: Result<Input, WebError>| matches!(r, Err(WebError::UnsupportedMediaType(_)));
         assert!(body_input(true, &json, br#"{"a":1}"#).is_ok());
         assert!(unsupported(body_input(true, &text, br#"{"a":1}"#)));
         assert!(unsupported(body_input(true, &form, b"a=1")));
@@ -197,6 +198,10 @@ mod tests {
         assert!(body_input(false, &form, b"a=1").unwrap().is_form());
         assert!(unsupported(body_input(false, &text, b"a=1")));
         assert!(unsupported(body_input(false, &json, b"{}")));
-        assert!(body_input(false, &HeaderMap::new(), b"").unwrap().is_empty());
+        assert!(
+            body_input(false, &HeaderMap::new(), b"")
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -752,7 +752,12 @@ async fn every_page(browser: &Browser, origin: &str) -> Vec<String> {
         .goto(&format!("{origin}{BASE}/queues/{queue}?state=failed"))
         .await;
     browser.find("nav.tabs a.state-failed.active").await;
-    let job = browser.listed_ids().await.first().cloned().expect("a failed job");
+    let job = browser
+        .listed_ids()
+        .await
+        .first()
+        .cloned()
+        .expect("a failed job");
     browser
         .goto(&format!(
             "{origin}{BASE}/queues/{}?state=waiting-children",
@@ -760,7 +765,12 @@ async fn every_page(browser: &Browser, origin: &str) -> Vec<String> {
         ))
         .await;
     browser.find("nav.tabs").await;
-    let parent = browser.listed_ids().await.first().cloned().expect("a flow parent");
+    let parent = browser
+        .listed_ids()
+        .await
+        .first()
+        .cloned()
+        .expect("a flow parent");
     let mut pages = vec![
         "/".to_string(),
         "/schedulers".into(),

@@ -58,9 +58,7 @@ fn request(method: Method, uri: &str, headers: &[(&str, &str)], body: &str) -> R
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    builder
-        .body(Body::from(body.to_string()))
-        .expect("request")
+    builder.body(Body::from(body.to_string())).expect("request")
 }
 
 async fn get(dash: &Dashboard, uri: &str, headers: &[(&str, &str)]) -> Reply {
@@ -84,7 +82,8 @@ async fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> (
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connect");
-    let mut text = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n");
+    let mut text =
+        format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n");
     for (name, value) in headers {
         text.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -136,7 +135,13 @@ async fn a_rebound_host_name_is_refused_before_anything_happens() {
     let (status, answer) = raw(port, "GET", &format!("{BASE}/"), &[("Host", &rebound)]).await;
     assert_eq!(status, 421);
     assert!(!answer.contains("orders"), "no queue is shown: {answer}");
-    let (status, answer) = raw(port, "GET", &format!("{BASE}/api/queues"), &[("Host", &rebound)]).await;
+    let (status, answer) = raw(
+        port,
+        "GET",
+        &format!("{BASE}/api/queues"),
+        &[("Host", &rebound)],
+    )
+    .await;
     assert_eq!(status, 421);
     assert!(!answer.contains("orders"), "no queue is listed: {answer}");
     // Two Host headers: which one the browser meant cannot be told.
@@ -155,8 +160,13 @@ async fn a_rebound_host_name_is_refused_before_anything_happens() {
         format!("localhost:{port}"),
         format!("[::1]:{port}"),
     ] {
-        let (status, answer) =
-            raw(port, "GET", &format!("{BASE}/api/queues"), &[("Host", &host)]).await;
+        let (status, answer) = raw(
+            port,
+            "GET",
+            &format!("{BASE}/api/queues"),
+            &[("Host", &host)],
+        )
+        .await;
         assert_eq!(status, 200, "{host}: {answer}");
         assert!(answer.contains("orders"), "{host}");
     }
@@ -197,10 +207,7 @@ async fn allowed_hosts_public_url_and_a_trusted_proxys_forwarded_host_are_checke
     let error: serde_json::Value = serde_json::from_str(&refused.body).expect("JSON");
     assert_eq!(error["status"], 421);
     assert!(
-        error["error"]
-            .as_str()
-            .unwrap()
-            .contains("allowed_hosts"),
+        error["error"].as_str().unwrap().contains("allowed_hosts"),
         "{error}"
     );
     // A page too, through the one error mapping.
@@ -270,7 +277,11 @@ async fn every_response_carries_the_security_headers() {
         }
         assert!(!policy.contains("unsafe"), "{uri}: {policy}");
         assert_eq!(header_of(&reply, "x-frame-options"), "DENY", "{uri}");
-        assert_eq!(header_of(&reply, "x-content-type-options"), "nosniff", "{uri}");
+        assert_eq!(
+            header_of(&reply, "x-content-type-options"),
+            "nosniff",
+            "{uri}"
+        );
         assert_eq!(header_of(&reply, "referrer-policy"), "same-origin", "{uri}");
         assert_eq!(header_of(&reply, "cache-control"), "no-store", "{uri}");
         // Nothing inline that the policy would block.
@@ -329,8 +340,17 @@ async fn the_api_takes_only_json_and_forms_only_form_encoding() {
     let pause = format!("{BASE}/api/queues/orders/pause");
     let plain = [("content-type", "text/plain")];
     let refused = post(&dash, &pause, &plain, "{}").await;
-    assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", refused.body);
-    assert!(refused.body.contains("application/json"), "{}", refused.body);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("application/json"),
+        "{}",
+        refused.body
+    );
     let form = [("content-type", "application/x-www-form-urlencoded")];
     assert_eq!(
         post(&dash, &pause, &form, "").await.status,
@@ -347,12 +367,19 @@ async fn the_api_takes_only_json_and_forms_only_form_encoding() {
     assert!(paused(&queue).await);
     let json = [("content-type", "application/json; charset=utf-8")];
     let resume = format!("{BASE}/api/queues/orders/resume");
-    assert_eq!(post(&dash, &resume, &json, "{}").await.status, StatusCode::OK);
+    assert_eq!(
+        post(&dash, &resume, &json, "{}").await.status,
+        StatusCode::OK
+    );
     assert!(!paused(&queue).await);
 
     // The HTML forms: form encoding only.
     let page_pause = format!("{BASE}/queues/orders/pause");
-    for wrong in ["text/plain", "application/json", "multipart/form-data; boundary=x"] {
+    for wrong in [
+        "text/plain",
+        "application/json",
+        "multipart/form-data; boundary=x",
+    ] {
         let reply = post(&dash, &page_pause, &[("content-type", wrong)], "back=x").await;
         assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{wrong}");
     }
@@ -396,13 +423,19 @@ async fn proxy_auth_refuses_a_second_user_or_groups_header_and_control_character
         post(&dash, &pause, &groups_twice, "").await.status,
         StatusCode::BAD_REQUEST
     );
-    let tab = [("x-forwarded-user", "ann\tadmin"), ("x-forwarded-groups", "ops")];
+    let tab = [
+        ("x-forwarded-user", "ann\tadmin"),
+        ("x-forwarded-groups", "ops"),
+    ];
     assert_eq!(
         post(&dash, &pause, &tab, "").await.status,
         StatusCode::BAD_REQUEST
     );
     assert!(!paused(&queue).await);
-    let once = [("x-forwarded-user", "ann"), ("x-forwarded-groups", "dev, ops")];
+    let once = [
+        ("x-forwarded-user", "ann"),
+        ("x-forwarded-groups", "dev, ops"),
+    ];
     assert_eq!(post(&dash, &pause, &once, "").await.status, StatusCode::OK);
     assert!(paused(&queue).await);
 }
@@ -441,8 +474,15 @@ async fn failed_basic_logins_are_limited_per_client_address() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
     }
     let limited = get(&from_a, &uri, &[("authorization", &wrong)]).await;
-    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "{}", limited.body);
-    let wait: u64 = header_of(&limited, "retry-after").parse().expect("Retry-After");
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.body
+    );
+    let wait: u64 = header_of(&limited, "retry-after")
+        .parse()
+        .expect("Retry-After");
     assert!((1..=60).contains(&wait), "{wait}");
     // Even the right password waits: guessing goes no faster.
     let locked = get(&from_a, &uri, &[("authorization", &right)]).await;
@@ -462,7 +502,12 @@ async fn user_names_with_control_characters_are_refused() {
     let (_queue, state) = setup("basic-newline", security).await;
     let dash = dashboard(&state, Some("192.0.2.3:4000"));
     let forged = basic("ann\nINFO basic authentication succeeded user=admin", "x");
-    let reply = get(&dash, &format!("{BASE}/api/queues"), &[("authorization", &forged)]).await;
+    let reply = get(
+        &dash,
+        &format!("{BASE}/api/queues"),
+        &[("authorization", &forged)],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
     assert!(reply.body.contains("control characters"), "{}", reply.body);
 }

@@ -485,13 +485,12 @@ async fn try_pause(dash: &Router, queue: &bullmq::Queue, headers: &[(&str, &str)
 async fn cross_site_posts_are_refused_and_change_nothing() {
     let prefix = unique_prefix("csrf");
     let queue = queue_with_a_job(&prefix, "csrf-q").await;
-    let dash = dashboard(
-        &redis().url,
-        &prefix,
-        Security::default(),
-        peer("127.0.0.1:40000"),
-    )
-    .await;
+    // The dashboard answers to the name this test gives it (the Host check).
+    let answering = Security {
+        allowed_hosts: vec!["dash.local".into()],
+        ..Security::default()
+    };
+    let dash = dashboard(&redis().url, &prefix, answering, peer("127.0.0.1:40000")).await;
 
     let refused: &[&[(&str, &str)]] = &[
         &[("host", HOST), ("sec-fetch-site", "cross-site")],
@@ -587,6 +586,8 @@ async fn behind_a_proxy_the_forwarded_or_public_origin_counts() {
     let queue = queue_with_a_job(&prefix, "behind").await;
     let trusting = Security {
         trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        // The public name the proxy forwards (the Host check).
+        allowed_hosts: vec!["ops.example.com".into()],
         ..Security::default()
     };
     let forwarded = [

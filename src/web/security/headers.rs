@@ -83,7 +83,9 @@ mod tests {
             frame_ancestors: vec!["https://app.example.com".into()],
             ..Security::default()
         };
-        assert!(content_security_policy(&framed).ends_with("frame-ancestors https://app.example.com"));
+        assert!(
+            content_security_policy(&framed).ends_with("frame-ancestors https://app.example.com")
+        );
     }
 
     #[test]

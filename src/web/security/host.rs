@@ -172,7 +172,16 @@ mod tests {
             parse_host("[::1]:3000"),
             Some(Host::Ip("::1".parse().unwrap()))
         );
-        for bad in ["", "::1", "a b", "a..b", "[::1]x", "host:port", "ex/ample", ".x"] {
+        for bad in [
+            "",
+            "::1",
+            "a b",
+            "a..b",
+            "[::1]x",
+            "host:port",
+            "ex/ample",
+            ".x",
+        ] {
             assert_eq!(parse_host(bad), None, "{bad:?}");
         }
     }
@@ -214,7 +223,10 @@ mod tests {
             ..Security::default()
         };
         assert!(answers_to(&everywhere, &parse_host("10.1.2.3").unwrap()));
-        assert!(!answers_to(&everywhere, &parse_host("evil.example").unwrap()));
+        assert!(!answers_to(
+            &everywhere,
+            &parse_host("evil.example").unwrap()
+        ));
         let any = Security {
             allowed_hosts: vec!["*".into()],
             ..Security::default()

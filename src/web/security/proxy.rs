@@ -201,14 +201,20 @@ mod tests {
                 Err(WebError::BadRequest(_))
             )
         };
-        assert!(refused(&[("X-Forwarded-User", "ann"), ("X-Forwarded-User", "eve")]));
+        assert!(refused(&[
+            ("X-Forwarded-User", "ann"),
+            ("X-Forwarded-User", "eve")
+        ]));
         assert!(refused(&[
             ("X-Forwarded-User", "ann"),
             ("X-Groups", "dev"),
             ("X-Groups", "admins")
         ]));
         assert!(refused(&[("X-Forwarded-User", "ann\tadmin")]));
-        assert!(!refused(&[("X-Forwarded-User", "ann"), ("X-Groups", "dev")]));
+        assert!(!refused(&[
+            ("X-Forwarded-User", "ann"),
+            ("X-Groups", "dev")
+        ]));
     }
 
     #[test]
