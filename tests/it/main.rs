@@ -22,6 +22,7 @@ mod pages;
 mod proxy;
 mod reads;
 mod runner;
+mod secrets;
 mod security;
 mod support;
 mod vocabulary;
