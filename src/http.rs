@@ -35,7 +35,9 @@ pub fn shown_url(url: &str) -> String {
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let after = &rest[authority_end..];
     let path = &after[..after.find(['?', '#']).unwrap_or(after.len())];
     format!("{scheme}://{host}{path}")

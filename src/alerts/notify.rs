@@ -53,8 +53,8 @@ pub fn body(format: Format, record: &AlertRecord) -> serde_json::Value {
 }
 
 /// Text from job data or queue names made inert in a Slack message: `&`, `<`, `>` escaped as
-/// Slack's formatting rules ask (so `<!channel>` is shown, not sent), and a zero-width joiner after
-/// each `@` (Mattermost turns `@channel` or `@name` in the text into a mention).
+/// Slack's formatting rules ask (so `<!channel>` is shown, not sent), and a word joiner (U+2060)
+/// after each `@` (Mattermost turns `@channel` or `@name` in the text into a mention).
 pub fn slack_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

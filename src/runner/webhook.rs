@@ -168,14 +168,12 @@ impl Webhook {
                 signature(secret, &timestamp, &delivery, &body),
             );
         }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| {
-                JobError::fatal(format!(
-                    "cannot build the request: {}",
-                    self.url.scrub(&e.to_string())
-                ))
-            })?;
+        let request = request.body(Full::new(Bytes::from(body))).map_err(|e| {
+            JobError::fatal(format!(
+                "cannot build the request: {}",
+                self.url.scrub(&e.to_string())
+            ))
+        })?;
 
         let started = Instant::now();
         let exchange = async {

@@ -305,14 +305,11 @@ async fn alert_webhook_urls_are_never_logged_and_slack_text_is_escaped() {
         log.contains(&format!("webhook=http://127.0.0.1:{closed} ")),
         "{log}"
     );
-    assert!(log.contains(&format!("webhook=http://127.0.0.1:{port} ")), "{log}");
-    for secret in [
-        "PATHSECRET",
-        "QSECRET",
-        "USERSECRET",
-        "/services",
-        "/hooks",
-    ] {
+    assert!(
+        log.contains(&format!("webhook=http://127.0.0.1:{port} ")),
+        "{log}"
+    );
+    for secret in ["PATHSECRET", "QSECRET", "USERSECRET", "/services", "/hooks"] {
         assert!(!log.contains(secret), "{secret} in {log}");
     }
 }
@@ -390,9 +387,7 @@ handler = {{ type = "command", program = "/usr/bin/env", args = ["-0"], inherit_
     names.sort();
     assert_eq!(names, expected, "{plain:?}");
     let value = |vars: &[(String, String)], name: &str| {
-        vars.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
+        vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
     };
     assert_eq!(value(&plain, "GREETING").as_deref(), Some("hi"));
     assert_eq!(value(&plain, "PATH"), std::env::var("PATH").ok());
@@ -414,7 +409,10 @@ handler = {{ type = "command", program = "/usr/bin/env", args = ["-0"], inherit_
         redis().url
     );
     let err = Config::from_toml(&text).unwrap_err().to_string();
-    assert!(err.contains("\"A=B\" is not an environment variable name"), "{err}");
+    assert!(
+        err.contains("\"A=B\" is not an environment variable name"),
+        "{err}"
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -423,7 +421,8 @@ handler = {{ type = "command", program = "/usr/bin/env", args = ["-0"], inherit_
 
 /// The code block that follows `marker` in the README.
 fn readme_snippet(marker: &str) -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let after = &readme[readme.find(marker).expect(marker)..];
     let start = after.find("```").unwrap();
     let code = &after[start..];
@@ -554,9 +553,10 @@ handler = {{ type = "webhook", url = "http://127.0.0.1:{port}/jobs", secret = "w
     let first_at: u64 = header(first, "x-bullring-timestamp").parse().unwrap();
     let second_at: u64 = header(second, "x-bullring-timestamp").parse().unwrap();
     let mut changed_body = case(first, first_at);
-    changed_body["body"] = json!(base64::engine::general_purpose::STANDARD.encode(
-        String::from_utf8_lossy(&first.body).replace("ops@", "evil@")
-    ));
+    changed_body["body"] = json!(
+        base64::engine::general_purpose::STANDARD
+            .encode(String::from_utf8_lossy(&first.body).replace("ops@", "evil@"))
+    );
     let mut changed_time = case(first, first_at);
     changed_time["headers"]["x-bullring-timestamp"] = json!((first_at + 1).to_string());
     let cases = json!({
@@ -575,7 +575,11 @@ handler = {{ type = "webhook", url = "http://127.0.0.1:{port}/jobs", secret = "w
     let node = readme_snippet("<!-- verify-delivery-node -->") + NODE_HARNESS;
     assert_eq!(run_snippet("node", &[], &node, &cases), expected, "Node");
     let python = readme_snippet("<!-- verify-delivery-python -->") + PYTHON_HARNESS;
-    assert_eq!(run_snippet("python3", &[], &python, &cases), expected, "Python");
+    assert_eq!(
+        run_snippet("python3", &[], &python, &cases),
+        expected,
+        "Python"
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -609,7 +613,12 @@ async fn the_private_redis_listens_only_on_a_socket_in_a_private_directory() {
         .env_remove("BULLRING_CONFIG")
         .env("RUST_LOG", "info,bullmq=warn")
         .env("NO_COLOR", "1")
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -628,7 +637,11 @@ async fn the_private_redis_listens_only_on_a_socket_in_a_private_directory() {
 
     let socket_dir = dir.join("run");
     let mode = std::fs::metadata(&socket_dir).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o700, "only its user can enter the socket's directory");
+    assert_eq!(
+        mode & 0o777,
+        0o700,
+        "only its user can enter the socket's directory"
+    );
     let socket = socket_dir.join("redis.sock");
     let url = format!("redis+unix://{}", socket.display());
     let client = redis::Client::open(url.as_str()).unwrap();

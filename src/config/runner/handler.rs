@@ -49,7 +49,11 @@ fn webhook_spec(setting: &str, table: WebhookTable) -> Result<WebhookSpec, Confi
     // Shown without user information, query or fragment: they may hold a token.
     let shown = crate::http::shown_url(&url);
     let uri: hyper::Uri = url.parse().map_err(|e| {
-        ConfigError::caused_by(format!("{setting} url"), format!("{shown:?} is not a URL"), e)
+        ConfigError::caused_by(
+            format!("{setting} url"),
+            format!("{shown:?} is not a URL"),
+            e,
+        )
     })?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
         return Err(bad(

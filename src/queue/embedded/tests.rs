@@ -162,7 +162,10 @@ async fn a_data_directory_too_deep_for_a_socket_path_uses_a_private_temporary_on
     let pong: String = redis::cmd("PING").query_async(&mut conn).await.unwrap();
     assert_eq!(pong, "PONG");
     redis.stop().await;
-    assert!(!socket_dir.exists(), "the temporary socket directory is removed");
+    assert!(
+        !socket_dir.exists(),
+        "the temporary socket directory is removed"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
