@@ -2,13 +2,18 @@
 //! the recent alerts log, and POSTed to the rule's webhook in a background task, retried with
 //! exponential backoff (1, 2, 4, 8 s) and logged when it still fails. Nothing here blocks the
 //! caller or can stop the process.
+//!
+//! A webhook URL is never logged: a Slack or Mattermost URL is itself the key to the channel (its
+//! token is in the path), so a failed delivery names the rule and the URL's scheme and host only.
+//! In the `slack` format, every part made from job data or queue names is escaped as Slack asks
+//! (`&`, `<`, `>`) and an `@` there cannot mention anyone in Mattermost.
 
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::rules::{Format, WebhookTarget};
-use crate::http::{HttpsClient, client, post_json};
+use crate::http::{HttpsClient, WebhookUrl, client, post_json};
 use crate::queue::alerts::{AlertRecord, AlertStore};
 
 /// Tries per message.
@@ -39,11 +44,34 @@ pub fn body(format: Format, record: &AlertRecord) -> serde_json::Value {
             let link = if record.url.is_empty() {
                 String::new()
             } else {
-                format!(" <{}|open>", record.url)
+                format!(" <{}|open>", slack_link(&record.url))
             };
-            json!({ "text": format!("{icon} *{}*{link}\n{}", record.title, record.text) })
+            let (title, text) = (slack_text(&record.title), slack_text(&record.text));
+            json!({ "text": format!("{icon} *{title}*{link}\n{text}") })
         }
     }
+}
+
+/// Text from job data or queue names made inert in a Slack message: `&`, `<`, `>` escaped as
+/// Slack's formatting rules ask (so `<!channel>` is shown, not sent), and a word joiner (U+2060)
+/// after each `@` (Mattermost turns `@channel` or `@name` in the text into a mention).
+pub fn slack_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '@' => out.push_str("@\u{2060}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A URL inside `<url|label>`: escaped like text, and a `|` (which would end the URL) encoded.
+fn slack_link(url: &str) -> String {
+    slack_text(url).replace('|', "%7C")
 }
 
 /// Sends messages. Cheap to clone.
@@ -74,7 +102,8 @@ impl Notifier {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let url = target.url.clone();
+        let url = WebhookUrl::new(&target.url).path_is_secret();
+        let rule = record.rule.clone();
         let client = self.client.clone();
         tokio::spawn(async move {
             let mut wait = Duration::from_secs(1);
@@ -82,10 +111,11 @@ impl Notifier {
                 match post_json(&client, &url, &headers, payload.clone(), TIMEOUT).await {
                     Ok(status) if status.is_success() => return,
                     Ok(status) => {
-                        tracing::warn!(%url, %status, attempt, "alerts: webhook refused the message")
+                        tracing::warn!(%rule, webhook = %url, %status, attempt, "alerts: webhook refused the message")
                     }
                     Err(err) => {
-                        tracing::warn!(%url, error = %crate::queue::error::chain(&err), attempt, "alerts: webhook not reached")
+                        let error = url.scrub(&crate::queue::error::chain(&err));
+                        tracing::warn!(%rule, webhook = %url, %error, attempt, "alerts: webhook not reached")
                     }
                 }
                 if attempt < ATTEMPTS {
@@ -93,7 +123,7 @@ impl Notifier {
                     wait *= 2;
                 }
             }
-            tracing::error!(%url, "alerts: message dropped after {ATTEMPTS} tries");
+            tracing::error!(%rule, webhook = %url, "alerts: message dropped after {ATTEMPTS} tries");
         });
     }
 }

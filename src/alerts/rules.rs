@@ -148,7 +148,9 @@ pub fn validate(file: &AlertsFile) -> Result<Option<AlertsConfig>, InvalidAlerts
         if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
             return Err(InvalidAlerts(format!(
                 "alerts.webhooks.{name}: url must start with http:// or https://, not {:?}",
-                hook.url
+                crate::http::WebhookUrl::new(&hook.url)
+                    .path_is_secret()
+                    .shown()
             )));
         }
     }

@@ -2,7 +2,9 @@
 //!
 //! The program gets the job document (the webhook's body) on standard input and
 //! `BULLRING_JOB_ID`, `BULLRING_JOB_NAME`, `BULLRING_QUEUE`, `BULLRING_ATTEMPT` in its
-//! environment. Exit 0 completes the job with standard output as its return value (JSON when it
+//! environment, which is otherwise cleared: only the variables its `inherit_env` names (by default
+//! `PATH`, `HOME`, `LANG`, `TZ`) come from bullring's own (never `REDIS_URL` and its password unless
+//! named), then its `env` table. Exit 0 completes the job with standard output as its return value (JSON when it
 //! parses, otherwise the text; empty output gives `null`); any other exit fails it with the tail
 //! of standard error as the reason, and BullMQ's attempts and backoff apply. On standard error, a
 //! line `::progress N` (a number or JSON) sets the job's progress and `::log TEXT` adds a log line.
@@ -120,8 +122,13 @@ impl CommandHandler {
     fn spawn(&self, job: &RunnerJob) -> Result<Child, JobError> {
         let doc = job.document();
         let mut command = Command::new(&self.spec.program);
+        command.args(&self.spec.args).env_clear();
+        for name in &self.spec.inherit_env {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
         command
-            .args(&self.spec.args)
             .envs(&self.spec.env)
             .env("BULLRING_JOB_ID", &doc.id)
             .env("BULLRING_JOB_NAME", &doc.name)

@@ -23,6 +23,7 @@ mod pages;
 mod proxy;
 mod reads;
 mod runner;
+mod secrets;
 mod security;
 mod support;
 mod vocabulary;

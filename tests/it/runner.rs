@@ -115,7 +115,19 @@ async fn webhook_target(secret: &'static str) -> (String, Target) {
         post(move |headers: HeaderMap, body: Bytes| {
             let state = state.clone();
             async move {
-                let expected = bullring::runner::webhook::signature(secret.as_bytes(), &body);
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string()
+                };
+                let expected = bullring::runner::webhook::signature(
+                    secret.as_bytes(),
+                    &header("x-bullring-timestamp"),
+                    &header("x-bullring-delivery"),
+                    &body,
+                );
                 let got = headers
                     .get("x-signature")
                     .and_then(|v| v.to_str().ok())

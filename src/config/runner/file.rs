@@ -143,5 +143,7 @@ pub struct CommandTable {
     pub timeout_secs: Option<u64>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Variables of bullring's own environment the program gets (the rest is cleared).
+    pub inherit_env: Option<Vec<String>>,
     pub cwd: Option<PathBuf>,
 }

@@ -1,5 +1,6 @@
 //! A worker's `handler` table checked: its type is known, a webhook's URL, headers, secret and
-//! signature header are usable, a command names a program, timeouts are at least a second.
+//! signature header are usable, a command names a program and usable variable names (its
+//! `inherit_env` defaults to `PATH`, `HOME`, `LANG`, `TZ`), timeouts are at least a second.
 
 use std::time::Duration;
 
@@ -7,7 +8,9 @@ use hyper::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 
 use super::file::{CommandTable, HandlerTable, WebhookTable};
-use super::spec::{CommandSpec, DEFAULT_HANDLER_TIMEOUT, HandlerSpec, WebhookSpec};
+use super::spec::{
+    CommandSpec, DEFAULT_HANDLER_TIMEOUT, DEFAULT_INHERIT_ENV, HandlerSpec, WebhookSpec,
+};
 use crate::config::error::{ConfigError, bad};
 
 /// The handler of the entry named `setting` (`[[workers]] #1 (queue "sync") handler`).
@@ -43,13 +46,19 @@ fn timeout(setting: &str, secs: Option<u64>) -> Result<Duration, ConfigError> {
 
 fn webhook_spec(setting: &str, table: WebhookTable) -> Result<WebhookSpec, ConfigError> {
     let url = table.url;
+    // Shown without user information, query or fragment: they may hold a token.
+    let shown = crate::http::shown_url(&url);
     let uri: hyper::Uri = url.parse().map_err(|e| {
-        ConfigError::caused_by(format!("{setting} url"), format!("{url:?} is not a URL"), e)
+        ConfigError::caused_by(
+            format!("{setting} url"),
+            format!("{shown:?} is not a URL"),
+            e,
+        )
     })?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
         return Err(bad(
             &format!("{setting} url"),
-            format!("{url:?} is not an http:// or https:// URL"),
+            format!("{shown:?} is not an http:// or https:// URL"),
         ));
     }
     for (name, value) in &table.headers {
@@ -110,11 +119,23 @@ fn command_spec(setting: &str, table: CommandTable) -> Result<CommandSpec, Confi
     if table.program.trim().is_empty() {
         return Err(bad(&format!("{setting} program"), "is empty"));
     }
+    let inherit_env = table
+        .inherit_env
+        .unwrap_or_else(|| DEFAULT_INHERIT_ENV.map(String::from).to_vec());
+    for name in inherit_env.iter().chain(table.env.keys()) {
+        if name.is_empty() || name.contains(['=', '\0']) {
+            return Err(bad(
+                &format!("{setting} env"),
+                format!("{name:?} is not an environment variable name"),
+            ));
+        }
+    }
     Ok(CommandSpec {
         program: table.program,
         args: table.args,
         timeout: timeout(setting, table.timeout_secs)?,
         env: table.env,
+        inherit_env,
         cwd: table.cwd,
     })
 }

@@ -56,12 +56,18 @@ pub struct WebhookSpec {
     pub retry_4xx: bool,
 }
 
+/// What a command inherits from bullring's environment when its `inherit_env` is not given.
+pub const DEFAULT_INHERIT_ENV: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
+
+/// A program to run per job. It starts with a cleared environment: the variables named in
+/// `inherit_env` (those that are set) taken from bullring's, then `env`, then `BULLRING_*`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandSpec {
     pub program: String,
     pub args: Vec<String>,
     pub timeout: Duration,
     pub env: BTreeMap<String, String>,
+    pub inherit_env: Vec<String>,
     pub cwd: Option<PathBuf>,
 }
 

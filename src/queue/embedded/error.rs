@@ -31,19 +31,25 @@ pub enum EmbeddedError {
          must not share one AOF. Stop it (`kill {pid}`), or reuse it with `--redis-url {}`",
         data_dir.display(),
         url.as_deref().map(|u| format!(" at {u}")).unwrap_or_default(),
-        url.as_deref().unwrap_or("redis://127.0.0.1:<its port>")
+        url.as_deref().unwrap_or("redis+unix://<its socket>")
     )]
     AlreadyRunning {
         /// Pid of the running server, from its pid file.
         pid: u32,
         /// The data directory as given.
         data_dir: PathBuf,
-        /// Its URL, when its port could be read.
+        /// Its URL, when its socket is where bullring puts it.
         url: Option<String>,
     },
-    /// No free loopback port could be found.
-    #[error("cannot find a free port on 127.0.0.1")]
-    NoFreePort(#[source] io::Error),
+    /// The private directory of the server's socket could not be made.
+    #[error("cannot make {} the private (mode 0700) directory of the Redis socket", path.display())]
+    SocketDir {
+        /// The directory.
+        path: PathBuf,
+        /// What the file system said.
+        #[source]
+        source: io::Error,
+    },
     /// The binary could not be executed.
     #[error("cannot run {}", binary.display())]
     Spawn {

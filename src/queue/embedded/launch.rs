@@ -1,10 +1,9 @@
-//! Starting one `redis-server` on a free loopback port with its data (AOF on, no RDB
-//! snapshots) in our directory, in its own process group, and waiting until it answers PING as
-//! itself (or reports loading a large AOF); when it dies first, the last lines it logged.
+//! Starting one `redis-server` on its private unix socket, TCP off (`port 0`), with its data (AOF
+//! on, no RDB snapshots) in our directory, in its own process group, and waiting until it answers
+//! PING as itself (or reports loading a large AOF); when it dies first, the last lines it logged.
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -18,6 +17,7 @@ use tracing::{debug, warn};
 use super::error::EmbeddedError;
 use super::pidfile::PID_FILE;
 use super::shutdown::kill_and_reap;
+use super::socket::SocketPlace;
 
 /// Log file of the server, inside the data directory.
 pub const LOG_FILE: &str = "redis.log";
@@ -32,31 +32,24 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(50);
 /// Lines of `redis.log` / stderr quoted in an error.
 const TAIL_LINES: usize = 15;
 
-/// A port on 127.0.0.1 that was free a moment ago.
-pub(super) fn free_port() -> io::Result<u16> {
-    let listener = TcpListener::bind(("127.0.0.1", 0))?;
-    Ok(listener.local_addr()?.port())
-}
-
-/// How one start went.
-pub(super) enum Launch {
-    Ready(Child),
-    /// The port was taken between our pick and Redis binding it; the error to report if we give up.
-    PortTaken(EmbeddedError),
-}
-
-/// Spawn one server on `port` and wait until it answers.
-pub(super) async fn launch(binary: &Path, dir: &Path, port: u16) -> Result<Launch, EmbeddedError> {
+/// Spawn one server on `socket` and wait until it answers.
+pub(super) async fn launch(
+    binary: &Path,
+    dir: &Path,
+    socket: &SocketPlace,
+) -> Result<Child, EmbeddedError> {
     let log = dir.join(LOG_FILE);
     // Quote only what this run writes, not earlier runs' lines.
     let log_offset = tokio::fs::metadata(&log).await.map_or(0, |m| m.len());
 
     let mut command = Command::new(binary);
     command
-        .arg("--bind")
-        .arg("127.0.0.1")
         .arg("--port")
-        .arg(port.to_string())
+        .arg("0")
+        .arg("--unixsocket")
+        .arg(&socket.path)
+        .arg("--unixsocketperm")
+        .arg("700")
         .arg("--dir")
         .arg(dir)
         .arg("--appendonly")
@@ -87,34 +80,27 @@ pub(super) async fn launch(binary: &Path, dir: &Path, port: u16) -> Result<Launc
         tokio::spawn(forward_stderr(stderr, stderr_tail.clone()));
     }
 
-    let url = format!("redis://127.0.0.1:{port}");
+    let url = socket.url();
     let started = Instant::now();
     let mut loading = false;
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
                 let tail = startup_tail(&log, log_offset, &stderr_tail).await;
-                let err = EmbeddedError::EarlyExit {
+                return Err(EmbeddedError::EarlyExit {
                     status: status.to_string(),
                     log,
-                    tail: tail.clone(),
-                };
-                return if tail.contains("Address already in use") {
-                    Ok(Launch::PortTaken(err))
-                } else {
-                    Err(err)
-                };
+                    tail,
+                });
             }
             Ok(None) => {}
             Err(err) => debug!("cannot poll redis-server: {err}"),
         }
 
         match probe(&url).await {
-            Probe::Ready(server_pid) if server_pid == child.id() => {
-                return Ok(Launch::Ready(child));
-            }
+            Probe::Ready(server_pid) if server_pid == child.id() => return Ok(child),
             Probe::Ready(other) => debug!(
-                "port {port} answers, but as pid {other:?}, not ours; waiting for ours to exit"
+                "the socket answers, but as pid {other:?}, not ours; waiting for ours to exit"
             ),
             Probe::Loading => loading = true,
             Probe::NotYet => {}

@@ -1,8 +1,9 @@
 //! A private `redis-server` child process, for `bullring serve` / `bullring demo` when no Redis is
 //! configured.
 //!
-//! This module owns finding `redis-server` on `PATH`, starting it on a free loopback port with its
-//! data (AOF on, no RDB snapshots) in a directory of ours, waiting until it answers, noticing a
+//! This module owns finding `redis-server` on `PATH`, starting it with its data (AOF on, no RDB
+//! snapshots) in a directory of ours, listening only on a unix socket in a directory only our user
+//! can enter (no TCP port, so no password: see [`socket`]), waiting until it answers, noticing a
 //! server that an earlier bullring left running on the same directory, and stopping it again.
 //!
 //! Redis itself takes no lock on its data directory: two servers would happily append to the same
@@ -15,29 +16,29 @@
 
 //!
 //! Its parts: [`binary`] (finding the executable), [`pidfile`] (a server already running on the
-//! directory), [`launch`] (starting one and waiting for it), [`shutdown`] (stopping it).
+//! directory), [`socket`] (its private socket), [`launch`] (starting one and waiting for it),
+//! [`shutdown`] (stopping it).
 
 pub mod binary;
 pub mod error;
 pub mod launch;
 pub mod pidfile;
 pub mod shutdown;
+pub mod socket;
 
 use std::path::{Path, PathBuf};
 
 use tokio::process::Child;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 pub use self::binary::{REDIS_SERVER, find_in_path, find_redis_server};
 pub use self::error::EmbeddedError;
 pub use self::launch::LOG_FILE;
-use self::launch::{Launch, free_port, launch};
+use self::launch::launch;
 pub use self::pidfile::PID_FILE;
 use self::pidfile::check_not_running;
 use self::shutdown::{STOP_DEADLINE, kill_and_reap, send_shutdown};
-
-/// How many ports to try when the one we picked was taken before Redis could bind it.
-const PORT_ATTEMPTS: usize = 3;
+use self::socket::SocketPlace;
 
 /// A `redis-server` child process owned by bullring.
 ///
@@ -48,6 +49,8 @@ pub struct EmbeddedRedis {
     child: Option<Child>,
     pid: Option<u32>,
     url: String,
+    /// Where it listens.
+    socket: SocketPlace,
     /// Absolute path, handed to Redis as `--dir`.
     data_dir: PathBuf,
     /// The directory as the user gave it, for log lines.
@@ -80,41 +83,33 @@ impl EmbeddedRedis {
             .map_err(data_dir_error)?;
         check_not_running(&abs_dir, data_dir).await?;
 
-        let mut attempt = 1;
-        loop {
-            let port = free_port().map_err(EmbeddedError::NoFreePort)?;
-            match launch(binary, &abs_dir, port).await? {
-                Launch::Ready(child) => {
-                    let pid = child.id();
-                    let url = format!("redis://127.0.0.1:{port}");
-                    info!(
-                        "started private redis-server (pid {}) on {url}, data in {} (AOF on)",
-                        pid.map_or_else(|| "?".to_string(), |p| p.to_string()),
-                        data_dir.display()
-                    );
-                    return Ok(EmbeddedRedis {
-                        child: Some(child),
-                        pid,
-                        url,
-                        data_dir: abs_dir,
-                        shown_dir: data_dir.to_path_buf(),
-                    });
-                }
-                Launch::PortTaken(err) if attempt < PORT_ATTEMPTS => {
-                    warn!(
-                        "port {port} was taken before redis-server could bind it; trying another"
-                    );
-                    debug!("{err}");
-                    attempt += 1;
-                }
-                Launch::PortTaken(err) => return Err(err),
-            }
-        }
+        let socket = socket::prepare(&abs_dir)?;
+        let child = launch(binary, &abs_dir, &socket).await?;
+        let pid = child.id();
+        let url = socket.url();
+        info!(
+            "started private redis-server (pid {}) on {url} (no TCP port), data in {} (AOF on)",
+            pid.map_or_else(|| "?".to_string(), |p| p.to_string()),
+            data_dir.display()
+        );
+        Ok(EmbeddedRedis {
+            child: Some(child),
+            pid,
+            url,
+            socket,
+            data_dir: abs_dir,
+            shown_dir: data_dir.to_path_buf(),
+        })
     }
 
-    /// The URL clients connect to, `redis://127.0.0.1:<port>`.
+    /// The URL clients connect to, `redis+unix:///<data dir>/run/redis.sock`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The private (mode 0700) directory of its socket.
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket.dir
     }
 
     /// The (absolute) data directory.

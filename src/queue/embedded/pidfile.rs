@@ -33,7 +33,7 @@ pub(super) async fn check_not_running(
         return Err(EmbeddedError::AlreadyRunning {
             pid,
             data_dir: shown_dir.to_path_buf(),
-            url: running_port(pid).map(|port| format!("redis://127.0.0.1:{port}")),
+            url: super::socket::existing_url(abs_dir),
         });
     }
     debug!("removing stale pid file {} (pid {pid})", pid_file.display());
@@ -66,18 +66,4 @@ pub(super) fn redis_process_alive(pid: u32) -> bool {
 #[cfg(not(unix))]
 pub(super) fn redis_process_alive(_pid: u32) -> bool {
     false
-}
-
-/// The port of a running `redis-server`: it renames itself `redis-server 127.0.0.1:<port>`.
-#[cfg(target_os = "linux")]
-fn running_port(pid: u32) -> Option<u16> {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let cmdline = String::from_utf8_lossy(&cmdline);
-    let title = cmdline.split(['\0', ' ']).find(|part| part.contains(':'))?;
-    title.rsplit(':').next()?.trim().parse().ok()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn running_port(_pid: u32) -> Option<u16> {
-    None
 }

@@ -1,8 +1,7 @@
 //! Tests of the private Redis: finding the binary, reading its pid, starting, restarting and
-//! stopping a real server, a taken port, an early exit.
+//! stopping a real server, a deep data directory, an early exit.
 
 use std::ffi::OsStr;
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -81,7 +80,7 @@ async fn start_persists_across_restart_and_stop_ends_the_process() {
     let data_dir = dir.join("data");
 
     let redis = EmbeddedRedis::start(&data_dir).await.unwrap();
-    assert!(redis.url().starts_with("redis://127.0.0.1:"));
+    assert!(redis.url().starts_with("redis+unix:///"), "{}", redis.url());
     assert!(redis.data_dir().is_absolute());
     let pid = redis.pid().unwrap();
     let client = redis::Client::open(redis.url()).unwrap();
@@ -146,20 +145,27 @@ async fn start_persists_across_restart_and_stop_ends_the_process() {
 }
 
 #[tokio::test]
-async fn a_taken_port_is_recognised() {
-    let dir = scratch_dir("port");
-    std::fs::create_dir_all(&dir).unwrap();
-    let dir_abs = std::fs::canonicalize(&dir).unwrap();
-    let binary = find_redis_server(&std::env::var_os("PATH").unwrap_or_default()).unwrap();
-    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    match launch(&binary, &dir_abs, port).await.unwrap() {
-        Launch::PortTaken(err) => {
-            assert!(err.to_string().contains("Address already in use"), "{err}")
-        }
-        Launch::Ready(_) => panic!("redis-server started on a taken port"),
+async fn a_data_directory_too_deep_for_a_socket_path_uses_a_private_temporary_one() {
+    let dir = scratch_dir("deep");
+    let data_dir = dir.join("d".repeat(60)).join("e".repeat(60));
+    let redis = EmbeddedRedis::start(&data_dir).await.unwrap();
+    let socket_dir = redis.socket.dir.clone();
+    assert!(redis.socket.temporary);
+    assert!(socket_dir.starts_with(std::env::temp_dir()));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&socket_dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
-    drop(listener);
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let pong: String = redis::cmd("PING").query_async(&mut conn).await.unwrap();
+    assert_eq!(pong, "PONG");
+    redis.stop().await;
+    assert!(
+        !socket_dir.exists(),
+        "the temporary socket directory is removed"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
