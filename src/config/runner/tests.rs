@@ -26,10 +26,18 @@ fn file(text: &str) -> RunnerFile {
     #[derive(Deserialize)]
     struct Q {
         name: String,
+        library: Option<String>,
         defaults: Option<QueueDefaultsFile>,
     }
     let whole: Whole = toml::from_str(text).unwrap();
+    let bull = whole
+        .queues
+        .iter()
+        .filter(|q| q.library.as_deref() == Some("bull"))
+        .map(|q| q.name.clone())
+        .collect();
     RunnerFile {
+        bull,
         queues: whole
             .queues
             .into_iter()
