@@ -454,6 +454,8 @@ pub struct LogPage {
 pub struct JobDetail {
     #[serde(flatten)]
     pub job: Job,
+    /// The library of the job's queue (`"bullmq"`, `"bull"`), whose `Job` the fields follow.
+    pub library: Library,
     /// `None` when the job is in no state container (an orphan hash).
     pub state: Option<JobState>,
     pub logs: LogPage,
@@ -466,6 +468,8 @@ pub struct JobDetail {
 /// A page of jobs of one state.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobPage {
+    /// The library of the queue (`"bullmq"`, `"bull"`).
+    pub library: Library,
     pub state: JobState,
     pub page: u64,
     pub per_page: u64,

@@ -121,6 +121,7 @@ impl Reader {
             .jobs(queue, &ids, state == JobState::WaitingChildren)
             .await?;
         let page = JobPage {
+            library: queue.library,
             state,
             page,
             per_page,
@@ -203,6 +204,7 @@ impl Reader {
         };
         let detail = JobDetail {
             job,
+            library: queue.library,
             state,
             logs: LogPage {
                 total,
