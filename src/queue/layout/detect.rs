@@ -3,10 +3,13 @@
 //! already sends.
 //!
 //! A queue is BullMQ's when its `meta` hash records a BullMQ `version` (or the Rust engine's
-//! `library`, or `opts.maxLenEvents`), or when it has an `events` stream: Bull writes none of
-//! these. Otherwise it is Bull's when it has one of the keys Bull writes and BullMQ does not
-//! (`meta-paused`, the `priority` index), or when it has jobs (`id`) but nothing of BullMQ's.
-//! A queue with none of these keys says neither.
+//! `library`, or `opts.maxLenEvents`), when it has one of the keys only BullMQ writes (`events`,
+//! `marker`, `prioritized`, `waiting-children`, `pc`), or a `paused` list without Bull's
+//! `meta-paused` (BullMQ 5 pauses with `meta.paused` alone; Bull's `paused` list exists only
+//! while `meta-paused` does). Otherwise it is Bull's when it has one of the keys only Bull
+//! writes (`meta-paused`, the `priority` index), or jobs (`id`) and nothing of BullMQ's. A queue
+//! with none of these keys says neither. Every check is a one-key command, so it works on a
+//! Redis Cluster whatever the prefix.
 
 use crate::queue::batch::{Batch, Slot, cmd};
 use crate::queue::model::{Library, QueueRef};
@@ -14,21 +17,30 @@ use crate::queue::model::{Library, QueueRef};
 /// The `meta` fields BullMQ writes and Bull never does.
 const BULLMQ_META: [&str; 3] = ["version", "library", "opts.maxLenEvents"];
 
+/// The keys only BullMQ writes.
+const BULLMQ_KEYS: [&str; 5] = ["events", "marker", "prioritized", "waiting-children", "pc"];
+/// The keys only Bull writes.
+const BULL_KEYS: [&str; 2] = ["meta-paused", "priority"];
+
 /// Push the reads that tell `queue`'s library.
 pub(crate) fn push(batch: &mut Batch, queue: &QueueRef) -> Slot<Option<Library>> {
     let keys = queue.keys();
     let meta = batch.value::<Vec<Option<String>>>(cmd("HMGET", (keys.meta(), &BULLMQ_META[..])));
-    let events = batch.count(cmd("EXISTS", keys.events()));
-    let bull_only = [keys.get("meta-paused"), keys.get("priority")];
-    let bull = batch.count(cmd("EXISTS", &bull_only[..]));
-    let jobs = batch.count(cmd("EXISTS", keys.id()));
+    let mut exists = |suffix: &str| batch.count(cmd("EXISTS", keys.get(suffix))).map(|n| n > 0);
+    let bullmq: Vec<Slot<bool>> = BULLMQ_KEYS.iter().map(|k| exists(k)).collect();
+    let bull: Vec<Slot<bool>> = BULL_KEYS.iter().map(|k| exists(k)).collect();
+    let (paused, meta_paused, jobs) = (exists("paused"), exists("meta-paused"), exists("id"));
+    let bullmq = batch.all(bullmq);
+    let bull = batch.all(bull);
     batch.combine(move |r| {
         let meta = r.take(meta)?.unwrap_or_default();
         let bullmq_meta = meta.iter().flatten().any(|value| !value.is_empty());
+        let bullmq_pause = r.take(paused)? && !r.take(meta_paused)?;
+        let bullmq_keys = r.take(bullmq)?.contains(&true);
         Ok(decide(
-            bullmq_meta || r.take(events)? > 0,
-            r.take(bull)? > 0,
-            r.take(jobs)? > 0,
+            bullmq_meta || bullmq_keys || bullmq_pause,
+            r.take(bull)?.contains(&true),
+            r.take(jobs)?,
         ))
     })
 }
