@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use bullring::config::Config;
 use bullring::queue::connection::{Redis, RedisSettings};
 use bullring::queue::discovery::Discovery;
 use bullring::queue::model::Library;
 use bullring::queue::read::Reader;
+use bullring::runner::add::{AddJob, add};
 use bullring::web::{self, AppState};
 use serde_json::{Value, json};
 
@@ -442,4 +444,60 @@ async fn a_bull_queue_page_costs_what_a_bullmq_queue_page_costs() {
     assert_eq!(costs[0], (2, 2, 2));
     let (trips, _) = dash.round_trips(dash.get(&format!("{BASE}/"))).await;
     assert_eq!(trips, 1, "the overview, Bull queues included");
+}
+
+#[tokio::test]
+async fn the_runner_and_bullring_add_refuse_bull_queues() {
+    let prefix = seed().await;
+    let before = snapshot(&prefix);
+    let url = &redis().url;
+    let job = |queue: &str| AddJob {
+        queue: queue.into(),
+        name: "x".into(),
+        data: "{}".into(),
+        ..AddJob::default()
+    };
+    // Known by its keys.
+    let config = Config::from_toml(&format!(
+        "redis_url = \"{url}\"\nprefixes = [\"{prefix}\"]\n"
+    ))
+    .expect("config");
+    let err = add(&config, &job("pre-diagnosis")).await.unwrap_err();
+    assert!(
+        err.to_string().contains("a Bull queue (by its keys)"),
+        "{err}"
+    );
+    // Declared, even before it has a key.
+    let config = Config::from_toml(&format!(
+        "redis_url = \"{url}\"\nprefixes = [\"{prefix}\"]\n[[queues]]\nname = \"later\"\nlibrary = \"bull\"\n"
+    ))
+    .expect("config");
+    assert_eq!(config.library("later"), Some(Library::Bull));
+    let err = add(&config, &job("later")).await.unwrap_err();
+    assert!(
+        err.to_string().contains("declared library = \"bull\""),
+        "{err}"
+    );
+    assert_eq!(
+        snapshot(&prefix),
+        before,
+        "bullring add wrote into a Bull queue"
+    );
+    // A BullMQ queue still takes jobs.
+    add(&config, &job("mq"))
+        .await
+        .expect("add to a BullMQ queue");
+
+    // A worker or a scheduler on a queue declared Bull stops the start, saying why.
+    let err = Config::from_toml(
+        "[[queues]]\nname = \"later\"\nlibrary = \"bull\"\n[[workers]]\nqueue = \"later\"\nhandler = { type = \"noop\" }\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("bullring's runner works BullMQ queues only"),
+        "{err}"
+    );
+    let err = Config::from_toml("[[queues]]\nname = \"q\"\nlibrary = \"bullq\"\n").unwrap_err();
+    assert!(err.to_string().contains("bullq"), "{err}");
 }

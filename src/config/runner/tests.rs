@@ -141,7 +141,7 @@ fn bad_entries_are_named() {
         case: Vec<Case>,
     }
     let table: Cases = toml::from_str(include_str!("bad_entries.toml")).unwrap();
-    assert_eq!(table.case.len(), 8);
+    assert_eq!(table.case.len(), 9);
     let cases: Vec<(String, &str, &str)> = table
         .case
         .iter()
