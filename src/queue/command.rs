@@ -248,7 +248,7 @@ impl Dispatcher<'_> {
 
 /// The refusal of any action on a queue of a library bullring does not act on yet (Bull 3/4):
 /// a 409, and nothing was written.
-fn unsupported(queue: &QueueRef) -> QueueError {
+pub fn unsupported(queue: &QueueRef) -> QueueError {
     QueueError::Conflict(format!(
         "actions on Bull queues are not supported by this version of bullring; the Bull queue \
          {queue} was left untouched"
@@ -256,7 +256,7 @@ fn unsupported(queue: &QueueRef) -> QueueError {
 }
 
 /// `Err` (see [`unsupported`]) when `queue`'s library is not acted on.
-fn refuse_unsupported(queue: &QueueRef) -> Result<(), QueueError> {
+pub fn refuse_unsupported(queue: &QueueRef) -> Result<(), QueueError> {
     if queue.library.acted_on() {
         Ok(())
     } else {

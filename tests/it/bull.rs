@@ -200,6 +200,19 @@ async fn bullring_reads_bull_queues_as_bull_reports_them() {
             .contains("actions on Bull queues are not supported")
     );
     assert!(!job.body.contains("method=\"post\""), "{}", job.body);
+    for page in [
+        "queues/pre-diagnosis/actions/clean",
+        "queues/pre-diagnosis/actions/add",
+        "queues/bull-paused/actions/obliterate",
+        "queues/pre-diagnosis/jobs/6/edit",
+    ] {
+        let reply = dash.get(&format!("{BASE}/{page}")).await;
+        assert_eq!(reply.status, StatusCode::CONFLICT, "{page}: {}", reply.body);
+        assert!(
+            reply.body.contains("not supported by this version"),
+            "{page}"
+        );
+    }
     let overview = dash.get(&format!("{BASE}/")).await;
     assert!(overview.body.contains(">Bull</span>"), "{}", overview.body);
     assert!(overview.body.contains(">BullMQ</span>") || overview.body.contains(">BullMQ "));
