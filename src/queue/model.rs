@@ -487,3 +487,34 @@ pub enum Order {
 
 /// Raw job hash fields, as read from Redis.
 pub type RawJob = HashMap<String, String>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn badges_name_the_library_and_its_major_version() {
+        assert_eq!(Library::BullMq.badge(Some("bullmq:6.7.0")), "BullMQ 6");
+        assert_eq!(Library::BullMq.badge(Some("bullmq-rust:1.4.4")), "BullMQ");
+        assert_eq!(Library::BullMq.badge(None), "BullMQ");
+        assert_eq!(Library::Bull.badge(None), "Bull");
+        assert_eq!(Library::Bull.states().len(), 6);
+        assert!(!Library::Bull.states().contains(&JobState::Prioritized));
+    }
+
+    #[test]
+    fn a_queue_is_the_same_queue_whatever_library_it_is_taken_for() {
+        let mq = QueueRef::new("bull", "q");
+        let bull = mq.clone().with_library(Library::Bull);
+        assert_eq!(mq, bull);
+        assert_eq!(mq.cmp(&bull), std::cmp::Ordering::Equal);
+        let counts = Counts {
+            waiting: 2,
+            paused: 3,
+            ..Counts::default()
+        };
+        assert_eq!(counts.listed(Library::BullMq, JobState::Waiting), 5);
+        assert_eq!(counts.listed(Library::Bull, JobState::Waiting), 2);
+        assert_eq!(counts.listed(Library::Bull, JobState::Paused), 3);
+    }
+}
