@@ -47,7 +47,8 @@ fn discovery(config: &Config, settings: &RedisSettings, cancel: &CancellationTok
         config.prefixes.clone(),
         config.queues.clone(),
         config.discovery,
-    );
+    )
+    .declaring(config.libraries.clone());
     discovery.spawn(
         Redis::new(settings.clone()),
         config.discovery_interval,

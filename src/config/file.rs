@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::error::ConfigError;
 use super::runner::file::{QueueDefaultsFile, RunnerTableFile, SchedulerFile, WorkerFile};
 use crate::alerts::AlertsFile;
+use crate::queue::model::Library;
 use crate::web::security::{AuthMode, BasicUser, ProxyAuth, Role};
 
 /// The `[[queues]]` entries of the file.
@@ -15,6 +16,8 @@ use crate::web::security::{AuthMode, BasicUser, ProxyAuth, Role};
 #[serde(deny_unknown_fields)]
 pub struct QueueEntry {
     pub name: String,
+    /// The queue's library, `"bullmq"` or `"bull"`, when it should not be read from its keys.
+    pub library: Option<Library>,
     /// Default options of the jobs bullring adds to this queue.
     pub defaults: Option<QueueDefaultsFile>,
 }

@@ -14,6 +14,7 @@ pub mod runner;
 pub mod security;
 pub mod values;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +27,7 @@ use self::runner::RunnerConfig;
 use self::runner::file::RunnerFile;
 use self::values::{normalize_base_path, parse_address, parse_bool, pick_list};
 use crate::queue::connection::RedisSettings;
+use crate::queue::model::Library;
 use crate::web::security::Security;
 
 /// The validated configuration.
@@ -35,6 +37,8 @@ pub struct Config {
     pub redis: Option<RedisSettings>,
     pub prefixes: Vec<String>,
     pub queues: Vec<String>,
+    /// The library `[[queues]] library` declares, by queue name (others are read from keys).
+    pub libraries: BTreeMap<String, Library>,
     pub discovery: bool,
     pub discovery_interval: Duration,
     pub listen: SocketAddr,
@@ -62,6 +66,7 @@ impl Default for Config {
             redis: None,
             prefixes: vec![crate::queue::model::DEFAULT_PREFIX.into()],
             queues: Vec::new(),
+            libraries: BTreeMap::new(),
             discovery: true,
             discovery_interval: Duration::from_secs(10),
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
@@ -78,7 +83,21 @@ impl Default for Config {
     }
 }
 
+/// The `[[queues]]` entries declared `library = "bull"`.
+fn bull_queues(file: &FileConfig) -> Vec<String> {
+    file.queues
+        .iter()
+        .filter(|q| q.library == Some(Library::Bull))
+        .map(|q| q.name.clone())
+        .collect()
+}
+
 impl Config {
+    /// The library the configuration declares for queue `name`, if any.
+    pub fn library(&self, name: &str) -> Option<Library> {
+        self.libraries.get(name).copied()
+    }
+
     /// The prefix bullring's own keys and the runner's queues use (see
     /// [`crate::queue::model::default_prefix`]).
     pub fn default_prefix(&self) -> &str {
@@ -189,6 +208,7 @@ impl Config {
             workers: file.workers.clone(),
             schedulers: file.schedulers.clone(),
             runner: file.runner.clone(),
+            bull: bull_queues(&file),
         })?;
         let alerts = crate::alerts::rules::validate(&file.alerts)
             .map_err(|e| ConfigError::caused_by("[alerts] section", e.to_string(), e))?;
@@ -200,6 +220,11 @@ impl Config {
             redis,
             prefixes,
             queues,
+            libraries: file
+                .queues
+                .iter()
+                .filter_map(|q| Some((q.name.clone(), q.library?)))
+                .collect(),
             discovery,
             discovery_interval,
             listen,

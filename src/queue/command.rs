@@ -2,9 +2,11 @@
 //!
 //! [`Dispatcher::perform`] checks the principal's role, runs the command, and records the
 //! attempt in the audit trail (who, what, how it ended). Everything that changes a queue
-//! reaches the queue's library in one place, `Dispatcher::on_queue`: a second library (Bull
-//! 3/4) is one more implementation and one more arm there. Bulk actions and pause-all /
-//! resume-all are built from single-queue operations, so they work for every library.
+//! reaches the queue's library in one place, `Dispatcher::on_queue`. The library is settled
+//! before anything is written: declared in the configuration, else read from the queue's keys
+//! with the existence check every command makes. Bull 3/4 queues are not acted on yet: every
+//! operation on one is refused there, before a write, and bulk actions and pause-all /
+//! resume-all, built from single-queue operations, follow (pause-all and resume-all skip them).
 
 use super::access::Principal;
 use super::action::Action;
@@ -132,17 +134,13 @@ impl Dispatcher<'_> {
     async fn run(&self, command: Command) -> Result<Outcome, QueueError> {
         match command {
             Command::One(queue, op) => {
-                // An unknown queue is a 404 for every action, before anything is written. A
-                // queue named in the configuration may take its first job before it has a key.
-                let configured = matches!(op, Op::AddJob(_))
-                    && self.discovery.snapshot().queues.contains(&queue);
-                if !configured {
-                    self.reader.summary(&queue).await?;
-                }
+                let may_be_new = matches!(op, Op::AddJob(_));
+                let queue = self.owned(queue, may_be_new).await?;
                 self.on_queue(&queue, op).await
             }
             Command::Bulk { queue, action, ids } => {
-                self.reader.summary(&queue).await?;
+                let queue = self.owned(queue, false).await?;
+                refuse_unsupported(&queue)?;
                 self.bulk(&queue, action, ids).await
             }
             Command::PauseAll => self.all_queues(true).await,
@@ -150,10 +148,30 @@ impl Dispatcher<'_> {
         }
     }
 
+    /// The queue with the library that owns it, read before anything is written (one read
+    /// round trip): the library declared in the configuration, else the one its keys say, else
+    /// the one discovery took it for. An unknown queue is a 404 for every action; a queue named
+    /// in the configuration may take its first job (`may_be_new`) before it has a key.
+    async fn owned(&self, queue: QueueRef, may_be_new: bool) -> Result<QueueRef, QueueError> {
+        let summary = self.reader.summaries(std::slice::from_ref(&queue)).await?;
+        let detected = match summary.first() {
+            Some(summary) => summary.detected,
+            None if may_be_new && self.discovery.snapshot().queues.contains(&queue) => None,
+            None => return Err(QueueError::QueueNotFound(queue.name.clone())),
+        };
+        let library = self
+            .discovery
+            .declared(&queue.name)
+            .or(detected)
+            .unwrap_or(queue.library);
+        Ok(queue.with_library(library))
+    }
+
     /// The one place an operation reaches the library that owns the queue.
     async fn on_queue(&self, queue: &QueueRef, op: Op) -> Result<Outcome, QueueError> {
         match queue.library {
             Library::BullMq => self.bullmq.perform(queue, op).await,
+            Library::Bull => Err(unsupported(queue)),
         }
     }
 
@@ -189,16 +207,27 @@ impl Dispatcher<'_> {
         Ok(Outcome::new(action, queue, done, count, message))
     }
 
-    /// Pause or resume every known queue that is not so already.
+    /// Pause or resume every known BullMQ queue that is not so already; Bull queues (declared,
+    /// or so by their keys) are skipped, and the message says how many.
     async fn all_queues(&self, pause: bool) -> Result<Outcome, QueueError> {
         let queues = self
             .reader
             .summaries(&self.discovery.snapshot().queues)
             .await?;
-        let mut changed = 0;
+        let (mut changed, mut skipped) = (0, 0);
         for summary in queues.iter().filter(|s| s.paused != pause) {
+            let library = self
+                .discovery
+                .declared(&summary.name)
+                .or(summary.detected)
+                .unwrap_or(summary.library);
+            if !library.acted_on() {
+                skipped += 1;
+                continue;
+            }
             let op = if pause { Op::Pause } else { Op::Resume };
-            self.on_queue(&summary.queue(), op).await?;
+            self.on_queue(&summary.queue().with_library(library), op)
+                .await?;
             changed += 1;
         }
         let (action, verb) = if pause {
@@ -206,11 +235,32 @@ impl Dispatcher<'_> {
         } else {
             (Action::ResumeAll, "Resumed")
         };
-        Ok(Outcome::everywhere(
-            action,
-            changed,
-            format!("{verb} {changed} queue(s)."),
-        ))
+        let mut message = format!("{verb} {changed} queue(s).");
+        if skipped > 0 {
+            message.push_str(&format!(
+                " Skipped {skipped} Bull queue(s): actions on Bull queues are not supported by \
+                 this version of bullring, so they were left untouched."
+            ));
+        }
+        Ok(Outcome::everywhere(action, changed, message))
+    }
+}
+
+/// The refusal of any action on a queue of a library bullring does not act on yet (Bull 3/4):
+/// a 409, and nothing was written.
+pub fn unsupported(queue: &QueueRef) -> QueueError {
+    QueueError::Conflict(format!(
+        "actions on Bull queues are not supported by this version of bullring; the Bull queue \
+         {queue} was left untouched"
+    ))
+}
+
+/// `Err` (see [`unsupported`]) when `queue`'s library is not acted on.
+pub fn refuse_unsupported(queue: &QueueRef) -> Result<(), QueueError> {
+    if queue.library.acted_on() {
+        Ok(())
+    } else {
+        Err(unsupported(queue))
     }
 }
 

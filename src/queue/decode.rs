@@ -182,6 +182,7 @@ pub fn job_from_hash(id: &str, raw: &RawJob) -> Job {
         attempts_made,
         attempts_started: int_field("ats", raw.get("ats"), &mut notes).unwrap_or(0),
         stalled_counter: int_field("stc", raw.get("stc"), &mut notes).unwrap_or(0),
+        retried_on: None,
         processed_on: int_field("processedOn", raw.get("processedOn"), &mut notes),
         finished_on: int_field("finishedOn", raw.get("finishedOn"), &mut notes),
         failed_reason: raw.get("failedReason").cloned(),

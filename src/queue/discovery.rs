@@ -7,16 +7,22 @@
 //! the list of primaries read again at the start of each pass. A queue is any
 //! `<prefix>:<name>:meta` (written by every `Queue`) or `<prefix>:<name>:id` (written by every
 //! add) key whose `<name>` has no ':'.
+//!
+//! Each queue carries its library: the one `[[queues]] library` declares, else the one its keys
+//! say, read for every queue found at the end of a pass (one pipelined batch, in the
+//! background: pages never pay for it), else BullMQ.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::batch::{Batch, Slot};
 use super::connection::{Redis, ScanNode};
 use super::error::Result;
-use super::model::QueueRef;
+use super::layout::detect;
+use super::model::{Library, QueueRef};
 
 /// Keys examined per `SCAN` call, and calls per tick: at most a million keys a tick, whatever
 /// the number of cluster nodes.
@@ -48,6 +54,8 @@ pub struct Discovery {
     snapshot: Arc<RwLock<Snapshot>>,
     prefixes: Vec<String>,
     configured: Vec<String>,
+    /// The library `[[queues]] library` declares, by queue name.
+    declared: Arc<BTreeMap<String, Library>>,
     scan: bool,
 }
 
@@ -58,10 +66,34 @@ impl Discovery {
             snapshot: Arc::new(RwLock::new(Snapshot::default())),
             prefixes,
             configured,
+            declared: Arc::default(),
             scan,
         };
         discovery.publish(BTreeSet::new(), !scan);
         discovery
+    }
+
+    /// The same discovery, with the libraries the configuration declares (queue name, library):
+    /// they win over what the keys say.
+    pub fn declaring(mut self, declared: impl IntoIterator<Item = (String, Library)>) -> Self {
+        self.declared = Arc::new(declared.into_iter().collect());
+        let snapshot = self.snapshot();
+        let known = snapshot.queues.into_iter().collect();
+        self.publish(known, snapshot.complete);
+        self
+    }
+
+    /// The library the configuration declares for queues called `name`, if any.
+    pub fn declared(&self, name: &str) -> Option<Library> {
+        self.declared.get(name).copied()
+    }
+
+    /// `queue` taken for the library declared for it, if any.
+    fn as_declared(&self, queue: QueueRef) -> QueueRef {
+        match self.declared(&queue.name) {
+            Some(library) => queue.with_library(library),
+            None => queue,
+        }
     }
 
     pub fn prefixes(&self) -> &[String] {
@@ -88,13 +120,10 @@ impl Discovery {
         if !known.is_empty() {
             return known;
         }
+        let fresh = |p: &str| self.as_declared(QueueRef::new(p, name));
         match prefix {
-            Some(p) => vec![QueueRef::new(p, name)],
-            None => self
-                .prefixes
-                .iter()
-                .map(|p| QueueRef::new(p, name))
-                .collect(),
+            Some(p) => vec![fresh(p)],
+            None => self.prefixes.iter().map(|p| fresh(p)).collect(),
         }
     }
 
@@ -105,7 +134,7 @@ impl Discovery {
                 all.insert(QueueRef::new(prefix, name));
             }
         }
-        let mut queues: Vec<QueueRef> = all.into_iter().collect();
+        let mut queues: Vec<QueueRef> = all.into_iter().map(|q| self.as_declared(q)).collect();
         queues.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.prefix.cmp(&b.prefix)));
         let mut slot = self
             .snapshot
@@ -129,12 +158,14 @@ impl Discovery {
                 }
             }
         }
-        self.merge_and_publish(found);
-        Ok(())
+        self.merge_and_publish(redis, found).await
     }
 
-    fn merge_and_publish(&self, found: BTreeSet<QueueRef>) {
+    /// Publish the queues of a finished pass, each with the library its keys say (one batch).
+    async fn merge_and_publish(&self, redis: &Redis, found: BTreeSet<QueueRef>) -> Result<()> {
+        let found = libraries(redis, found).await?;
         self.publish(found, true);
+        Ok(())
     }
 
     /// Scan in the background every `interval` until `cancel` fires. Errors (Redis down) are
@@ -148,14 +179,24 @@ impl Discovery {
             let mut pass: BTreeSet<QueueRef> = BTreeSet::new();
             let mut position = Position::default();
             loop {
-                match discovery.tick(&redis, &mut pass, &mut position).await {
+                let ticked = match discovery.tick(&redis, &mut pass, &mut position).await {
                     Ok(true) => {
-                        discovery.merge_and_publish(std::mem::take(&mut pass));
+                        let found = std::mem::take(&mut pass);
+                        discovery
+                            .merge_and_publish(&redis, found)
+                            .await
+                            .map(|_| true)
                     }
+                    other => other,
+                };
+                match ticked {
+                    Ok(true) => {}
                     Ok(false) => {
-                        // Show what the unfinished pass found so far, next to what was known.
-                        let mut partial = pass.clone();
-                        partial.extend(discovery.snapshot().queues);
+                        // Show what the unfinished pass found so far, next to what was known
+                        // (whose libraries are known).
+                        let mut partial: BTreeSet<QueueRef> =
+                            discovery.snapshot().queues.into_iter().collect();
+                        partial.extend(pass.iter().cloned());
                         let complete = discovery.snapshot().complete;
                         discovery.publish(partial, complete);
                         continue_now(&cancel).await;
@@ -208,6 +249,27 @@ impl Discovery {
         }
         Ok(false)
     }
+}
+
+/// The queues with the library their keys say (BullMQ when they say neither), read in one
+/// pipelined batch.
+async fn libraries(redis: &Redis, queues: BTreeSet<QueueRef>) -> Result<BTreeSet<QueueRef>> {
+    let mut batch = Batch::new();
+    let slots: Vec<(QueueRef, Slot<Option<Library>>)> = queues
+        .into_iter()
+        .map(|queue| {
+            let slot = detect::push(&mut batch, &queue);
+            (queue, slot)
+        })
+        .collect();
+    let replies = batch.send(redis).await?;
+    slots
+        .into_iter()
+        .map(|(queue, slot)| {
+            let library = replies.take(slot)?.unwrap_or_default();
+            Ok(queue.with_library(library))
+        })
+        .collect()
 }
 
 /// Yield between ticks of a long pass so the scanner does not hog Redis.

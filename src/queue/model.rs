@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The prefix BullMQ and Bull use when none is given.
@@ -25,18 +25,78 @@ pub const DEFAULT_CONNECTION: &str = "default";
 
 /// Which queue library a queue belongs to: whose key layout and write semantics bullring must
 /// follow for it. Reads dispatch on it in `queue::layout::of`, actions in the core's one
-/// action dispatch point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+/// action dispatch point. Written `"bullmq"` / `"bull"` in the configuration and the JSON API.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Library {
     /// npm `bullmq` (4, 5 and 6), through the `bullmq-official` engine.
     #[default]
     BullMq,
+    /// npm `bull` (3.x and 4.x, OptimalBits): read in its own layout; not acted on yet.
+    Bull,
 }
 
+impl Library {
+    /// The name used in the configuration and the JSON API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Library::BullMq => "bullmq",
+            Library::Bull => "bull",
+        }
+    }
+
+    /// The states this library's queues have, in the order the dashboard shows their tabs.
+    /// Bull has no `prioritized` set and no flows, so no such tab (as in Bull Board).
+    pub fn states(self) -> &'static [JobState] {
+        match self {
+            Library::BullMq => &JobState::ALL,
+            Library::Bull => &BULL_STATES,
+        }
+    }
+
+    /// Whether bullring's actions (and its runner and producer) may write into its queues.
+    pub fn acted_on(self) -> bool {
+        self == Library::BullMq
+    }
+
+    /// The badge shown for a queue: the library, with its major version when the queue records
+    /// it (`bullmq:6.7.0` is "BullMQ 6"; Bull records none, so "Bull").
+    pub fn badge(self, version: Option<&str>) -> String {
+        let major = version
+            .and_then(|v| v.strip_prefix("bullmq:"))
+            .and_then(|v| v.split('.').next())
+            .filter(|major| !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()));
+        match (self, major) {
+            (Library::BullMq, Some(major)) => format!("BullMQ {major}"),
+            (Library::BullMq, None) => "BullMQ".into(),
+            (Library::Bull, _) => "Bull".into(),
+        }
+    }
+}
+
+impl fmt::Display for Library {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The states of a Bull 3/4 queue, as Bull Board shows them.
+const BULL_STATES: [JobState; 6] = [
+    JobState::Waiting,
+    JobState::Active,
+    JobState::Delayed,
+    JobState::Completed,
+    JobState::Failed,
+    JobState::Paused,
+];
+
 /// A queue, named completely: the Redis connection it is on, the prefix it lives under, its name
-/// (keys are `prefix:name:suffix`), and the library it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// (keys are `prefix:name:suffix`), and the library it belongs to. A queue is the same queue
+/// whatever library it is taken for: equality, order and hash use the connection, prefix and
+/// name only.
+#[derive(Debug, Clone, Serialize)]
 pub struct QueueRef {
     #[serde(skip)]
     pub connection: String,
@@ -57,9 +117,44 @@ impl QueueRef {
         }
     }
 
+    /// The same queue, taken for a queue of `library`.
+    pub fn with_library(self, library: Library) -> Self {
+        QueueRef { library, ..self }
+    }
+
     /// The engine's key builder for this queue (every key name comes from it).
     pub fn keys(&self) -> bullmq::QueueKeys {
         bullmq::QueueKeys::new(&self.name, Some(&self.prefix))
+    }
+
+    fn identity(&self) -> (&str, &str, &str) {
+        (&self.connection, &self.prefix, &self.name)
+    }
+}
+
+impl PartialEq for QueueRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.identity() == other.identity()
+    }
+}
+
+impl Eq for QueueRef {}
+
+impl std::hash::Hash for QueueRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.identity().hash(state);
+    }
+}
+
+impl PartialOrd for QueueRef {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for QueueRef {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.identity().cmp(&other.identity())
     }
 }
 
@@ -195,12 +290,13 @@ impl Counts {
         *slot = value;
     }
 
-    /// How many jobs a page of `state` ranges over. Like Node's `getJobs(['waiting'])`, the
-    /// waiting tab includes BullMQ 5's `paused` list.
-    pub fn listed(&self, state: JobState) -> u64 {
-        match state {
-            JobState::Waiting => self.waiting + self.paused,
-            other => self.get(other),
+    /// How many jobs a page of `state` ranges over in a queue of `library`. Like Node's
+    /// `getJobs(['waiting'])`, BullMQ's waiting tab includes BullMQ 5's `paused` list; Bull
+    /// lists its `paused` list in a tab of its own.
+    pub fn listed(&self, library: Library, state: JobState) -> u64 {
+        match (library, state) {
+            (Library::BullMq, JobState::Waiting) => self.waiting + self.paused,
+            (_, other) => self.get(other),
         }
     }
 
@@ -223,11 +319,22 @@ pub struct QueueSummary {
     pub scheduler_count: u64,
     /// BullMQ version that last wrote the queue's meta (`bullmq:6.7.0`), when known.
     pub version: Option<String>,
+    /// The library the queue was read as (its layout): `"bullmq"` or `"bull"`.
+    pub library: Library,
+    /// The library the queue's keys say it belongs to, read with the summary (`None`: its keys
+    /// say neither, e.g. a declared queue with no key yet).
+    #[serde(skip)]
+    pub detected: Option<Library>,
 }
 
 impl QueueSummary {
     pub fn queue(&self) -> QueueRef {
-        QueueRef::new(&self.prefix, &self.name)
+        QueueRef::new(&self.prefix, &self.name).with_library(self.library)
+    }
+
+    /// The badge naming the queue's library ("BullMQ 6", "Bull").
+    pub fn badge(&self) -> String {
+        self.library.badge(self.version.as_deref())
     }
 }
 
@@ -251,6 +358,9 @@ pub struct Job {
     pub attempts_made: i64,
     pub attempts_started: i64,
     pub stalled_counter: i64,
+    /// Bull only: when the job was last retried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retried_on: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processed_on: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -344,6 +454,8 @@ pub struct LogPage {
 pub struct JobDetail {
     #[serde(flatten)]
     pub job: Job,
+    /// The library of the job's queue (`"bullmq"`, `"bull"`), whose `Job` the fields follow.
+    pub library: Library,
     /// `None` when the job is in no state container (an orphan hash).
     pub state: Option<JobState>,
     pub logs: LogPage,
@@ -356,6 +468,8 @@ pub struct JobDetail {
 /// A page of jobs of one state.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobPage {
+    /// The library of the queue (`"bullmq"`, `"bull"`).
+    pub library: Library,
     pub state: JobState,
     pub page: u64,
     pub per_page: u64,
@@ -373,3 +487,34 @@ pub enum Order {
 
 /// Raw job hash fields, as read from Redis.
 pub type RawJob = HashMap<String, String>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn badges_name_the_library_and_its_major_version() {
+        assert_eq!(Library::BullMq.badge(Some("bullmq:6.7.0")), "BullMQ 6");
+        assert_eq!(Library::BullMq.badge(Some("bullmq-rust:1.4.4")), "BullMQ");
+        assert_eq!(Library::BullMq.badge(None), "BullMQ");
+        assert_eq!(Library::Bull.badge(None), "Bull");
+        assert_eq!(Library::Bull.states().len(), 6);
+        assert!(!Library::Bull.states().contains(&JobState::Prioritized));
+    }
+
+    #[test]
+    fn a_queue_is_the_same_queue_whatever_library_it_is_taken_for() {
+        let mq = QueueRef::new("bull", "q");
+        let bull = mq.clone().with_library(Library::Bull);
+        assert_eq!(mq, bull);
+        assert_eq!(mq.cmp(&bull), std::cmp::Ordering::Equal);
+        let counts = Counts {
+            waiting: 2,
+            paused: 3,
+            ..Counts::default()
+        };
+        assert_eq!(counts.listed(Library::BullMq, JobState::Waiting), 5);
+        assert_eq!(counts.listed(Library::Bull, JobState::Waiting), 2);
+        assert_eq!(counts.listed(Library::Bull, JobState::Paused), 3);
+    }
+}

@@ -11,7 +11,6 @@
 
 use super::batch::{Batch, Slot, finish_one};
 use super::connection::Redis;
-use super::decode::job_from_hash;
 use super::error::{QueueError, Result};
 use super::flows::{self, FlowLimits, FlowNode};
 use super::layout::{self, Listing, Shown, Span};
@@ -122,10 +121,11 @@ impl Reader {
             .jobs(queue, &ids, state == JobState::WaitingChildren)
             .await?;
         let page = JobPage {
+            library: queue.library,
             state,
             page,
             per_page,
-            total: summary.counts.listed(state),
+            total: summary.counts.listed(queue.library, state),
             jobs,
         };
         Ok((summary, page))
@@ -134,6 +134,7 @@ impl Reader {
     /// The hashes of the given jobs (and, for parents, their pending children), in one round trip.
     async fn jobs(&self, queue: &QueueRef, ids: &[String], parents: bool) -> Result<Vec<Job>> {
         let layout = layout::of(queue);
+        let decode = layout::decoder(queue.library);
         let mut batch = Batch::new();
         let jobs: Vec<Slot<Job>> = ids
             .iter()
@@ -142,7 +143,7 @@ impl Reader {
                 let pending = parents.then(|| layout.pending_children(&mut batch, id));
                 let id = id.clone();
                 batch.combine(move |r| {
-                    let mut job = job_from_hash(&id, &r.take(raw)?);
+                    let mut job = decode(&id, &r.take(raw)?);
                     job.pending_children = pending.map(|p| r.take(p)).transpose()?;
                     Ok(job)
                 })
@@ -192,7 +193,7 @@ impl Reader {
         let (total, lines) = replies.take(logs)?;
         let children = replies.take(children)?;
         let state = finish_one(&self.redis, replies.take(state)?).await?;
-        let job = job_from_hash(id, &raw);
+        let job = layout::decoder(queue.library)(id, &raw);
         let parent_state = match &job.parent {
             // The parent's state costs one more round trip, only for jobs that have one.
             Some(parent) => {
@@ -203,6 +204,7 @@ impl Reader {
         };
         let detail = JobDetail {
             job,
+            library: queue.library,
             state,
             logs: LogPage {
                 total,

@@ -10,8 +10,10 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::config::runner::merge_defaults;
 use crate::queue::actions::parse_options;
-use crate::queue::connection::RedisSettings;
+use crate::queue::connection::{Redis, RedisSettings};
 use crate::queue::error::QueueError;
+use crate::queue::model::{Library, QueueRef};
+use crate::queue::read::Reader;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -53,6 +55,34 @@ pub(super) fn check_queue_name(name: &str) -> Result<(), QueueError> {
         return Err(QueueError::InvalidInput(format!(
             "{name:?} is not a queue name (non-empty, no ':')"
         )));
+    }
+    Ok(())
+}
+
+/// `Err` when `queue` is a Bull 3/4 queue (declared `library = "bull"`, or so by its keys: one
+/// read round trip), before the engine opens it: the engine's writes would corrupt it.
+async fn refuse_bull(
+    config: &Config,
+    settings: &RedisSettings,
+    queue: &str,
+) -> Result<(), QueueError> {
+    let refusal = |why: &str| {
+        Err(QueueError::InvalidInput(format!(
+            "queue {queue:?} is {why}: bullring adds jobs to BullMQ queues only (add to a Bull \
+             queue with Bull's own Queue#add); nothing was written"
+        )))
+    };
+    match config.library(queue) {
+        Some(Library::Bull) => return refusal("declared library = \"bull\""),
+        Some(Library::BullMq) => return Ok(()),
+        None => {}
+    }
+    let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone());
+    let found = reader
+        .summaries(&[QueueRef::new(prefix(config), queue)])
+        .await?;
+    if found.iter().any(|s| s.detected == Some(Library::Bull)) {
+        return refusal("a Bull queue (by its keys)");
     }
     Ok(())
 }
@@ -101,6 +131,7 @@ pub async fn add(config: &Config, job: &AddJob) -> Result<String, QueueError> {
         &config.runner.defaults(&job.queue),
     );
     let settings = redis(config)?;
+    refuse_bull(config, &settings, &job.queue).await?;
     let queue_opts = QueueOptions {
         connection: settings.engine_options(),
         prefix: prefix(config),

@@ -37,7 +37,13 @@ pub async fn sync(
         by_queue.entry(spec.queue.as_str()).or_default().push(spec);
     }
     let queues: Vec<&str> = if config.managed_schedulers {
-        config.queues.iter().map(|q| q.name.as_str()).collect()
+        // A queue declared `library = "bull"` is Bull's: its repeatables are not touched.
+        config
+            .queues
+            .iter()
+            .filter(|q| !q.bull)
+            .map(|q| q.name.as_str())
+            .collect()
     } else {
         by_queue.keys().copied().collect()
     };

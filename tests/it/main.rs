@@ -6,6 +6,7 @@ mod alerts;
 mod api;
 mod binary;
 mod browser;
+mod bull;
 mod cluster;
 mod cost;
 mod demo;

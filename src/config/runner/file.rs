@@ -106,6 +106,8 @@ pub struct RunnerFile {
     pub workers: Vec<WorkerFile>,
     pub schedulers: Vec<SchedulerFile>,
     pub runner: RunnerTableFile,
+    /// The `[[queues]]` entries declared `library = "bull"`: no worker nor scheduler on them.
+    pub bull: Vec<String>,
 }
 
 /// The handler table as written (`handler = { type = "...", ... }`).

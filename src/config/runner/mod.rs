@@ -82,9 +82,11 @@ impl RunnerConfig {
             queues.push(QueueSpec {
                 name: name.clone(),
                 defaults,
+                bull: file.bull.contains(name),
             });
         }
-        let declared = DeclaredQueues::new(file.queues.iter().map(|(n, _)| n.as_str()));
+        let declared = DeclaredQueues::new(file.queues.iter().map(|(n, _)| n.as_str()))
+            .with_bull(file.bull.iter().map(String::as_str));
         let workers = file
             .workers
             .iter()

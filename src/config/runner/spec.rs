@@ -20,6 +20,8 @@ pub const RUN_RETRY_DELAY_MS: u64 = 2_000;
 pub struct QueueSpec {
     pub name: String,
     pub defaults: JobOptions,
+    /// Declared `library = "bull"`: the runner never writes into it.
+    pub bull: bool,
 }
 
 /// What processes a worker's jobs.

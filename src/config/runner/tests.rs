@@ -26,10 +26,18 @@ fn file(text: &str) -> RunnerFile {
     #[derive(Deserialize)]
     struct Q {
         name: String,
+        library: Option<String>,
         defaults: Option<QueueDefaultsFile>,
     }
     let whole: Whole = toml::from_str(text).unwrap();
+    let bull = whole
+        .queues
+        .iter()
+        .filter(|q| q.library.as_deref() == Some("bull"))
+        .map(|q| q.name.clone())
+        .collect();
     RunnerFile {
+        bull,
         queues: whole
             .queues
             .into_iter()
@@ -133,7 +141,7 @@ fn bad_entries_are_named() {
         case: Vec<Case>,
     }
     let table: Cases = toml::from_str(include_str!("bad_entries.toml")).unwrap();
-    assert_eq!(table.case.len(), 8);
+    assert_eq!(table.case.len(), 9);
     let cases: Vec<(String, &str, &str)> = table
         .case
         .iter()

@@ -7,7 +7,7 @@ use super::{Layout, Listing, Shown, Span};
 use crate::queue::batch::{Batch, Slot, Step, cmd};
 use crate::queue::decode::{reply, split_job_key};
 use crate::queue::model::{
-    ChildRef, Children, Counts, JobState, Order, QueueRef, QueueSummary, RawJob,
+    ChildRef, Children, Counts, JobState, Library, Order, QueueRef, QueueSummary, RawJob,
 };
 
 /// The reads of one npm `bullmq` queue.
@@ -34,7 +34,7 @@ type Meta = (
 );
 
 /// The command that tells how many jobs a state's container holds.
-fn size(keys: &bullmq::QueueKeys, state: JobState) -> redis::Cmd {
+pub(super) fn size(keys: &bullmq::QueueKeys, state: JobState) -> redis::Cmd {
     let key = keys.get(state.key_suffix());
     if state.is_sorted_set() {
         cmd("ZCARD", key)
@@ -45,7 +45,7 @@ fn size(keys: &bullmq::QueueKeys, state: JobState) -> redis::Cmd {
 
 /// One range of a list or sorted set, read in `order`. Lists hold the newest job at the head
 /// (LPUSH), so oldest first reads from the tail and reverses.
-fn range(
+pub(super) fn range(
     batch: &mut Batch,
     key: &str,
     sorted: bool,
@@ -105,6 +105,7 @@ impl Layout for BullMqReads<'_> {
         let meta = batch.value::<Meta>(cmd("HMGET", (keys.meta(), meta_fields)));
         let schedulers = batch.count(cmd("ZCARD", keys.repeat()));
         let exists = batch.count(cmd("EXISTS", (keys.meta(), keys.id())));
+        let detected = super::detect::push(batch, self.queue);
         let (name, prefix) = (self.queue.name.clone(), self.queue.prefix.clone());
         batch.combine(move |r| {
             let mut found = Counts::default();
@@ -113,6 +114,7 @@ impl Layout for BullMqReads<'_> {
             }
             let (paused, concurrency, version, library) = r.take(meta)?.unwrap_or_default();
             let scheduler_count = r.take(schedulers)?;
+            let detected = r.take(detected)?;
             let exists = r.take(exists)? > 0 || found.total() > 0 || scheduler_count > 0;
             Ok(exists.then(|| QueueSummary {
                 name,
@@ -122,6 +124,8 @@ impl Layout for BullMqReads<'_> {
                 global_concurrency: concurrency.and_then(|c| c.parse().ok()),
                 scheduler_count,
                 version: version.or(library),
+                library: Library::BullMq,
+                detected,
             }))
         })
     }

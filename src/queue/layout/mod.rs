@@ -5,21 +5,33 @@
 //!
 //! Each method pushes its commands into a [`Batch`] and hands back a [`Slot`] of the value they
 //! stand for, so the callers (`read`, `flows`, `metrics`, `schedulers`) compose any number of
-//! queues and jobs into one round trip without knowing a key name. Adding a library (Bull 3/4:
-//! no `prioritized` set, priority jobs in `wait`, a paused queue's jobs in `paused`) means one
-//! more module implementing [`Layout`] and one more arm in [`of`].
+//! queues and jobs into one round trip without knowing a key name. Two libraries have one:
+//! BullMQ (`bullmq_reads`) and Bull 3/4 (`bull_reads`: no `prioritized` set, priority jobs in
+//! `wait`, a paused queue's jobs in `paused`); [`detect`] tells them apart from a queue's keys.
 
+mod bull_reads;
 mod bullmq_reads;
+pub(crate) mod detect;
 
 use super::batch::{Batch, Slot, Step};
+use super::decode::job_from_hash;
 use super::error::{QueueError, Result};
-use super::model::{Children, JobState, Library, Order, QueueRef, QueueSummary, RawJob};
+use super::model::{Children, Job, JobState, Library, Order, QueueRef, QueueSummary, RawJob};
 
 /// The reads of `queue`, in its library's layout: the one dispatch on [`Library`] of the read
 /// path.
 pub(crate) fn of(queue: &QueueRef) -> Box<dyn Layout + '_> {
     match queue.library {
         Library::BullMq => Box::new(bullmq_reads::BullMqReads::new(queue)),
+        Library::Bull => Box::new(bull_reads::BullReads::new(queue)),
+    }
+}
+
+/// How a job hash of a `library` queue reads, as that library's own `Job` reads it.
+pub(crate) fn decoder(library: Library) -> fn(&str, &RawJob) -> Job {
+    match library {
+        Library::BullMq => job_from_hash,
+        Library::Bull => bull_reads::job_from_bull_hash,
     }
 }
 

@@ -165,6 +165,8 @@ mod tests {
     #[test]
     fn escapes_labels_and_leaves_out_unknowns() {
         let summary = QueueSummary {
+            library: crate::queue::model::Library::BullMq,
+            detected: None,
             name: "a\"b\\c\nd".into(),
             prefix: "bull".into(),
             paused: true,

@@ -127,6 +127,7 @@ fn job_fields(job: &Job, now: i64) -> Vec<Field> {
             "Stalled",
             (job.stalled_counter != 0).then(|| job.stalled_counter.to_string()),
         ),
+        ("Retried", job.retried_on.map(|at| time(Some(at)))),
         ("Processed by", job.processed_by.clone()),
         ("Scheduler", job.repeat_job_key.clone()),
         ("Deduplication id", job.deduplication_id.clone()),
@@ -150,6 +151,7 @@ impl JobPageView {
         detail: &JobDetail,
         log_pages: (String, u64),
     ) -> Self {
+        let perms = perms.on_queue(queue);
         let job = &detail.job;
         let now = now_ms();
         let block = |label, value, stored_len: usize, field| {

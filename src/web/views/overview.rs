@@ -18,6 +18,9 @@ pub struct QueueRow {
     pub metrics_href: String,
     pub workers_href: String,
     pub paused: bool,
+    /// The queue's library ("BullMQ 6", "Bull").
+    pub badge: String,
+    pub library: &'static str,
     pub cells: Vec<StateCell>,
     pub global_concurrency: Option<u64>,
     pub scheduler_count: u64,
@@ -74,7 +77,9 @@ impl OverviewPage {
                     metrics_href: links.queue_sub(&queue, "metrics"),
                     workers_href: links.queue_sub(&queue, "workers"),
                     paused: s.paused,
-                    cells: state_cells(links, &queue, &s.counts, None),
+                    cells: state_cells(links, &queue, &s.counts, &JobState::ALL, None),
+                    badge: s.badge(),
+                    library: s.library.as_str(),
                     global_concurrency: s.global_concurrency,
                     scheduler_count: s.scheduler_count,
                     sparkline: m

@@ -16,13 +16,15 @@ pub struct StateCell {
     pub active: bool,
 }
 
+/// The cells of `states` (the overview's columns: every state; a queue's tabs: its library's).
 pub fn state_cells(
     links: &Links,
     queue: &QueueRef,
     counts: &Counts,
+    states: &[JobState],
     current: Option<JobState>,
 ) -> Vec<StateCell> {
-    JobState::ALL
+    states
         .iter()
         .map(|state| StateCell {
             state: state.as_str(),
@@ -85,6 +87,9 @@ pub struct QueuePage {
     pub global_concurrency: Option<u64>,
     pub scheduler_count: u64,
     pub version: String,
+    /// The queue's library, with its major version when known ("BullMQ 6", "Bull").
+    pub badge: String,
+    pub library: &'static str,
     pub tabs: Vec<StateCell>,
     pub state: &'static str,
     pub rows: Vec<JobRow>,
@@ -116,6 +121,7 @@ impl QueuePage {
         order: Order,
     ) -> Self {
         let queue = summary.queue();
+        let perms = perms.on_queue(&queue);
         let now = now_ms();
         let pages = page.total.div_ceil(page.per_page).max(1);
         let tab = links.tab(&queue, page.state);
@@ -188,7 +194,15 @@ impl QueuePage {
             global_concurrency: summary.global_concurrency,
             scheduler_count: summary.scheduler_count,
             version: summary.version.clone().unwrap_or_default(),
-            tabs: state_cells(links, &queue, &summary.counts, Some(page.state)),
+            badge: summary.badge(),
+            library: queue.library.as_str(),
+            tabs: state_cells(
+                links,
+                &queue,
+                &summary.counts,
+                queue.library.states(),
+                Some(page.state),
+            ),
             state: page.state.as_str(),
             rows,
             total: page.total,
