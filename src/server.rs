@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::config::limits::Limits;
 use crate::queue::alerts::AlertStore;
 use crate::queue::connection::{Redis, RedisSettings};
 use crate::queue::discovery::Discovery;
@@ -99,18 +100,18 @@ pub fn spawn_alerts(config: &Config, settings: &RedisSettings, cancel: &Cancella
     engine.spawn(cancel.clone());
 }
 
-/// Serve the dashboard on `listener` until `cancel` fires.
+/// Serve the dashboard on `listener` within `limits` until `cancel` fires (see
+/// [`crate::listener`]: header and idle timeouts, caps on connections and event streams, a time
+/// limit per request).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    limits: Limits,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
+    let events_path = format!("{}/events", state.mount_base());
     let app = web::app(state).layer(tower_http::trace::TraceLayer::new_for_http());
-    // Peer addresses let the security layer trust proxy headers only from configured proxies.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { cancel.cancelled().await })
-        .await?;
+    crate::listener::serve(listener, app, limits, events_path, cancel).await;
     Ok(())
 }
 

@@ -16,6 +16,7 @@ mod http;
 mod inline;
 mod interop;
 mod layout;
+mod limits;
 mod live;
 mod observe;
 mod pages;
