@@ -38,6 +38,8 @@ pub enum WebError {
     Conflict(String),
     /// 503: Redis cannot be reached; pages work again when it returns.
     Unavailable(Arc<QueueError>),
+    /// 504: Redis is there but too slow to finish answering (a very large read).
+    SlowRedis(Arc<QueueError>),
     /// 500: anything else. The error and its causes are logged, not shown.
     Internal(Arc<dyn StdError + Send + Sync>),
 }
@@ -56,6 +58,7 @@ impl WebError {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::SlowRedis(_) => StatusCode::GATEWAY_TIMEOUT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -68,7 +71,7 @@ impl WebError {
             | WebError::Forbidden(m)
             | WebError::NotFound(m)
             | WebError::Conflict(m) => m.clone(),
-            WebError::Unavailable(err) => chain(err.as_ref()),
+            WebError::Unavailable(err) | WebError::SlowRedis(err) => chain(err.as_ref()),
             WebError::Internal(_) => {
                 "Something went wrong; the details are in the server log.".into()
             }
@@ -83,6 +86,7 @@ impl WebError {
             WebError::NotFound(_) => "Not found",
             WebError::Conflict(_) => "Not possible now",
             WebError::Unavailable(_) => "Redis is unreachable",
+            WebError::SlowRedis(_) => "Redis answered too slowly",
             WebError::Internal(_) => "Something went wrong",
         }
     }
@@ -92,6 +96,7 @@ impl From<QueueError> for WebError {
     fn from(err: QueueError) -> Self {
         match err {
             QueueError::Unavailable { .. } => WebError::Unavailable(Arc::new(err)),
+            QueueError::Slow { .. } => WebError::SlowRedis(Arc::new(err)),
             QueueError::QueueNotFound(_)
             | QueueError::JobNotFound { .. }
             | QueueError::SchedulerNotFound { .. } => WebError::NotFound(err.to_string()),
@@ -142,6 +147,9 @@ pub async fn render_errors(
         }
         WebError::Unavailable(detail) => {
             tracing::warn!(%path, error = %chain(detail.as_ref()), "redis unreachable")
+        }
+        WebError::SlowRedis(detail) => {
+            tracing::warn!(%path, error = %chain(detail.as_ref()), "redis too slow")
         }
         _ => {}
     }

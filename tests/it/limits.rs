@@ -270,3 +270,149 @@ async fn a_request_over_the_time_limit_is_a_503_that_says_so() {
     assert!(answer.to_lowercase().contains("retry-after: "), "{answer}");
     assert!(answer.contains("request_timeout_ms"), "{answer}");
 }
+
+/// Add `count` waiting jobs whose `data` is a JSON string of `bytes` bytes, and one small job.
+async fn big_jobs(prefix: &str, queue: &str, count: usize, bytes: usize) {
+    let q = crate::support::engine_queue(prefix, queue).await;
+    let big = "x".repeat(bytes);
+    for _ in 0..count {
+        q.add("big", serde_json::json!(big)).await.expect("add");
+    }
+    q.add("small", serde_json::json!({ "n": 1 }))
+        .await
+        .expect("add");
+}
+
+/// A list of 2 MB jobs reads each row's small fields only: big fields are `null` and marked
+/// truncated with their size and a link to read them whole; the page answers, it is no 503.
+#[tokio::test]
+async fn a_list_of_big_jobs_marks_the_big_fields_truncated_and_links_to_them() {
+    let prefix = unique_prefix("limits-big");
+    big_jobs(&prefix, "big", 6, 2 * 1024 * 1024).await;
+    let dash = crate::support::Dashboard::new(&[&prefix], "/admin/queues").await;
+    let list = dash
+        .json("/admin/queues/api/queues/big/jobs?state=waiting&per_page=1000")
+        .await;
+    let jobs = list["jobs"].as_array().expect("jobs");
+    assert_eq!(jobs.len(), 7, "{list}");
+    for job in jobs {
+        if job["name"] == "small" {
+            assert_eq!(job["data"]["n"], 1, "{job}");
+            assert!(job.get("truncated").is_none(), "{job}");
+            continue;
+        }
+        assert_eq!(job["name"], "big");
+        assert!(job["data"].is_null(), "a 2 MB data is not in a list: {job}");
+        assert!(job["timestamp"].as_i64().is_some(), "{job}");
+        assert!(
+            job.get("notes").is_none(),
+            "a cut field is not a problem: {job}"
+        );
+        let cut = &job["truncated"][0];
+        assert_eq!(cut["field"], "data", "{job}");
+        let bytes = cut["bytes"].as_u64().expect("bytes");
+        assert!(bytes > 2 * 1024 * 1024, "{job}");
+        let raw = cut["raw"].as_str().expect("a raw link");
+        let id = job["id"].as_str().expect("id");
+        assert_eq!(
+            raw,
+            format!("/admin/queues/api/queues/big/jobs/{id}/raw?field=data")
+        );
+        let whole = dash.get(raw).await;
+        assert_eq!(whole.status, 200);
+        assert_eq!(whole.body.len() as u64, bytes);
+    }
+    let page = dash
+        .get("/admin/queues/queues/big?state=waiting&per_page=1000")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.body.matches("/admin/queues/queues/big/jobs/").count() >= 7,
+        true
+    );
+}
+
+/// A big failed reason is not read for a list either; the page says how big it is.
+#[tokio::test]
+async fn a_big_failure_reason_is_cut_in_the_list() {
+    let prefix = unique_prefix("limits-reason");
+    big_jobs(&prefix, "q", 0, 0).await;
+    let mut conn = crate::support::conn();
+    let key = format!("{prefix}:q");
+    let reason = "boom ".repeat(100_000);
+    let _: () = redis::pipe()
+        .cmd("HSET")
+        .arg(format!("{key}:f1"))
+        .arg("name")
+        .arg("fails")
+        .arg("data")
+        .arg("{}")
+        .arg("timestamp")
+        .arg(1_700_000_000_000u64)
+        .arg("failedReason")
+        .arg(&reason)
+        .ignore()
+        .cmd("ZADD")
+        .arg(format!("{key}:failed"))
+        .arg(1_700_000_000_000u64)
+        .arg("f1")
+        .ignore()
+        .query(&mut conn)
+        .expect("a failed job");
+    let dash = crate::support::Dashboard::new(&[&prefix], "/admin/queues").await;
+    let list = dash
+        .json("/admin/queues/api/queues/q/jobs?state=failed")
+        .await;
+    let job = &list["jobs"][0];
+    assert!(job.get("failedReason").is_none(), "{job}");
+    assert_eq!(job["truncated"][0]["field"], "failedReason");
+    assert_eq!(job["truncated"][0]["bytes"], reason.len() as u64);
+    let page = dash.get("/admin/queues/queues/q?state=failed").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains(&format!("a reason of {} bytes", reason.len())),
+        "{}",
+        page.body
+    );
+}
+
+/// A read that takes long because of its size, from a Redis that answers, is a 504 saying so,
+/// never a 503 "Redis is unreachable". The call timeout is made tiny so that a 32 MB field is
+/// a read too slow for it.
+#[tokio::test]
+async fn a_read_slow_for_its_size_is_not_reported_as_unreachable() {
+    use bullring::queue::connection::{Redis, RedisSettings};
+    use bullring::queue::discovery::Discovery;
+    use bullring::queue::read::Reader;
+
+    let prefix = unique_prefix("limits-slow");
+    big_jobs(&prefix, "huge", 1, 32 * 1024 * 1024).await;
+    let settings = RedisSettings::url(redis().url.as_str());
+    let slow = Redis::with_call_timeout(settings.clone(), Duration::from_millis(1));
+    let discovery = Discovery::new(vec![prefix.clone()], Vec::new(), true);
+    discovery
+        .refresh(&Redis::new(settings))
+        .await
+        .expect("discover");
+    let state = AppState::new(
+        Reader::new(slow.clone(), vec![prefix.clone()]),
+        discovery,
+        "/admin/queues",
+        "bullring test",
+    );
+    let dash = crate::support::Dashboard {
+        router: bullring::web::app(state),
+        redis: slow,
+    };
+    let reply = dash
+        .get("/admin/queues/api/queues/huge/jobs/1/raw?field=data")
+        .await;
+    assert_ne!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.status, 504, "{}", reply.body);
+    assert!(
+        reply.body.contains("reachable but did not finish"),
+        "{}",
+        reply.body
+    );
+}

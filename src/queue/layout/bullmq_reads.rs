@@ -214,6 +214,15 @@ impl Layout for BullMqReads<'_> {
         batch.hash(cmd("HGETALL", self.keys.job_key(id)))
     }
 
+    fn sizes(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<u64>> {
+        let key = self.keys.job_key(id);
+        let sizes: Vec<Slot<u64>> = names
+            .iter()
+            .map(|name| batch.count(cmd("HSTRLEN", (&key, *name))))
+            .collect();
+        batch.all(sizes)
+    }
+
     fn fields(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<Option<String>>> {
         let command = cmd("HMGET", (self.keys.job_key(id), names));
         batch

@@ -88,6 +88,10 @@ pub(crate) trait Layout: Send + Sync {
     /// The job's hash (empty when there is none).
     fn job(&self, batch: &mut Batch, id: &str) -> Slot<RawJob>;
 
+    /// The stored length of some fields of the job's hash (`HSTRLEN`; 0 for a missing field),
+    /// in the order asked.
+    fn sizes(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<u64>>;
+
     /// Some fields of the job's hash, in the order asked.
     fn fields(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<Option<String>>>;
 
