@@ -215,8 +215,13 @@ impl Reader {
         }
         let (total, lines) = replies.take(logs)?;
         let children = replies.take(children)?;
-        let state = finish_one(&self.redis, replies.take(state)?).await?;
+        let state = replies.take(state)?;
+        // One copy of a big job at a time: the reply goes before the decoded job is built, and
+        // the stored strings right after.
+        drop(replies);
         let job = job_from_hash(id, &raw);
+        drop(raw);
+        let state = finish_one(&self.redis, state).await?;
         let parent_state = match &job.parent {
             // The parent's state costs one more round trip, only for jobs that have one.
             Some(parent) => {
