@@ -39,13 +39,14 @@ pub fn relative_time(ms: Option<i64>, now_ms: i64) -> String {
 pub fn pretty(value: &Value) -> (String, bool) {
     let text = match value {
         // A field that did not parse is kept as a string: show it as stored, unquoted.
-        Value::String(s) => {
-            let mut end = s.len().min(DISPLAY_LIMIT + 1);
+        Value::String(s) if s.len() > DISPLAY_LIMIT => {
+            let mut end = DISPLAY_LIMIT;
             while !s.is_char_boundary(end) {
                 end -= 1;
             }
-            s[..end].to_string()
+            return (s[..end].to_string(), true);
         }
+        Value::String(s) => s.clone(),
         other => {
             let mut out = Bounded(Vec::new());
             // Writing stops with an error once past the limit: that is the cut.
@@ -161,5 +162,12 @@ mod tests {
         let (text, cut) = pretty(&big);
         assert!(cut);
         assert!(text.len() <= DISPLAY_LIMIT);
+        let object = serde_json::json!({ "a": "x".repeat(DISPLAY_LIMIT * 2) });
+        let (text, cut) = pretty(&object);
+        assert!(cut);
+        assert!(text.len() <= DISPLAY_LIMIT);
+        assert!(text.starts_with("{\n  \"a\": \"xxx"), "{}", &text[..20]);
+        let (text, cut) = pretty(&serde_json::json!({ "a": 1 }));
+        assert_eq!((text.as_str(), cut), ("{\n  \"a\": 1\n}", false));
     }
 }
