@@ -25,7 +25,7 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
 use super::decode::reply;
-use super::error::{QueueError, Result, is_connection_error};
+use super::error::{QueueError, Result};
 
 /// How long one Redis call may take before the page gives up. Whether Redis is then unreachable
 /// or only slow (a large reply, a busy server) is told by a `PING` on a fresh connection.
@@ -272,34 +272,24 @@ impl Redis {
     }
 
     /// Bound one call by the call timeout and sort its failure: refused (a Redis error),
-    /// unreachable, or only slow (see [`Redis::timed_out`]).
+    /// unreachable, or only slow. A Redis that answers a `PING` on a fresh connection is there,
+    /// only slow to finish this call (a large reply, a busy server): not "unreachable".
     async fn bounded<T>(&self, call: impl Future<Output = RedisResult<T>>) -> Result<T> {
         match tokio::time::timeout(self.inner.call_timeout, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) if err.is_timeout() => Err(self.timed_out().await),
-            Ok(Err(err)) => {
-                if is_connection_error(&err) {
-                    tracing::debug!(error = %err, "redis read failed on the connection");
-                }
-                Err(err.into())
-            }
-            Err(_) => Err(self.timed_out().await),
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(err)) if !err.is_timeout() => return Err(err.into()),
+            _ => {}
         }
-    }
-
-    /// The error for a call that did not finish in time: a Redis that answers a `PING` on a
-    /// fresh connection is there, only slow to finish this call (a large reply, or a busy
-    /// server), which is not "unreachable".
-    async fn timed_out(&self) -> QueueError {
         let waited_ms = u64::try_from(self.inner.call_timeout.as_millis()).unwrap_or(u64::MAX);
         let probe = async {
             let mut conn = self.connect().await?;
-            let pong: String = redis::cmd("PING").query_async(&mut conn).await?;
-            Ok::<_, QueueError>(pong)
+            Ok::<String, QueueError>(redis::cmd("PING").query_async(&mut conn).await?)
         };
         match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
-            Ok(Ok(_)) => QueueError::Slow { waited_ms },
-            _ => QueueError::unavailable(format!("no answer within {waited_ms} ms")),
+            Ok(Ok(_)) => Err(QueueError::Slow { waited_ms }),
+            _ => Err(QueueError::unavailable(format!(
+                "no answer within {waited_ms} ms"
+            ))),
         }
     }
 
