@@ -197,7 +197,7 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
     tracing::info!("dashboard at http://{}{}", config.listen, base);
 
     if let Some(addr) = config.metrics_listen {
-        server::serve_metrics(addr, state.clone(), cancel.clone()).await?;
+        server::serve_metrics(addr, state.clone(), config.limits.clone(), cancel.clone()).await?;
     }
     let serving = tokio::spawn(server::serve(
         listener,

@@ -115,10 +115,12 @@ pub async fn serve(
     Ok(())
 }
 
-/// Serve `/metrics` alone on `addr` (`--metrics-listen`) until `cancel` fires.
+/// Serve `/metrics` alone on `addr` (`--metrics-listen`) within the same `limits` until `cancel`
+/// fires.
 pub async fn serve_metrics(
     addr: std::net::SocketAddr,
     state: AppState,
+    limits: Limits,
     cancel: CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let listener = TcpListener::bind(addr)
@@ -126,14 +128,9 @@ pub async fn serve_metrics(
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (--metrics-listen): {e}"))?;
     tracing::info!("Prometheus metrics at http://{addr}/metrics");
     let app = web::metrics_router(state);
-    Ok(tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { cancel.cancelled().await })
-            .await;
-        if let Err(err) = served {
-            tracing::warn!(error = %err, "the metrics listener stopped");
-        }
-    }))
+    // No event stream here: no path is exempt from the time limit.
+    let served = crate::listener::serve(listener, app, limits, String::new(), cancel);
+    Ok(tokio::spawn(served))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
