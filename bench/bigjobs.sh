@@ -5,6 +5,7 @@
 #
 #   bash bench/bigjobs.sh                   # 300 jobs of 2 MB, 4 parallel pages
 #   JOBS=50 MB=1 bash bench/bigjobs.sh      # a quicker try
+#   BIN=/path/to/other/bullring bash bench/bigjobs.sh   # another build (default: build this one)
 #
 # Needs redis-server, node (20+), curl and cargo; uses tests/node's bullmq (npm ci there first)
 # and the release binary (built here).
@@ -18,7 +19,8 @@ for tool in redis-server node curl cargo; do
   command -v "$tool" >/dev/null || { echo "bench/bigjobs.sh: $tool is not installed" >&2; exit 1; }
 done
 [ -d tests/node/node_modules/bullmq6 ] || (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
-cargo build --release --locked --quiet
+BIN=${BIN:-}
+if [ -z "$BIN" ]; then cargo build --release --locked --quiet; BIN=./target/release/bullring; fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 work=$(mktemp -d)
@@ -35,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning \
-  --dir "$work" &
+  --dir "$work" --logfile "$work/redis.log" &
 redis_pid=$!
 until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
 
@@ -53,7 +55,7 @@ const { Queue } = require("bullmq6");
 })().catch((e) => { console.error(e); process.exit(1); });
 '
 
-./target/release/bullring serve --redis-url "redis://127.0.0.1:$redis_port" \
+"$BIN" serve --redis-url "redis://127.0.0.1:$redis_port" \
   --listen "127.0.0.1:$http_port" --live-interval-ms 0 >"$work/server.log" 2>&1 &
 server_pid=$!
 base="http://127.0.0.1:$http_port/admin/queues"
