@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod healthcheck;
 pub mod http;
+pub mod listener;
 pub mod queue;
 pub mod runner;
 pub mod server;

@@ -197,9 +197,14 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
     tracing::info!("dashboard at http://{}{}", config.listen, base);
 
     if let Some(addr) = config.metrics_listen {
-        server::serve_metrics(addr, state.clone(), cancel.clone()).await?;
+        server::serve_metrics(addr, state.clone(), config.limits.clone(), cancel.clone()).await?;
     }
-    let serving = tokio::spawn(server::serve(listener, state, cancel.clone()));
+    let serving = tokio::spawn(server::serve(
+        listener,
+        state,
+        config.limits.clone(),
+        cancel.clone(),
+    ));
     server::shutdown_signal().await;
     tracing::info!("shutting down");
     cancel.cancel();

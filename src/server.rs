@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::config::limits::Limits;
 use crate::queue::alerts::AlertStore;
 use crate::queue::connection::{Redis, RedisSettings};
 use crate::queue::discovery::Discovery;
@@ -100,25 +101,27 @@ pub fn spawn_alerts(config: &Config, settings: &RedisSettings, cancel: &Cancella
     engine.spawn(cancel.clone());
 }
 
-/// Serve the dashboard on `listener` until `cancel` fires.
+/// Serve the dashboard on `listener` within `limits` until `cancel` fires (see
+/// [`crate::listener`]: header and idle timeouts, caps on connections and event streams, a time
+/// limit per request).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    limits: Limits,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
+    let events_path = format!("{}/events", state.mount_base());
     let app = web::app(state).layer(tower_http::trace::TraceLayer::new_for_http());
-    // Peer addresses let the security layer trust proxy headers only from configured proxies.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { cancel.cancelled().await })
-        .await?;
+    crate::listener::serve(listener, app, limits, events_path, cancel).await;
     Ok(())
 }
 
-/// Serve `/metrics` alone on `addr` (`--metrics-listen`) until `cancel` fires.
+/// Serve `/metrics` alone on `addr` (`--metrics-listen`) within the same `limits` until `cancel`
+/// fires.
 pub async fn serve_metrics(
     addr: std::net::SocketAddr,
     state: AppState,
+    limits: Limits,
     cancel: CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let listener = TcpListener::bind(addr)
@@ -126,14 +129,9 @@ pub async fn serve_metrics(
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (--metrics-listen): {e}"))?;
     tracing::info!("Prometheus metrics at http://{addr}/metrics");
     let app = web::metrics_router(state);
-    Ok(tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { cancel.cancelled().await })
-            .await;
-        if let Err(err) = served {
-            tracing::warn!(error = %err, "the metrics listener stopped");
-        }
-    }))
+    // No event stream here: no path is exempt from the time limit.
+    let served = crate::listener::serve(listener, app, limits, String::new(), cancel);
+    Ok(tokio::spawn(served))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

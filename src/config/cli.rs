@@ -97,6 +97,23 @@ pub struct Settings {
     /// default 2000).
     #[arg(long, env = "BULLRING_LIVE_INTERVAL_MS")]
     pub live_interval_ms: Option<u64>,
+    /// Disconnect a client that has not sent a whole request head within this, in ms (default
+    /// 10000).
+    #[arg(long, env = "BULLRING_HEADER_TIMEOUT_MS")]
+    pub header_timeout_ms: Option<u64>,
+    /// Close a keep-alive connection idle for this long, in ms (default 5000).
+    #[arg(long, env = "BULLRING_IDLE_TIMEOUT_MS")]
+    pub idle_timeout_ms: Option<u64>,
+    /// Connections served at once; more are answered 503 (default 1024).
+    #[arg(long, env = "BULLRING_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Live-update streams open at once; more are answered 503 (default 256).
+    #[arg(long, env = "BULLRING_MAX_EVENT_STREAMS")]
+    pub max_event_streams: Option<usize>,
+    /// How long one request may run before it is answered 503, in ms (default 30000; live-update
+    /// streams are exempt).
+    #[arg(long, env = "BULLRING_REQUEST_TIMEOUT_MS")]
+    pub request_timeout_ms: Option<u64>,
     /// Also serve the Prometheus metrics, without authentication, on this address (e.g.
     /// 127.0.0.1:9464); off by default.
     #[arg(long, env = "BULLRING_METRICS_LISTEN")]

@@ -4,11 +4,13 @@
 //! A wrong setting fails at start with one line naming the setting and what is wrong with it
 //! ([`ConfigError`]). The parts: [`cli`] (the command line), [`file`] (the TOML file as written),
 //! [`redis`] (where Redis is), [`security`] (authentication and its checks), [`runner`] (workers,
-//! schedulers and job defaults), [`values`] (rules they share).
+//! schedulers and job defaults), [`limits`] (what the HTTP server takes on), [`values`] (rules
+//! they share).
 
 pub mod cli;
 pub mod error;
 pub mod file;
+pub mod limits;
 pub mod redis;
 pub mod runner;
 pub mod security;
@@ -23,6 +25,7 @@ pub use self::cli::{AddArgs, Cli, Command, HealthcheckArgs, JobsArgs, Settings, 
 pub use self::error::ConfigError;
 use self::error::bad;
 pub use self::file::{AuthFile, FileConfig, QueueEntry};
+use self::limits::Limits;
 use self::runner::RunnerConfig;
 use self::runner::file::RunnerFile;
 use self::values::{normalize_base_path, parse_address, parse_bool, pick_list};
@@ -58,6 +61,8 @@ pub struct Config {
     pub runner: RunnerConfig,
     /// Alert rules (`None`: no rules, no alerts engine).
     pub alerts: Option<crate::alerts::AlertsConfig>,
+    /// Timeouts and caps of the HTTP server.
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -79,6 +84,7 @@ impl Default for Config {
             audit_max_len: 10_000,
             runner: RunnerConfig::default(),
             alerts: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -212,7 +218,9 @@ impl Config {
         })?;
         let alerts = crate::alerts::rules::validate(&file.alerts)
             .map_err(|e| ConfigError::caused_by("[alerts] section", e.to_string(), e))?;
+        let limits = limits::limits(cli, &file)?;
         Ok(Config {
+            limits,
             alerts,
             runner,
             security,

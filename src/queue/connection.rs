@@ -25,10 +25,13 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
 use super::decode::reply;
-use super::error::{QueueError, Result, is_connection_error};
+use super::error::{QueueError, Result};
 
-/// How long one Redis call may take before the page gives up and says Redis is unreachable.
-const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one Redis call may take before the page gives up. Whether Redis is then unreachable
+/// or only slow (a large reply, a busy server) is told by a `PING` on a fresh connection.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long that `PING` may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Where Redis is: one URL, or the seed nodes of a cluster.
@@ -87,6 +90,7 @@ pub struct Redis {
 
 struct Inner {
     settings: RedisSettings,
+    call_timeout: Duration,
     conn: Mutex<Option<AnyConnection>>,
     round_trips: AtomicU64,
 }
@@ -112,9 +116,15 @@ impl Redis {
     /// A handle that connects on first use, so the dashboard starts (and shows a 503 page) even
     /// while Redis is down.
     pub fn new(settings: RedisSettings) -> Self {
+        Redis::with_call_timeout(settings, CALL_TIMEOUT)
+    }
+
+    /// A handle whose calls may take `call_timeout` (instead of [`CALL_TIMEOUT`]).
+    pub fn with_call_timeout(settings: RedisSettings, call_timeout: Duration) -> Self {
         Redis {
             inner: Arc::new(Inner {
                 settings,
+                call_timeout,
                 conn: Mutex::new(None),
                 round_trips: AtomicU64::new(0),
             }),
@@ -147,7 +157,7 @@ impl Redis {
         if !settings.cluster_nodes.is_empty() {
             let client = redis::cluster::ClusterClient::builder(settings.cluster_nodes.clone())
                 .connection_timeout(CONNECT_TIMEOUT)
-                .response_timeout(CALL_TIMEOUT)
+                .response_timeout(self.inner.call_timeout + CONNECT_TIMEOUT)
                 .retries(1)
                 .build()?;
             return Ok(AnyConnection::Cluster(client.get_async_connection().await?));
@@ -155,7 +165,7 @@ impl Redis {
         let client = redis::Client::open(settings.url.as_str())?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(CALL_TIMEOUT))
+            .set_response_timeout(Some(self.inner.call_timeout + CONNECT_TIMEOUT))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         Ok(AnyConnection::Single(
@@ -180,7 +190,7 @@ impl Redis {
     async fn send<T: FromRedisValue>(&self, pipe: &Pipeline) -> Result<T> {
         let conn = self.connection().await?;
         let round_trips = &self.inner.round_trips;
-        bounded(async move {
+        self.bounded(async move {
             match conn {
                 AnyConnection::Single(mut single) => {
                     round_trips.fetch_add(1, Ordering::Relaxed);
@@ -257,7 +267,30 @@ impl Redis {
         self.inner.round_trips.fetch_add(1, Ordering::Relaxed);
         // A routed command hands back the server's error as a value: make it an error here, so
         // a refused SCAN does not read as an empty key space.
-        bounded(async move { cluster.route_command(cmd, routing).await?.extract_error() }).await
+        self.bounded(async move { cluster.route_command(cmd, routing).await?.extract_error() })
+            .await
+    }
+
+    /// Bound one call by the call timeout and sort its failure: refused (a Redis error),
+    /// unreachable, or only slow. A Redis that answers a `PING` on a fresh connection is there,
+    /// only slow to finish this call (a large reply, a busy server): not "unreachable".
+    async fn bounded<T>(&self, call: impl Future<Output = RedisResult<T>>) -> Result<T> {
+        match tokio::time::timeout(self.inner.call_timeout, call).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(err)) if !err.is_timeout() => return Err(err.into()),
+            _ => {}
+        }
+        let waited_ms = u64::try_from(self.inner.call_timeout.as_millis()).unwrap_or(u64::MAX);
+        let probe = async {
+            let mut conn = self.connect().await?;
+            Ok::<String, QueueError>(redis::cmd("PING").query_async(&mut conn).await?)
+        };
+        match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+            Ok(Ok(_)) => Err(QueueError::Slow { waited_ms }),
+            _ => Err(QueueError::unavailable(format!(
+                "no answer within {waited_ms} ms"
+            ))),
+        }
     }
 
     /// `PING`, for health checks.
@@ -279,23 +312,6 @@ where
     match attempt().await {
         Err(err) if err.is_unavailable() => attempt().await,
         other => other,
-    }
-}
-
-/// Bound one call by [`CALL_TIMEOUT`] and sort its failure into unreachable or refused.
-async fn bounded<T>(call: impl Future<Output = RedisResult<T>>) -> Result<T> {
-    match tokio::time::timeout(CALL_TIMEOUT, call).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => {
-            if is_connection_error(&err) {
-                tracing::debug!(error = %err, "redis read failed on the connection");
-            }
-            Err(err.into())
-        }
-        Err(_) => Err(QueueError::unavailable(format!(
-            "no answer within {} s",
-            CALL_TIMEOUT.as_secs()
-        ))),
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use redis::{FromRedisValue, Value};
 use serde_json::{Map, Value as Json};
 
-use super::model::{ChildRef, Job, ParentRef, RawJob};
+use super::model::{ChildRef, Job, ParentRef, RawJob, TruncatedField};
 
 /// Decode one reply of a pipeline, `None` when it is an error or of another type.
 pub(crate) fn reply<T: FromRedisValue>(value: &Value) -> Option<T> {
@@ -111,24 +111,35 @@ fn expand_opts(opts: Json) -> Json {
 
 /// Decode a job hash. An empty hash means the job is gone: the caller decides what to say.
 pub fn job_from_hash(id: &str, raw: &RawJob) -> Job {
+    job_from_preview(id, raw, Vec::new())
+}
+
+/// Decode the fields a list read of a job hash, `cut` naming those left out for their size:
+/// they are not missing (no note), their value stays the default and their size is kept.
+pub fn job_from_preview(id: &str, raw: &RawJob, cut: Vec<TruncatedField>) -> Job {
+    let cut_len = |field: &str| {
+        cut.iter()
+            .find(|c| c.field == field)
+            .map(|c| usize::try_from(c.bytes).unwrap_or(usize::MAX))
+    };
     let mut notes = Vec::new();
-    if raw.is_empty() {
+    if raw.is_empty() && cut.is_empty() {
         notes.push(
             "the job's hash is missing: it was removed, or the id was written by hand".into(),
         );
     } else {
         for required in ["name", "data", "timestamp"] {
-            if !raw.contains_key(required) {
+            if !raw.contains_key(required) && cut_len(required).is_none() {
                 notes.push(format!("the job's hash has no {required} field"));
             }
         }
     }
-    let data = json_field(
-        "data",
-        raw.get("data"),
-        Json::Object(Map::new()),
-        &mut notes,
-    );
+    let data_default = if cut_len("data").is_some() {
+        Json::Null
+    } else {
+        Json::Object(Map::new())
+    };
+    let data = json_field("data", raw.get("data"), data_default, &mut notes);
     let opts = expand_opts(json_field(
         "opts",
         raw.get("opts"),
@@ -171,8 +182,9 @@ pub fn job_from_hash(id: &str, raw: &RawJob) -> Job {
     Job {
         id: id.to_string(),
         name: raw.get("name").cloned(),
-        data_len: raw.get("data").map_or(0, String::len),
-        returnvalue_len: raw.get("returnvalue").map_or(0, String::len),
+        data_len: cut_len("data").unwrap_or_else(|| raw.get("data").map_or(0, String::len)),
+        returnvalue_len: cut_len("returnvalue")
+            .unwrap_or_else(|| raw.get("returnvalue").map_or(0, String::len)),
         data,
         opts,
         progress,
@@ -197,6 +209,7 @@ pub fn job_from_hash(id: &str, raw: &RawJob) -> Job {
         deferred_failure: raw.get("defa").cloned(),
         pending_children: None,
         notes,
+        truncated: cut,
     }
 }
 
@@ -310,6 +323,20 @@ mod tests {
         assert_eq!(job.timestamp, None);
         assert_eq!(job.stacktrace, vec!["plain".to_string()]);
         assert_eq!(job.notes.len(), 3, "{:?}", job.notes);
+    }
+
+    #[test]
+    fn a_cut_field_is_not_missing() {
+        let cut = vec![TruncatedField {
+            field: "data".into(),
+            bytes: 2_000_000,
+            raw: None,
+        }];
+        let job = job_from_preview("1", &raw(&[("name", "n"), ("timestamp", "1")]), cut);
+        assert!(job.notes.is_empty(), "{:?}", job.notes);
+        assert_eq!(job.data, Json::Null);
+        assert_eq!(job.data_len, 2_000_000);
+        assert_eq!(job.truncated[0].field, "data");
     }
 
     #[test]

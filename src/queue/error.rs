@@ -22,6 +22,13 @@ pub enum QueueError {
         #[source]
         source: Option<redis::RedisError>,
     },
+    /// Redis is there (it answers a `PING`) but did not finish answering one call in time: the
+    /// reply is large, or the server is busy.
+    #[error(
+        "Redis is reachable but did not finish answering within {waited_ms} ms (a very large \
+         reply, or a busy server)"
+    )]
+    Slow { waited_ms: u64 },
     /// Redis answered with an error (wrong type, NOPERM, script error ...).
     #[error("Redis refused a command")]
     Redis(#[source] redis::RedisError),

@@ -23,6 +23,7 @@ pub(crate) mod layout;
 pub mod metrics;
 pub mod model;
 pub mod op;
+pub mod preview;
 pub mod read;
 pub mod role;
 pub mod sampler;

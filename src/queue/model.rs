@@ -390,11 +390,25 @@ pub struct Job {
     /// Problems found while reading the hash (missing fields, non-JSON data ...), for display.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// In a list: fields left out because of their size (shown as `null` / empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub truncated: Vec<TruncatedField>,
     /// Byte length of the stored `data` and `returnvalue` strings (to decide on truncation).
     #[serde(skip)]
     pub data_len: usize,
     #[serde(skip)]
     pub returnvalue_len: usize,
+}
+
+/// A field of a listed job left out because of its size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TruncatedField {
+    pub field: String,
+    /// Its stored length in bytes.
+    pub bytes: u64,
+    /// Where the whole field can be read (the JSON API's raw view), when it offers it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
 }
 
 /// A job's parent, from its `parent` / `parentKey` fields.

@@ -2,8 +2,8 @@
 //! `Reader` that every read of the dashboard, the API and the runner goes through.
 //!
 //! Every function here costs a fixed number of round trips, whatever the size of the queues:
-//! counts of all queues in one batch, a page in one range read plus one batch of that page's
-//! hashes, one job in one batch. Nothing here writes: no `bullmq::Queue` is created (ENGINE.md
+//! counts of all queues in one batch, a page in one range read plus two batches of that page's
+//! fields (their sizes, then those within the bounds of [`preview`]), one job in one batch. Nothing here writes: no `bullmq::Queue` is created (ENGINE.md
 //! gap 1), only read commands are sent, with errors kept per reply so one malformed key does not
 //! break a page. What the commands are is the queue library's business ([`layout`]); the other
 //! query modules (`metrics`, `workers`, `flows`, `schedulers`) push theirs into the same kind of
@@ -15,7 +15,10 @@ use super::error::{QueueError, Result};
 use super::flows::{self, FlowLimits, FlowNode};
 use super::layout::{self, Listing, Shown, Span};
 use super::metrics::{self, QueueMetrics, Timings};
-use super::model::{Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef, QueueSummary};
+use super::model::{
+    Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef, QueueSummary, RawJob,
+};
+use super::preview;
 use super::schedulers::{self, Scheduler};
 use super::workers::{self, WorkerClient};
 
@@ -90,9 +93,9 @@ impl Reader {
         found(queue, batch.send(&self.redis).await?.take(one)?)
     }
 
-    /// A page (1-based) of the jobs in `state`, with the queue's summary: two round trips (the
-    /// ids with the counts, then the page's hashes), three only when a page of the waiting tab
-    /// straddles BullMQ 5's `wait` and `paused` lists.
+    /// A page (1-based) of the jobs in `state`, with the queue's summary: three round trips (the
+    /// ids with the counts, the size of the page's fields, then the fields within bounds), four
+    /// only when a page of the waiting tab straddles BullMQ 5's `wait` and `paused` lists.
     pub async fn job_page(
         &self,
         queue: &QueueRef,
@@ -131,25 +134,46 @@ impl Reader {
         Ok((summary, page))
     }
 
-    /// The hashes of the given jobs (and, for parents, their pending children), in one round trip.
+    /// What a list shows of the given jobs (and, for parents, their pending children), in two
+    /// round trips whatever their size: the size of each field, then the fields within the
+    /// bounds of [`preview`]; the others are marked truncated.
     async fn jobs(&self, queue: &QueueRef, ids: &[String], parents: bool) -> Result<Vec<Job>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let layout = layout::of(queue);
         let decode = layout::decoder(queue.library);
+        let fields = &preview::LIST_FIELDS;
         let mut batch = Batch::new();
-        let jobs: Vec<Slot<Job>> = ids
+        let sized: Vec<_> = ids
             .iter()
             .map(|id| {
-                let raw = layout.job(&mut batch, id);
+                let sizes = layout.sizes(&mut batch, id, fields);
                 let pending = parents.then(|| layout.pending_children(&mut batch, id));
-                let id = id.clone();
-                batch.combine(move |r| {
-                    let mut job = decode(&id, &r.take(raw)?);
-                    job.pending_children = pending.map(|p| r.take(p)).transpose()?;
-                    Ok(job)
-                })
+                (sizes, pending)
             })
             .collect();
-        let jobs = batch.all(jobs);
+        let replies = batch.send(&self.redis).await?;
+        let mut budget = preview::PAGE_BUDGET;
+        let mut batch = Batch::new();
+        let mut rows = Vec::with_capacity(ids.len());
+        for (id, (sizes, pending)) in ids.iter().zip(sized) {
+            let (read, cut) = preview::plan(fields, &replies.take(sizes)?, &mut budget);
+            let pending = pending.map(|p| replies.take(p)).transpose()?;
+            let values = layout.fields(&mut batch, id, &read);
+            let id = id.clone();
+            rows.push(values.map(move |values| {
+                let raw: RawJob = read
+                    .iter()
+                    .zip(values)
+                    .filter_map(|(field, value)| Some(((*field).to_string(), value?)))
+                    .collect();
+                let mut job = decode(&id, &raw, cut);
+                job.pending_children = pending;
+                job
+            }));
+        }
+        let jobs = batch.all(rows);
         batch.send(&self.redis).await?.take(jobs)
     }
 
@@ -192,8 +216,13 @@ impl Reader {
         }
         let (total, lines) = replies.take(logs)?;
         let children = replies.take(children)?;
-        let state = finish_one(&self.redis, replies.take(state)?).await?;
-        let job = layout::decoder(queue.library)(id, &raw);
+        let state = replies.take(state)?;
+        // One copy of a big job at a time: the reply goes before the decoded job is built, and
+        // the stored strings right after.
+        drop(replies);
+        let job = layout::decoder(queue.library)(id, &raw, Vec::new());
+        drop(raw);
+        let state = finish_one(&self.redis, state).await?;
         let parent_state = match &job.parent {
             // The parent's state costs one more round trip, only for jobs that have one.
             Some(parent) => {

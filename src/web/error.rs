@@ -47,6 +47,8 @@ pub enum WebError {
     Busy { message: String, retry_after: u64 },
     /// 503: Redis cannot be reached; pages work again when it returns.
     Unavailable(Arc<QueueError>),
+    /// 504: Redis is there but too slow to finish answering (a very large read).
+    SlowRedis(Arc<QueueError>),
     /// 500: anything else. The error and its causes are logged, not shown.
     Internal(Arc<dyn StdError + Send + Sync>),
 }
@@ -68,6 +70,7 @@ impl WebError {
             WebError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             WebError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable(_) | WebError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::SlowRedis(_) => StatusCode::GATEWAY_TIMEOUT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,7 +97,7 @@ impl WebError {
             | WebError::MisdirectedRequest(m)
             | WebError::TooManyRequests { message: m, .. }
             | WebError::Busy { message: m, .. } => m.clone(),
-            WebError::Unavailable(err) => chain(err.as_ref()),
+            WebError::Unavailable(err) | WebError::SlowRedis(err) => chain(err.as_ref()),
             WebError::Internal(_) => {
                 "Something went wrong; the details are in the server log.".into()
             }
@@ -113,6 +116,7 @@ impl WebError {
             WebError::TooManyRequests { .. } => "Too many attempts",
             WebError::Busy { .. } => "Busy",
             WebError::Unavailable(_) => "Redis is unreachable",
+            WebError::SlowRedis(_) => "Redis answered too slowly",
             WebError::Internal(_) => "Something went wrong",
         }
     }
@@ -122,6 +126,7 @@ impl From<QueueError> for WebError {
     fn from(err: QueueError) -> Self {
         match err {
             QueueError::Unavailable { .. } => WebError::Unavailable(Arc::new(err)),
+            QueueError::Slow { .. } => WebError::SlowRedis(Arc::new(err)),
             QueueError::QueueNotFound(_)
             | QueueError::JobNotFound { .. }
             | QueueError::SchedulerNotFound { .. } => WebError::NotFound(err.to_string()),
@@ -172,6 +177,9 @@ pub async fn render_errors(
         }
         WebError::Unavailable(detail) => {
             tracing::warn!(%path, error = %chain(detail.as_ref()), "redis unreachable")
+        }
+        WebError::SlowRedis(detail) => {
+            tracing::warn!(%path, error = %chain(detail.as_ref()), "redis too slow")
         }
         _ => {}
     }

@@ -55,8 +55,9 @@ async fn queue_and_job_pages_cost_the_same_for_short_and_long_queues() {
     assert_eq!(costs[0], costs[1], "cost must not grow with the queue");
     assert_eq!(
         costs[0],
-        (2, 2),
-        "queue page: range + hashes; a waiting job's page: one pipeline, then LPOS over wait"
+        (3, 2),
+        "queue page: range, the sizes of the rows' fields, the fields within bounds; a waiting \
+         job's page: one pipeline, then LPOS over wait"
     );
 }
 

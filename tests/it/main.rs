@@ -18,6 +18,7 @@ mod http;
 mod inline;
 mod interop;
 mod layout;
+mod limits;
 mod live;
 mod observe;
 mod pages;

@@ -115,14 +115,14 @@ async fn the_waiting_tab_reads_across_wait_and_paused() {
             .collect()
     };
     let cases = [
-        ("newest", 1, 4, vec!["w3", "w2", "w1", "p3"], 3),
-        ("newest", 2, 4, vec!["p2", "p1"], 3),
-        ("newest", 1, 3, vec!["w3", "w2", "w1"], 2),
-        ("newest", 2, 3, vec!["p3", "p2", "p1"], 3),
-        ("oldest", 1, 4, vec!["p1", "p2", "p3", "w1"], 3),
-        ("oldest", 2, 4, vec!["w2", "w3"], 3),
-        ("oldest", 3, 2, vec!["w2", "w3"], 3),
-        ("oldest", 1, 3, vec!["p1", "p2", "p3"], 2),
+        ("newest", 1, 4, vec!["w3", "w2", "w1", "p3"], 4),
+        ("newest", 2, 4, vec!["p2", "p1"], 4),
+        ("newest", 1, 3, vec!["w3", "w2", "w1"], 3),
+        ("newest", 2, 3, vec!["p3", "p2", "p1"], 4),
+        ("oldest", 1, 4, vec!["p1", "p2", "p3", "w1"], 4),
+        ("oldest", 2, 4, vec!["w2", "w3"], 4),
+        ("oldest", 3, 2, vec!["w2", "w3"], 4),
+        ("oldest", 1, 3, vec!["p1", "p2", "p3"], 3),
     ];
     for (order, page, per_page, want, trips) in cases {
         let uri = format!(

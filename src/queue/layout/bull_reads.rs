@@ -10,9 +10,9 @@ use serde_json::{Map, Value as Json};
 use super::bullmq_reads::{range, size};
 use super::{Layout, Listing, Shown, Span};
 use crate::queue::batch::{Batch, Slot, Step, cmd};
-use crate::queue::decode::job_from_hash;
+use crate::queue::decode::job_from_preview;
 use crate::queue::model::{
-    Children, Counts, Job, JobState, Library, QueueRef, QueueSummary, RawJob,
+    Children, Counts, Job, JobState, Library, QueueRef, QueueSummary, RawJob, TruncatedField,
 };
 
 /// The reads of one npm `bull` queue.
@@ -57,8 +57,8 @@ fn int(raw: &RawJob, field: &str) -> Option<i64> {
 }
 
 /// A Bull job hash as Bull's `Job` has it.
-pub(crate) fn job_from_bull_hash(id: &str, raw: &RawJob) -> Job {
-    let mut job = job_from_hash(id, raw);
+pub(crate) fn job_from_bull_preview(id: &str, raw: &RawJob, cut: Vec<TruncatedField>) -> Job {
+    let mut job = job_from_preview(id, raw, cut);
     job.opts = bull_opts(raw.get("opts"));
     job.attempts_made = int(raw, "attemptsMade").unwrap_or(0);
     job.stalled_counter = int(raw, "stalledCounter").unwrap_or(0);
@@ -173,22 +173,6 @@ impl Layout for BullReads<'_> {
         range(batch, &key, state.is_sorted_set(), order, span).map(Step::Done)
     }
 
-    fn job(&self, batch: &mut Batch, id: &str) -> Slot<RawJob> {
-        batch.hash(cmd("HGETALL", self.keys.job_key(id)))
-    }
-
-    fn fields(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<Option<String>>> {
-        let command = cmd("HMGET", (self.keys.job_key(id), names));
-        batch
-            .value::<Vec<Option<String>>>(command)
-            .map(Option::unwrap_or_default)
-    }
-
-    fn exists(&self, batch: &mut Batch, id: &str) -> Slot<bool> {
-        let exists = batch.count(cmd("EXISTS", self.keys.job_key(id)));
-        exists.map(|n| n > 0)
-    }
-
     fn logs(&self, batch: &mut Batch, id: &str, span: Span) -> Slot<(u64, Vec<String>)> {
         let key = format!("{}:logs", self.keys.job_key(id));
         let total = batch.count(cmd("LLEN", &key));
@@ -246,7 +230,7 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let job = job_from_bull_hash("7", &raw);
+        let job = job_from_bull_preview("7", &raw, Vec::new());
         assert_eq!(job.attempts_made, 2);
         assert_eq!(job.stalled_counter, 1);
         assert_eq!(job.retried_on, Some(9));

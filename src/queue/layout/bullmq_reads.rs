@@ -7,7 +7,7 @@ use super::{Layout, Listing, Shown, Span};
 use crate::queue::batch::{Batch, Slot, Step, cmd};
 use crate::queue::decode::{reply, split_job_key};
 use crate::queue::model::{
-    ChildRef, Children, Counts, JobState, Library, Order, QueueRef, QueueSummary, RawJob,
+    ChildRef, Children, Counts, JobState, Library, Order, QueueRef, QueueSummary,
 };
 
 /// The reads of one npm `bullmq` queue.
@@ -212,22 +212,6 @@ impl Layout for BullMqReads<'_> {
                 })
             }))
         })
-    }
-
-    fn job(&self, batch: &mut Batch, id: &str) -> Slot<RawJob> {
-        batch.hash(cmd("HGETALL", self.keys.job_key(id)))
-    }
-
-    fn fields(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<Option<String>>> {
-        let command = cmd("HMGET", (self.keys.job_key(id), names));
-        batch
-            .value::<Vec<Option<String>>>(command)
-            .map(Option::unwrap_or_default)
-    }
-
-    fn exists(&self, batch: &mut Batch, id: &str) -> Slot<bool> {
-        let exists = batch.count(cmd("EXISTS", self.keys.job_key(id)));
-        exists.map(|n| n > 0)
     }
 
     fn logs(&self, batch: &mut Batch, id: &str, span: Span) -> Slot<(u64, Vec<String>)> {

@@ -13,10 +13,12 @@ mod bull_reads;
 mod bullmq_reads;
 pub(crate) mod detect;
 
-use super::batch::{Batch, Slot, Step};
-use super::decode::job_from_hash;
+use super::batch::{Batch, Slot, Step, cmd};
+use super::decode::job_from_preview;
 use super::error::{QueueError, Result};
-use super::model::{Children, Job, JobState, Library, Order, QueueRef, QueueSummary, RawJob};
+use super::model::{
+    Children, Job, JobState, Library, Order, QueueRef, QueueSummary, RawJob, TruncatedField,
+};
 
 /// The reads of `queue`, in its library's layout: the one dispatch on [`Library`] of the read
 /// path.
@@ -27,11 +29,12 @@ pub(crate) fn of(queue: &QueueRef) -> Box<dyn Layout + '_> {
     }
 }
 
-/// How a job hash of a `library` queue reads, as that library's own `Job` reads it.
-pub(crate) fn decoder(library: Library) -> fn(&str, &RawJob) -> Job {
+/// How a job hash of a `library` queue reads, as that library's own `Job` reads it; the fields
+/// named in the last argument were left out of the read for their size (see `queue::preview`).
+pub(crate) fn decoder(library: Library) -> fn(&str, &RawJob, Vec<TruncatedField>) -> Job {
     match library {
-        Library::BullMq => job_from_hash,
-        Library::Bull => bull_reads::job_from_bull_hash,
+        Library::BullMq => job_from_preview,
+        Library::Bull => bull_reads::job_from_bull_preview,
     }
 }
 
@@ -97,14 +100,33 @@ pub(crate) trait Layout: Send + Sync {
     /// The ids of the jobs `list` names; a step when the page needs a second read.
     fn page(&self, batch: &mut Batch, list: Listing) -> Slot<Step<Vec<String>>>;
 
-    /// The job's hash (empty when there is none).
-    fn job(&self, batch: &mut Batch, id: &str) -> Slot<RawJob>;
+    /// The job's hash (empty when there is none). Both libraries keep it at `<queue key>:<id>`.
+    fn job(&self, batch: &mut Batch, id: &str) -> Slot<RawJob> {
+        batch.hash(cmd("HGETALL", self.key(id)))
+    }
+
+    /// The stored length of some fields of the job's hash (`HSTRLEN`; 0 for a missing field),
+    /// in the order asked.
+    fn sizes(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<u64>> {
+        let key = self.key(id);
+        let sizes: Vec<Slot<u64>> = names
+            .iter()
+            .map(|name| batch.count(cmd("HSTRLEN", (&key, *name))))
+            .collect();
+        batch.all(sizes)
+    }
 
     /// Some fields of the job's hash, in the order asked.
-    fn fields(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<Option<String>>>;
+    fn fields(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<Option<String>>> {
+        batch
+            .value::<Vec<Option<String>>>(cmd("HMGET", (self.key(id), names)))
+            .map(Option::unwrap_or_default)
+    }
 
     /// Whether the job's hash exists.
-    fn exists(&self, batch: &mut Batch, id: &str) -> Slot<bool>;
+    fn exists(&self, batch: &mut Batch, id: &str) -> Slot<bool> {
+        batch.count(cmd("EXISTS", self.key(id))).map(|n| n > 0)
+    }
 
     /// The job's log: how many lines, and the lines of `span` (oldest first).
     fn logs(&self, batch: &mut Batch, id: &str, span: Span) -> Slot<(u64, Vec<String>)>;

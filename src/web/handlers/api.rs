@@ -6,7 +6,7 @@ use axum::extract::State;
 use crate::web::extract::Query;
 use serde_json::{Value, json};
 
-use super::jobs::read_job;
+use super::jobs::{RAW_FIELDS, read_job};
 use super::queues::read_page;
 use super::{JobAt, QueueAt};
 use crate::queue::model::{JobDetail, JobPage};
@@ -30,13 +30,24 @@ pub async fn queues(
     Ok(Json(json!({ "queues": summaries })))
 }
 
-/// `GET {base}/api/queues/{queue}/jobs?state=failed&page=1&per_page=50&order=newest`
+/// `GET {base}/api/queues/{queue}/jobs?state=failed&page=1&per_page=50&order=newest`: a page of
+/// jobs; a field too big for a list is `null` (or absent) and named in the job's `truncated`,
+/// with its size and a link to read it whole.
 pub async fn jobs(
     State(state): State<AppState>,
     QueueAt(queue): QueueAt,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<JobPage>, WebError> {
-    let (_summary, page, _order) = read_page(&state, &queue, &query).await?;
+    let (_summary, mut page, _order) = read_page(&state, &queue, &query).await?;
+    // A field left out for its size links to where it can be read whole.
+    let links = state.links();
+    for job in &mut page.jobs {
+        for cut in &mut job.truncated {
+            if RAW_FIELDS.contains(&cut.field.as_str()) {
+                cut.raw = Some(links.raw(&queue, &job.id, &cut.field));
+            }
+        }
+    }
     Ok(Json(page))
 }
 

@@ -52,7 +52,15 @@ pub async fn job_page(
 }
 
 /// Fields of a job hash that may be read raw.
-const RAW_FIELDS: [&str; 5] = ["data", "returnvalue", "opts", "progress", "stacktrace"];
+/// The fields the raw view serves.
+pub(super) const RAW_FIELDS: [&str; 6] = [
+    "data",
+    "returnvalue",
+    "opts",
+    "progress",
+    "stacktrace",
+    "failedReason",
+];
 
 /// `GET {base}/api/queues/{queue}/jobs/{id}/raw?field=data`: the field exactly as stored.
 pub async fn raw_field(

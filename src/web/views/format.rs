@@ -34,14 +34,46 @@ pub fn relative_time(ms: Option<i64>, now_ms: i64) -> String {
     }
 }
 
-/// Pretty JSON, truncated to [`DISPLAY_LIMIT`] bytes (on a character boundary).
+/// Pretty JSON, truncated to [`DISPLAY_LIMIT`] bytes (on a character boundary). Only the shown
+/// part is ever written out: a 100 MB value costs no second 100 MB copy.
 pub fn pretty(value: &Value) -> (String, bool) {
     let text = match value {
         // A field that did not parse is kept as a string: show it as stored, unquoted.
+        Value::String(s) if s.len() > DISPLAY_LIMIT => {
+            let mut end = DISPLAY_LIMIT;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            return (s[..end].to_string(), true);
+        }
         Value::String(s) => s.clone(),
-        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+        other => {
+            let mut out = Bounded(Vec::new());
+            // Writing stops with an error once past the limit: that is the cut.
+            let _ = serde_json::to_writer_pretty(&mut out, other);
+            String::from_utf8_lossy(&out.0).into_owned()
+        }
     };
     truncate(text)
+}
+
+/// A buffer that refuses to grow past one byte over [`DISPLAY_LIMIT`] (enough to tell a cut).
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = (DISPLAY_LIMIT + 1).saturating_sub(self.0.len());
+        if room == 0 {
+            return Err(std::io::Error::other("display limit reached"));
+        }
+        let n = buf.len().min(room);
+        self.0.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn truncate(mut text: String) -> (String, bool) {
@@ -130,5 +162,12 @@ mod tests {
         let (text, cut) = pretty(&big);
         assert!(cut);
         assert!(text.len() <= DISPLAY_LIMIT);
+        let object = serde_json::json!({ "a": "x".repeat(DISPLAY_LIMIT * 2) });
+        let (text, cut) = pretty(&object);
+        assert!(cut);
+        assert!(text.len() <= DISPLAY_LIMIT);
+        assert!(text.starts_with("{\n  \"a\": \"xxx"), "{}", &text[..20]);
+        let (text, cut) = pretty(&serde_json::json!({ "a": 1 }));
+        assert_eq!((text.as_str(), cut), ("{\n  \"a\": 1\n}", false));
     }
 }

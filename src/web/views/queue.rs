@@ -5,7 +5,7 @@ use askama::Template;
 use super::format::{excerpt, now_ms, progress_text, relative_time};
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
-use crate::queue::model::{Counts, JobPage, JobState, Order, QueueRef, QueueSummary};
+use crate::queue::model::{Counts, Job, JobPage, JobState, Order, QueueRef, QueueSummary};
 
 /// A state with its count and link, for tabs and overview cells.
 #[derive(Debug, Clone)]
@@ -152,11 +152,7 @@ impl QueuePage {
                 finished: relative_time(job.finished_on, now),
                 attempts: job.attempts_made,
                 progress: progress_text(&job.progress),
-                reason: job
-                    .failed_reason
-                    .as_deref()
-                    .map(|r| excerpt(r, 120))
-                    .unwrap_or_default(),
+                reason: reason(job),
                 problem: !job.notes.is_empty(),
                 pending_children: job.pending_children,
             })
@@ -216,6 +212,17 @@ impl QueuePage {
             workers_href: links.queue_sub(&queue, "workers"),
         }
     }
+}
+
+/// The start of a job's failure reason, or its size when it was too long to read for a list.
+fn reason(job: &Job) -> String {
+    if let Some(cut) = job.truncated.iter().find(|c| c.field == "failedReason") {
+        return format!("(a reason of {} bytes: open the job)", cut.bytes);
+    }
+    job.failed_reason
+        .as_deref()
+        .map(|r| excerpt(r, 120))
+        .unwrap_or_default()
 }
 
 /// Pause or resume, and the all-jobs actions when there are jobs for them.
