@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The base images the Dockerfile and docker-compose.yml name, made on this machine because no
+# registry can be reached: debootstrap's minimal bookworm as debian:bookworm-slim, that plus gcc
+# and this machine's own Rust toolchain as rust:1.95-bookworm, and that plus Debian's
+# redis-server as redis:7-bookworm (and a python3 one for the compose test's webhook receiver).
+# Each is made once per machine (kept in podman's storage, see podman.sh) and remade only when
+# what it was made from changes (a label records it). Usage: bash tests/image/bases.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tests/image/podman.sh
+
+say() { printf 'image: %s\n' "$*" >&2; }
+die() { printf 'image: FAILED: %s\n' "$*" >&2; exit 1; }
+
+# The two images the Dockerfile starts FROM, and the one the compose file runs Redis with.
+rust_image=$(awk 'toupper($1) == "FROM" && $2 ~ /^rust:/ { print $2; exit }' Dockerfile)
+debian_image=$(awk 'toupper($1) == "FROM" && $2 ~ /^debian:/ { print $2; exit }' Dockerfile)
+redis_image=$(awk '$1 == "image:" && $2 ~ /^redis:/ { print $2; exit }' docker-compose.yml)
+[ -n "$rust_image" ] && [ -n "$debian_image" ] && [ -n "$redis_image" ] \
+  || die "cannot read the base images from Dockerfile / docker-compose.yml"
+suite=${debian_image#debian:}; suite=${suite%-slim}
+
+# The Debian mirror apt is configured with (deb822 first, then sources.list).
+mirror=$(awk '/^URIs:/ { u = $2 } /^Suites:/ && u != "" && $0 !~ /security/ { print u; exit }' \
+  /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $0 !~ /security/ && $3 ~ /^[a-z]+$/ { print $2; exit }' \
+  /etc/apt/sources.list 2>/dev/null || true)
+mirror=${mirror:-http://deb.debian.org/debian}
+
+label_of() { podman image inspect --format '{{index .Labels "bullring.standin"}}' "$1" 2>/dev/null || true; }
+
+work=$(mktemp -d "$state/bases.XXXXXX")
+cleanup() {
+  for m in proc dev; do mountpoint -q "$work/rust/$m" 2>/dev/null && umount "$work/rust/$m"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- debian:bookworm-slim --------------------------------------------------------------------
+debian_key="debootstrap --variant=minbase $suite $mirror"
+if [ "$(label_of "$debian_image")" != "$debian_key" ]; then
+  say "making $debian_image: $debian_key"
+  start=$SECONDS
+  debootstrap --variant=minbase "$suite" "$work/debian" "$mirror" >"$work/debootstrap.log" 2>&1 \
+    || { tail -n 30 "$work/debootstrap.log" >&2; die "debootstrap $suite from $mirror"; }
+  rm -rf "$work/debian"/var/cache/apt/archives/*.deb "$work/debian"/var/lib/apt/lists/* \
+    "$work/debian"/var/log/* "$work/debian/etc/resolv.conf" "$work/debian/etc/hostname"
+  tar -C "$work/debian" --numeric-owner -c . | podman import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["bash"]' --change "LABEL bullring.standin=\"$debian_key\"" \
+    - "$debian_image" >/dev/null
+  say "$debian_image made in $((SECONDS - start)) s"
+fi
+
+# --- rust:1.95-bookworm ----------------------------------------------------------------------
+# The toolchain cargo here runs (rustup's default), under its version's name, as the official
+# image installs it: RUSTUP_HOME=/usr/local/rustup, CARGO_HOME=/usr/local/cargo on PATH.
+sysroot=$(rustc --print sysroot)
+version=$(rustc --version | awk '{ print $2 }')
+host=$(rustc -vV | awk '$1 == "host:" { print $2 }')
+rust_key="$(label_of "$debian_image") + gcc libc6-dev ca-certificates + $(rustc --version)"
+if [ "$(label_of "$rust_image")" != "$rust_key" ]; then
+  say "making $rust_image: $rust_key"
+  start=$SECONDS
+  root="$work/rust"
+  mkdir -p "$root"
+  box=$(podman create "$debian_image" true)
+  podman export "$box" | tar -C "$root" -x
+  podman rm "$box" >/dev/null
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  mount --bind /proc "$root/proc"
+  mount --bind /dev "$root/dev"
+  chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends gcc libc6-dev ca-certificates' >"$work/apt.log" 2>&1 \
+    || { tail -n 30 "$work/apt.log" >&2; die "apt-get install gcc libc6-dev ca-certificates in the $rust_image root"; }
+  umount "$root/proc" "$root/dev"
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root/etc/resolv.conf"
+  # The CA bundle this machine's own tools trust, so cargo reaches the crate registry as here.
+  cp "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$root/etc/ssl/certs/ca-certificates.crt"
+  toolchain="$version-$host"
+  mkdir -p "$root/usr/local/rustup/toolchains/$toolchain" "$root/usr/local/cargo/bin"
+  tar -C "$sysroot" --exclude=./share/doc -c . | tar -C "$root/usr/local/rustup/toolchains/$toolchain" -x
+  printf 'version = "12"\ndefault_toolchain = "%s"\nprofile = "minimal"\n' "$toolchain" \
+    >"$root/usr/local/rustup/settings.toml"
+  install -m 0755 "$(command -v rustup)" "$root/usr/local/cargo/bin/rustup"
+  for tool in cargo rustc rustdoc; do ln -s rustup "$root/usr/local/cargo/bin/$tool"; done
+  tar -C "$root" --numeric-owner -c . | podman import \
+    --change 'ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV RUSTUP_HOME=/usr/local/rustup' --change 'ENV CARGO_HOME=/usr/local/cargo' \
+    --change "ENV RUST_VERSION=$version" --change 'CMD ["bash"]' \
+    --change "LABEL bullring.standin=\"$rust_key\"" - "$rust_image" >/dev/null
+  say "$rust_image made in $((SECONDS - start)) s"
+fi
+
+# --- redis:7-bookworm, and the compose test's webhook receiver -------------------------------
+# Built FROM the debian stand-in by podman itself (tests/image/redis.Containerfile).
+redis_key="$(label_of "$debian_image") + $(sha256sum tests/image/redis.Containerfile | cut -c1-16)"
+if [ "$(label_of "$redis_image")" != "$redis_key" ]; then
+  say "making $redis_image"
+  podman build -q --pull=never --network host --label "bullring.standin=$redis_key" \
+    -f tests/image/redis.Containerfile -t "$redis_image" tests/image >/dev/null \
+    || die "podman build $redis_image"
+fi
+app_image=localhost/bullring-ci-app:latest
+app_key="$(label_of "$debian_image") + $(sha256sum tests/image/app.Containerfile | cut -c1-16)"
+if [ "$(label_of "$app_image")" != "$app_key" ]; then
+  say "making $app_image"
+  podman build -q --pull=never --network host --label "bullring.standin=$app_key" \
+    -f tests/image/app.Containerfile -t "$app_image" tests/image >/dev/null \
+    || die "podman build $app_image"
+fi
+say "base images: $debian_image, $rust_image, $redis_image, $app_image"
