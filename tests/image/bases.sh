@@ -37,15 +37,27 @@ cleanup() {
 trap cleanup EXIT
 
 # --- debian:bookworm-slim --------------------------------------------------------------------
-debian_key="debootstrap --variant=minbase $suite $mirror"
+debian_key="debootstrap --variant=minbase $suite $mirror, slim"
 if [ "$(label_of "$debian_image")" != "$debian_key" ]; then
   say "making $debian_image: $debian_key"
   start=$SECONDS
   debootstrap --variant=minbase "$suite" "$work/debian" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -n 30 "$work/debootstrap.log" >&2; die "debootstrap $suite from $mirror"; }
-  rm -rf "$work/debian"/var/cache/apt/archives/*.deb "$work/debian"/var/lib/apt/lists/* \
-    "$work/debian"/var/log/* "$work/debian/etc/resolv.conf" "$work/debian/etc/hostname"
-  tar -C "$work/debian" --numeric-owner -c . | podman import \
+  rm -rf "$work/debian"/var/cache/apt/archives/*.deb "$work/debian"/var/cache/apt/*.bin \
+    "$work/debian"/var/lib/apt/lists/* "$work/debian"/var/log/* "$work/debian/etc/resolv.conf" \
+    "$work/debian/etc/hostname"
+  # As in the official slim images: apt keeps no package caches, dpkg installs no documentation.
+  cat >"$work/debian/etc/apt/apt.conf.d/docker-clean" <<'CONF'
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb || true"; };
+CONF
+  printf 'path-exclude /usr/share/%s/*\n' doc man info locale groff lintian linda \
+    >"$work/debian/etc/dpkg/dpkg.cfg.d/docker-slim"
+  printf 'path-include /usr/share/doc/*/copyright\n' >>"$work/debian/etc/dpkg/dpkg.cfg.d/docker-slim"
+  rm -rf "$work/debian"/usr/share/{man,info,groff,lintian,linda}/*
+  find "$work/debian/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete
+  tar -C "$work/debian" --numeric-owner -c . | podman import -q \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' --change "LABEL bullring.standin=\"$debian_key\"" \
     - "$debian_image" >/dev/null
@@ -58,7 +70,7 @@ fi
 sysroot=$(rustc --print sysroot)
 version=$(rustc --version | awk '{ print $2 }')
 host=$(rustc -vV | awk '$1 == "host:" { print $2 }')
-rust_key="$(label_of "$debian_image") + gcc libc6-dev ca-certificates + $(rustc --version)"
+rust_key="$(label_of "$debian_image") + gcc libc6-dev ca-certificates + $(rustc --version), CARGO_HTTP_CAINFO"
 if [ "$(label_of "$rust_image")" != "$rust_key" ]; then
   say "making $rust_image: $rust_key"
   start=$SECONDS
@@ -75,8 +87,9 @@ if [ "$(label_of "$rust_image")" != "$rust_key" ]; then
     || { tail -n 30 "$work/apt.log" >&2; die "apt-get install gcc libc6-dev ca-certificates in the $rust_image root"; }
   umount "$root/proc" "$root/dev"
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root/etc/resolv.conf"
-  # The CA bundle this machine's own tools trust, so cargo reaches the crate registry as here.
-  cp "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$root/etc/ssl/certs/ca-certificates.crt"
+  # Debian's CA bundle stays (the Dockerfile copies it into the runtime image); cargo is given
+  # the bundle this machine's own tools trust, so that it reaches the crate registry as here.
+  install -D -m 0644 "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$root/usr/local/share/ci/ca.crt"
   toolchain="$version-$host"
   mkdir -p "$root/usr/local/rustup/toolchains/$toolchain" "$root/usr/local/cargo/bin"
   tar -C "$sysroot" --exclude=./share/doc -c . | tar -C "$root/usr/local/rustup/toolchains/$toolchain" -x
@@ -84,10 +97,11 @@ if [ "$(label_of "$rust_image")" != "$rust_key" ]; then
     >"$root/usr/local/rustup/settings.toml"
   install -m 0755 "$(command -v rustup)" "$root/usr/local/cargo/bin/rustup"
   for tool in cargo rustc rustdoc; do ln -s rustup "$root/usr/local/cargo/bin/$tool"; done
-  tar -C "$root" --numeric-owner -c . | podman import \
+  tar -C "$root" --numeric-owner -c . | podman import -q \
     --change 'ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV RUSTUP_HOME=/usr/local/rustup' --change 'ENV CARGO_HOME=/usr/local/cargo' \
-    --change "ENV RUST_VERSION=$version" --change 'CMD ["bash"]' \
+    --change "ENV RUST_VERSION=$version" --change 'ENV CARGO_HTTP_CAINFO=/usr/local/share/ci/ca.crt' \
+    --change 'CMD ["bash"]' \
     --change "LABEL bullring.standin=\"$rust_key\"" - "$rust_image" >/dev/null
   say "$rust_image made in $((SECONDS - start)) s"
 fi

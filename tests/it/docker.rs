@@ -89,25 +89,43 @@ fn the_dockerfile_builds_as_the_readme_says_and_runs_safely() {
         "the build stage runs `{build_command}`"
     );
 
-    // The runtime stage: CA certificates, only the binary, a user that is not root.
-    let runs: Vec<&String> = runtime
-        .iter()
-        .filter(|(word, _)| word == "RUN")
-        .map(|(_, args)| args)
-        .collect();
-    assert!(
-        runs.iter().any(|run| run.contains("ca-certificates")),
-        "CA certificates for rediss://"
-    );
-    let copies: Vec<&String> = runtime
+    // The build stage builds the dependencies first, from Cargo.toml and Cargo.lock alone, so
+    // that a change to the sources reuses that layer; then it copies what the build reads.
+    let build_copies: Vec<&String> = build
         .iter()
         .filter(|(word, _)| word == "COPY" || word == "ADD")
         .map(|(_, args)| args)
         .collect();
-    assert_eq!(copies.len(), 1, "only the binary is copied: {copies:?}");
-    let copy: Vec<&str> = copies[0].split_whitespace().collect();
-    assert_eq!(copy[0], "--from=build");
-    assert!(copy[1].ends_with("/bullring"), "{copy:?}");
+    assert_eq!(
+        build_copies.first().map(|args| args.as_str()),
+        Some("Cargo.toml Cargo.lock ./"),
+        "{build_copies:?}"
+    );
+    for dir in ["src", "templates", "static"] {
+        assert!(
+            build_copies.contains(&&format!("{dir} {dir}")),
+            "the build stage copies {dir}/: {build_copies:?}"
+        );
+    }
+
+    // The runtime stage: Debian's CA bundle (for rediss://) and the binary, both from the build
+    // stage, nothing else copied; a user that is not root.
+    let copies: Vec<Vec<&str>> = runtime
+        .iter()
+        .filter(|(word, _)| word == "COPY" || word == "ADD")
+        .map(|(_, args)| args.split_whitespace().collect())
+        .collect();
+    assert_eq!(copies.len(), 2, "only the CA bundle and the binary: {copies:?}");
+    assert!(copies.iter().all(|copy| copy[0] == "--from=build"), "{copies:?}");
+    assert_eq!(
+        copies[0][1..],
+        [
+            "/etc/ssl/certs/ca-certificates.crt",
+            "/etc/ssl/certs/ca-certificates.crt"
+        ],
+        "CA certificates for rediss://"
+    );
+    assert!(copies[1][1].ends_with("/bullring"), "{copies:?}");
     let user = runtime
         .iter()
         .rev()
@@ -118,6 +136,12 @@ fn the_dockerfile_builds_as_the_readme_says_and_runs_safely() {
     assert!(
         user_name != "root" && user_name != "0",
         "runs as a non-root user: {user}"
+    );
+    assert!(
+        runtime
+            .iter()
+            .any(|(word, args)| word == "RUN" && args.contains(&format!("--uid {user_name} "))),
+        "the image creates the user {user_name}"
     );
 
     // Port, listen address and the health check agree with the defaults.
