@@ -13,10 +13,9 @@ RUN mkdir -p src tests/it \
     && touch src/lib.rs tests/it/main.rs \
     && cargo build --release --locked \
     && rm -rf src target/release/.fingerprint/bullring-* target/release/deps/*bullring*
-# Then only what the build reads: the sources, the askama templates, the embedded static files.
-COPY src src
-COPY templates templates
-COPY static static
+# Then the sources, the askama templates and the embedded static files: .dockerignore lets
+# nothing else into the build context.
+COPY . .
 RUN cargo build --release --locked \
     && install -D -m 0755 target/release/bullring /out/bullring
 

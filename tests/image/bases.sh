@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The base images the Dockerfile and docker-compose.yml name, made on this machine because no
-# registry can be reached: debootstrap's minimal bookworm as debian:bookworm-slim, that plus gcc
-# and this machine's own Rust toolchain as rust:1.95-bookworm, and that plus Debian's
-# redis-server as redis:7-bookworm (and a python3 one for the compose test's webhook receiver).
+# registry can be reached: debootstrap's minimal bookworm as debian:bookworm-slim; that plus gcc
+# and this machine's own Rust toolchain as rust:1.95-bookworm; that plus Debian's redis-server as
+# redis:7-bookworm; that plus python3 for the compose test's webhook receiver. Each root is made
+# by debootstrap or chroot + apt-get, then imported with podman import.
 # Each is made once per machine (kept in podman's storage, see podman.sh) and remade only when
 # what it was made from changes (a label records it). Usage: bash tests/image/bases.sh
 set -euo pipefail
@@ -29,9 +30,43 @@ mirror=${mirror:-http://deb.debian.org/debian}
 
 label_of() { podman image inspect --format '{{index .Labels "bullring.standin"}}' "$1" 2>/dev/null || true; }
 
+# `import_root DIR IMAGE KEY CHANGE...`: DIR's files as IMAGE, with the Dockerfile-style
+# CHANGEs and KEY as its label.
+import_root() {
+  local root=$1 name=$2 key=$3 change args=()
+  shift 3
+  for change in "$@" "LABEL bullring.standin=\"$key\""; do args+=(--change "$change"); done
+  tar -C "$root" --numeric-owner -c . | podman import -q "${args[@]}" - "$name" >/dev/null
+}
+# `root_of NAME`: a copy of the debian stand-in's files in $work/NAME.
+root_of() {
+  local box
+  mkdir -p "$work/$1"
+  box=$(podman create "$debian_image" true)
+  podman export "$box" | tar -C "$work/$1" -x
+  podman rm "$box" >/dev/null
+}
+# `apt_in NAME PACKAGE...`: apt-get install in $work/NAME by chroot (starting no service), then
+# apt's downloads and indexes removed.
+apt_in() {
+  local root=$work/$1
+  shift
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod 0755 "$root/usr/sbin/policy-rc.d"
+  mount --bind /proc "$root/proc"
+  mount --bind /dev "$root/dev"
+  chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends "$@"' apt "$@" >"$work/apt.log" 2>&1 \
+    || { tail -n 30 "$work/apt.log" >&2; die "apt-get install $* in the stand-in root"; }
+  umount "$root/proc" "$root/dev"
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
+    "$root/etc/resolv.conf" "$root/usr/sbin/policy-rc.d"
+}
+
 work=$(mktemp -d "$state/bases.XXXXXX")
 cleanup() {
-  for m in proc dev; do mountpoint -q "$work/rust/$m" 2>/dev/null && umount "$work/rust/$m"; done
+  findmnt -rn -o TARGET | { grep "^$work/" || true; } | sort -r | xargs -r umount
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -57,10 +92,8 @@ CONF
   printf 'path-include /usr/share/doc/*/copyright\n' >>"$work/debian/etc/dpkg/dpkg.cfg.d/docker-slim"
   rm -rf "$work/debian"/usr/share/{man,info,groff,lintian,linda}/*
   find "$work/debian/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete
-  tar -C "$work/debian" --numeric-owner -c . | podman import -q \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'CMD ["bash"]' --change "LABEL bullring.standin=\"$debian_key\"" \
-    - "$debian_image" >/dev/null
+  import_root "$work/debian" "$debian_image" "$debian_key" \
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["bash"]'
   say "$debian_image made in $((SECONDS - start)) s"
 fi
 
@@ -74,19 +107,9 @@ rust_key="$(label_of "$debian_image") + gcc libc6-dev ca-certificates + $(rustc 
 if [ "$(label_of "$rust_image")" != "$rust_key" ]; then
   say "making $rust_image: $rust_key"
   start=$SECONDS
-  root="$work/rust"
-  mkdir -p "$root"
-  box=$(podman create "$debian_image" true)
-  podman export "$box" | tar -C "$root" -x
-  podman rm "$box" >/dev/null
-  cp /etc/resolv.conf "$root/etc/resolv.conf"
-  mount --bind /proc "$root/proc"
-  mount --bind /dev "$root/dev"
-  chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      --no-install-recommends gcc libc6-dev ca-certificates' >"$work/apt.log" 2>&1 \
-    || { tail -n 30 "$work/apt.log" >&2; die "apt-get install gcc libc6-dev ca-certificates in the $rust_image root"; }
-  umount "$root/proc" "$root/dev"
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root/etc/resolv.conf"
+  root_of rust
+  apt_in rust gcc libc6-dev ca-certificates
+  root=$work/rust
   # Debian's CA bundle stays (the Dockerfile copies it into the runtime image); cargo is given
   # the bundle this machine's own tools trust, so that it reaches the crate registry as here.
   install -D -m 0644 "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$root/usr/local/share/ci/ca.crt"
@@ -97,30 +120,43 @@ if [ "$(label_of "$rust_image")" != "$rust_key" ]; then
     >"$root/usr/local/rustup/settings.toml"
   install -m 0755 "$(command -v rustup)" "$root/usr/local/cargo/bin/rustup"
   for tool in cargo rustc rustdoc; do ln -s rustup "$root/usr/local/cargo/bin/$tool"; done
-  tar -C "$root" --numeric-owner -c . | podman import -q \
-    --change 'ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'ENV RUSTUP_HOME=/usr/local/rustup' --change 'ENV CARGO_HOME=/usr/local/cargo' \
-    --change "ENV RUST_VERSION=$version" --change 'ENV CARGO_HTTP_CAINFO=/usr/local/share/ci/ca.crt' \
-    --change 'CMD ["bash"]' \
-    --change "LABEL bullring.standin=\"$rust_key\"" - "$rust_image" >/dev/null
+  import_root "$root" "$rust_image" "$rust_key" \
+    'ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    'ENV RUSTUP_HOME=/usr/local/rustup' 'ENV CARGO_HOME=/usr/local/cargo' "ENV RUST_VERSION=$version" \
+    'ENV CARGO_HTTP_CAINFO=/usr/local/share/ci/ca.crt' 'CMD ["bash"]'
   say "$rust_image made in $((SECONDS - start)) s"
 fi
 
-# --- redis:7-bookworm, and the compose test's webhook receiver -------------------------------
-# Built FROM the debian stand-in by podman itself (tests/image/redis.Containerfile).
-redis_key="$(label_of "$debian_image") + $(sha256sum tests/image/redis.Containerfile | cut -c1-16)"
+# --- redis:7-bookworm ------------------------------------------------------------------------
+# Debian's redis-server (7.0), run as the official image runs it: as the redis user in /data,
+# protected mode off (tests/image/redis-entrypoint.sh), so that other containers can connect.
+redis_key="$(label_of "$debian_image") + redis-server + $(sha256sum tests/image/redis-entrypoint.sh | cut -c1-16)"
 if [ "$(label_of "$redis_image")" != "$redis_key" ]; then
   say "making $redis_image"
-  podman build -q --pull=never --network host --label "bullring.standin=$redis_key" \
-    -f tests/image/redis.Containerfile -t "$redis_image" tests/image >/dev/null \
-    || die "podman build $redis_image"
+  start=$SECONDS
+  root_of redis
+  apt_in redis redis-server
+  install -m 0755 tests/image/redis-entrypoint.sh "$work/redis/usr/local/bin/docker-entrypoint.sh"
+  mkdir -p "$work/redis/data"
+  chroot "$work/redis" chown redis:redis /data
+  import_root "$work/redis" "$redis_image" "$redis_key" 'WORKDIR /data' 'USER redis' 'EXPOSE 6379' \
+    'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' 'CMD ["redis-server"]'
+  say "$redis_image made in $((SECONDS - start)) s"
 fi
+
+# --- the compose test's "app" ----------------------------------------------------------------
+# The webhook receiver (tests/image/webhook.py) the runner's workers in deploy/bullring.toml
+# call at http://app:8080/jobs/<queue>, on Debian's python3.
 app_image=localhost/bullring-ci-app:latest
-app_key="$(label_of "$debian_image") + $(sha256sum tests/image/app.Containerfile | cut -c1-16)"
+app_key="$(label_of "$debian_image") + python3 + $(sha256sum tests/image/webhook.py | cut -c1-16)"
 if [ "$(label_of "$app_image")" != "$app_key" ]; then
   say "making $app_image"
-  podman build -q --pull=never --network host --label "bullring.standin=$app_key" \
-    -f tests/image/app.Containerfile -t "$app_image" tests/image >/dev/null \
-    || die "podman build $app_image"
+  start=$SECONDS
+  root_of app
+  apt_in app python3
+  install -m 0644 tests/image/webhook.py "$work/app/usr/local/bin/webhook.py"
+  import_root "$work/app" "$app_image" "$app_key" 'USER 10002:10002' 'EXPOSE 8080' \
+    'ENTRYPOINT ["python3", "/usr/local/bin/webhook.py"]' 'CMD ["0.0.0.0", "8080"]'
+  say "$app_image made in $((SECONDS - start)) s"
 fi
 say "base images: $debian_image, $rust_image, $redis_image, $app_image"
