@@ -34,7 +34,7 @@ cleanup() {
   status=$?
   set +e
   if [ "$status" != 0 ]; then
-    for c in $(podman ps -a --format '{{.Names}}' | grep "^$tag"); do
+    for c in $(podman ps -a --format '{{.Names}}' | grep "^$tag[-_]"); do
       printf '\n--- podman logs %s (last 40 lines)\n' "$c" >&2
       podman logs --tail 40 "$c" >&2
     done
@@ -42,9 +42,9 @@ cleanup() {
     [ -s "$tmp/webhook.log" ] && { printf '\n--- webhook.py\n' >&2; tail -n 20 "$tmp/webhook.log" >&2; }
   fi
   [ -n "$compose_file" ] && podman-compose -p "$tag" -f "$compose_file" down -v >/dev/null 2>&1
-  podman ps -a --format '{{.Names}}' | grep "^$tag" | xargs -r podman rm -f -t 0 >/dev/null 2>&1
-  podman volume ls --format '{{.Name}}' | grep "^$tag" | xargs -r podman volume rm -f >/dev/null 2>&1
-  podman network ls --format '{{.Name}}' | grep "^$tag" | xargs -r podman network rm -f >/dev/null 2>&1
+  podman ps -a --format '{{.Names}}' | grep "^$tag[-_]" | xargs -r podman rm -f -t 0 >/dev/null 2>&1
+  podman volume ls --format '{{.Name}}' | grep "^$tag[-_]" | xargs -r podman volume rm -f >/dev/null 2>&1
+  podman network ls --format '{{.Name}}' | grep "^$tag[-_]" | xargs -r podman network rm -f >/dev/null 2>&1
   [ -n "$webhook_pid" ] && kill "$webhook_pid" 2>/dev/null
   [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
   rm -rf "$tmp"
