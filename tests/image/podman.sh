@@ -3,12 +3,13 @@
 # base images and build layers), runc (crun fails: "cgroups in hybrid mode not supported"),
 # cgroupfs, lowered ulimits ("host" is refused), events to a file (no journald).
 state=${BULLRING_IMAGE_STATE:-/var/lib/bullring-image}
-mkdir -p "$state" /run/bullring-image
+runroot=/run/$(basename "$state")
+mkdir -p "$state" "$runroot"
 cat >"$state/storage.conf" <<CONF
 [storage]
 driver = "vfs"
 graphroot = "$state/storage"
-runroot = "/run/bullring-image"
+runroot = "$runroot"
 CONF
 cat >"$state/containers.conf" <<CONF
 [containers]
