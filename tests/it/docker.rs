@@ -89,25 +89,68 @@ fn the_dockerfile_builds_as_the_readme_says_and_runs_safely() {
         "the build stage runs `{build_command}`"
     );
 
-    // The runtime stage: CA certificates, only the binary, a user that is not root.
-    let runs: Vec<&String> = runtime
-        .iter()
-        .filter(|(word, _)| word == "RUN")
-        .map(|(_, args)| args)
-        .collect();
-    assert!(
-        runs.iter().any(|run| run.contains("ca-certificates")),
-        "CA certificates for rediss://"
-    );
-    let copies: Vec<&String> = runtime
+    // The build stage builds the dependencies first, from Cargo.toml and Cargo.lock alone, so
+    // that a change to the sources reuses that layer; then it copies what the build reads.
+    let build_copies: Vec<&String> = build
         .iter()
         .filter(|(word, _)| word == "COPY" || word == "ADD")
         .map(|(_, args)| args)
         .collect();
-    assert_eq!(copies.len(), 1, "only the binary is copied: {copies:?}");
-    let copy: Vec<&str> = copies[0].split_whitespace().collect();
-    assert_eq!(copy[0], "--from=build");
-    assert!(copy[1].ends_with("/bullring"), "{copy:?}");
+    assert_eq!(
+        build_copies.first().map(|args| args.as_str()),
+        Some("Cargo.toml Cargo.lock ./"),
+        "{build_copies:?}"
+    );
+    assert_eq!(
+        build_copies.get(1).map(|args| args.as_str()),
+        Some(". ."),
+        "then the build context: {build_copies:?}"
+    );
+    // ... which .dockerignore restricts to what the build reads.
+    let ignore = repo_file(".dockerignore");
+    let rules: Vec<&str> = ignore
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "*",
+            "!Cargo.toml",
+            "!Cargo.lock",
+            "!src",
+            "!templates",
+            "!static"
+        ],
+        "the build context is the manifest, the lockfile, src, templates and static"
+    );
+
+    // The runtime stage: Debian's CA bundle (for rediss://) and the binary, both from the build
+    // stage, nothing else copied; a user that is not root.
+    let copies: Vec<Vec<&str>> = runtime
+        .iter()
+        .filter(|(word, _)| word == "COPY" || word == "ADD")
+        .map(|(_, args)| args.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        copies.len(),
+        2,
+        "only the CA bundle and the binary: {copies:?}"
+    );
+    assert!(
+        copies.iter().all(|copy| copy[0] == "--from=build"),
+        "{copies:?}"
+    );
+    assert_eq!(
+        copies[0][1..],
+        [
+            "/etc/ssl/certs/ca-certificates.crt",
+            "/etc/ssl/certs/ca-certificates.crt"
+        ],
+        "CA certificates for rediss://"
+    );
+    assert!(copies[1][1].ends_with("/bullring"), "{copies:?}");
     let user = runtime
         .iter()
         .rev()
@@ -118,6 +161,12 @@ fn the_dockerfile_builds_as_the_readme_says_and_runs_safely() {
     assert!(
         user_name != "root" && user_name != "0",
         "runs as a non-root user: {user}"
+    );
+    assert!(
+        runtime
+            .iter()
+            .any(|(word, args)| word == "RUN" && args.contains(&format!("--uid {user_name} "))),
+        "the image creates the user {user_name}"
     );
 
     // Port, listen address and the health check agree with the defaults.
@@ -168,11 +217,6 @@ fn the_dockerfile_builds_as_the_readme_says_and_runs_safely() {
     ] {
         assert!(readme.contains(needle), "README mentions {needle:?}");
     }
-    let ignore = repo_file(".dockerignore");
-    assert!(
-        ignore.lines().any(|line| line.trim() == "target"),
-        "the build context leaves out target/"
-    );
 }
 
 #[test]
