@@ -66,14 +66,6 @@ pub(crate) fn job_from_bull_preview(id: &str, raw: &RawJob, cut: Vec<TruncatedFi
     job
 }
 
-/// Where Bull keeps the jobs of `state`.
-fn container(state: JobState) -> &'static str {
-    match state {
-        JobState::Waiting => "wait",
-        other => other.as_str(),
-    }
-}
-
 impl Layout for BullReads<'_> {
     /// The six counts of `getJobCounts()` (the other states are 0: Bull has none), paused as
     /// `Queue#isPaused` tells it (`meta-paused`, or `meta.paused` since Bull 3.18), and the
@@ -126,7 +118,7 @@ impl Layout for BullReads<'_> {
         ]
         .into_iter()
         .map(|state| {
-            let key = keys.get(container(state));
+            let key = keys.get(state.key_suffix());
             let check = if state.is_sorted_set() {
                 "ZSCORE"
             } else {
@@ -169,7 +161,7 @@ impl Layout for BullReads<'_> {
     /// included.
     fn page(&self, batch: &mut Batch, list: Listing) -> Slot<Step<Vec<String>>> {
         let Listing { state, order, span } = list;
-        let key = self.keys.get(container(state));
+        let key = self.keys.get(state.key_suffix());
         range(batch, &key, state.is_sorted_set(), order, span).map(Step::Done)
     }
 
@@ -187,19 +179,6 @@ impl Layout for BullReads<'_> {
 
     fn pending_children(&self, batch: &mut Batch, _id: &str) -> Slot<u64> {
         batch.combine(|_| Ok(0))
-    }
-
-    /// Finished jobs are scored by their finish time, so their count is exact; for the other
-    /// states Bull compares each job's own timestamps, so the state's size is an upper bound.
-    fn cleanable(&self, batch: &mut Batch, state: JobState, before_ms: u64) -> Slot<(u64, bool)> {
-        let keys = &self.keys;
-        let exact = matches!(state, JobState::Completed | JobState::Failed);
-        let command = if exact {
-            cmd("ZCOUNT", (keys.get(container(state)), "-inf", before_ms))
-        } else {
-            size(keys, state)
-        };
-        batch.count(command).map(move |n| (n, exact))
     }
 
     fn key(&self, suffix: &str) -> String {

@@ -271,19 +271,6 @@ impl Layout for BullMqReads<'_> {
         batch.count(cmd("SCARD", key))
     }
 
-    /// Finished jobs are scored by their finish time, so their count is exact; for other states
-    /// BullMQ compares each job's own timestamps, so the state's size is an upper bound.
-    fn cleanable(&self, batch: &mut Batch, state: JobState, before_ms: u64) -> Slot<(u64, bool)> {
-        let keys = &self.keys;
-        let exact = matches!(state, JobState::Completed | JobState::Failed);
-        let command = if exact {
-            cmd("ZCOUNT", (keys.get(state.key_suffix()), "-inf", before_ms))
-        } else {
-            size(keys, state)
-        };
-        batch.count(command).map(move |n| (n, exact))
-    }
-
     fn key(&self, suffix: &str) -> String {
         self.keys.get(suffix)
     }

@@ -138,8 +138,18 @@ pub(crate) trait Layout: Send + Sync {
     fn pending_children(&self, batch: &mut Batch, id: &str) -> Slot<u64>;
 
     /// How many jobs of `state` a clean whose grace ends at `before_ms` could remove, and
-    /// whether that count is exact (else it is the state's size, an upper bound).
-    fn cleanable(&self, batch: &mut Batch, state: JobState, before_ms: u64) -> Slot<(u64, bool)>;
+    /// whether that count is exact (else it is the state's size, an upper bound). Finished jobs
+    /// are scored by their finish time in both libraries, so their count is exact.
+    fn cleanable(&self, batch: &mut Batch, state: JobState, before_ms: u64) -> Slot<(u64, bool)> {
+        let key = self.key(state.key_suffix());
+        let exact = matches!(state, JobState::Completed | JobState::Failed);
+        let command = match (exact, state.is_sorted_set()) {
+            (true, _) => cmd("ZCOUNT", (key, "-inf", before_ms)),
+            (false, true) => cmd("ZCARD", key),
+            (false, false) => cmd("LLEN", key),
+        };
+        batch.count(command).map(move |n| (n, exact))
+    }
 
     /// The full name of one of the queue's own keys (`metrics:completed`, `repeat` ...).
     fn key(&self, suffix: &str) -> String;
