@@ -56,7 +56,7 @@ fn config(prefix: &str, toml: &str) -> Config {
 }
 
 /// Poll `check` until it returns `Some`, or panic after the deadline.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,

@@ -19,25 +19,10 @@ use bullring::queue::connection::{Redis, RedisSettings};
 use bullring::runner::Runner;
 use serde_json::{Value, json};
 
+use crate::runner::eventually;
 use crate::support::{engine_queue, free_port, redis, unique_prefix};
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Poll `check` until it returns `Some`, or panic after the deadline.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// One request a [`receiver`] got.
 #[derive(Clone, Debug)]

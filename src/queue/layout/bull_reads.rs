@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::bullmq_reads::{range, size};
+use super::bullmq_reads::{cheap_checks, range, size};
 use super::{Layout, Listing, Shown, Span};
 use crate::queue::batch::{Batch, Slot, Step, cmd};
 use crate::queue::decode::job_from_preview;
@@ -110,23 +110,17 @@ impl Layout for BullReads<'_> {
     /// `paused` (lists that may be long) in a second step only when those found nothing.
     fn state(&self, batch: &mut Batch, id: &str) -> Slot<Step<Option<JobState>>> {
         let keys = &self.keys;
-        let checks: Vec<(JobState, Slot<bool>)> = [
-            JobState::Completed,
-            JobState::Failed,
-            JobState::Delayed,
-            JobState::Active,
-        ]
-        .into_iter()
-        .map(|state| {
-            let key = keys.get(state.key_suffix());
-            let check = if state.is_sorted_set() {
-                "ZSCORE"
-            } else {
-                "LPOS"
-            };
-            (state, batch.found(cmd(check, (key, id))))
-        })
-        .collect();
+        let checks = cheap_checks(
+            batch,
+            keys,
+            id,
+            &[
+                JobState::Completed,
+                JobState::Failed,
+                JobState::Delayed,
+                JobState::Active,
+            ],
+        );
         let lists = [
             (JobState::Waiting, keys.wait()),
             (JobState::Paused, keys.paused()),

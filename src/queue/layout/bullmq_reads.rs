@@ -43,6 +43,29 @@ pub(super) fn size(keys: &bullmq::QueueKeys, state: JobState) -> redis::Cmd {
     }
 }
 
+/// Whether job `id` is in each of `states`' containers: ZSCORE on a sorted set, LPOS on a list
+/// (only short lists belong here, such as `active`). The cheap first step of a job's state, in
+/// both libraries' layouts.
+pub(super) fn cheap_checks(
+    batch: &mut Batch,
+    keys: &bullmq::QueueKeys,
+    id: &str,
+    states: &[JobState],
+) -> Vec<(JobState, Slot<bool>)> {
+    states
+        .iter()
+        .map(|&state| {
+            let key = keys.get(state.key_suffix());
+            let check = if state.is_sorted_set() {
+                "ZSCORE"
+            } else {
+                "LPOS"
+            };
+            (state, batch.found(cmd(check, (key, id))))
+        })
+        .collect()
+}
+
 /// One range of a list or sorted set, read in `order`. Lists hold the newest job at the head
 /// (LPUSH), so oldest first reads from the tail and reverses.
 pub(super) fn range(
@@ -138,25 +161,19 @@ impl Layout for BullMqReads<'_> {
     /// time, so the order does not change the answer.
     fn state(&self, batch: &mut Batch, id: &str) -> Slot<Step<Option<JobState>>> {
         let keys = &self.keys;
-        let checks: Vec<(JobState, Slot<bool>)> = [
-            JobState::Completed,
-            JobState::Failed,
-            JobState::Delayed,
-            JobState::Prioritized,
-            JobState::Active,
-            JobState::WaitingChildren,
-        ]
-        .into_iter()
-        .map(|state| {
-            let key = keys.get(state.key_suffix());
-            let check = if state.is_sorted_set() {
-                "ZSCORE"
-            } else {
-                "LPOS"
-            };
-            (state, batch.found(cmd(check, (key, id))))
-        })
-        .collect();
+        let checks = cheap_checks(
+            batch,
+            keys,
+            id,
+            &[
+                JobState::Completed,
+                JobState::Failed,
+                JobState::Delayed,
+                JobState::Prioritized,
+                JobState::Active,
+                JobState::WaitingChildren,
+            ],
+        );
         let lists = [keys.wait(), keys.paused()];
         let id = id.to_string();
         batch.combine(move |r| {
