@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(cron.id.as_deref(), Some("sweep"));
         assert_eq!(cron.end_date, Some(4_070_908_800_000));
         assert_eq!(cron.cron.as_deref(), Some("15 * * * *"));
-        assert_eq!((cron.tz, cron.every), (None, None));
+        assert_eq!((cron.tz.as_deref(), cron.every), (None, None));
         assert_eq!(
             cron.armed_job_id(),
             "repeat:1065314aed22c3e3cf23af5489f15423:1795958100000"

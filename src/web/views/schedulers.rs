@@ -108,8 +108,11 @@ impl SchedulersPage {
                     job_id: s.job_id.clone().unwrap_or_default(),
                     remove: (can_remove && s.library.acted_on()).then(|| {
                         let url = links.scheduler_action(&q, &s.key, Action::RemoveScheduler);
-                        Button::new(Action::RemoveScheduler, url)
-                            .asking(format!("Remove the {} {}?", noun(s.library), s.key))
+                        Button::new(Action::RemoveScheduler, url).asking(format!(
+                            "Remove the {} {}?",
+                            noun(s.library),
+                            s.key
+                        ))
                     }),
                     queue: s.queue,
                     id: s.key,
