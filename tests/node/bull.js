@@ -24,7 +24,8 @@
 //       finishedOn once it is in `failed`.
 //   node bull.js --redis URL --prefix P --step stall --queue NAME
 //       makes a job stall once (a worker whose lock is never renewed, then Bull's stalled-jobs
-//       check), so it is back in `wait` with stalledCounter 1, and prints its id.
+//       check), so it is back in `wait` with stalledCounter 1, and prints its id; on the queue
+//       NAME-retried, a job failed once and retried with `Job#retry` (waiting, with retriedOn).
 //
 // Prints one JSON line: {"ok": true, ...}.
 
@@ -215,7 +216,16 @@ async function stall(closer, args) {
     const counter = await checker.client.hget(checker.toKey(String(job.id)), 'stalledCounter');
     return counter === '1' && (await (await checker.getJob(job.id)).getState()) === 'waiting';
   });
-  return { id: String(job.id) };
+  // On a second queue (NAME-retried), a job that failed and was retried with Bull's own
+  // `Job#retry`, with no worker left to take it: waiting, with `retriedOn`.
+  const failing = open(closer, args, `${args.queue}-retried`);
+  failing.process('*', async () => { throw new Error('first try failed'); });
+  const retried = await failing.add('again', { n: 2 }, { jobId: 'retried-1' });
+  await waitUntil('the job to fail', async () => (await retried.getState()) === 'failed');
+  await failing.close();
+  const reopened = open(closer, args, `${args.queue}-retried`);
+  await (await reopened.getJob('retried-1')).retry();
+  return { id: String(job.id), retried: 'retried-1' };
 }
 
 run('bull.js', async (closer) => {
