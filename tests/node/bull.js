@@ -187,7 +187,7 @@ async function metrics(closer, args) {
 
 async function fail(closer, args) {
   const queue = open(closer, args, args.queue);
-  queue.process(async (job) => {
+  queue.process('*', async (job) => {
     throw new Error(`pre-diagnosis failed for case ${job.data.n}`);
   });
   const job = await queue.add('diagnose', { n: 7 }, { attempts: 2 });
