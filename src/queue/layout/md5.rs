@@ -29,7 +29,7 @@ pub(crate) fn hex(input: &[u8]) -> String {
             .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
             .collect();
         let [mut a, mut b, mut c, mut d] = state;
-        for i in 0..64 {
+        for (i, shift) in SHIFTS.iter().enumerate() {
             let (f, g) = match i / 16 {
                 0 => ((b & c) | (!b & d), i),
                 1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
@@ -43,7 +43,7 @@ pub(crate) fn hex(input: &[u8]) -> String {
             a = d;
             d = c;
             c = b;
-            b = b.wrapping_add(sum.rotate_left(SHIFTS[i]));
+            b = b.wrapping_add(sum.rotate_left(*shift));
         }
         for (word, add) in state.iter_mut().zip([a, b, c, d]) {
             *word = word.wrapping_add(add);
