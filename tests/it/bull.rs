@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::interop::node;
 use crate::support::{Dashboard, Reply, conn, engine_queue, redis, unique_prefix};
 
-const BASE: &str = "/admin/queues";
+pub(crate) const BASE: &str = "/admin/queues";
 const BULL_QUEUES: [&str; 2] = ["pre-diagnosis", "bull-paused"];
 const STATES: [&str; 6] = [
     "waiting",
@@ -33,7 +33,7 @@ const STATES: [&str; 6] = [
 ];
 
 /// Run a step of bull.js under `prefix`.
-fn bull(prefix: &str, step: &str, queue: Option<&str>) -> Value {
+pub(crate) fn bull(prefix: &str, step: &str, queue: Option<&str>) -> Value {
     let url = redis().url.clone();
     let mut args = vec!["--redis", url.as_str(), "--prefix", prefix, "--step", step];
     if let Some(queue) = queue {
@@ -46,7 +46,7 @@ fn bull(prefix: &str, step: &str, queue: Option<&str>) -> Value {
 }
 
 /// Bull's fixtures, and a BullMQ queue `mq` (two waiting jobs, one delayed) beside them.
-async fn seed() -> String {
+pub(crate) async fn seed() -> String {
     let prefix = unique_prefix("bull");
     bull(&prefix, "seed", None);
     let mq = engine_queue(&prefix, "mq").await;
@@ -58,7 +58,7 @@ async fn seed() -> String {
 }
 
 /// A dashboard over `prefix`, with these libraries declared (as `[[queues]] library` does).
-async fn dashboard(prefix: &str, declared: &[(&str, Library)]) -> Dashboard {
+pub(crate) async fn dashboard(prefix: &str, declared: &[(&str, Library)]) -> Dashboard {
     let prefixes = vec![prefix.to_string()];
     let settings = RedisSettings::url(&redis().url);
     let discovery = Discovery::new(prefixes.clone(), Vec::new(), true)
@@ -75,7 +75,7 @@ async fn dashboard(prefix: &str, declared: &[(&str, Library)]) -> Dashboard {
     }
 }
 
-fn summary<'a>(queues: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn summary<'a>(queues: &'a Value, name: &str) -> &'a Value {
     queues["queues"]
         .as_array()
         .expect("queues")
@@ -87,6 +87,46 @@ fn summary<'a>(queues: &'a Value, name: &str) -> &'a Value {
 /// A field of a JSON object, with `null` and absent taken alike (as Bull's `Job` has them).
 fn field<'a>(object: &'a Value, name: &str) -> &'a Value {
     object.get(name).unwrap_or(&Value::Null)
+}
+
+/// Every job of `bull` (the `report` step's output for `queue`) read through bullring's JSON API
+/// equals Bull's `getJob`: every field, its state and its logs.
+pub(crate) async fn jobs_as_bull_reports_them(dash: &Dashboard, queue: &str, bull: &Value) {
+    let jobs = bull["jobs"].as_object().expect("jobs");
+    for (id, theirs) in jobs {
+        let ours = dash
+            .json(&format!("{BASE}/api/queues/{queue}/jobs/{id}"))
+            .await;
+        assert_eq!(ours["library"], "bull");
+        for name in [
+            "id",
+            "name",
+            "data",
+            "opts",
+            "progress",
+            "delay",
+            "timestamp",
+            "attemptsMade",
+            "failedReason",
+            "stacktrace",
+            "returnvalue",
+            "finishedOn",
+            "processedOn",
+            "retriedOn",
+            "state",
+        ] {
+            assert_eq!(
+                field(&ours, name),
+                field(theirs, name),
+                "{queue}/{id} {name}"
+            );
+        }
+        assert_eq!(ours["logs"]["lines"], theirs["logs"], "{queue}/{id} logs");
+        assert_eq!(
+            ours["logs"]["total"], theirs["logCount"],
+            "{queue}/{id} logs"
+        );
+    }
 }
 
 #[tokio::test]
@@ -134,40 +174,7 @@ async fn bullring_reads_bull_queues_as_bull_reports_them() {
         }
         let jobs = bull["jobs"].as_object().expect("jobs");
         assert!(jobs.len() >= 4, "{queue}: {}", jobs.len());
-        for (id, theirs) in jobs {
-            let ours = dash
-                .json(&format!("{BASE}/api/queues/{queue}/jobs/{id}"))
-                .await;
-            assert_eq!(ours["library"], "bull");
-            for name in [
-                "id",
-                "name",
-                "data",
-                "opts",
-                "progress",
-                "delay",
-                "timestamp",
-                "attemptsMade",
-                "failedReason",
-                "stacktrace",
-                "returnvalue",
-                "finishedOn",
-                "processedOn",
-                "retriedOn",
-                "state",
-            ] {
-                assert_eq!(
-                    field(&ours, name),
-                    field(theirs, name),
-                    "{queue}/{id} {name}"
-                );
-            }
-            assert_eq!(ours["logs"]["lines"], theirs["logs"], "{queue}/{id} logs");
-            assert_eq!(
-                ours["logs"]["total"], theirs["logCount"],
-                "{queue}/{id} logs"
-            );
-        }
+        jobs_as_bull_reports_them(&dash, queue, &bull).await;
     }
     // What the fixture holds, so the comparisons above compared something.
     let report = bull(&prefix, "report", Some("pre-diagnosis"));
@@ -254,7 +261,7 @@ async fn the_library_is_known_with_and_without_a_declaration() {
 }
 
 /// Every key of the Bull queues under `prefix`, with its `DUMP`.
-fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
     let mut conn = conn();
     let mut all = BTreeMap::new();
     for queue in BULL_QUEUES.iter().chain(&["later"]) {

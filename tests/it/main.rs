@@ -7,6 +7,8 @@ mod api;
 mod binary;
 mod browser;
 mod bull;
+mod bull_alerts;
+mod bull_views;
 mod cluster;
 mod cost;
 mod demo;

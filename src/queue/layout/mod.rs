@@ -7,11 +7,14 @@
 //! stand for, so the callers (`read`, `flows`, `metrics`, `schedulers`) compose any number of
 //! queues and jobs into one round trip without knowing a key name. Two libraries have one:
 //! BullMQ (`bullmq_reads`) and Bull 3/4 (`bull_reads`: no `prioritized` set, priority jobs in
-//! `wait`, a paused queue's jobs in `paused`); [`detect`] tells them apart from a queue's keys.
+//! `wait`, a paused queue's jobs in `paused`; its repeatable jobs in `bull_repeat`); [`detect`]
+//! tells them apart from a queue's keys.
 
 mod bull_reads;
+pub(crate) mod bull_repeat;
 mod bullmq_reads;
 pub(crate) mod detect;
+mod md5;
 
 use super::batch::{Batch, Slot, Step, cmd};
 use super::decode::job_from_preview;

@@ -19,7 +19,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::queue::metrics::QueueMetrics;
-use crate::queue::model::{JobState, QueueSummary};
+use crate::queue::model::QueueSummary;
 use crate::queue::workers::WorkerClient;
 use crate::web::state::AppState;
 
@@ -70,12 +70,27 @@ pub fn render(
     };
     header_lines(
         &mut out,
-        "bullring_queue_jobs",
+        "bullring_queue_info",
         "gauge",
-        "Jobs in each state, per queue.",
+        "1 for each queue, labelled with its library (bullmq, or bull for Bull 3/4).",
     );
     for (s, _) in rows {
-        for state in JobState::ALL {
+        let _ = writeln!(
+            out,
+            "bullring_queue_info{{{},library=\"{}\"}} 1",
+            labels(s),
+            s.library.as_str()
+        );
+    }
+    header_lines(
+        &mut out,
+        "bullring_queue_jobs",
+        "gauge",
+        "Jobs in each state of the queue's library (Bull 3/4 has no prioritized or \
+         waiting-children state), per queue.",
+    );
+    for (s, _) in rows {
+        for &state in s.library.states() {
             let _ = writeln!(
                 out,
                 "bullring_queue_jobs{{{},state=\"{}\"}} {}",
@@ -104,7 +119,7 @@ pub fn render(
             &mut out,
             "bullring_queue_workers",
             "gauge",
-            "BullMQ worker connections to the queue.",
+            "Worker connections to the queue (BullMQ and Bull 3/4 workers name theirs alike).",
         );
         for (s, _) in rows {
             let n = workers
@@ -117,12 +132,12 @@ pub fn render(
     for (name, help, completed) in [
         (
             "bullring_queue_completed_total",
-            "Jobs completed, as BullMQ's metrics count them (workers with metrics on).",
+            "Jobs completed, as BullMQ's and Bull 4.7+'s metrics count them (workers with metrics on).",
             true,
         ),
         (
             "bullring_queue_failed_total",
-            "Jobs failed, as BullMQ's metrics count them (workers with metrics on).",
+            "Jobs failed, as BullMQ's and Bull 4.7+'s metrics count them (workers with metrics on).",
             false,
         ),
     ] {
@@ -178,6 +193,7 @@ mod tests {
             scheduler_count: 0,
             version: None,
         };
+        let summary_clone = summary.clone();
         let text = render(&[(summary, QueueMetrics::default())], None, true);
         assert!(text.contains(
             "bullring_queue_jobs{prefix=\"bull\",queue=\"a\\\"b\\\\c\\nd\",state=\"waiting\"} 3"
@@ -186,6 +202,20 @@ mod tests {
             text.contains("bullring_queue_paused{prefix=\"bull\",queue=\"a\\\"b\\\\c\\nd\"} 1")
         );
         assert!(!text.contains("bullring_queue_workers{"));
+        assert!(text.contains(
+            "bullring_queue_info{prefix=\"bull\",queue=\"a\\\"b\\\\c\\nd\",library=\"bullmq\"} 1"
+        ));
+        let bull = QueueSummary {
+            library: crate::queue::model::Library::Bull,
+            name: "pre-diagnosis".into(),
+            ..summary_clone
+        };
+        let text = render(&[(bull, QueueMetrics::default())], None, true);
+        assert!(text.contains(
+            "bullring_queue_info{prefix=\"bull\",queue=\"pre-diagnosis\",library=\"bull\"} 1"
+        ));
+        assert!(text.contains("queue=\"pre-diagnosis\",state=\"paused\"} 0"));
+        assert!(!text.contains("state=\"prioritized\""), "{text}");
         assert!(!text.contains("bullring_queue_completed_total{"));
         assert_eq!(
             render(&[], None, false),
