@@ -19,6 +19,21 @@
   bindFilters();
   document.body.addEventListener("htmx:afterSettle", bindFilters);
 
+  // The theme links: without JavaScript they set the cookie and come back (a full page load).
+  // Here the page changes at once and the cookie is set in the background.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-theme-choice]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    var choice = link.getAttribute("data-theme-choice");
+    document.documentElement.setAttribute("data-theme", choice);
+    document.querySelectorAll("a[data-theme-choice]").forEach(function (other) {
+      if (other === link) { other.setAttribute("aria-current", "true"); }
+      else { other.removeAttribute("aria-current"); }
+    });
+    fetch(link.href, { credentials: "same-origin", redirect: "manual" }).catch(function () {});
+  });
+
   // htmx leaves 4xx / 5xx answers out by default. Ours are pages too (the add form shown again
   // with its error, "not possible now", "not found"): swap their <main> in like any other page.
   document.addEventListener("htmx:beforeSwap", function (event) {

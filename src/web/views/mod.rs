@@ -51,6 +51,8 @@ pub struct Chrome {
     pub live: bool,
     /// Alert rules are configured: the navigation links to the Alerts page.
     pub alerts: bool,
+    /// The reader's colour theme (`light`, `dark`, `system`), the `data-theme` of `<html>`.
+    pub theme: &'static str,
 }
 
 impl Chrome {
@@ -66,6 +68,7 @@ impl Chrome {
             read_only: state.security().read_only,
             live: state.sampler().interval().is_some(),
             alerts: state.alerts().is_some(),
+            theme: crate::web::theme::current().as_str(),
         }
     }
 
