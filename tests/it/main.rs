@@ -28,4 +28,5 @@ mod runner;
 mod secrets;
 mod security;
 mod support;
+mod ux;
 mod vocabulary;

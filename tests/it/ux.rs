@@ -1,0 +1,244 @@
+//! What a person sees and touches, in the real Chromium (the WebDriver setup of `browser`): the
+//! colour theme (the cookie's choice drawn by the server, the system's followed), pages at a
+//! phone's 390 px width, and live job tables.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use serde_json::{Value, json};
+
+use crate::browser::{BASE, Browser, demo_dashboard, every_page};
+
+/// How long anything in the page may take to happen.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()),
+        )
+    }
+}
+
+async fn cdp(browser: &Browser, cmd: &'static str, params: Value) {
+    browser
+        .client
+        .issue_cmd(Cdp { cmd, params })
+        .await
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+}
+
+/// Emulate the system's colour scheme (`prefers-color-scheme`).
+async fn prefer(browser: &Browser, scheme: &str) {
+    cdp(
+        browser,
+        "Emulation.setEmulatedMedia",
+        json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+    )
+    .await;
+}
+
+async fn eval(browser: &Browser, script: &str) -> Value {
+    browser
+        .client
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+/// The `data-theme` of `<html>` and the page's background colour.
+async fn theme_and_background(browser: &Browser) -> (String, String) {
+    let value = eval(
+        browser,
+        "return [document.documentElement.getAttribute('data-theme'), \
+                 getComputedStyle(document.body).backgroundColor];",
+    )
+    .await;
+    (
+        value[0].as_str().unwrap_or_default().to_string(),
+        value[1].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+const LIGHT_BG: &str = "rgb(246, 247, 249)";
+const DARK_BG: &str = "rgb(20, 23, 29)";
+
+/// Wait until the page's theme and background are `expected`.
+async fn wait_for_theme(browser: &Browser, expected: (&str, &str), context: &str) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let (theme, background) = theme_and_background(browser).await;
+        if (theme.as_str(), background.as_str()) == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{context}: theme {theme:?} on {background}, expected {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_theme_follows_the_system_until_chosen_and_the_server_draws_the_choice() {
+    let (origin, _prefix, _stop) = demo_dashboard("ux-theme").await;
+    let overview = format!("{origin}{BASE}/");
+    for javascript in [true, false] {
+        let browser = Browser::start(javascript).await;
+        browser.goto(&overview).await;
+        browser.find("nav.theme").await;
+        // No choice yet: the system's scheme, whichever it is.
+        prefer(&browser, "dark").await;
+        wait_for_theme(&browser, ("system", DARK_BG), "system, dark").await;
+        prefer(&browser, "light").await;
+        wait_for_theme(&browser, ("system", LIGHT_BG), "system, light").await;
+
+        // Choose dark on a light system: the page turns dark, and stays dark on the next page
+        // load because the server draws it (the first byte of the page already says so).
+        browser.click("a[data-theme-choice=\"dark\"]").await;
+        wait_for_theme(&browser, ("dark", DARK_BG), "chose dark").await;
+        let queue = format!("{origin}{BASE}/queues/{}", bullring::demo::ATTACHMENTS);
+        let source = {
+            let deadline = Instant::now() + DEADLINE;
+            loop {
+                browser.goto(&queue).await;
+                let source = browser.client.source().await.expect("source");
+                if source.contains("data-theme=\"dark\"") {
+                    break source;
+                }
+                // With JavaScript the cookie is set by a background request: wait for it.
+                assert!(Instant::now() < deadline, "the choice was not kept");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        assert!(
+            source.contains("data-theme-choice=\"dark\" aria-current=\"true\""),
+            "the dark link is marked as the current choice"
+        );
+        wait_for_theme(&browser, ("dark", DARK_BG), "dark, next page").await;
+
+        // Light on a dark system, then back to following the system.
+        prefer(&browser, "dark").await;
+        browser.click("a[data-theme-choice=\"light\"]").await;
+        wait_for_theme(&browser, ("light", LIGHT_BG), "chose light").await;
+        browser.click("a[data-theme-choice=\"system\"]").await;
+        wait_for_theme(&browser, ("system", DARK_BG), "back to the system's").await;
+        browser
+            .assert_clean(&format!("themes (javascript {javascript})"), javascript)
+            .await;
+        browser.close().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_theme_is_a_clear_400_and_sets_nothing() {
+    let (origin, _prefix, _stop) = demo_dashboard("ux-theme-400").await;
+    let client = crate::http::Client::plain();
+    let response = client.get(&format!("{origin}{BASE}/theme/pink"), &[]).await;
+    assert_eq!(response.status, 400);
+    assert!(response.body.contains("light, dark or system"));
+    assert_eq!(
+        response.header("set-cookie"),
+        "",
+        "no cookie for a bad choice"
+    );
+    let chosen = client
+        .get(
+            &format!("{origin}{BASE}/theme/dark"),
+            &[("referer", &format!("{origin}{BASE}/workers"))],
+        )
+        .await;
+    assert_eq!(chosen.status, 303);
+    assert_eq!(chosen.header("location"), format!("{BASE}/workers"));
+    let cookie = chosen.header("set-cookie");
+    assert!(cookie.starts_with("bullring_theme=dark;"), "{cookie}");
+    let page = client
+        .get(
+            &format!("{origin}{BASE}/"),
+            &[("cookie", "bullring_theme=dark")],
+        )
+        .await;
+    assert!(page.body.contains("<html lang=\"en\" data-theme=\"dark\">"));
+}
+
+/// At a phone's width the page does not scroll sideways, and every button and form link of the
+/// page is either on screen or inside a box that scrolls by itself.
+const NARROW_CHECK: &str = "
+  const width = window.innerWidth;
+  const wide = document.documentElement.scrollWidth;
+  const cut = [...document.querySelectorAll('main button, main a.button, header a, header button')]
+    .filter(e => e.offsetParent !== null && !e.closest('.scroll'))
+    .filter(e => { const r = e.getBoundingClientRect(); return r.right > width + 1 || r.left < -1; })
+    .map(e => e.outerHTML.slice(0, 120));
+  return [width, wide, cut];";
+
+#[tokio::test]
+async fn no_page_scrolls_sideways_at_390_px_and_every_action_stays_in_reach() {
+    let (origin, _prefix, _stop) = demo_dashboard("ux-phone").await;
+    let browser = Browser::start(true).await;
+    let pages = every_page(&browser, &origin).await;
+    cdp(
+        &browser,
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true }),
+    )
+    .await;
+    for theme in ["light", "dark"] {
+        browser.goto(&format!("{origin}{BASE}/theme/{theme}")).await;
+        for path in &pages {
+            browser.goto(&format!("{origin}{BASE}{path}")).await;
+            browser.find("main").await;
+            let value = eval(&browser, NARROW_CHECK).await;
+            assert_eq!(value[0], json!(390), "{path}: the viewport is a phone's");
+            assert!(
+                value[1].as_i64() <= value[0].as_i64(),
+                "{path} ({theme}) is {} px wide at 390 px",
+                value[1]
+            );
+            assert_eq!(value[2], json!([]), "{path}: actions out of reach");
+        }
+    }
+    // The jobs table scrolls in its own box, with the id column kept in view.
+    browser
+        .goto(&format!(
+            "{origin}{BASE}/queues/{}?state=failed",
+            bullring::demo::ATTACHMENTS
+        ))
+        .await;
+    let sticky = eval(
+        &browser,
+        "const box = document.querySelector('.scroll');
+         const id = box.querySelector('tbody tr td:nth-child(2)');
+         const before = id.getBoundingClientRect().left;
+         box.scrollLeft = 400;
+         return [box.scrollWidth > box.clientWidth, box.scrollLeft > 0,
+                 Math.round(id.getBoundingClientRect().left - before)];",
+    )
+    .await;
+    assert_eq!(
+        sticky,
+        json!([true, true, 0]),
+        "the table scrolls and the id stays"
+    );
+    browser.assert_clean("phone pages", true).await;
+    browser.close().await;
+}
