@@ -54,8 +54,10 @@
   var source = null;
   var KEY = "bullring-live";
   function say(text) { if (status) status.textContent = text; }
+  var lastCounts = null;
   function apply(data) {
     var counts = {};
+    lastCounts = counts;
     data.queues.forEach(function (q) {
       Object.keys(q.counts).forEach(function (state) {
         counts[q.prefix + "|" + q.name + "|" + state] = q.counts[state];
@@ -71,7 +73,75 @@
       void el.offsetWidth;
       el.classList.add("changed");
     });
+    liveList(counts);
     say("updated " + new Date(data.at_ms).toLocaleTimeString());
+  }
+
+  // The job list of a queue page follows its state's count: page 1 is read again and swapped
+  // in place (only the list; ticked boxes, the table's scroll and focus kept), later pages say
+  // how many jobs came or went instead of moving rows under the reader. Nothing is read while
+  // the count stays the same.
+  var reading = false;
+  function liveList(counts) {
+    var list = document.getElementById("job-list");
+    if (!list || reading) return;
+    var value = counts[list.getAttribute("data-live-list")];
+    var shown = Number(list.getAttribute("data-count"));
+    if (value === undefined || value === shown) return;
+    if (list.getAttribute("data-page") !== "1") {
+      var news = list.querySelector(".news");
+      var delta = value - shown;
+      news.querySelector("span").textContent = delta > 0
+        ? delta + (delta === 1 ? " new job" : " new jobs")
+        : -delta + (delta === -1 ? " job left this list" : " jobs left this list");
+      news.hidden = false;
+      return;
+    }
+    reading = true;
+    fetch(list.getAttribute("data-src"), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html) swapList(list, html);
+      })
+      .catch(function () { /* the next change tries again */ })
+      .then(function () {
+        reading = false;
+        // The count moved again while the list was read: read it once more.
+        var now = document.getElementById("job-list");
+        if (now && lastCounts && lastCounts[now.getAttribute("data-live-list")] !== value) {
+          liveList(lastCounts);
+        }
+      });
+  }
+  function swapList(list, html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("job-list");
+    if (!fresh || !document.body.contains(list)) return;
+    // A confirmation or the help overlay is open: leave the list alone until it is closed.
+    if (document.querySelector("dialog[open]")) return;
+    var ticked = {};
+    list.querySelectorAll("input[type=checkbox]:checked").forEach(function (box) { ticked[box.value] = true; });
+    var box = list.querySelector(".scroll");
+    var left = box ? box.scrollLeft : 0;
+    var focused = document.activeElement && list.contains(document.activeElement) ? focusKey(document.activeElement) : null;
+    list.replaceWith(fresh);
+    fresh.querySelectorAll("input[type=checkbox]").forEach(function (b) { if (ticked[b.value]) b.checked = true; });
+    var newBox = fresh.querySelector(".scroll");
+    if (newBox) newBox.scrollLeft = left;
+    if (focused) {
+      var again = fresh.querySelector(focused);
+      if (again) again.focus({ preventScroll: true });
+    }
+    if (window.htmx) window.htmx.process(fresh);
+    document.dispatchEvent(new CustomEvent("bullring:list-swapped"));
+  }
+  // A selector finding the same control in the fresh list.
+  function focusKey(element) {
+    var row = element.closest("tr[data-id]");
+    var inRow = row ? "tr[data-id=\"" + CSS.escape(row.getAttribute("data-id")) + "\"] " : "";
+    if (element.matches("input[type=checkbox]")) return inRow + "input[type=checkbox]";
+    if (element.closest("form[action]")) return inRow + "form[action=\"" + CSS.escape(element.closest("form").getAttribute("action")) + "\"] button";
+    if (element.matches("a[href]")) return inRow + "a[href=\"" + CSS.escape(element.getAttribute("href")) + "\"]";
+    return null;
   }
   function start() {
     if (source) return;

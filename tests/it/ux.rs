@@ -242,3 +242,167 @@ async fn no_page_scrolls_sideways_at_390_px_and_every_action_stays_in_reach() {
     browser.assert_clean("phone pages", true).await;
     browser.close().await;
 }
+
+/// The README's pictures of the dark theme and of a phone, next to `browser`'s
+/// (`BULLRING_SCREENSHOTS=docs cargo test --test it ux::screenshots`).
+#[tokio::test]
+async fn screenshots_of_the_dark_theme_and_a_phone() {
+    let (origin, _prefix, _stop) = demo_dashboard("ux-shots").await;
+    let browser = Browser::start(true).await;
+    let queue = bullring::demo::ATTACHMENTS;
+    browser
+        .client
+        .set_window_size(1280, 1000)
+        .await
+        .expect("window size");
+    browser.goto(&format!("{origin}{BASE}/theme/dark")).await;
+    browser.goto(&format!("{origin}{BASE}/")).await;
+    browser.find("table.counts").await;
+    wait_for_theme(&browser, ("dark", DARK_BG), "dark overview").await;
+    browser.screenshot("dark-overview").await;
+    browser
+        .goto(&format!("{origin}{BASE}/queues/{queue}?state=failed"))
+        .await;
+    browser.find("table.jobs").await;
+    browser.screenshot("dark-queue").await;
+
+    browser.goto(&format!("{origin}{BASE}/theme/light")).await;
+    cdp(
+        &browser,
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true }),
+    )
+    .await;
+    browser.goto(&format!("{origin}{BASE}/")).await;
+    browser.find("table.counts").await;
+    browser.screenshot("phone-overview").await;
+    browser
+        .goto(&format!("{origin}{BASE}/queues/{queue}?state=failed"))
+        .await;
+    browser.find("table.jobs").await;
+    browser.screenshot("phone-queue").await;
+    browser.assert_clean("screenshots", true).await;
+    browser.close().await;
+}
+
+/// Demo data and a dashboard with live updates on (the sampler reading every 100 ms).
+async fn live_demo(tag: &str) -> (String, String, tokio_util::sync::DropGuard) {
+    let prefix = crate::support::unique_prefix(tag);
+    bullring::demo::seed(&crate::support::redis().url, &prefix)
+        .await
+        .expect("demo seed");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let state = crate::support::app_state(&crate::support::redis().url, &[&prefix], BASE)
+        .await
+        .with_live_updates(Some(Duration::from_millis(100)), &stop);
+    let (port, serving) = crate::support::serve(bullring::web::app(state)).await;
+    // Stopping the server stops the sampler with it.
+    let both = tokio_util::sync::CancellationToken::new();
+    let guard = both.clone();
+    tokio::spawn(async move {
+        guard.cancelled().await;
+        serving.cancel();
+        stop.cancel();
+    });
+    (
+        format!("http://127.0.0.1:{port}"),
+        prefix,
+        both.drop_guard(),
+    )
+}
+
+/// The ids in the page's job table, read in one go (the table may be swapped at any time).
+async fn ids(browser: &Browser) -> Vec<String> {
+    let value = eval(
+        browser,
+        "return [...document.querySelectorAll('table.jobs tbody tr')].map(r => r.getAttribute('data-id'));",
+    )
+    .await;
+    serde_json::from_value(value).expect("ids")
+}
+
+/// A Node producer adds a job to `queue`; its id.
+fn node_adds(prefix: &str, queue: &str, name: &str) -> String {
+    let added = crate::interop::node(
+        "ux.js",
+        &[
+            "add",
+            "--redis",
+            &crate::support::redis().url,
+            "--prefix",
+            prefix,
+            "--bullmq",
+            "6",
+            "--queue",
+            queue,
+            "--name",
+            name,
+        ],
+    );
+    added["id"].as_str().expect("the new job's id").to_string()
+}
+
+#[tokio::test]
+async fn a_job_added_by_a_node_producer_appears_in_the_open_table_without_a_reload() {
+    let (origin, prefix, _stop) = live_demo("ux-live").await;
+    let queue = bullring::demo::ATTACHMENTS;
+    let browser = Browser::start(true).await;
+    browser
+        .goto(&format!("{origin}{BASE}/queues/{queue}?state=waiting"))
+        .await;
+    browser.find("#job-list table.jobs").await;
+    let before = ids(&browser).await;
+    assert!(!before.is_empty(), "the demo has waiting jobs");
+    // A mark that a reload would lose, a ticked box, and the table box scrolled sideways.
+    eval(
+        &browser,
+        "window.__kept = 1; document.querySelector('table.jobs tbody input[type=checkbox]').click();",
+    )
+    .await;
+    let ticked = before[0].clone();
+
+    let id = node_adds(&prefix, queue, "live-from-node");
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if ids(&browser).await.contains(&id) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "job {id} never showed in the open table"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kept = eval(
+        &browser,
+        &format!(
+            "return [window.__kept === 1, \
+                     document.querySelector('tr[data-id=\"{ticked}\"] input[type=checkbox]').checked, \
+                     document.querySelector('#job-list').getAttribute('data-count')];"
+        ),
+    )
+    .await;
+    assert_eq!(
+        kept,
+        json!([true, true, (before.len() + 1).to_string()]),
+        "no reload, the ticked box kept, the list's count moved on"
+    );
+
+    // Page 2 does not move under the reader: it says what came.
+    browser
+        .goto(&format!(
+            "{origin}{BASE}/queues/{queue}?state=waiting&per_page=1&page=2"
+        ))
+        .await;
+    let page_two = ids(&browser).await;
+    node_adds(&prefix, queue, "another-from-node");
+    let news = browser.find("#job-list .news:not([hidden])").await;
+    assert_eq!(
+        news.text().await.expect("text"),
+        "1 new job Show them",
+        "page 2 offers the new job"
+    );
+    assert_eq!(ids(&browser).await, page_two, "page 2 stayed as it was");
+    browser.assert_clean("live table", true).await;
+    browser.close().await;
+}

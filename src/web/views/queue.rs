@@ -97,6 +97,8 @@ pub struct QueuePage {
     pub per_page: u64,
     pub newest_first: bool,
     pub pager: Pager,
+    /// The first page of this tab (where the "n new jobs" of a later page lead).
+    pub first_page_href: String,
     pub order_href: String,
     pub action: String,
     pub metrics_href: String,
@@ -205,6 +207,7 @@ impl QueuePage {
             per_page: page.per_page,
             newest_first: order == Order::NewestFirst,
             pager,
+            first_page_href: page_href(1),
             order_href: format!("{tab}&per_page={}{flipped}", page.per_page),
             action: links.queue(&queue),
             metrics_href: links.queue_sub(&queue, "metrics"),
