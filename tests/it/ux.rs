@@ -406,3 +406,93 @@ async fn a_job_added_by_a_node_producer_appears_in_the_open_table_without_a_relo
     browser.assert_clean("live table", true).await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn every_job_table_previews_the_data_escaped_and_cut() {
+    let prefix = crate::support::unique_prefix("ux-preview");
+    let engine = crate::support::engine_queue(&prefix, "preview").await;
+    let long = "x".repeat(500);
+    engine
+        .add(
+            "tagged",
+            json!({ "html": "<b onmouseover=alert(1)>hi</b>", "long": long }),
+        )
+        .await
+        .expect("add");
+    engine.add("empty", json!({})).await.expect("add");
+    let dash = crate::support::Dashboard::new(&[&prefix], BASE).await;
+    for tab in ["waiting", "latest"] {
+        let page = dash
+            .get(&format!("{BASE}/queues/preview?state={tab}"))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body.contains(
+                "<code>{&#34;html&#34;:&#34;&#60;b onmouseover=alert(1)&#62;hi&#60;/b&#62;"
+            ),
+            "{tab}: the data is shown escaped:\n{}",
+            page.body
+        );
+        assert!(
+            !page.body.contains("<b onmouseover"),
+            "{tab}: nothing unescaped"
+        );
+        assert!(!page.body.contains(&long), "{tab}: the preview is cut");
+        assert!(page.body.contains("…</code>"), "{tab}: and says so");
+    }
+}
+
+#[tokio::test]
+async fn the_latest_tab_merges_the_states_by_time_in_a_constant_number_of_round_trips() {
+    let prefix = crate::support::unique_prefix("ux-latest");
+    bullring::demo::seed(&crate::support::redis().url, &prefix)
+        .await
+        .expect("demo seed");
+    let queue = bullring::demo::ATTACHMENTS;
+    let dash = crate::support::Dashboard::new(&[&prefix], BASE).await;
+    let (trips, page) = dash
+        .round_trips(dash.get(&format!("{BASE}/queues/{queue}?state=latest")))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(trips <= 4, "the latest tab took {trips} round trips");
+    assert!(page.body.contains("class=\"tab tab-latest active\""));
+    // Its rows, with their states, as the API lists every state.
+    let rows: Vec<(String, String)> = page
+        .body
+        .split("<tr data-id=\"")
+        .skip(1)
+        .map(|row| {
+            let id = row[..row.find('"').expect("id end")].to_string();
+            let state = row
+                .split("badge state-")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .expect("a state badge")
+                .to_string();
+            (id, state)
+        })
+        .collect();
+    let states: std::collections::HashSet<_> = rows.iter().map(|(_, s)| s.clone()).collect();
+    assert!(states.len() >= 4, "several states merged: {rows:?}");
+    let mut added = Vec::new();
+    for (id, state) in &rows {
+        let job = dash
+            .json(&format!("{BASE}/api/queues/{queue}/jobs/{id}"))
+            .await;
+        assert_eq!(job["state"].as_str(), Some(state.as_str()), "{id}");
+        added.push(job["timestamp"].as_i64().expect("timestamp"));
+    }
+    assert!(
+        added.windows(2).all(|w| w[0] >= w[1]),
+        "newest added first: {added:?}"
+    );
+    // Bounded: per_page of each state, and no more shown.
+    let one = dash
+        .get(&format!("{BASE}/queues/{queue}?state=latest&per_page=1"))
+        .await;
+    assert_eq!(one.body.matches("<tr data-id=").count(), 1);
+    let bad = dash
+        .get(&format!("{BASE}/queues/{queue}?state=latest&per_page=0"))
+        .await;
+    assert_eq!(bad.status, 400);
+}

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod flows;
 pub mod health;
 pub mod jobs;
+pub mod latest;
 pub mod live;
 pub mod metrics;
 pub mod pages;

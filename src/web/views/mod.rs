@@ -16,6 +16,7 @@ pub mod error;
 pub mod flow;
 pub mod format;
 pub mod job;
+pub mod latest;
 pub mod metrics;
 pub mod obliterate;
 pub mod overview;
