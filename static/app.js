@@ -19,19 +19,20 @@
   bindFilters();
   document.body.addEventListener("htmx:afterSettle", bindFilters);
 
-  // The theme links: without JavaScript they set the cookie and come back (a full page load).
-  // Here the page changes at once and the cookie is set in the background.
-  document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("a[data-theme-choice]");
-    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  // The theme switch: without JavaScript it is a plain GET form that sets the cookie and comes
+  // back (a full page load). Here the page changes at once and the cookie is set in the
+  // background.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var button = event.submitter;
+    if (!form.matches || !form.matches("form.theme") || !button || button.name !== "theme") return;
     event.preventDefault();
-    var choice = link.getAttribute("data-theme-choice");
-    document.documentElement.setAttribute("data-theme", choice);
-    document.querySelectorAll("a[data-theme-choice]").forEach(function (other) {
-      if (other === link) { other.setAttribute("aria-current", "true"); }
-      else { other.removeAttribute("aria-current"); }
+    document.documentElement.setAttribute("data-theme", button.value);
+    form.querySelectorAll("button[name=theme]").forEach(function (other) {
+      other.setAttribute("aria-pressed", other === button ? "true" : "false");
     });
-    fetch(link.href, { credentials: "same-origin", redirect: "manual" }).catch(function () {});
+    var url = form.action + "?theme=" + encodeURIComponent(button.value);
+    fetch(url, { credentials: "same-origin", redirect: "manual" }).catch(function () {});
   });
 
   // htmx leaves 4xx / 5xx answers out by default. Ours are pages too (the add form shown again

@@ -69,7 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(assets::serve))
-        .route("/theme/{choice}", get(theme::choose))
+        .route("/theme", get(crate::web::handlers::theme::choose))
         .fallback(not_found);
     with_layers(routes, state)
 }

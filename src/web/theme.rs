@@ -3,25 +3,17 @@
 //!
 //! [`scope`] (a middleware) reads the cookie once per request and makes the choice available to
 //! every page built while answering it, error pages included ([`current`], read by the layout's
-//! `Chrome`). `GET {base}/theme/{choice}` ([`choose`]) sets the cookie and goes back to the page
-//! the link was on. It is a GET on purpose: it changes nothing in Redis, so it works in read-only
-//! mode too, and a link works without JavaScript.
+//! `Chrome`). `GET {base}/theme?theme=` (`handlers::theme`) sets the cookie.
 
 use std::future::Future;
 
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::Request;
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
-use crate::web::error::WebError;
-use crate::web::extract::Path;
-use crate::web::state::AppState;
-
-const COOKIE: &str = "bullring_theme";
-
-/// A year: the choice is a lasting preference.
-const MAX_AGE_SECONDS: u64 = 365 * 24 * 3600;
+/// The cookie that keeps the choice.
+pub const COOKIE: &str = "bullring_theme";
 
 /// What the reader chose. `System` follows the browser's `prefers-color-scheme`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,57 +72,13 @@ async fn run_with<F: Future>(theme: Theme, future: F) -> F::Output {
     CURRENT.scope(theme, future).await
 }
 
-/// `GET {base}/theme/{choice}`: keep the choice in a cookie and go back to the page the link
-/// was on (the `Referer`, when it is a page of this dashboard), else to the overview.
-pub async fn choose(
-    State(state): State<AppState>,
-    Path(choice): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, WebError> {
-    let theme = Theme::parse(&choice).ok_or_else(|| {
-        WebError::BadRequest(format!(
-            "There is no theme {choice:?}: choose light, dark or system."
-        ))
-    })?;
-    let base = state.base();
-    let back = back_from(&headers, &base).unwrap_or_else(|| format!("{base}/"));
-    let mut response = Redirect::to(&back).into_response();
-    let path = if base.is_empty() { "/" } else { &base };
-    let https = state
-        .security()
-        .public_url
-        .as_deref()
-        .is_some_and(|url| url.starts_with("https://"));
-    let cookie = format!(
-        "{COOKIE}={}; Path={path}; Max-Age={MAX_AGE_SECONDS}; SameSite=Lax{}",
-        theme.as_str(),
-        if https { "; Secure" } else { "" }
-    );
-    let value = HeaderValue::from_str(&cookie).map_err(WebError::internal)?;
-    response.headers_mut().append(header::SET_COOKIE, value);
-    Ok(response)
-}
-
-/// The path (and query) of the `Referer` when it is a page of this dashboard.
-fn back_from(headers: &HeaderMap, base: &str) -> Option<String> {
-    let referer = headers.get(header::REFERER)?.to_str().ok()?;
-    let after_scheme = referer.split_once("://").map_or(referer, |(_, rest)| rest);
-    let path = &after_scheme[after_scheme.find('/')?..];
-    let inside = path == base
-        || path.starts_with(&format!("{base}/"))
-        || path.starts_with(&format!("{base}?"));
-    let themed = path.starts_with(&format!("{base}/theme/"));
-    (inside && !themed && !path.starts_with("//") && !path.contains(['\r', '\n']))
-        .then(|| path.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn with(name: header::HeaderName, value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(name, HeaderValue::from_str(value).unwrap());
+        headers.insert(name, axum::http::HeaderValue::from_str(value).unwrap());
         headers
     }
 
@@ -141,19 +89,6 @@ mod tests {
         assert_eq!(read("bullring_theme=light"), Theme::Light);
         assert_eq!(read("bullring_theme=pink"), Theme::System);
         assert_eq!(Theme::from_headers(&HeaderMap::new()), Theme::System);
-    }
-
-    #[test]
-    fn going_back_stays_inside_the_dashboard() {
-        let back = |referer: &str| back_from(&with(header::REFERER, referer), "/admin");
-        assert_eq!(
-            back("http://h:1/admin/queues/mail?state=failed").as_deref(),
-            Some("/admin/queues/mail?state=failed")
-        );
-        assert_eq!(back("http://h/admin").as_deref(), Some("/admin"));
-        assert_eq!(back("http://h/elsewhere"), None);
-        assert_eq!(back("http://h/administrator"), None);
-        assert_eq!(back("http://h/admin/theme/dark"), None);
     }
 
     #[tokio::test]

@@ -105,7 +105,7 @@ async fn the_theme_follows_the_system_until_chosen_and_the_server_draws_the_choi
     for javascript in [true, false] {
         let browser = Browser::start(javascript).await;
         browser.goto(&overview).await;
-        browser.find("nav.theme").await;
+        browser.find("form.theme").await;
         // No choice yet: the system's scheme, whichever it is.
         prefer(&browser, "dark").await;
         wait_for_theme(&browser, ("system", DARK_BG), "system, dark").await;
@@ -114,7 +114,7 @@ async fn the_theme_follows_the_system_until_chosen_and_the_server_draws_the_choi
 
         // Choose dark on a light system: the page turns dark, and stays dark on the next page
         // load because the server draws it (the first byte of the page already says so).
-        browser.click("a[data-theme-choice=\"dark\"]").await;
+        browser.click("form.theme button[value=\"dark\"]").await;
         wait_for_theme(&browser, ("dark", DARK_BG), "chose dark").await;
         let queue = format!("{origin}{BASE}/queues/{}", bullring::demo::ATTACHMENTS);
         let source = {
@@ -131,16 +131,16 @@ async fn the_theme_follows_the_system_until_chosen_and_the_server_draws_the_choi
             }
         };
         assert!(
-            source.contains("data-theme-choice=\"dark\" aria-current=\"true\""),
-            "the dark link is marked as the current choice"
+            source.contains("value=\"dark\" aria-pressed=\"true\""),
+            "the dark button is marked as the current choice"
         );
         wait_for_theme(&browser, ("dark", DARK_BG), "dark, next page").await;
 
         // Light on a dark system, then back to following the system.
         prefer(&browser, "dark").await;
-        browser.click("a[data-theme-choice=\"light\"]").await;
+        browser.click("form.theme button[value=\"light\"]").await;
         wait_for_theme(&browser, ("light", LIGHT_BG), "chose light").await;
-        browser.click("a[data-theme-choice=\"system\"]").await;
+        browser.click("form.theme button[value=\"system\"]").await;
         wait_for_theme(&browser, ("system", DARK_BG), "back to the system's").await;
         browser
             .assert_clean(&format!("themes (javascript {javascript})"), javascript)
@@ -153,7 +153,9 @@ async fn the_theme_follows_the_system_until_chosen_and_the_server_draws_the_choi
 async fn an_unknown_theme_is_a_clear_400_and_sets_nothing() {
     let (origin, _prefix, _stop) = demo_dashboard("ux-theme-400").await;
     let client = crate::http::Client::plain();
-    let response = client.get(&format!("{origin}{BASE}/theme/pink"), &[]).await;
+    let response = client
+        .get(&format!("{origin}{BASE}/theme?theme=pink"), &[])
+        .await;
     assert_eq!(response.status, 400);
     assert!(response.body.contains("light, dark or system"));
     assert_eq!(
@@ -163,7 +165,7 @@ async fn an_unknown_theme_is_a_clear_400_and_sets_nothing() {
     );
     let chosen = client
         .get(
-            &format!("{origin}{BASE}/theme/dark"),
+            &format!("{origin}{BASE}/theme?theme=dark"),
             &[("referer", &format!("{origin}{BASE}/workers"))],
         )
         .await;
@@ -203,7 +205,9 @@ async fn no_page_scrolls_sideways_at_390_px_and_every_action_stays_in_reach() {
     )
     .await;
     for theme in ["light", "dark"] {
-        browser.goto(&format!("{origin}{BASE}/theme/{theme}")).await;
+        browser
+            .goto(&format!("{origin}{BASE}/theme?theme={theme}"))
+            .await;
         for path in &pages {
             browser.goto(&format!("{origin}{BASE}{path}")).await;
             browser.find("main").await;
@@ -255,7 +259,9 @@ async fn screenshots_of_the_dark_theme_and_a_phone() {
         .set_window_size(1280, 1000)
         .await
         .expect("window size");
-    browser.goto(&format!("{origin}{BASE}/theme/dark")).await;
+    browser
+        .goto(&format!("{origin}{BASE}/theme?theme=dark"))
+        .await;
     browser.goto(&format!("{origin}{BASE}/")).await;
     browser.find("table.counts").await;
     wait_for_theme(&browser, ("dark", DARK_BG), "dark overview").await;
@@ -266,7 +272,9 @@ async fn screenshots_of_the_dark_theme_and_a_phone() {
     browser.find("table.jobs").await;
     browser.screenshot("dark-queue").await;
 
-    browser.goto(&format!("{origin}{BASE}/theme/light")).await;
+    browser
+        .goto(&format!("{origin}{BASE}/theme?theme=light"))
+        .await;
     cdp(
         &browser,
         "Emulation.setDeviceMetricsOverride",

@@ -16,6 +16,7 @@ pub mod pages;
 pub mod prometheus;
 pub mod queues;
 pub mod schedulers;
+pub mod theme;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, RawPathParams};
