@@ -171,3 +171,117 @@
   try { saved = window.localStorage.getItem(KEY); } catch (_) { /* private mode */ }
   if (saved === "off") { stop(); } else { start(); }
 })();
+
+// Keyboard: `/` search or jump to a job, `j` / `k` rows, `x` tick, Enter open, `r` retry,
+// `p` promote, `d` remove (its confirmation is asked as a click asks it), `g q` / `g s` / `g w`
+// queues, schedulers, workers, `?` this list. Every key does what a click on a visible control
+// does, so nothing here is out of reach without it.
+(function () {
+  "use strict";
+  var current = null; // the id (data-id) or index of the current row
+  var pendingG = 0;
+  function typing(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("main table tbody tr"));
+  }
+  function currentRow() {
+    var all = rows();
+    if (current === null) return null;
+    for (var i = 0; i < all.length; i++) {
+      if (all[i].getAttribute("data-id") === current || String(i) === current) return all[i];
+    }
+    return null;
+  }
+  function mark(row, index) {
+    document.querySelectorAll("tr.kb-current").forEach(function (r) { r.classList.remove("kb-current"); });
+    if (!row) { current = null; return; }
+    current = row.getAttribute("data-id") || String(index);
+    row.classList.add("kb-current");
+    var link = row.querySelector("a[href]") || row.querySelector("input, button");
+    if (link) link.focus();
+    row.scrollIntoView({ block: "nearest" });
+  }
+  function move(by) {
+    var all = rows();
+    if (!all.length) return;
+    var row = currentRow();
+    var index = row ? all.indexOf(row) + by : (by > 0 ? 0 : all.length - 1);
+    index = Math.max(0, Math.min(all.length - 1, index));
+    mark(all[index], index);
+  }
+  // The button of `action` on the current row, else the page's own (a job's page).
+  function actionButton(action) {
+    var selector = "form[action$=\"/" + action + "\"] button";
+    var row = currentRow();
+    if (row) return row.querySelector(selector);
+    var buttons = document.querySelectorAll("main .actions " + selector);
+    return buttons.length === 1 ? buttons[0] : null;
+  }
+  function press(action) {
+    var button = actionButton(action);
+    if (button) { button.focus(); button.click(); }
+  }
+  function search() {
+    var box = document.querySelector("main input[type=search], main form.jump input[name=job], main input[name=q]");
+    if (box) { box.focus(); if (box.select) box.select(); }
+  }
+  function go(key) {
+    var link = document.querySelector("header a[data-go=\"" + key + "\"]");
+    if (link) link.click();
+  }
+  function help() {
+    var dialog = document.getElementById("keys");
+    if (dialog && dialog.showModal && !dialog.open) dialog.showModal();
+  }
+  var help_button = document.getElementById("keys-open");
+  if (help_button) {
+    help_button.hidden = false;
+    help_button.addEventListener("click", help);
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (document.querySelector("dialog[open]")) return;
+    var key = event.key;
+    if (pendingG && Date.now() - pendingG < 1500) {
+      pendingG = 0;
+      if (key === "q" || key === "s" || key === "w") { event.preventDefault(); go(key); }
+      return;
+    }
+    pendingG = 0;
+    switch (key) {
+      case "/": event.preventDefault(); search(); break;
+      case "j": event.preventDefault(); move(1); break;
+      case "k": event.preventDefault(); move(-1); break;
+      case "x": {
+        var row = currentRow();
+        var box = row && row.querySelector("input[type=checkbox]");
+        if (box) { event.preventDefault(); box.click(); }
+        break;
+      }
+      case "Enter": {
+        var open = currentRow();
+        if (open && document.activeElement === document.body) {
+          var link = open.querySelector("a[href]");
+          if (link) { event.preventDefault(); link.click(); }
+        }
+        break;
+      }
+      case "r": press("retry"); break;
+      case "p": press("promote"); break;
+      case "d": press("remove"); break;
+      case "g": pendingG = Date.now(); break;
+      case "?": event.preventDefault(); help(); break;
+      default: break;
+    }
+  });
+  // A new page or list: the current row is found again by its id, if it is still there.
+  function refind() {
+    var row = currentRow();
+    document.querySelectorAll("tr.kb-current").forEach(function (r) { r.classList.remove("kb-current"); });
+    if (row) row.classList.add("kb-current");
+  }
+  document.addEventListener("bullring:list-swapped", refind);
+  document.body.addEventListener("htmx:afterSettle", function () { current = null; });
+})();

@@ -504,3 +504,112 @@ async fn the_latest_tab_merges_the_states_by_time_in_a_constant_number_of_round_
         .await;
     assert_eq!(bad.status, 400);
 }
+
+/// Type `keys` into the page as a person would (key down, key up, one after the other).
+async fn keys(browser: &Browser, keys: &str) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut actions = KeyActions::new("keyboard".into());
+    for key in keys.chars() {
+        actions = actions
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+    }
+    browser
+        .client
+        .perform_actions(actions)
+        .await
+        .unwrap_or_else(|e| panic!("type {keys:?}: {e}"));
+}
+
+/// What has the focus: its tag, and its text or name.
+async fn focused(browser: &Browser) -> String {
+    eval(
+        browser,
+        "const e = document.activeElement; return e.tagName + ' ' + (e.getAttribute('name') || e.textContent.trim());",
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+#[tokio::test]
+async fn the_keyboard_alone_retries_removes_opens_and_goes_places() {
+    let (origin, prefix, _stop) = demo_dashboard("ux-keys").await;
+    let queue = bullring::demo::ATTACHMENTS;
+    let engine = crate::support::engine_queue(&prefix, queue).await;
+    let browser = Browser::start(true).await;
+    let failed_tab = format!("{origin}{BASE}/queues/{queue}?state=failed");
+    browser.goto(&failed_tab).await;
+    browser.find("table.jobs").await;
+    let listed = ids(&browser).await;
+    assert!(listed.len() >= 2, "the demo has failed jobs: {listed:?}");
+
+    // j: the first row, its link focused; x ticks it; r retries it.
+    keys(&browser, "j").await;
+    assert_eq!(focused(&browser).await, format!("A {}", listed[0]));
+    keys(&browser, "x").await;
+    let ticked = eval(
+        &browser,
+        "return document.querySelector('tr.kb-current input[type=checkbox]').checked;",
+    )
+    .await;
+    assert_eq!(ticked, json!(true), "x ticks the current row");
+    keys(&browser, "r").await;
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let state = engine.get_job_state(&listed[0]).await.expect("state");
+        if state.to_string() != "failed" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "r did not retry {}", listed[0]);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser.assert_no_dialog("retry asks nothing").await;
+
+    // d removes the current row's job, after its confirmation.
+    browser.goto(&failed_tab).await;
+    browser.find("table.jobs").await;
+    let doomed = ids(&browser).await[0].clone();
+    keys(&browser, "jd").await;
+    let question = browser.confirm().await;
+    assert!(question.contains(&doomed), "{question}");
+    let deadline = Instant::now() + DEADLINE;
+    while engine.get_job(&doomed).await.expect("get job").is_some() {
+        assert!(Instant::now() < deadline, "d did not remove {doomed}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Enter opens the current row's job.
+    browser
+        .goto(&format!("{origin}{BASE}/queues/{queue}?state=completed"))
+        .await;
+    browser.find("table.jobs").await;
+    let first = ids(&browser).await[0].clone();
+    keys(&browser, "j\u{e007}").await;
+    browser
+        .wait_for_url("the job's page", |url| {
+            url.ends_with(&format!("/jobs/{first}"))
+        })
+        .await;
+
+    // ? shows the keys; Escape closes them.
+    keys(&browser, "?").await;
+    browser.find("dialog#keys[open]").await;
+    keys(&browser, "\u{e00c}").await;
+    let open = eval(&browser, "return document.getElementById('keys').open;").await;
+    assert_eq!(open, json!(false));
+
+    // g s, g w, g q: schedulers, workers, queues; / puts the cursor in the filter.
+    for (key, path) in [("s", "/schedulers"), ("w", "/workers"), ("q", "/")] {
+        keys(&browser, &format!("g{key}")).await;
+        browser
+            .wait_for_url(path, |url| url.ends_with(&format!("{BASE}{path}")))
+            .await;
+        browser.find("main h1").await;
+    }
+    keys(&browser, "/").await;
+    assert_eq!(focused(&browser).await, "INPUT q");
+    browser.assert_clean("keyboard", true).await;
+    browser.close().await;
+}
