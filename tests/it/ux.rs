@@ -613,3 +613,73 @@ async fn the_keyboard_alone_retries_removes_opens_and_goes_places() {
     browser.assert_clean("keyboard", true).await;
     browser.close().await;
 }
+
+/// axe-core's script, from the npm registry (tests/node's lockfile).
+fn axe_source() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/node/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run `npm ci` in tests/node, as tests/run does)",
+            path.display()
+        )
+    })
+}
+
+/// axe's serious and critical violations on the page shown: "rule: target, ...".
+async fn serious_violations(browser: &Browser, axe: &str) -> Vec<String> {
+    browser
+        .client
+        .execute(&format!("{axe}\n;return true;"), vec![])
+        .await
+        .expect("load axe-core");
+    let found = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document).then(r => done(r.violations
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => v.id + ' (' + v.impact + '): ' +
+                    v.nodes.map(n => n.target.join(' ') + ' ' + (n.failureSummary || '').replace(/\\s+/g, ' ')).join(' | '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    serde_json::from_value(found).expect("violations")
+}
+
+#[tokio::test]
+async fn axe_finds_nothing_serious_on_any_page_in_either_theme() {
+    let (origin, _prefix, _stop) = demo_dashboard("ux-axe").await;
+    let axe = axe_source();
+    let browser = Browser::start(true).await;
+    let mut pages = every_page(&browser, &origin).await;
+    pages.push(format!(
+        "/queues/{}?state=latest",
+        bullring::demo::ATTACHMENTS
+    ));
+    pages.push("/queues/nowhere".into());
+    let mut found = Vec::new();
+    for theme in ["light", "dark"] {
+        browser
+            .goto(&format!("{origin}{BASE}/theme?theme={theme}"))
+            .await;
+        for path in &pages {
+            browser.goto(&format!("{origin}{BASE}{path}")).await;
+            browser.find("main").await;
+            for violation in serious_violations(&browser, &axe).await {
+                found.push(format!("{path} ({theme}): {violation}"));
+            }
+        }
+        // The list of keys, open.
+        browser.goto(&format!("{origin}{BASE}/")).await;
+        keys(&browser, "?").await;
+        browser.find("dialog#keys[open]").await;
+        for violation in serious_violations(&browser, &axe).await {
+            found.push(format!("keys dialog ({theme}): {violation}"));
+        }
+    }
+    assert!(found.is_empty(), "axe:\n{}", found.join("\n"));
+    browser.close().await;
+}
