@@ -180,6 +180,20 @@ async fn an_unknown_theme_is_a_clear_400_and_sets_nothing() {
         )
         .await;
     assert!(page.body.contains("<html lang=\"en\" data-theme=\"dark\">"));
+    // The switch's address alone is a page offering the three choices.
+    let choices = client
+        .get(
+            &format!("{origin}{BASE}/theme"),
+            &[("cookie", "bullring_theme=light")],
+        )
+        .await;
+    assert_eq!(choices.status, 200);
+    assert!(choices.body.contains("<h1>Colour theme</h1>"));
+    assert!(
+        choices
+            .body
+            .contains("value=\"light\" aria-pressed=\"true\"")
+    );
 }
 
 /// At a phone's width the page does not scroll sideways, and every button and form link of the
@@ -660,6 +674,7 @@ async fn axe_finds_nothing_serious_on_any_page_in_either_theme() {
         bullring::demo::ATTACHMENTS
     ));
     pages.push("/queues/nowhere".into());
+    pages.push("/theme".into());
     let mut found = Vec::new();
     for theme in ["light", "dark"] {
         browser

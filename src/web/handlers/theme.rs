@@ -1,5 +1,6 @@
 //! `GET {base}/theme?theme=light|dark|system`: keep the reader's colour theme in a cookie
-//! (`web::theme`) and go back to the page the switch was on.
+//! (`web::theme`) and go back to the page the switch was on. Without `theme`, a page offering
+//! the three choices.
 //!
 //! A GET on purpose: it changes nothing in Redis, so it works in read-only mode too, and the
 //! header's small form works without JavaScript (with it, `app.js` switches at once and sets the
@@ -10,10 +11,15 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::render;
+use crate::queue::access::Principal;
 use crate::web::error::WebError;
 use crate::web::extract::Query;
+use crate::web::flash::Flash;
 use crate::web::state::AppState;
 use crate::web::theme::{COOKIE, Theme};
+use crate::web::views::Chrome;
+use crate::web::views::theme::ThemePage;
 
 /// A year: the choice is a lasting preference.
 const MAX_AGE_SECONDS: u64 = 365 * 24 * 3600;
@@ -28,10 +34,17 @@ pub struct ThemeQuery {
 /// was on (the `Referer`, when it is a page of this dashboard), else to the overview.
 pub async fn choose(
     State(state): State<AppState>,
+    principal: Principal,
+    flash: Flash,
     Query(query): Query<ThemeQuery>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let choice = query.theme.unwrap_or_default();
+    let Some(choice) = query.theme else {
+        let page = ThemePage {
+            chrome: Chrome::page(&state, &principal, flash),
+        };
+        return Ok(render(&page)?.into_response());
+    };
     let theme = Theme::parse(choice.trim()).ok_or_else(|| {
         WebError::BadRequest(format!(
             "There is no theme {choice:?}: choose light, dark or system."

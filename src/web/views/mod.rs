@@ -22,6 +22,7 @@ pub mod obliterate;
 pub mod overview;
 pub mod queue;
 pub mod schedulers;
+pub mod theme;
 pub mod workers;
 
 pub use crate::web::links::{Links, encode};
