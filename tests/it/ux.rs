@@ -698,3 +698,52 @@ async fn axe_finds_nothing_serious_on_any_page_in_either_theme() {
     assert!(found.is_empty(), "axe:\n{}", found.join("\n"));
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_failed_job_s_page_tells_its_attempts_in_a_timeline() {
+    let prefix = crate::support::unique_prefix("ux-timeline");
+    bullring::demo::seed(&crate::support::redis().url, &prefix)
+        .await
+        .expect("demo seed");
+    let queue = bullring::demo::ATTACHMENTS;
+    let dash = crate::support::Dashboard::new(&[&prefix], BASE).await;
+    let failed = dash
+        .json(&format!("{BASE}/api/queues/{queue}/jobs?state=failed"))
+        .await;
+    let job = failed["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|j| j["attemptsMade"].as_i64() > Some(1))
+        .expect("a job that failed more than once")
+        .clone();
+    let id = job["id"].as_str().expect("id");
+    let attempts = job["attemptsMade"].as_i64().expect("attempts");
+    let reason = job["failedReason"].as_str().expect("reason");
+    let page = dash.get(&format!("{BASE}/queues/{queue}/jobs/{id}")).await;
+    assert_eq!(page.status, 200);
+    let start = page
+        .body
+        .find("<ol class=\"timeline\">")
+        .expect("a timeline");
+    let end = start + page.body[start..].find("</ol>").expect("its end");
+    let timeline = &page.body[start..end];
+    assert!(
+        timeline.contains("<span class=\"what\">Added</span>"),
+        "{timeline}"
+    );
+    for attempt in 1..=attempts {
+        assert!(
+            timeline.contains(&format!("Attempt {attempt} failed")),
+            "attempt {attempt}: {timeline}"
+        );
+    }
+    assert!(timeline.contains(&format!("Attempt {attempts} started")));
+    let last = timeline
+        .rfind(&format!("Attempt {attempts} failed"))
+        .expect("the last failure");
+    assert!(
+        timeline[last..].contains(reason),
+        "the last failure with its reason {reason:?}: {timeline}"
+    );
+}

@@ -23,6 +23,7 @@ pub mod overview;
 pub mod queue;
 pub mod schedulers;
 pub mod theme;
+pub mod timeline;
 pub mod workers;
 
 pub use crate::web::links::{Links, encode};
