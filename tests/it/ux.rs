@@ -265,7 +265,30 @@ async fn no_page_scrolls_sideways_at_390_px_and_every_action_stays_in_reach() {
 /// (`BULLRING_SCREENSHOTS=docs cargo test --test it ux::screenshots`).
 #[tokio::test]
 async fn screenshots_of_the_dark_theme_and_a_phone() {
-    let (origin, _prefix, _stop) = demo_dashboard("ux-shots").await;
+    // The demo's queues under a prefix of their own (`bullring demo` uses `bull`), titled as
+    // bullring titles itself.
+    let prefix = "app";
+    let url = &crate::support::redis().url;
+    bullring::demo::seed(url, prefix).await.expect("demo seed");
+    let settings = bullring::queue::connection::RedisSettings::url(url);
+    let discovery =
+        bullring::queue::discovery::Discovery::new(vec![prefix.into()], Vec::new(), true);
+    discovery
+        .refresh(&bullring::queue::connection::Redis::new(settings.clone()))
+        .await
+        .expect("discovery");
+    let state = bullring::web::AppState::new(
+        bullring::queue::read::Reader::new(
+            bullring::queue::connection::Redis::new(settings),
+            vec![prefix.into()],
+        ),
+        discovery,
+        BASE,
+        "bullring",
+    );
+    let (port, stop) = crate::support::serve(bullring::web::app(state)).await;
+    let _stop = stop.drop_guard();
+    let origin = format!("http://127.0.0.1:{port}");
     let browser = Browser::start(true).await;
     let queue = bullring::demo::ATTACHMENTS;
     browser
