@@ -92,9 +92,17 @@
     if (list.getAttribute("data-page") !== "1") {
       var news = list.querySelector(".news");
       var delta = value - shown;
-      news.querySelector("span").textContent = delta > 0
-        ? delta + (delta === 1 ? " new job" : " new jobs")
-        : -delta + (delta === -1 ? " job left this list" : " jobs left this list");
+      var link = news.querySelector("a");
+      if (!link.hasAttribute("data-first")) link.setAttribute("data-first", link.getAttribute("href"));
+      if (delta > 0) {
+        news.querySelector("span").textContent = delta + (delta === 1 ? " new job" : " new jobs");
+        link.setAttribute("href", link.getAttribute("data-first"));
+        link.textContent = "Show them";
+      } else {
+        news.querySelector("span").textContent = -delta + (delta === -1 ? " job left this list" : " jobs left this list");
+        link.setAttribute("href", list.getAttribute("data-src"));
+        link.textContent = "Show this page again";
+      }
       news.hidden = false;
       return;
     }
@@ -181,7 +189,9 @@
   var current = null; // the id (data-id) or index of the current row
   var pendingG = 0;
   function typing(target) {
-    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+    if (!target) return false;
+    if (target.tagName === "INPUT") return !/^(checkbox|radio|button|submit|reset)$/.test(target.type);
+    return target.isContentEditable || /^(TEXTAREA|SELECT)$/.test(target.tagName);
   }
   function rows() {
     return Array.prototype.slice.call(document.querySelectorAll("main table tbody tr"));

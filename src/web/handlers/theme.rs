@@ -60,7 +60,7 @@ pub async fn choose(
         .as_deref()
         .is_some_and(|url| url.starts_with("https://"));
     let cookie = format!(
-        "{COOKIE}={}; Path={path}; Max-Age={MAX_AGE_SECONDS}; SameSite=Lax{}",
+        "{COOKIE}={}; Path={path}; Max-Age={MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax{}",
         theme.as_str(),
         if https { "; Secure" } else { "" }
     );
