@@ -19,6 +19,7 @@ pub mod embedded;
 pub mod error;
 pub mod flows;
 pub mod job_fields;
+pub mod latest;
 pub(crate) mod layout;
 pub mod metrics;
 pub mod model;

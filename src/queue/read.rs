@@ -37,7 +37,7 @@ pub struct Reader {
 }
 
 /// Push `queue`'s summary.
-fn summary(batch: &mut Batch, queue: &QueueRef) -> Slot<Option<QueueSummary>> {
+pub(super) fn summary(batch: &mut Batch, queue: &QueueRef) -> Slot<Option<QueueSummary>> {
     layout::of(queue).summary(batch)
 }
 
@@ -50,7 +50,7 @@ fn summaries(batch: &mut Batch, queues: &[QueueRef]) -> Slot<Vec<QueueSummary>> 
 }
 
 /// A summary, or `QueueNotFound` for a queue with no key at all.
-fn found(queue: &QueueRef, summary: Option<QueueSummary>) -> Result<QueueSummary> {
+pub(super) fn found(queue: &QueueRef, summary: Option<QueueSummary>) -> Result<QueueSummary> {
     summary.ok_or_else(|| QueueError::QueueNotFound(queue.name.clone()))
 }
 
@@ -137,7 +137,12 @@ impl Reader {
     /// What a list shows of the given jobs (and, for parents, their pending children), in two
     /// round trips whatever their size: the size of each field, then the fields within the
     /// bounds of [`preview`]; the others are marked truncated.
-    async fn jobs(&self, queue: &QueueRef, ids: &[String], parents: bool) -> Result<Vec<Job>> {
+    pub(super) async fn jobs(
+        &self,
+        queue: &QueueRef,
+        ids: &[String],
+        parents: bool,
+    ) -> Result<Vec<Job>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }

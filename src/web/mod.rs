@@ -18,6 +18,7 @@ pub mod reply;
 pub mod routes;
 pub mod security;
 pub mod state;
+pub mod theme;
 pub mod views;
 
 pub use routes::{app, metrics_router, router};

@@ -14,6 +14,7 @@ use crate::web::handlers::{
 };
 use crate::web::security;
 use crate::web::state::AppState;
+use crate::web::theme;
 
 /// Every route of the dashboard, relative to where it is mounted.
 pub fn router(state: AppState) -> Router {
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(assets::serve))
+        .route("/theme", get(crate::web::handlers::theme::choose))
         .fallback(not_found);
     with_layers(routes, state)
 }
@@ -106,6 +108,8 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
             security::check_host::<AppState>,
         ))
         .layer(from_fn_with_state(state.clone(), error::render_errors))
+        // Pages, error pages included, are drawn in the theme the reader chose.
+        .layer(axum::middleware::from_fn(theme::scope))
         // So error pages carry the proxy's prefix too.
         .layer(from_fn_with_state(
             state.clone(),

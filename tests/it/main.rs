@@ -30,4 +30,5 @@ mod runner;
 mod secrets;
 mod security;
 mod support;
+mod ux;
 mod vocabulary;

@@ -9,12 +9,14 @@ pub mod commands;
 pub mod flows;
 pub mod health;
 pub mod jobs;
+pub mod latest;
 pub mod live;
 pub mod metrics;
 pub mod pages;
 pub mod prometheus;
 pub mod queues;
 pub mod schedulers;
+pub mod theme;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, RawPathParams};

@@ -81,6 +81,9 @@ pub async fn queue_page(
     {
         return Ok(Redirect::to(&state.links().job(&queue, id)).into_response());
     }
+    if super::latest::asked(&query) {
+        return super::latest::page(&state, &principal, flash, &queue, &query).await;
+    }
     let (summary, page, order) = read_page(&state, &queue, &query).await?;
     let view = QueuePage::new(
         Chrome::page(&state, &principal, flash),

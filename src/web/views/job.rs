@@ -54,6 +54,8 @@ pub struct JobPageView {
     pub blocks: Vec<JsonBlock>,
     pub failed_reason: String,
     pub stacktrace: Vec<String>,
+    /// Added, delayed until, each attempt, finished (`views::timeline`).
+    pub timeline: Vec<super::timeline::Step>,
     pub notes: Vec<String>,
     pub logs: LogView,
     pub parent: Option<ChildLink>,
@@ -204,6 +206,7 @@ impl JobPageView {
             blocks,
             failed_reason: job.failed_reason.clone().unwrap_or_default(),
             stacktrace: job.stacktrace.clone(),
+            timeline: super::timeline::timeline(job, detail.state),
             notes: job.notes.clone(),
             logs: LogView {
                 lines: logs.lines.clone(),

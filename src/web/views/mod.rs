@@ -16,11 +16,14 @@ pub mod error;
 pub mod flow;
 pub mod format;
 pub mod job;
+pub mod latest;
 pub mod metrics;
 pub mod obliterate;
 pub mod overview;
 pub mod queue;
 pub mod schedulers;
+pub mod theme;
+pub mod timeline;
 pub mod workers;
 
 pub use crate::web::links::{Links, encode};
@@ -51,6 +54,8 @@ pub struct Chrome {
     pub live: bool,
     /// Alert rules are configured: the navigation links to the Alerts page.
     pub alerts: bool,
+    /// The reader's colour theme (`light`, `dark`, `system`), the `data-theme` of `<html>`.
+    pub theme: &'static str,
 }
 
 impl Chrome {
@@ -66,6 +71,7 @@ impl Chrome {
             read_only: state.security().read_only,
             live: state.sampler().interval().is_some(),
             alerts: state.alerts().is_some(),
+            theme: crate::web::theme::current().as_str(),
         }
     }
 

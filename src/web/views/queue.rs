@@ -37,6 +37,10 @@ pub fn state_cells(
 
 pub struct JobRow {
     pub id: String,
+    /// The state the job was listed in (shown on the `latest` tab, where states mix).
+    pub state: &'static str,
+    /// The start of its data, compact JSON on one line.
+    pub data: String,
     pub href: String,
     /// Retry / promote (as the tab's state allows) and remove.
     pub buttons: Vec<Button>,
@@ -91,12 +95,19 @@ pub struct QueuePage {
     pub badge: String,
     pub library: &'static str,
     pub tabs: Vec<StateCell>,
+    /// The `latest` tab: the newest jobs of every state merged by time (no bulk form, no pager).
+    pub latest: bool,
+    pub latest_href: String,
+    /// Rows can be ticked for the bulk form.
+    pub pickable: bool,
     pub state: &'static str,
     pub rows: Vec<JobRow>,
     pub total: u64,
     pub per_page: u64,
     pub newest_first: bool,
     pub pager: Pager,
+    /// The first page of this tab (where the "n new jobs" of a later page lead).
+    pub first_page_href: String,
     pub order_href: String,
     pub action: String,
     pub metrics_href: String,
@@ -136,26 +147,7 @@ impl QueuePage {
         let rows = page
             .jobs
             .iter()
-            .map(|job| JobRow {
-                id: job.id.clone(),
-                href: links.job(&queue, &job.id),
-                buttons: row_actions(page.state)
-                    .map(|action| {
-                        Button::new(action, links.job_action(&queue, &job.id, action))
-                            .asking(format!("Remove job {} (and its children, if any)?", job.id))
-                            .with("back", back.clone())
-                    })
-                    .collect(),
-                name: job.name.clone().unwrap_or_default(),
-                added: relative_time(job.timestamp, now),
-                processed: relative_time(job.processed_on, now),
-                finished: relative_time(job.finished_on, now),
-                attempts: job.attempts_made,
-                progress: progress_text(&job.progress),
-                reason: reason(job),
-                problem: !job.notes.is_empty(),
-                pending_children: job.pending_children,
-            })
+            .map(|job| job_row(links, &queue, job, page.state, &back, now))
             .collect();
         let pager = Pager {
             page: page.page,
@@ -171,6 +163,7 @@ impl QueuePage {
         QueuePage {
             buttons: queue_buttons(links, &queue, summary, &back),
             forms: form_links(&perms, links, &queue, page.state),
+            pickable: perms.operator,
             chrome,
             perms,
             bulk_url: links.queue_action(&queue, Action::Bulk),
@@ -199,18 +192,79 @@ impl QueuePage {
                 queue.library.states(),
                 Some(page.state),
             ),
+            latest: false,
+            latest_href: latest_href(links, &queue),
             state: page.state.as_str(),
             rows,
             total: page.total,
             per_page: page.per_page,
             newest_first: order == Order::NewestFirst,
             pager,
+            first_page_href: page_href(1),
             order_href: format!("{tab}&per_page={}{flipped}", page.per_page),
             action: links.queue(&queue),
             metrics_href: links.queue_sub(&queue, "metrics"),
             schedulers_href: links.queue_sub(&queue, "schedulers"),
             workers_href: links.queue_sub(&queue, "workers"),
         }
+    }
+}
+
+/// The `latest` tab of `queue`.
+pub fn latest_href(links: &Links, queue: &QueueRef) -> String {
+    format!("{}{}state={LATEST}", links.queue(queue), links.sep())
+}
+
+/// The `state` value of the `latest` tab.
+pub const LATEST: &str = "latest";
+
+/// How long a row's data preview is, in characters.
+const DATA_PREVIEW_CHARS: usize = 80;
+
+/// A row of a job table: `state` is the state the job was listed in; its buttons come back to
+/// `back`.
+pub(super) fn job_row(
+    links: &Links,
+    queue: &QueueRef,
+    job: &Job,
+    state: JobState,
+    back: &str,
+    now: i64,
+) -> JobRow {
+    JobRow {
+        id: job.id.clone(),
+        state: state.as_str(),
+        data: data_preview(job),
+        href: links.job(queue, &job.id),
+        buttons: row_actions(state)
+            .map(|action| {
+                Button::new(action, links.job_action(queue, &job.id, action))
+                    .asking(format!("Remove job {} (and its children, if any)?", job.id))
+                    .with("back", back)
+            })
+            .collect(),
+        name: job.name.clone().unwrap_or_default(),
+        added: relative_time(job.timestamp, now),
+        processed: relative_time(job.processed_on, now),
+        finished: relative_time(job.finished_on, now),
+        attempts: job.attempts_made,
+        progress: progress_text(&job.progress),
+        reason: reason(job),
+        problem: !job.notes.is_empty(),
+        pending_children: job.pending_children,
+    }
+}
+
+/// The start of a job's data as compact JSON (empty for none), or its size when it was too
+/// long to read for a list. Askama escapes it like every value.
+fn data_preview(job: &Job) -> String {
+    if let Some(cut) = job.truncated.iter().find(|c| c.field == "data") {
+        return format!("(data of {} bytes: open the job)", cut.bytes);
+    }
+    match &job.data {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::Object(map) if map.is_empty() => String::new(),
+        data => excerpt(&data.to_string(), DATA_PREVIEW_CHARS),
     }
 }
 
@@ -226,7 +280,7 @@ fn reason(job: &Job) -> String {
 }
 
 /// Pause or resume, and the all-jobs actions when there are jobs for them.
-fn queue_buttons(
+pub(super) fn queue_buttons(
     links: &Links,
     queue: &QueueRef,
     summary: &QueueSummary,
@@ -258,7 +312,12 @@ fn queue_buttons(
 
 /// The pages that ask for an action's details, for the actions this user may take. Clean
 /// starts on the tab's state when it can be cleaned.
-fn form_links(perms: &Perms, links: &Links, queue: &QueueRef, state: JobState) -> Vec<FormLink> {
+pub(super) fn form_links(
+    perms: &Perms,
+    links: &Links,
+    queue: &QueueRef,
+    state: JobState,
+) -> Vec<FormLink> {
     let clean_state = if Action::Clean.fits(Some(state)) {
         state
     } else {
