@@ -27,5 +27,6 @@ mod reads;
 mod runner;
 mod secrets;
 mod security;
+mod soak;
 mod support;
 mod vocabulary;
