@@ -36,6 +36,9 @@ pub enum WebError {
     NotFound(String),
     /// 409: the action does not fit the job's or queue's state (promote a completed job ...).
     Conflict(String),
+    /// 413: the asked-for value is bigger than the server serves (a job field over the raw
+    /// view's cap): it is never read into memory.
+    TooLarge(String),
     /// 415: a body of a type the route does not take (the JSON API takes only JSON).
     UnsupportedMediaType(String),
     /// 421: the request names a host this dashboard does not answer to (DNS rebinding).
@@ -66,6 +69,7 @@ impl WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             WebError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -93,6 +97,7 @@ impl WebError {
             | WebError::Forbidden(m)
             | WebError::NotFound(m)
             | WebError::Conflict(m)
+            | WebError::TooLarge(m)
             | WebError::UnsupportedMediaType(m)
             | WebError::MisdirectedRequest(m)
             | WebError::TooManyRequests { message: m, .. }
@@ -111,6 +116,7 @@ impl WebError {
             WebError::Forbidden(_) => "Not allowed",
             WebError::NotFound(_) => "Not found",
             WebError::Conflict(_) => "Not possible now",
+            WebError::TooLarge(_) => "Too big",
             WebError::UnsupportedMediaType(_) => "Unsupported body",
             WebError::MisdirectedRequest(_) => "Wrong address",
             WebError::TooManyRequests { .. } => "Too many attempts",

@@ -15,6 +15,7 @@ mod embed;
 mod errors;
 mod hardening;
 mod http;
+mod huge;
 mod inline;
 mod interop;
 mod layout;
