@@ -5,6 +5,11 @@
 //! title) then renders an HTML page, or JSON under `{base}/api/`. Bad input and unknown things are
 //! 4xx with a message meant for the user; an unreachable Redis is a 503 naming the problem; any
 //! other failure is a 500 whose details are logged once and never sent to the browser.
+//!
+//! The accept loop (`crate::listener`) refuses some requests before any handler runs (a full
+//! server, too many event streams, a request over its time limit): it sends them through the
+//! router marked [`Refused`], and [`render_errors`] answers them with that error, in the same
+//! shape as every other.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -161,6 +166,11 @@ impl IntoResponse for WebError {
     }
 }
 
+/// A request the accept loop refuses: answered with this error, by [`render_errors`], before
+/// any other middleware or handler runs.
+#[derive(Debug, Clone)]
+pub struct Refused(pub WebError);
+
 /// Render a [`WebError`] stashed by a handler as a page or as JSON, and log server errors once.
 pub async fn render_errors(
     State(state): State<AppState>,
@@ -173,7 +183,10 @@ pub async fn render_errors(
         |uri| uri.path().to_string(),
     );
     let is_api = path.starts_with(&format!("{}/api/", state.mount_base()));
-    let response = next.run(request).await;
+    let response = match request.extensions().get::<Refused>() {
+        Some(Refused(err)) => err.clone().into_response(),
+        None => next.run(request).await,
+    };
     let Some(err) = response.extensions().get::<WebError>().cloned() else {
         return response;
     };
