@@ -85,6 +85,8 @@ pub fn metrics_router(state: AppState) -> Router {
                 "only /metrics is served here\n",
             )
         })
+        // Requests the accept loop refuses are answered as errors, in the one shape.
+        .layer(from_fn_with_state(state.clone(), error::render_errors))
         .with_state(state)
 }
 

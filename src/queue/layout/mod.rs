@@ -103,11 +103,6 @@ pub(crate) trait Layout: Send + Sync {
     /// The ids of the jobs `list` names; a step when the page needs a second read.
     fn page(&self, batch: &mut Batch, list: Listing) -> Slot<Step<Vec<String>>>;
 
-    /// The job's hash (empty when there is none). Both libraries keep it at `<queue key>:<id>`.
-    fn job(&self, batch: &mut Batch, id: &str) -> Slot<RawJob> {
-        batch.hash(cmd("HGETALL", self.key(id)))
-    }
-
     /// The stored length of some fields of the job's hash (`HSTRLEN`; 0 for a missing field),
     /// in the order asked.
     fn sizes(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<u64>> {

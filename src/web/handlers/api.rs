@@ -10,6 +10,7 @@ use super::jobs::{RAW_FIELDS, read_job};
 use super::queues::read_page;
 use super::{JobAt, QueueAt};
 use crate::queue::model::{JobDetail, JobPage};
+use crate::queue::preview::RAW_FIELD_MAX;
 use crate::web::error::WebError;
 use crate::web::params::{JobQuery, ListQuery, OverviewQuery};
 use crate::web::state::AppState;
@@ -57,5 +58,13 @@ pub async fn job(
     at: JobAt,
     Query(query): Query<JobQuery>,
 ) -> Result<Json<JobDetail>, WebError> {
-    Ok(Json(read_job(&state, &at, &query).await?.0))
+    let mut detail = read_job(&state, &at, &query).await?.0;
+    // A field left out for its size links to where it can be read whole, when it can.
+    let links = state.links();
+    for cut in &mut detail.job.truncated {
+        if RAW_FIELDS.contains(&cut.field.as_str()) && cut.bytes <= RAW_FIELD_MAX {
+            cut.raw = Some(links.raw(&at.queue, &at.id, &cut.field));
+        }
+    }
+    Ok(Json(detail))
 }

@@ -152,6 +152,13 @@ pub async fn edit_page(
     require(&principal, Action::EditData)?;
     refuse_unsupported(&at.queue)?;
     let (_, detail) = state.reader().job(&at.queue, &at.id, 1, 1).await?;
+    // Data too big to be read for the page cannot be edited here (saving would replace it).
+    if let Some(cut) = detail.job.truncated.iter().find(|c| c.field == "data") {
+        return Err(WebError::TooLarge(format!(
+            "job {}'s data is {} bytes, too big to edit in the dashboard",
+            at.id, cut.bytes
+        )));
+    }
     let data = serde_json::to_string_pretty(&detail.job.data).unwrap_or_default();
     let chrome = Chrome::page(&state, &principal, flash);
     render(&EditPage::new(
