@@ -8,7 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::error::{QueueError, Result};
-use super::model::JobState;
+use super::model::{JobState, Library};
 use super::role::Role;
 
 /// Every action, by what it does.
@@ -231,6 +231,26 @@ impl Action {
             Action::RetryFailed => &[JobState::Failed],
             Action::Clean => &CLEANABLE,
             _ => &[],
+        }
+    }
+
+    /// Whether it may be taken on a job in `state` of a queue of `library`: as [`Action::fits`],
+    /// except on Bull queues, whose `Job#retry` retries failed jobs only (a completed job is not
+    /// retried, as Bull Board does not offer it) and whose paused jobs may be cleaned.
+    pub fn fits_in(self, library: Library, state: Option<JobState>) -> bool {
+        match (library, self) {
+            (Library::Bull, Action::Retry) => state == Some(JobState::Failed),
+            (Library::Bull, Action::Clean) => state.is_some_and(|s| {
+                matches!(
+                    s,
+                    JobState::Completed
+                        | JobState::Failed
+                        | JobState::Delayed
+                        | JobState::Waiting
+                        | JobState::Paused
+                )
+            }),
+            _ => self.fits(state),
         }
     }
 

@@ -148,6 +148,7 @@ impl AppState {
     pub fn commands(&self) -> Dispatcher<'_> {
         Dispatcher {
             bullmq: self.inner.queues.actions(),
+            bull: self.inner.queues.bull_actions(),
             reader: self.inner.queues.reader(),
             discovery: &self.inner.discovery,
             audit: &self.inner.audit,

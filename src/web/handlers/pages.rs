@@ -11,7 +11,7 @@ use super::{JobAt, render, resolve};
 use crate::queue::access::Principal;
 use crate::queue::action::{Action, CLEANABLE};
 use crate::queue::actions::check_cleanable;
-use crate::queue::command::{CommandError, refuse_unsupported};
+use crate::queue::command::CommandError;
 use crate::queue::model::{JobState, QueueRef};
 use crate::web::error::WebError;
 use crate::web::extract::{Path, Query};
@@ -49,7 +49,6 @@ pub async fn action_page(
     let action = Action::from_form_page(&page)
         .ok_or_else(|| WebError::NotFound(format!("no action page {page:?}")))?;
     require(&principal, action)?;
-    refuse_unsupported(&queue)?;
     let links = state.links();
     let chrome = Chrome::page(&state, &principal, flash);
     let queue_href = links.queue(&queue);
@@ -150,7 +149,6 @@ pub async fn edit_page(
     at: JobAt,
 ) -> Result<Html<String>, WebError> {
     require(&principal, Action::EditData)?;
-    refuse_unsupported(&at.queue)?;
     let (_, detail) = state.reader().job(&at.queue, &at.id, 1, 1).await?;
     let data = serde_json::to_string_pretty(&detail.job.data).unwrap_or_default();
     let chrome = Chrome::page(&state, &principal, flash);

@@ -5,7 +5,7 @@ use askama::Template;
 use super::format::{excerpt, now_ms, progress_text, relative_time};
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
-use crate::queue::model::{Counts, Job, JobPage, JobState, Order, QueueRef, QueueSummary};
+use crate::queue::model::{Counts, Job, JobPage, JobState, Library, Order, QueueRef, QueueSummary};
 
 /// A state with its count and link, for tabs and overview cells.
 #[derive(Debug, Clone)]
@@ -104,11 +104,12 @@ pub struct QueuePage {
     pub workers_href: String,
 }
 
-/// The job actions a row of this tab offers: those that fit the tab's state.
-fn row_actions(state: JobState) -> impl Iterator<Item = Action> {
+/// The job actions a row of this tab offers: those that fit the tab's state in the queue's
+/// library (a Bull queue's completed jobs are not retried).
+fn row_actions(library: Library, state: JobState) -> impl Iterator<Item = Action> {
     Action::BULK
         .into_iter()
-        .filter(move |action| action.fits(Some(state)))
+        .filter(move |action| action.fits_in(library, Some(state)))
 }
 
 impl QueuePage {
@@ -121,7 +122,6 @@ impl QueuePage {
         order: Order,
     ) -> Self {
         let queue = summary.queue();
-        let perms = perms.on_queue(&queue);
         let now = now_ms();
         let pages = page.total.div_ceil(page.per_page).max(1);
         let tab = links.tab(&queue, page.state);
@@ -139,7 +139,7 @@ impl QueuePage {
             .map(|job| JobRow {
                 id: job.id.clone(),
                 href: links.job(&queue, &job.id),
-                buttons: row_actions(page.state)
+                buttons: row_actions(queue.library, page.state)
                     .map(|action| {
                         Button::new(action, links.job_action(&queue, &job.id, action))
                             .asking(format!("Remove job {} (and its children, if any)?", job.id))
@@ -176,7 +176,7 @@ impl QueuePage {
             bulk_url: links.queue_action(&queue, Action::Bulk),
             back,
             bulk_confirm: "Apply to the ticked jobs?".into(),
-            bulk: row_actions(page.state)
+            bulk: row_actions(queue.library, page.state)
                 .map(|action| BulkChoice {
                     value: action.name(),
                     label: action.label(),
@@ -259,7 +259,7 @@ fn queue_buttons(
 /// The pages that ask for an action's details, for the actions this user may take. Clean
 /// starts on the tab's state when it can be cleaned.
 fn form_links(perms: &Perms, links: &Links, queue: &QueueRef, state: JobState) -> Vec<FormLink> {
-    let clean_state = if Action::Clean.fits(Some(state)) {
+    let clean_state = if Action::Clean.fits_in(queue.library, Some(state)) {
         state
     } else {
         JobState::Completed
