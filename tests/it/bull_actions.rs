@@ -196,12 +196,20 @@ fn dump(prefix: &str, queue: &str) -> BTreeMap<String, Value> {
                     .query::<Vec<(String, String)>>(&mut conn)
                     .expect("ZRANGE")
             ),
-            "zset" => json!(ids(redis::cmd("ZRANGE")
-                .arg(&key)
-                .arg(0)
-                .arg(-1)
-                .query(&mut conn)
-                .expect("ZRANGE"))),
+            "zset" => {
+                let mut members = ids(redis::cmd("ZRANGE")
+                    .arg(&key)
+                    .arg(0)
+                    .arg(-1)
+                    .query(&mut conn)
+                    .expect("ZRANGE"));
+                // Finished jobs are scored by their finish time: jobs that finished in the same
+                // millisecond are ordered by id, so only the members count there.
+                if suffix == "completed" || suffix == "failed" {
+                    members.sort();
+                }
+                json!(members)
+            }
             "hash" => {
                 let hash: BTreeMap<String, String> = redis::cmd("HGETALL")
                     .arg(&key)
@@ -562,4 +570,245 @@ async fn every_action_leaves_what_bulls_own_method_leaves() {
         "{:?}",
         dump(&prefix, "ours")
     );
+}
+
+/// Every id of the queue, by Bull's own report (`getJobs` of every state).
+fn bull_ids(report: &Value) -> BTreeSet<String> {
+    report["ids"]
+        .as_object()
+        .expect("ids")
+        .values()
+        .flat_map(|order| order["asc"].as_array().cloned().unwrap_or_default())
+        .filter_map(|id| id.as_str().map(String::from))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_paused_bull_queue_stops_bull_workers_and_resuming_lets_them_take_every_job() {
+    let prefix = unique_prefix("bullp");
+    twin(&prefix, "seed", "q", &[]);
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+    let before = bull_ids(&bull(&prefix, "report", "q"));
+
+    // Pause all includes Bull queues, with Bull's pause.
+    let paused = act(&dash, "pause-all", json!({})).await;
+    assert_eq!(paused["count"], 1, "{paused}");
+    let app = json!({"name": "app", "data": {"n": 40}, "opts": {}}).to_string();
+    let added = twin(&prefix, "act", "q", &["--action", "add", "--arg", &app]);
+    let report = bull(&prefix, "report", "q");
+    assert_eq!(report["isPaused"], true, "{report}");
+    assert_eq!(report["counts"]["waiting"], 0, "{report}");
+    assert_eq!(
+        report["counts"]["paused"], 7,
+        "the app's job went to paused: {report}"
+    );
+    assert!(
+        report["ids"]["paused"]["asc"]
+            .as_array()
+            .expect("ids")
+            .contains(&added["id"])
+    );
+    // A Bull worker blocks on an empty `wait`: it found nothing to take.
+    let idle = twin(&prefix, "idle", "q", &[]);
+    assert_eq!(idle["processed"], json!([]), "{idle}");
+    assert_eq!(idle["counts"], report["counts"], "{idle}");
+
+    let resumed = act(&dash, "resume-all", json!({})).await;
+    assert_eq!(resumed["count"], 1, "{resumed}");
+    let worked = bull(&prefix, "work", "q");
+    assert_eq!(
+        worked["waiting"].as_array().map(Vec::len),
+        Some(7),
+        "{worked}"
+    );
+    assert_eq!(worked["processed"], worked["waiting"], "{worked}");
+    for id in worked["waiting"].as_array().expect("waiting") {
+        assert_eq!(worked["states"][id.as_str().expect("id")], "completed");
+    }
+    let mut expected = before;
+    expected.insert(added["id"].as_str().expect("id").to_string());
+    assert_eq!(
+        bull_ids(&bull(&prefix, "report", "q")),
+        expected,
+        "no job lost or added twice"
+    );
+    check_jobs(&prefix, "q");
+}
+
+/// Every key of `queue` with its `DUMP`.
+fn snapshot(prefix: &str, queue: &str) -> BTreeMap<String, Vec<u8>> {
+    let mut conn = conn();
+    let keys: Vec<String> =
+        redis::Commands::scan_match::<_, String>(&mut conn, format!("{prefix}:{queue}:*"))
+            .expect("SCAN")
+            .collect::<Result<_, _>>()
+            .expect("SCAN keys");
+    keys.into_iter()
+        .map(|key| {
+            let dump: Vec<u8> = redis::cmd("DUMP").arg(&key).query(&mut conn).expect("DUMP");
+            (key, dump)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn bad_input_leaves_a_bull_queue_byte_for_byte_as_it_was() {
+    let prefix = unique_prefix("bullbad");
+    twin(&prefix, "seed", "q", &[]);
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+    // Two jobs a worker holds.
+    let mut c = conn();
+    for id in ["order-42", "fail-2"] {
+        let _: () = redis::cmd("SET")
+            .arg(format!("{prefix}:q:{id}:lock"))
+            .arg("a-worker")
+            .query(&mut c)
+            .expect("SET");
+    }
+    let before = snapshot(&prefix, "q");
+    let add = |opts: Value| json!({"name": "x", "data": {}, "opts": opts});
+    let cases: Vec<(&str, Value, StatusCode, &str)> = vec![
+        (
+            "jobs/done-1/retry",
+            json!({}),
+            StatusCode::CONFLICT,
+            "Bull retries failed jobs only",
+        ),
+        (
+            "jobs/order-42/retry",
+            json!({}),
+            StatusCode::CONFLICT,
+            "is waiting",
+        ),
+        (
+            "jobs/fail-2/retry",
+            json!({}),
+            StatusCode::CONFLICT,
+            "holds its lock",
+        ),
+        ("jobs/nope/retry", json!({}), StatusCode::NOT_FOUND, "nope"),
+        (
+            "jobs/order-42/promote",
+            json!({}),
+            StatusCode::CONFLICT,
+            "only delayed",
+        ),
+        (
+            "jobs/order-42/remove",
+            json!({}),
+            StatusCode::CONFLICT,
+            "holds its lock",
+        ),
+        (
+            "jobs/nope/data",
+            json!({"a": 1}),
+            StatusCode::NOT_FOUND,
+            "nope",
+        ),
+        (
+            "jobs",
+            add(json!({"parent": {"id": "1", "queue": "x"}})),
+            StatusCode::BAD_REQUEST,
+            "no flows",
+        ),
+        (
+            "jobs",
+            add(json!({"deduplication": {"id": "d"}})),
+            StatusCode::BAD_REQUEST,
+            "no deduplication",
+        ),
+        (
+            "jobs",
+            add(json!({"repeat": {"every": 1000}})),
+            StatusCode::BAD_REQUEST,
+            "repeatable",
+        ),
+        (
+            "jobs",
+            add(json!({"jobId": "a:b"})),
+            StatusCode::BAD_REQUEST,
+            "':'",
+        ),
+        (
+            "jobs",
+            add(json!({"jobId": "meta-paused"})),
+            StatusCode::BAD_REQUEST,
+            "own keys",
+        ),
+        (
+            "jobs",
+            add(json!({"attempts": 0})),
+            StatusCode::BAD_REQUEST,
+            "at least 1",
+        ),
+        (
+            "jobs",
+            add(json!({"priority": "high"})),
+            StatusCode::BAD_REQUEST,
+            "priority",
+        ),
+        (
+            "jobs",
+            add(json!({"bogus": true})),
+            StatusCode::BAD_REQUEST,
+            "not a Bull job option",
+        ),
+        (
+            "jobs",
+            json!({"name": " ", "data": {}}),
+            StatusCode::BAD_REQUEST,
+            "needs a name",
+        ),
+        (
+            "clean",
+            json!({"state": "prioritized", "grace_ms": 0, "limit": 0}),
+            StatusCode::BAD_REQUEST,
+            "cannot be cleaned",
+        ),
+        (
+            "clean",
+            json!({"state": "active", "grace_ms": 0, "limit": 0}),
+            StatusCode::BAD_REQUEST,
+            "cannot be cleaned",
+        ),
+        (
+            "schedulers/nope:::1000/remove",
+            json!({}),
+            StatusCode::NOT_FOUND,
+            "nope",
+        ),
+        (
+            "bulk",
+            json!({"action": "retry", "ids": ["done-1", "order-42", "fail-2"]}),
+            StatusCode::OK,
+            "Retried 0 of 3",
+        ),
+        (
+            "bulk",
+            json!({"action": "remove", "ids": ["order-42"]}),
+            StatusCode::OK,
+            "Removed 0 of 1",
+        ),
+    ];
+    for (path, body, status, says) in cases {
+        let reply = post(&dash, &format!("queues/q/{path}"), body).await;
+        assert_eq!(reply.status, status, "{path}: {}", reply.body);
+        assert!(reply.body.contains(says), "{path}: {}", reply.body);
+        assert_eq!(
+            snapshot(&prefix, "q"),
+            before,
+            "POST {path} changed the queue"
+        );
+    }
+    // With active jobs, obliterate is refused unless forced, before anything is written.
+    let _: () = redis::cmd("LPUSH")
+        .arg(format!("{prefix}:q:active"))
+        .arg("order-42")
+        .query(&mut c)
+        .expect("LPUSH");
+    let before = snapshot(&prefix, "q");
+    let reply = post(&dash, "queues/q/obliterate", json!({})).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert!(reply.body.contains("force"), "{}", reply.body);
+    assert_eq!(snapshot(&prefix, "q"), before, "a refused obliterate wrote");
 }
