@@ -812,3 +812,43 @@ async fn bad_input_leaves_a_bull_queue_byte_for_byte_as_it_was() {
     assert!(reply.body.contains("force"), "{}", reply.body);
     assert_eq!(snapshot(&prefix, "q"), before, "a refused obliterate wrote");
 }
+
+#[tokio::test]
+async fn drain_keeps_the_pause_and_the_repeatable_and_duplicate_copies_a_job() {
+    let prefix = unique_prefix("bulld");
+    twin(&prefix, "seed", "q", &[]);
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+
+    // A duplicate is a new Bull job with the same name, data and options.
+    let copy = act(&dash, "queues/q/jobs/11/duplicate", json!({})).await;
+    let copy_id = copy["jobs"][0].as_str().expect("id").to_string();
+    let report = bull(&prefix, "report", "q");
+    let (original, duplicate) = (&report["jobs"]["11"], &report["jobs"][&copy_id]);
+    assert_eq!(duplicate["name"], original["name"], "{report}");
+    assert_eq!(duplicate["data"], original["data"]);
+    assert_eq!(duplicate["opts"]["backoff"], original["opts"]["backoff"]);
+    assert_eq!(duplicate["opts"]["attempts"], 3);
+    assert_eq!(duplicate["state"], "waiting");
+
+    act(&dash, "queues/q/pause", json!({})).await;
+    let drained = act(&dash, "queues/q/drain", json!({"delayed": true})).await;
+    // 7 waiting (the copy included) and 3 delayed; the repeatable's armed run stays.
+    assert_eq!(drained["count"], 10, "{drained}");
+    let report = bull(&prefix, "report", "q");
+    assert_eq!(
+        report["isPaused"], true,
+        "a drained queue stays paused: {report}"
+    );
+    for state in ["waiting", "paused"] {
+        assert_eq!(report["counts"][state], 0, "{report}");
+    }
+    assert_eq!(report["counts"]["delayed"], 1, "{report}");
+    let armed = report["ids"]["delayed"]["asc"][0].as_str().expect("armed");
+    assert!(armed.starts_with("repeat:"), "{armed}");
+    let repeatables = twin(&prefix, "repeatables", "q", &[]);
+    assert_eq!(repeatables["repeatables"].as_array().map(Vec::len), Some(1));
+    assert_eq!(report["counts"]["completed"], 2);
+    assert_eq!(report["counts"]["failed"], 3);
+    // Every removed job went with its hash: no job is left without a state.
+    check_jobs(&prefix, "q");
+}
