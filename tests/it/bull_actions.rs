@@ -852,3 +852,71 @@ async fn drain_keeps_the_pause_and_the_repeatable_and_duplicate_copies_a_job() {
     // Every removed job went with its hash: no job is left without a state.
     check_jobs(&prefix, "q");
 }
+
+#[tokio::test]
+async fn the_demo_writes_bull_queues_bull_reads_back() {
+    let prefix = unique_prefix("bulldemo");
+    let summary = bullring::demo::seed(&redis().url, &prefix)
+        .await
+        .expect("demo seed");
+    assert_eq!(
+        summary.bull_queues,
+        bullring::demo::BULL_QUEUES.map(String::from)
+    );
+    let report = bull(&prefix, "report", bullring::demo::BULL_QUEUE);
+    let counts = &report["counts"];
+    for (state, n) in [
+        ("waiting", 2),
+        ("active", 1),
+        ("delayed", 2),
+        ("completed", 2),
+        ("failed", 1),
+        ("paused", 0),
+    ] {
+        assert_eq!(counts[state], n, "{state}: {report}");
+    }
+    let failed = report["ids"]["failed"]["asc"][0].as_str().expect("failed");
+    let job = &report["jobs"][failed];
+    assert_eq!(job["attemptsMade"], 3, "{job}");
+    assert_eq!(job["stacktrace"].as_array().map(Vec::len), Some(3), "{job}");
+    assert_eq!(
+        job["opts"]["backoff"],
+        json!({"type": "exponential", "delay": 2000})
+    );
+    assert_eq!(
+        job["opts"]["removeOnComplete"],
+        json!({"age": 86400, "count": 1000})
+    );
+    let retrying = &report["jobs"]["4"];
+    assert_eq!(
+        (retrying["state"].as_str(), &retrying["attemptsMade"]),
+        (Some("delayed"), &json!(1)),
+        "{report}"
+    );
+    assert!(
+        report["jobs"]["case-7108"]["delay"].as_u64() == Some(3_600_000),
+        "{report}"
+    );
+    let done = report["ids"]["completed"]["asc"][0]
+        .as_str()
+        .expect("completed");
+    assert!(
+        report["jobs"][done]["returnvalue"]["findings"].is_array(),
+        "{report}"
+    );
+    let backfill = bull(&prefix, "report", bullring::demo::BULL_PAUSED);
+    assert_eq!(backfill["isPaused"], true, "{backfill}");
+    assert_eq!(backfill["counts"]["paused"], 2, "{backfill}");
+    for queue in bullring::demo::BULL_QUEUES {
+        check_jobs(&prefix, queue);
+    }
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+    let listed = dash.json(&format!("{BASE}/api/queues")).await;
+    let bull_listed = listed["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .filter(|q| q["library"] == "bull")
+        .count();
+    assert_eq!(bull_listed, 2, "{listed}");
+}

@@ -11,6 +11,7 @@
 //! [`keys`] builds the names of a Bull queue's keys, for whoever else needs them.
 
 mod add;
+pub mod demo;
 mod jobs;
 pub mod keys;
 mod queue_ops;
@@ -65,6 +66,11 @@ impl BullActions {
     async fn state_of(&self, queue: &QueueRef, id: &str) -> Result<Option<JobState>> {
         let (_, detail) = self.reader().job(queue, id, 1, 1).await?;
         Ok(detail.state)
+    }
+
+    /// The job's state, as Bull's `Job#getState` gives it.
+    pub async fn state(&self, queue: &QueueRef, id: &str) -> Result<Option<JobState>> {
+        self.state_of(queue, id).await
     }
 
     /// Perform one operation on a Bull queue.

@@ -28,6 +28,7 @@ script!(OBLITERATE, "scripts/obliterate.lua");
 script!(REMOVE_REPEATABLE, "scripts/remove_repeatable.lua");
 script!(UPDATE_DATA, "scripts/update_data.lua");
 script!(ADD_JOB, "scripts/add_job.lua");
+script!(DEMO_WORK, "scripts/demo_work.lua");
 
 /// Run `invocation` of `script` by its SHA, loading the script first if Redis does not have it.
 /// A script call writes, so it is sent once (never retried blindly).
@@ -69,6 +70,7 @@ mod tests {
             &REMOVE_REPEATABLE,
             &UPDATE_DATA,
             &ADD_JOB,
+            &DEMO_WORK,
         ] {
             assert_eq!(script.get_hash().len(), 40);
         }
