@@ -41,6 +41,19 @@ impl Queues {
         &self.actions
     }
 
+    /// The same core, adding jobs to Bull queues over each declared queue's `[queues.defaults]`
+    /// (queue name -> the defaults).
+    pub fn with_bull_defaults(self, defaults: &[(String, bullmq::JobOptions)]) -> Self {
+        let defaults = defaults
+            .iter()
+            .map(|(name, opts)| (name.clone(), super::bull::add::bull_defaults(opts)))
+            .collect();
+        Queues {
+            bull: self.bull.with_defaults(defaults),
+            ..self
+        }
+    }
+
     /// The Bull 3/4 queues' actions (over the read connection: Bull's scripts are bullring's).
     pub fn bull_actions(&self) -> &BullActions {
         &self.bull

@@ -920,3 +920,41 @@ async fn the_demo_writes_bull_queues_bull_reads_back() {
         .count();
     assert_eq!(bull_listed, 2, "{listed}");
 }
+
+#[tokio::test]
+async fn a_bull_queues_declared_defaults_apply_under_the_options_given() {
+    let prefix = unique_prefix("bulldef");
+    twin(&prefix, "seed", "q", &[]);
+    let defaults = bullmq::JobOptions {
+        attempts: Some(3),
+        backoff: Some(bullmq::types::BackoffStrategy::Exponential(2000)),
+        ..bullmq::JobOptions::default()
+    };
+    let (dash, _) = crate::support::Dashboard::with_state(&redis().url, &[&prefix], BASE, |s| {
+        s.with_job_defaults(&[("q".to_string(), defaults)])
+    })
+    .await;
+    let plain = act(
+        &dash,
+        "queues/q/jobs",
+        json!({"name": "x", "opts": {"priority": 1}}),
+    )
+    .await;
+    let own = act(
+        &dash,
+        "queues/q/jobs",
+        json!({"name": "y", "opts": {"attempts": 5}}),
+    )
+    .await;
+    let report = bull(&prefix, "report", "q");
+    let opts =
+        |outcome: &Value| report["jobs"][outcome["jobs"][0].as_str().expect("id")]["opts"].clone();
+    let plain = opts(&plain);
+    assert_eq!(plain["attempts"], 3, "{plain}");
+    assert_eq!(
+        plain["backoff"],
+        json!({"type": "exponential", "delay": 2000})
+    );
+    assert_eq!(plain["priority"], 1);
+    assert_eq!(opts(&own)["attempts"], 5, "the options given win");
+}

@@ -4,7 +4,9 @@
 //! `delay`, `priority`), then `delayed` or the waiting list. Options are checked before anything
 //! is written: one Bull does not have (flows, deduplication ...) is a 400 that says so.
 
-use serde_json::{Map, Value};
+use bullmq::JobOptions;
+use bullmq::types::{BackoffStrategy, RemoveOnFinish};
+use serde_json::{Map, Value, json};
 
 use super::{BullActions, keys, now_ms, scripts};
 use crate::queue::action::Action;
@@ -195,6 +197,52 @@ fn prepare(mut opts: Map<String, Value>, now: u64) -> Result<Prepared> {
     })
 }
 
+/// A queue's `[queues.defaults]` as Bull job options (`keep_logs` has no Bull equivalent and a
+/// custom backoff no built-in one: both are left out).
+pub fn bull_defaults(defaults: &JobOptions) -> Map<String, Value> {
+    let keep = |policy: &RemoveOnFinish| match policy {
+        RemoveOnFinish::Bool(flag) => json!(flag),
+        RemoveOnFinish::Count(count) => json!(count),
+        RemoveOnFinish::Options(keep) => {
+            let mut map = Map::new();
+            if let Some(age) = keep.age {
+                map.insert("age".into(), json!(age));
+            }
+            if let Some(count) = keep.count {
+                map.insert("count".into(), json!(count));
+            }
+            Value::Object(map)
+        }
+    };
+    let mut opts = Map::new();
+    let mut set = |name: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            opts.insert(name.into(), value);
+        }
+    };
+    set("attempts", defaults.attempts.map(|n| json!(n)));
+    set(
+        "backoff",
+        defaults.backoff.as_ref().and_then(|b| match b {
+            BackoffStrategy::Fixed(ms) => Some(json!({"type": "fixed", "delay": ms})),
+            BackoffStrategy::Exponential(ms) => Some(json!({"type": "exponential", "delay": ms})),
+            BackoffStrategy::Custom(_) => None,
+        }),
+    );
+    set(
+        "removeOnComplete",
+        defaults.remove_on_complete.as_ref().map(keep),
+    );
+    set("removeOnFail", defaults.remove_on_fail.as_ref().map(keep));
+    set("priority", defaults.priority.map(|n| json!(n)));
+    set("delay", defaults.delay.map(|n| json!(n)));
+    set(
+        "stackTraceLimit",
+        defaults.stack_trace_limit.map(|n| json!(n)),
+    );
+    opts
+}
+
 /// The options given as an object (none: `{}`), or a 400.
 fn object(opts: Value) -> Result<Map<String, Value>> {
     match opts {
@@ -207,14 +255,18 @@ fn object(opts: Value) -> Result<Map<String, Value>> {
 }
 
 impl BullActions {
-    /// Add a job with Bull's options, checked first. A job whose custom id is taken already is
-    /// not added, as Bull's `Queue#add` returns the existing job and adds nothing.
+    /// Add a job with Bull's options, checked first, over the queue's `[queues.defaults]`. A job
+    /// whose custom id is taken already is not added, as Bull's `Queue#add` returns the existing
+    /// job and adds nothing.
     pub(super) async fn add(&self, queue: &QueueRef, job: NewJob) -> Result<Outcome> {
         if job.name.trim().is_empty() {
             return Err(QueueError::InvalidInput("name: a job needs a name".into()));
         }
-        let opts = object(job.opts)?;
-        check(&opts)?;
+        let given = object(job.opts)?;
+        check(&given)?;
+        // As Bull's `Queue#add`: the queue's defaults, under the options given.
+        let mut opts = self.defaults_of(&queue.name);
+        opts.extend(given);
         self.insert(queue, &job.name, &job.data, prepare(opts, now_ms())?)
             .await
     }
@@ -271,7 +323,6 @@ impl BullActions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn map(value: Value) -> Map<String, Value> {
         object(value).unwrap()
@@ -300,6 +351,30 @@ mod tests {
             "removeOnComplete": {"age": 86400, "count": 1000}, "removeOnFail": 10}),
         ))
         .unwrap();
+    }
+
+    #[test]
+    fn queue_defaults_become_bulls_options() {
+        use bullmq::types::KeepJobs;
+        let defaults = JobOptions {
+            attempts: Some(3),
+            backoff: Some(BackoffStrategy::Exponential(2000)),
+            remove_on_complete: Some(RemoveOnFinish::Options(KeepJobs {
+                age: Some(86400),
+                count: Some(1000),
+                limit: None,
+            })),
+            remove_on_fail: Some(RemoveOnFinish::Bool(false)),
+            keep_logs: Some(10),
+            ..JobOptions::default()
+        };
+        let opts = Value::Object(bull_defaults(&defaults));
+        assert_eq!(
+            opts,
+            json!({"attempts": 3, "backoff": {"type": "exponential", "delay": 2000},
+                "removeOnComplete": {"age": 86400, "count": 1000}, "removeOnFail": false})
+        );
+        check(&map(opts)).unwrap();
     }
 
     #[test]

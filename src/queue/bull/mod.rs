@@ -10,14 +10,17 @@
 //!
 //! [`keys`] builds the names of a Bull queue's keys, for whoever else needs them.
 
-mod add;
+pub mod add;
 pub mod demo;
 mod jobs;
 pub mod keys;
 mod queue_ops;
 mod scripts;
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use serde_json::{Map, Value};
 
 use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
@@ -35,6 +38,8 @@ pub struct BullActions {
 
 struct Inner {
     reader: Reader,
+    /// Each declared queue's `[queues.defaults]`, as Bull job options.
+    defaults: HashMap<String, Map<String, Value>>,
     /// What this process signs its `waiting@` / `duplicated@` messages with, as each Bull
     /// `Queue` signs its own with a token of its own.
     token: String,
@@ -49,9 +54,27 @@ impl BullActions {
         BullActions {
             inner: Arc::new(Inner {
                 reader,
+                defaults: HashMap::new(),
                 token: format!("bullring-{}-{nanos:x}", std::process::id()),
             }),
         }
+    }
+
+    /// The same actions, adding jobs over these default options (queue name -> its
+    /// `[queues.defaults]`, see [`add::bull_defaults`]).
+    pub fn with_defaults(self, defaults: HashMap<String, Map<String, Value>>) -> Self {
+        BullActions {
+            inner: Arc::new(Inner {
+                reader: self.inner.reader.clone(),
+                defaults,
+                token: self.inner.token.clone(),
+            }),
+        }
+    }
+
+    /// The default options of the queue named `name` (none when it declares none).
+    fn defaults_of(&self, name: &str) -> Map<String, Value> {
+        self.inner.defaults.get(name).cloned().unwrap_or_default()
     }
 
     fn reader(&self) -> &Reader {
