@@ -69,6 +69,24 @@ pub const CLEANABLE: [JobState; 5] = [
     JobState::Prioritized,
 ];
 
+/// States `clean` accepts on a Bull 3/4 queue (Bull has no `prioritized`; its paused jobs are
+/// in their own list).
+pub const BULL_CLEANABLE: [JobState; 5] = [
+    JobState::Completed,
+    JobState::Failed,
+    JobState::Delayed,
+    JobState::Waiting,
+    JobState::Paused,
+];
+
+/// The states `clean` accepts on a queue of `library`.
+pub fn cleanable(library: Library) -> &'static [JobState] {
+    match library {
+        Library::BullMq => &CLEANABLE,
+        Library::Bull => &BULL_CLEANABLE,
+    }
+}
+
 impl Action {
     pub const ALL: [Action; 17] = [
         Action::Retry,
@@ -240,16 +258,7 @@ impl Action {
     pub fn fits_in(self, library: Library, state: Option<JobState>) -> bool {
         match (library, self) {
             (Library::Bull, Action::Retry) => state == Some(JobState::Failed),
-            (Library::Bull, Action::Clean) => state.is_some_and(|s| {
-                matches!(
-                    s,
-                    JobState::Completed
-                        | JobState::Failed
-                        | JobState::Delayed
-                        | JobState::Waiting
-                        | JobState::Paused
-                )
-            }),
+            (Library::Bull, Action::Clean) => state.is_some_and(|s| BULL_CLEANABLE.contains(&s)),
             _ => self.fits(state),
         }
     }
@@ -261,14 +270,21 @@ impl Action {
     }
 }
 
-/// `state` may be cleaned, or a 400 naming the states that may.
+/// `state` may be cleaned on a BullMQ queue, or a 400 naming the states that may.
 pub fn check_cleanable(state: JobState) -> Result<()> {
-    if Action::Clean.fits(Some(state)) {
+    check_cleanable_in(Library::BullMq, state)
+}
+
+/// `state` may be cleaned on a queue of `library`, or a 400 naming the states that may.
+pub fn check_cleanable_in(library: Library, state: JobState) -> Result<()> {
+    let states = cleanable(library);
+    if states.contains(&state) {
         Ok(())
     } else {
+        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
         Err(QueueError::InvalidInput(format!(
             "state: {state} jobs cannot be cleaned; choose one of {}",
-            CLEANABLE.map(|s| s.as_str()).join(", ")
+            names.join(", ")
         )))
     }
 }

@@ -831,9 +831,22 @@ async fn drain_keeps_the_pause_and_the_repeatable_and_duplicate_copies_a_job() {
     assert_eq!(duplicate["state"], "waiting");
 
     act(&dash, "queues/q/pause", json!({})).await;
+    // A paused Bull queue's jobs can be cleaned: the page offers Bull's states.
+    let page = dash
+        .get(&format!("{BASE}/queues/q/actions/clean?state=paused"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(!page.body.contains("prioritized"), "{}", page.body);
+    let cleaned = act(
+        &dash,
+        "queues/q/clean",
+        json!({"state": "paused", "grace_ms": 0, "limit": 1}),
+    )
+    .await;
+    assert_eq!(cleaned["count"], 1, "{cleaned}");
     let drained = act(&dash, "queues/q/drain", json!({"delayed": true})).await;
-    // 7 waiting (the copy included) and 3 delayed; the repeatable's armed run stays.
-    assert_eq!(drained["count"], 10, "{drained}");
+    // 6 waiting (7 with the copy, one cleaned) and 3 delayed; the repeatable's armed run stays.
+    assert_eq!(drained["count"], 9, "{drained}");
     let report = bull(&prefix, "report", "q");
     assert_eq!(
         report["isPaused"], true,
