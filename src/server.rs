@@ -70,8 +70,19 @@ pub fn dashboard_state(
     AppState::new(reader, discovery, &config.base_path, &config.title)
         .with_security(config.security.clone())
         .with_audit_max_len(config.audit_max_len)
+        .with_job_defaults(&job_defaults(config))
         .with_live_updates(config.live_interval, cancel)
         .with_alerts(config.alerts.is_some())
+}
+
+/// Each declared queue's `[queues.defaults]` (what the dashboard's add applies to Bull queues).
+fn job_defaults(config: &Config) -> Vec<(String, bullmq::JobOptions)> {
+    config
+        .runner
+        .queues
+        .iter()
+        .map(|q| (q.name.clone(), q.defaults.clone()))
+        .collect()
 }
 
 /// Start the alerts engine when the config has rules: its own read connection and discovery,

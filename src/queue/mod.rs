@@ -11,6 +11,7 @@ pub mod actions;
 pub mod alerts;
 pub mod audit;
 pub(crate) mod batch;
+pub mod bull;
 pub mod command;
 pub mod connection;
 pub mod decode;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::actions::Actions;
 use super::alerts::AlertStore;
 use super::audit::AuditLog;
+use super::bull::BullActions;
 use super::error::Result;
 use super::read::Reader;
 
@@ -16,6 +17,7 @@ use super::read::Reader;
 pub struct Queues {
     reader: Reader,
     actions: Actions,
+    bull: BullActions,
 }
 
 impl Queues {
@@ -23,7 +25,12 @@ impl Queues {
     /// the same settings) on the first action only.
     pub fn new(reader: Reader) -> Self {
         let actions = Actions::new(reader.redis().settings().clone(), reader.clone());
-        Queues { reader, actions }
+        let bull = BullActions::new(reader.clone());
+        Queues {
+            reader,
+            actions,
+            bull,
+        }
     }
 
     pub fn reader(&self) -> &Reader {
@@ -32,6 +39,24 @@ impl Queues {
 
     pub fn actions(&self) -> &Actions {
         &self.actions
+    }
+
+    /// The same core, adding jobs to Bull queues over each declared queue's `[queues.defaults]`
+    /// (queue name -> the defaults).
+    pub fn with_bull_defaults(self, defaults: &[(String, bullmq::JobOptions)]) -> Self {
+        let defaults = defaults
+            .iter()
+            .map(|(name, opts)| (name.clone(), super::bull::add::bull_defaults(opts)))
+            .collect();
+        Queues {
+            bull: self.bull.with_defaults(defaults),
+            ..self
+        }
+    }
+
+    /// The Bull 3/4 queues' actions (over the read connection: Bull's scripts are bullring's).
+    pub fn bull_actions(&self) -> &BullActions {
+        &self.bull
     }
 
     /// The audit trail of this dashboard, kept under `prefix` (see [`AuditLog`]).

@@ -65,6 +65,12 @@ impl AppState {
         })
     }
 
+    /// The same state adding jobs to Bull queues over each declared queue's `[queues.defaults]`
+    /// (queue name -> the defaults).
+    pub fn with_job_defaults(self, defaults: &[(String, bullmq::JobOptions)]) -> Self {
+        self.rebuild(|inner| inner.queues = inner.queues.clone().with_bull_defaults(defaults))
+    }
+
     /// The same state with the audit stream trimmed to `max_len` entries.
     pub fn with_audit_max_len(self, max_len: usize) -> Self {
         self.rebuild(|inner| {
@@ -148,6 +154,7 @@ impl AppState {
     pub fn commands(&self) -> Dispatcher<'_> {
         Dispatcher {
             bullmq: self.inner.queues.actions(),
+            bull: self.inner.queues.bull_actions(),
             reader: self.inner.queues.reader(),
             discovery: &self.inner.discovery,
             audit: &self.inner.audit,

@@ -7,6 +7,7 @@ mod api;
 mod binary;
 mod browser;
 mod bull;
+mod bull_actions;
 mod bull_alerts;
 mod bull_views;
 mod cluster;

@@ -181,7 +181,6 @@ impl JobPageView {
         detail: &JobDetail,
         log_pages: (String, u64),
     ) -> Self {
-        let perms = perms.on_queue(queue);
         let job = &detail.job;
         let now = now_ms();
         let too_big = |field: &str| {
@@ -306,7 +305,7 @@ fn job_buttons(perms: &Perms, links: &Links, queue: &QueueRef, detail: &JobDetai
     let id = &detail.job.id;
     [Action::Retry, Action::Promote, Action::Duplicate]
         .into_iter()
-        .filter(|action| perms.may(*action) && action.fits(detail.state))
+        .filter(|action| perms.may(*action) && action.fits_in(queue.library, detail.state))
         .map(|action| Button::new(action, links.job_action(queue, id, action)))
         .collect()
 }

@@ -18,7 +18,6 @@ impl QueuePage {
         latest: &LatestJobs,
     ) -> Self {
         let queue = summary.queue();
-        let perms = perms.on_queue(&queue);
         let now = now_ms();
         let href = latest_href(links, &queue);
         let back = format!("{href}&per_page={}", latest.per_state);

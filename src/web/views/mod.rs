@@ -34,7 +34,6 @@ pub const HTMX: &str = "vendor/htmx-2.0.11.min.js";
 
 use crate::queue::access::Principal;
 use crate::queue::action::Action;
-use crate::queue::model::QueueRef;
 use crate::web::flash::Flash;
 use crate::web::state::AppState;
 
@@ -92,13 +91,7 @@ pub struct Perms {
     /// Clean, drain, obliterate, edit data.
     pub admin: bool,
     principal: Principal,
-    /// Why no action is offered on this page's queue (a library bullring does not act on yet).
-    pub no_actions: Option<&'static str>,
 }
-
-/// Said on the pages of a Bull queue, in place of its actions.
-const BULL_NO_ACTIONS: &str = "This is a Bull queue: bullring shows it and reads it as Bull does, \
-     but actions on Bull queues are not supported by this version, so none is offered.";
 
 impl Perms {
     pub fn of(principal: &Principal) -> Self {
@@ -106,25 +99,11 @@ impl Perms {
             operator: principal.may(Action::Retry),
             admin: principal.may(Action::Clean),
             principal: principal.clone(),
-            no_actions: None,
-        }
-    }
-
-    /// The permissions on `queue`'s pages: none on a queue whose library is not acted on.
-    pub fn on_queue(self, queue: &QueueRef) -> Self {
-        if queue.library.acted_on() {
-            return self;
-        }
-        Perms {
-            operator: false,
-            admin: false,
-            no_actions: Some(BULL_NO_ACTIONS),
-            ..self
         }
     }
 
     pub fn may(&self, action: Action) -> bool {
-        self.no_actions.is_none() && self.principal.may(action)
+        self.principal.may(action)
     }
 }
 

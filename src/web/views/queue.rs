@@ -5,7 +5,7 @@ use askama::Template;
 use super::format::{excerpt, now_ms, progress_text, relative_time};
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
-use crate::queue::model::{Counts, Job, JobPage, JobState, Order, QueueRef, QueueSummary};
+use crate::queue::model::{Counts, Job, JobPage, JobState, Library, Order, QueueRef, QueueSummary};
 
 /// A state with its count and link, for tabs and overview cells.
 #[derive(Debug, Clone)]
@@ -115,11 +115,12 @@ pub struct QueuePage {
     pub workers_href: String,
 }
 
-/// The job actions a row of this tab offers: those that fit the tab's state.
-fn row_actions(state: JobState) -> impl Iterator<Item = Action> {
+/// The job actions a row of this tab offers: those that fit the tab's state in the queue's
+/// library (a Bull queue's completed jobs are not retried).
+fn row_actions(library: Library, state: JobState) -> impl Iterator<Item = Action> {
     Action::BULK
         .into_iter()
-        .filter(move |action| action.fits(Some(state)))
+        .filter(move |action| action.fits_in(library, Some(state)))
 }
 
 impl QueuePage {
@@ -132,7 +133,6 @@ impl QueuePage {
         order: Order,
     ) -> Self {
         let queue = summary.queue();
-        let perms = perms.on_queue(&queue);
         let now = now_ms();
         let pages = page.total.div_ceil(page.per_page).max(1);
         let tab = links.tab(&queue, page.state);
@@ -169,7 +169,7 @@ impl QueuePage {
             bulk_url: links.queue_action(&queue, Action::Bulk),
             back,
             bulk_confirm: "Apply to the ticked jobs?".into(),
-            bulk: row_actions(page.state)
+            bulk: row_actions(queue.library, page.state)
                 .map(|action| BulkChoice {
                     value: action.name(),
                     label: action.label(),
@@ -236,7 +236,7 @@ pub(super) fn job_row(
         state: state.as_str(),
         data: data_preview(job),
         href: links.job(queue, &job.id),
-        buttons: row_actions(state)
+        buttons: row_actions(queue.library, state)
             .map(|action| {
                 Button::new(action, links.job_action(queue, &job.id, action))
                     .asking(format!("Remove job {} (and its children, if any)?", job.id))
@@ -318,7 +318,7 @@ pub(super) fn form_links(
     queue: &QueueRef,
     state: JobState,
 ) -> Vec<FormLink> {
-    let clean_state = if Action::Clean.fits(Some(state)) {
+    let clean_state = if Action::Clean.fits_in(queue.library, Some(state)) {
         state
     } else {
         JobState::Completed

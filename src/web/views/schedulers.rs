@@ -106,7 +106,7 @@ impl SchedulersPage {
                     library: s.library.as_str(),
                     badge: s.library.badge(None),
                     job_id: s.job_id.clone().unwrap_or_default(),
-                    remove: (can_remove && s.library.acted_on()).then(|| {
+                    remove: can_remove.then(|| {
                         let url = links.scheduler_action(&q, &s.key, Action::RemoveScheduler);
                         Button::new(Action::RemoveScheduler, url).asking(format!(
                             "Remove the {} {}?",
