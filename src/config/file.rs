@@ -84,6 +84,9 @@ pub struct FileConfig {
     pub runner: RunnerTableFile,
     #[serde(default)]
     pub alerts: AlertsFile,
+    /// More Redis servers shown in the same dashboard.
+    #[serde(default)]
+    pub connections: Vec<super::connections::ConnectionFile>,
 }
 
 /// Read and parse the file at `path`; a TOML error names its line.

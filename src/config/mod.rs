@@ -3,11 +3,12 @@
 //!
 //! A wrong setting fails at start with one line naming the setting and what is wrong with it
 //! ([`ConfigError`]). The parts: [`cli`] (the command line), [`file`] (the TOML file as written),
-//! [`redis`] (where Redis is), [`security`] (authentication and its checks), [`runner`] (workers,
+//! [`redis`] (where Redis is), [`connections`] (more Redis servers), [`security`] (authentication and its checks), [`runner`] (workers,
 //! schedulers and job defaults), [`limits`] (what the HTTP server takes on), [`values`] (rules
 //! they share).
 
 pub mod cli;
+pub mod connections;
 pub mod error;
 pub mod file;
 pub mod limits;
@@ -63,6 +64,8 @@ pub struct Config {
     pub alerts: Option<crate::alerts::AlertsConfig>,
     /// Timeouts and caps of the HTTP server.
     pub limits: Limits,
+    /// The `[[connections]]` besides `default` (the Redis above), in the file's order.
+    pub connections: Vec<self::connections::ConnectionConfig>,
 }
 
 impl Default for Config {
@@ -85,6 +88,7 @@ impl Default for Config {
             runner: RunnerConfig::default(),
             alerts: None,
             limits: Limits::default(),
+            connections: Vec::new(),
         }
     }
 }
@@ -219,7 +223,9 @@ impl Config {
         let alerts = crate::alerts::rules::validate(&file.alerts)
             .map_err(|e| ConfigError::caused_by("[alerts] section", e.to_string(), e))?;
         let limits = limits::limits(cli, &file)?;
+        let connections = self::connections::connections(&file.connections)?;
         Ok(Config {
+            connections,
             limits,
             alerts,
             runner,

@@ -13,6 +13,7 @@ pub mod audit;
 pub(crate) mod batch;
 pub mod command;
 pub mod connection;
+pub mod connections;
 pub mod decode;
 pub mod discovery;
 pub mod embedded;

@@ -1,5 +1,7 @@
-//! The queue core as the dashboard uses it: reads, actions, the audit trail, the alert store and
-//! the readiness probe, all over the one read connection of a [`Reader`]. The web layer holds a
+//! The queue core as the dashboard uses it, for one Redis connection: reads, actions, the audit
+//! trail, the alert store, the readiness probe and the health probe, all over the read
+//! connection of a [`Reader`], with what the configuration says about the connection
+//! ([`Connection`]: its name, label, read-only and highest role). The web layer holds a
 //! [`Queues`] and never a Redis connection; every key name (the audit stream, the alerts' keys)
 //! is built here or below.
 
@@ -8,14 +10,16 @@ use std::time::{Duration, Instant};
 use super::actions::Actions;
 use super::alerts::AlertStore;
 use super::audit::AuditLog;
+use super::connections::{Connection, Health, probe};
 use super::error::Result;
 use super::read::Reader;
 
-/// Reads and actions of every queue. Cheap to clone.
+/// Reads and actions of every queue of one connection. Cheap to clone.
 #[derive(Clone)]
 pub struct Queues {
     reader: Reader,
     actions: Actions,
+    connection: std::sync::Arc<Connection>,
 }
 
 impl Queues {
@@ -23,7 +27,31 @@ impl Queues {
     /// the same settings) on the first action only.
     pub fn new(reader: Reader) -> Self {
         let actions = Actions::new(reader.redis().settings().clone(), reader.clone());
-        Queues { reader, actions }
+        Queues {
+            reader,
+            actions,
+            connection: std::sync::Arc::new(Connection::default()),
+        }
+    }
+
+    /// The same services, for the connection `connection` describes (default: `default`,
+    /// unlabelled, nothing capped).
+    pub fn on(self, connection: Connection) -> Self {
+        Queues {
+            connection: std::sync::Arc::new(connection),
+            ..self
+        }
+    }
+
+    /// The connection these queues are on.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    /// Whether this connection's Redis answers within `timeout`, how fast, and (when `INFO` is
+    /// allowed) its version and eviction policy. Never an error: a failure is a `Down` health.
+    pub async fn health(&self, timeout: Duration) -> Health {
+        probe(self.reader.redis(), timeout).await
     }
 
     pub fn reader(&self) -> &Reader {

@@ -166,7 +166,7 @@ pub async fn render_errors(
         || request.uri().path().to_string(),
         |uri| uri.path().to_string(),
     );
-    let is_api = path.starts_with(&format!("{}/api/", state.mount_base()));
+    let is_api = state.is_api_path(&path);
     let response = next.run(request).await;
     let Some(err) = response.extensions().get::<WebError>().cloned() else {
         return response;

@@ -9,15 +9,32 @@ use crate::web::assets;
 use crate::web::error::{self, WebError};
 use crate::web::flash;
 use crate::web::handlers::{
-    actions, alerts, api, audit, flows, health, jobs, live, metrics, pages, prometheus, queues,
-    schedulers,
+    actions, alerts, api, audit, connections, flows, health, jobs, live, metrics, pages,
+    prometheus, queues, schedulers,
 };
+use crate::web::links::connection_base;
+use crate::web::scope;
 use crate::web::security;
 use crate::web::state::AppState;
 
-/// Every route of the dashboard, relative to where it is mounted.
+/// Every route of the dashboard, relative to where it is mounted: the default connection's
+/// pages at the root, each other connection's under `/c/{name}` (with its own state, and its
+/// principal capped to what the connection allows), and the list of connections.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+    let mut routes = table().route("/api/connections", get(connections::api));
+    for other in state.others() {
+        let path = connection_base("", &other.connection().name);
+        let scoped = table()
+            .layer(from_fn_with_state(other.clone(), scope::cap_principal))
+            .with_state(other.clone());
+        routes = routes.nest(&path, scoped);
+    }
+    with_layers(routes, state)
+}
+
+/// The pages and actions of one connection, relative to where they are mounted.
+fn table() -> Router<AppState> {
+    Router::new()
         .route("/", get(queues::overview))
         .route("/{action}", post(actions::post))
         .route("/queues/{queue}", get(queues::queue_page))
@@ -68,8 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(assets::serve))
-        .fallback(not_found);
-    with_layers(routes, state)
+        .fallback(not_found)
 }
 
 /// Only `GET /metrics` (Prometheus), without authentication, for a second listener that only a

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod commands;
+pub mod connections;
 pub mod flows;
 pub mod health;
 pub mod jobs;
