@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::config::connections::ConnectionConfig;
 use crate::config::limits::Limits;
 use crate::queue::alerts::AlertStore;
 use crate::queue::connection::{Redis, RedisSettings};
@@ -59,7 +60,8 @@ fn discovery(config: &Config, settings: &RedisSettings, cancel: &CancellationTok
 }
 
 /// The dashboard's state for a config and a Redis: a read connection, and discovery (its first
-/// pass runs in the background, on a connection of its own).
+/// pass runs in the background, on a connection of its own). Each `[[connections]]` entry gets a
+/// state of its own the same way (its pages under `{base}/c/{name}`), held by the default's.
 pub fn dashboard_state(
     config: &Config,
     settings: &RedisSettings,
@@ -67,11 +69,50 @@ pub fn dashboard_state(
 ) -> AppState {
     let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone());
     let discovery = discovery(config, settings, cancel);
+    let others = config
+        .connections
+        .iter()
+        .map(|other| connection_state(config, other, cancel))
+        .collect();
     AppState::new(reader, discovery, &config.base_path, &config.title)
         .with_security(config.security.clone())
         .with_audit_max_len(config.audit_max_len)
         .with_live_updates(config.live_interval, cancel)
         .with_alerts(config.alerts.is_some())
+        .with_others(others)
+}
+
+/// The state of one `[[connections]]` entry: its own reads, discovery, audit trail (under its
+/// first prefix, on its Redis) and live updates.
+fn connection_state(
+    config: &Config,
+    other: &ConnectionConfig,
+    cancel: &CancellationToken,
+) -> AppState {
+    tracing::info!(
+        connection = %other.connection.name,
+        redis = %other.redis.redacted(),
+        "showing another Redis connection"
+    );
+    let reader = Reader::new(Redis::new(other.redis.clone()), other.prefixes.clone());
+    let discovery = Discovery::new(
+        other.prefixes.clone(),
+        other.queues.clone(),
+        other.discovery,
+    );
+    discovery.spawn(
+        Redis::new(other.redis.clone()),
+        config.discovery_interval,
+        cancel.clone(),
+    );
+    let mut security = config.security.clone();
+    // Nothing is written there, not even the audit trail's record of a refusal.
+    security.read_only |= other.connection.read_only;
+    AppState::new(reader, discovery, &config.base_path, &config.title)
+        .on_connection(other.connection.clone())
+        .with_security(security)
+        .with_audit_max_len(config.audit_max_len)
+        .with_live_updates(config.live_interval, cancel)
 }
 
 /// Start the alerts engine when the config has rules: its own read connection and discovery,

@@ -136,16 +136,23 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
 }
 
 /// The dashboard mounted at the state's base path; `{base}` and `{base}/` both show the overview.
+/// `?connection=NAME` on any of its addresses shows that connection's page (see
+/// [`scope::route_connection_query`]).
 pub fn app(state: AppState) -> Router {
     let base = state.mount_base().to_string();
-    if base.is_empty() {
-        return router(state);
-    }
-    let slash = with_layers(
-        Router::new().route(&format!("{base}/"), get(queues::overview)),
-        state.clone(),
-    );
-    Router::new().nest(&base, router(state)).merge(slash)
+    let mounted = if base.is_empty() {
+        router(state)
+    } else {
+        let slash = with_layers(
+            Router::new().route(&format!("{base}/"), get(queues::overview)),
+            state.clone(),
+        );
+        Router::new().nest(&base, router(state)).merge(slash)
+    };
+    let routed = tower::ServiceExt::map_request(mounted, move |request| {
+        scope::route_connection_query(request, &base)
+    });
+    Router::new().fallback_service(routed)
 }
 
 async fn not_found() -> WebError {
