@@ -27,7 +27,13 @@ pub fn router(state: AppState) -> Router {
         let scoped = table()
             .layer(from_fn_with_state(other.clone(), scope::cap_principal))
             .with_state(other.clone());
-        routes = routes.nest(&path, scoped);
+        // `{path}/`, the connection's overview as links write it, is not matched by the nest.
+        let overview = get(queues::overview)
+            .layer(from_fn_with_state(other.clone(), scope::cap_principal))
+            .with_state(other.clone());
+        routes = routes
+            .nest(&path, scoped)
+            .route(&format!("{path}/"), overview);
     }
     with_layers(routes, state)
 }

@@ -8,6 +8,7 @@ mod binary;
 mod browser;
 mod bull;
 mod cluster;
+mod connections;
 mod cost;
 mod demo;
 mod docker;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::jobs::{RAW_FIELDS, read_job};
 use super::queues::read_page;
 use super::{JobAt, QueueAt};
-use super::connections::CONNECTION_TIMEOUT;
+use super::connections::{CONNECTION_TIMEOUT, summaries};
 use crate::queue::error::chain;
 use crate::queue::model::{JobDetail, JobPage, QueueSummary};
 use crate::web::error::WebError;
@@ -41,7 +41,7 @@ pub async fn queues(
     let reads = state.every_connection().map(|each| {
         let queues = of(each);
         async move {
-            let read = tokio::time::timeout(CONNECTION_TIMEOUT, each.reader().summaries(&queues));
+            let read = tokio::time::timeout(CONNECTION_TIMEOUT, summaries(each, &queues));
             let name = each.connection().name.clone();
             match read.await {
                 Ok(Ok(summaries)) => Ok(with_connection(&name, summaries)),

@@ -10,7 +10,8 @@ use axum::extract::State;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::queue::model::{JobState, QueueSummary};
+use crate::queue::error::QueueError;
+use crate::queue::model::{JobState, QueueRef, QueueSummary};
 use crate::web::state::AppState;
 use crate::web::views::overview::ConnectionRow;
 
@@ -47,7 +48,7 @@ pub type Read = Result<(Vec<QueueSummary>, Duration), String>;
 pub async fn read_summaries(state: &AppState) -> Read {
     let queues = state.discovery().snapshot().queues;
     let started = Instant::now();
-    match tokio::time::timeout(CONNECTION_TIMEOUT, state.reader().summaries(&queues)).await {
+    match tokio::time::timeout(CONNECTION_TIMEOUT, summaries(state, &queues)).await {
         Ok(Ok(summaries)) => Ok((summaries, started.elapsed())),
         Ok(Err(err)) => Err(crate::queue::error::chain(&err)),
         Err(_) => Err(format!(
@@ -55,6 +56,19 @@ pub async fn read_summaries(state: &AppState) -> Read {
             CONNECTION_TIMEOUT.as_millis()
         )),
     }
+}
+
+/// The summaries of `queues` on `state`'s connection (one round trip); with no queue to read, a
+/// `PING`, so a connection that is down never passes for an empty one.
+pub async fn summaries(
+    state: &AppState,
+    queues: &[QueueRef],
+) -> Result<Vec<QueueSummary>, QueueError> {
+    if queues.is_empty() {
+        state.queues().ping().await?;
+        return Ok(Vec::new());
+    }
+    state.reader().summaries(queues).await
 }
 
 /// The overview's row of each of `state`'s other connections, read in parallel.

@@ -1,0 +1,219 @@
+//! Several Redis connections in one dashboard, each a real redis-server: the default (the shared
+//! test server), a standalone one whose roles are capped, and one killed during the test. Pages
+//! of the live connections answer while the dead one shows its error; `?connection=` selects
+//! one; roles are capped per connection in the pages and in the core.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use bullring::config::Config;
+use bullring::queue::connection::RedisSettings;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::support::{Dashboard, Reply, TestRedis, free_port, redis, unique_prefix};
+
+const BASE: &str = "/admin/queues";
+
+/// A BullMQ queue on the Redis at `url`, as a producer opens it.
+async fn queue_on(url: &str, prefix: &str, name: &str) -> bullmq::Queue {
+    let opts = bullmq::QueueOptions {
+        connection: RedisSettings::url(url).engine_options(),
+        prefix: prefix.to_string(),
+        ..Default::default()
+    };
+    bullmq::Queue::with_options(name, opts)
+        .await
+        .expect("engine queue")
+}
+
+/// The dashboard `bullring serve` builds for `config` (discovery in the background).
+fn dashboard(config: &Config, cancel: &CancellationToken) -> Dashboard {
+    let settings = config.redis.clone().expect("a Redis");
+    let state = bullring::server::dashboard_state(config, &settings, cancel);
+    Dashboard {
+        redis: state.reader().redis().clone(),
+        router: bullring::web::app(state),
+    }
+}
+
+/// Poll `uri` until `done` holds for its JSON, within a deadline.
+async fn eventually(dash: &Dashboard, uri: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = dash.json(uri).await;
+        if done(&value) {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "GET {uri} never got there: {value}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn post_json(dash: &Dashboard, uri: &str) -> Reply {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::empty())
+        .expect("request");
+    dash.send(request).await
+}
+
+fn connection<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list["connections"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no connection {name} in {list}"))
+}
+
+#[tokio::test]
+async fn live_connections_answer_while_a_dead_one_shows_its_error() {
+    let staging = TestRedis::start_on(free_port());
+    let doomed = TestRedis::start_on(free_port());
+    let prefix = unique_prefix("conn");
+    let config = Config::from_toml(&format!(
+        r#"
+redis_url = "{default}"
+prefixes = ["{prefix}"]
+base_path = "{BASE}"
+[[connections]]
+name = "staging"
+redis_url = "{staging}"
+prefixes = ["{prefix}"]
+label = "staging"
+color = "yellow"
+max_role = "operator"
+[[connections]]
+name = "doomed"
+redis_url = "{doomed}"
+prefixes = ["{prefix}"]
+label = "production"
+color = "red"
+"#,
+        default = redis().url,
+        staging = staging.url,
+        doomed = doomed.url,
+    ))
+    .expect("config");
+    let here = queue_on(&redis().url, &prefix, "mail").await;
+    here.add("send", json!({"n": 1})).await.expect("add");
+    let there = queue_on(&staging.url, &prefix, "billing").await;
+    there.add("charge", json!({"n": 2})).await.expect("add");
+    there.add("charge", json!({"n": 3})).await.expect("add");
+    let gone = queue_on(&doomed.url, &prefix, "orders").await;
+    gone.add("ship", json!({"n": 4})).await.expect("add");
+    let cancel = CancellationToken::new();
+    let dash = dashboard(&config, &cancel);
+
+    // Every connection's queues, each with its connection, once discovery has seen them.
+    let all = eventually(&dash, &format!("{BASE}/api/queues"), |v| {
+        v["queues"].as_array().is_some_and(|q| q.len() == 3)
+    })
+    .await;
+    let billing = all["queues"]
+        .as_array()
+        .and_then(|q| q.iter().find(|q| q["name"] == "billing"))
+        .expect("billing listed");
+    assert_eq!(billing["connection"], "staging");
+    assert_eq!(billing["counts"]["waiting"], 2);
+    let one = dash
+        .json(&format!("{BASE}/api/queues?connection=staging"))
+        .await;
+    assert_eq!(one["queues"].as_array().map(Vec::len), Some(1), "{one}");
+    assert_eq!(one["queues"][0]["name"], "billing");
+    let mine = dash
+        .json(&format!("{BASE}/api/queues?connection=default"))
+        .await;
+    assert!(
+        mine["queues"]
+            .as_array()
+            .is_some_and(|q| q.iter().any(|q| q["name"] == "mail" && q["connection"] == "default")),
+        "{mine}"
+    );
+
+    let up = dash.json(&format!("{BASE}/api/connections")).await;
+    for name in ["default", "staging", "doomed"] {
+        let c = connection(&up, name);
+        assert_eq!(c["status"], "up", "{c}");
+        assert!(c["latency_ms"].as_f64().is_some(), "{c}");
+        assert!(c["redis_version"].as_str().is_some_and(|v| !v.is_empty()), "{c}");
+        assert_eq!(c["maxmemory_policy"], "noeviction", "{c}");
+    }
+    assert_eq!(connection(&up, "doomed")["label"], "production");
+
+    // The third Redis goes away: its row says so, the others answer as before.
+    doomed.shutdown();
+    let down = eventually(&dash, &format!("{BASE}/api/connections"), |v| {
+        connection(v, "doomed")["status"] == "down"
+    })
+    .await;
+    assert!(
+        connection(&down, "doomed")["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{down}"
+    );
+    assert_eq!(connection(&down, "staging")["status"], "up");
+    let listed = dash.json(&format!("{BASE}/api/queues")).await;
+    assert_eq!(listed["unavailable"][0]["connection"], "doomed", "{listed}");
+    assert_eq!(listed["queues"].as_array().map(Vec::len), Some(2));
+
+    let overview = dash.get(&format!("{BASE}/")).await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
+    assert!(overview.body.contains(r#"<tr data-connection="doomed" class="problem">"#));
+    assert!(overview.body.contains(r#"<span class="badge down">down</span>"#));
+    assert!(overview.body.contains(&format!(r#"<a href="{BASE}/c/staging/">staging</a>"#)));
+    assert!(overview.body.contains(r#"data-name="mail""#), "the default's queues");
+
+    // The staging connection's own pages, with its badge on each.
+    let badge = r#"<span class="badge connection-label color-yellow" title="connection staging">staging</span>"#;
+    let staging_page = dash.get(&format!("{BASE}/c/staging/")).await;
+    assert_eq!(staging_page.status, StatusCode::OK, "{}", staging_page.body);
+    assert!(staging_page.body.contains(badge), "{}", staging_page.body);
+    assert!(staging_page.body.contains(r#"data-name="billing""#));
+    assert!(!staging_page.body.contains(r#"data-name="mail""#));
+    let queue_page = dash.get(&format!("{BASE}/c/staging/queues/billing")).await;
+    assert_eq!(queue_page.status, StatusCode::OK, "{}", queue_page.body);
+    assert!(queue_page.body.contains(badge));
+    assert!(
+        queue_page
+            .body
+            .contains(&format!("{BASE}/c/staging/queues/billing/jobs/")),
+        "job links stay on the connection"
+    );
+    let by_query = dash
+        .get(&format!("{BASE}/queues/billing?connection=staging"))
+        .await;
+    assert_eq!(by_query.status, StatusCode::OK, "{}", by_query.body);
+    assert!(by_query.body.contains(badge));
+    let unknown = dash.get(&format!("{BASE}/?connection=nowhere")).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    // The dead connection's pages say it is down, the JSON API with a JSON error.
+    let dead = dash.get(&format!("{BASE}/c/doomed/")).await;
+    assert_eq!(dead.status, StatusCode::SERVICE_UNAVAILABLE, "{}", dead.body);
+    let dead_api = dash.get(&format!("{BASE}/c/doomed/api/queues")).await;
+    assert_eq!(dead_api.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(serde_json::from_str::<Value>(&dead_api.body).is_ok(), "{}", dead_api.body);
+
+    // Roles are capped on staging (operator at most): pages offer no admin action and the core
+    // refuses one; an operator's action goes through. The default connection is not capped.
+    assert!(!queue_page.body.contains("/actions/clean"), "no clean on staging");
+    let home_queue = dash.get(&format!("{BASE}/queues/mail")).await;
+    assert!(home_queue.body.contains("/actions/clean"), "clean at home");
+    let refused = post_json(&dash, &format!("{BASE}/c/staging/api/queues/billing/obliterate")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body.contains("admin role"), "{}", refused.body);
+    assert_eq!(
+        there.get_job_counts_by_types(&["waiting"]).await.expect("counts")["waiting"],
+        2,
+        "nothing removed"
+    );
+    let paused = post_json(&dash, &format!("{BASE}/c/staging/api/queues/billing/pause")).await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    assert!(there.is_paused().await.expect("is_paused"), "paused on staging");
+    assert!(!here.is_paused().await.expect("is_paused"), "not at home");
+    cancel.cancel();
+}
