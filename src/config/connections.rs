@@ -4,37 +4,13 @@
 //!
 //! Today's single-Redis settings are the connection `default`; the name is reserved for them.
 
-use serde::Deserialize;
-
 use super::error::{ConfigError, bad};
+use super::file::ConnectionFile;
 use super::redis::{check_url, host_url};
 use crate::queue::access::Role;
 use crate::queue::connection::RedisSettings;
-use crate::queue::connections::{Color, Connection};
+use crate::queue::connections::Connection;
 use crate::queue::model::{DEFAULT_CONNECTION, DEFAULT_PREFIX};
-
-/// One `[[connections]]` entry as written.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectionFile {
-    pub name: String,
-    pub redis_url: Option<String>,
-    pub redis_host: Option<String>,
-    pub redis_port: Option<u16>,
-    pub redis_password: Option<String>,
-    pub redis_tls: Option<bool>,
-    #[serde(default)]
-    pub redis_cluster_nodes: Vec<String>,
-    #[serde(default)]
-    pub prefixes: Vec<String>,
-    #[serde(default)]
-    pub queues: Vec<String>,
-    pub discovery: Option<bool>,
-    pub label: Option<String>,
-    pub color: Option<Color>,
-    pub read_only: Option<bool>,
-    pub max_role: Option<Role>,
-}
 
 /// One connection besides `default`, validated.
 #[derive(Debug, Clone)]
