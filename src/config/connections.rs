@@ -177,6 +177,13 @@ read_only = true
         assert_eq!(production.prefixes, vec!["bull"]);
         assert!(staging.connection.read_only && !staging.discovery);
         assert_eq!(staging.prefixes, vec!["a", "b"]);
+        let on_staging = config.clone().on_connection("staging").unwrap();
+        assert_eq!(on_staging.redis.unwrap().url, "redis://127.0.0.1:2");
+        assert_eq!(on_staging.prefixes, vec!["a", "b"]);
+        let default = config.clone().on_connection("default").unwrap();
+        assert_eq!(default.redis.unwrap().url, "redis://127.0.0.1:1");
+        let err = config.on_connection("nope").unwrap_err().to_string();
+        assert!(err.contains("known: default, production, staging"), "{err}");
     }
 
     #[test]
@@ -190,7 +197,10 @@ read_only = true
                 "only one",
             ),
             ("name = \"x\"\nredis_url = \"http://h\"", "redis://"),
-            ("name = \"x\"\nredis_url = \"redis://h\"\ncolor = \"pink\"", "pink"),
+            (
+                "name = \"x\"\nredis_url = \"redis://h\"\ncolor = \"pink\"",
+                "pink",
+            ),
             (
                 "name = \"x\"\nredis_url = \"redis://h\"\nmax_role = \"root\"",
                 "root",

@@ -114,6 +114,42 @@ impl Config {
         crate::queue::model::default_prefix(&self.prefixes)
     }
 
+    /// The same configuration reading the `[[connections]]` entry `name` instead of the
+    /// top-level Redis (its Redis, prefixes, queues and discovery); `default` is this one.
+    pub fn on_connection(self, name: &str) -> Result<Config, ConfigError> {
+        if name == crate::queue::model::DEFAULT_CONNECTION {
+            return Ok(self);
+        }
+        let Some(other) = self
+            .connections
+            .iter()
+            .find(|c| c.connection.name == name)
+            .cloned()
+        else {
+            let known: Vec<&str> = self
+                .connections
+                .iter()
+                .map(|c| c.connection.name.as_str())
+                .collect();
+            return Err(bad(
+                "--connection",
+                format!(
+                    "no [[connections]] entry is named {name:?} (known: default{}{})",
+                    if known.is_empty() { "" } else { ", " },
+                    known.join(", ")
+                ),
+            ));
+        };
+        Ok(Config {
+            redis: Some(other.redis),
+            prefixes: other.prefixes,
+            queues: other.queues,
+            discovery: other.discovery,
+            libraries: BTreeMap::new(),
+            ..self
+        })
+    }
+
     /// Read the file named by `--config` (if any) and merge the flags and environment over it.
     pub fn load(settings: &Settings) -> Result<Config, ConfigError> {
         let file = match &settings.config {

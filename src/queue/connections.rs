@@ -200,7 +200,8 @@ mod tests {
 
     #[test]
     fn reads_info_fields_and_warns_on_eviction() {
-        let info = "# Server\r\nredis_version:7.0.15\r\n# Memory\r\nmaxmemory_policy:allkeys-lru\r\n";
+        let info =
+            "# Server\r\nredis_version:7.0.15\r\n# Memory\r\nmaxmemory_policy:allkeys-lru\r\n";
         assert_eq!(info_field(info, "redis_version").as_deref(), Some("7.0.15"));
         assert_eq!(info_field(info, "redis_mode"), None);
         let health = Health {

@@ -67,7 +67,9 @@ mod tests {
 
     fn routed(uri: &str, base: &str) -> String {
         let request = Request::builder().uri(uri).body(axum::body::Body::empty());
-        route_connection_query(request.unwrap(), base).uri().to_string()
+        route_connection_query(request.unwrap(), base)
+            .uri()
+            .to_string()
     }
 
     #[test]

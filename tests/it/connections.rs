@@ -46,7 +46,10 @@ async fn eventually(dash: &Dashboard, uri: &str, done: impl Fn(&Value) -> bool) 
         if done(&value) {
             return value;
         }
-        assert!(Instant::now() < deadline, "GET {uri} never got there: {value}");
+        assert!(
+            Instant::now() < deadline,
+            "GET {uri} never got there: {value}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -127,9 +130,9 @@ color = "red"
         .json(&format!("{BASE}/api/queues?connection=default"))
         .await;
     assert!(
-        mine["queues"]
-            .as_array()
-            .is_some_and(|q| q.iter().any(|q| q["name"] == "mail" && q["connection"] == "default")),
+        mine["queues"].as_array().is_some_and(|q| q
+            .iter()
+            .any(|q| q["name"] == "mail" && q["connection"] == "default")),
         "{mine}"
     );
 
@@ -138,7 +141,10 @@ color = "red"
         let c = connection(&up, name);
         assert_eq!(c["status"], "up", "{c}");
         assert!(c["latency_ms"].as_f64().is_some(), "{c}");
-        assert!(c["redis_version"].as_str().is_some_and(|v| !v.is_empty()), "{c}");
+        assert!(
+            c["redis_version"].as_str().is_some_and(|v| !v.is_empty()),
+            "{c}"
+        );
         assert_eq!(c["maxmemory_policy"], "noeviction", "{c}");
     }
     assert_eq!(connection(&up, "doomed")["label"], "production");
@@ -162,10 +168,25 @@ color = "red"
 
     let overview = dash.get(&format!("{BASE}/")).await;
     assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
-    assert!(overview.body.contains(r#"<tr data-connection="doomed" class="problem">"#));
-    assert!(overview.body.contains(r#"<span class="badge down">down</span>"#));
-    assert!(overview.body.contains(&format!(r#"<a href="{BASE}/c/staging/">staging</a>"#)));
-    assert!(overview.body.contains(r#"data-name="mail""#), "the default's queues");
+    assert!(
+        overview
+            .body
+            .contains(r#"<tr data-connection="doomed" class="problem">"#)
+    );
+    assert!(
+        overview
+            .body
+            .contains(r#"<span class="badge down">down</span>"#)
+    );
+    assert!(
+        overview
+            .body
+            .contains(&format!(r#"<a href="{BASE}/c/staging/">staging</a>"#))
+    );
+    assert!(
+        overview.body.contains(r#"data-name="mail""#),
+        "the default's queues"
+    );
 
     // The staging connection's own pages, with its badge on each.
     let badge = r#"<span class="badge connection-label color-yellow" title="connection staging">staging</span>"#;
@@ -193,27 +214,111 @@ color = "red"
 
     // The dead connection's pages say it is down, the JSON API with a JSON error.
     let dead = dash.get(&format!("{BASE}/c/doomed/")).await;
-    assert_eq!(dead.status, StatusCode::SERVICE_UNAVAILABLE, "{}", dead.body);
+    assert_eq!(
+        dead.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        dead.body
+    );
     let dead_api = dash.get(&format!("{BASE}/c/doomed/api/queues")).await;
     assert_eq!(dead_api.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(serde_json::from_str::<Value>(&dead_api.body).is_ok(), "{}", dead_api.body);
+    assert!(
+        serde_json::from_str::<Value>(&dead_api.body).is_ok(),
+        "{}",
+        dead_api.body
+    );
 
     // Roles are capped on staging (operator at most): pages offer no admin action and the core
     // refuses one; an operator's action goes through. The default connection is not capped.
-    assert!(!queue_page.body.contains("/actions/clean"), "no clean on staging");
+    assert!(
+        !queue_page.body.contains("/actions/clean"),
+        "no clean on staging"
+    );
     let home_queue = dash.get(&format!("{BASE}/queues/mail")).await;
     assert!(home_queue.body.contains("/actions/clean"), "clean at home");
-    let refused = post_json(&dash, &format!("{BASE}/c/staging/api/queues/billing/obliterate")).await;
+    let refused = post_json(
+        &dash,
+        &format!("{BASE}/c/staging/api/queues/billing/obliterate"),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert!(refused.body.contains("admin role"), "{}", refused.body);
     assert_eq!(
-        there.get_job_counts_by_types(&["waiting"]).await.expect("counts")["waiting"],
+        there
+            .get_job_counts_by_types(&["waiting"])
+            .await
+            .expect("counts")["waiting"],
         2,
         "nothing removed"
     );
     let paused = post_json(&dash, &format!("{BASE}/c/staging/api/queues/billing/pause")).await;
     assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
-    assert!(there.is_paused().await.expect("is_paused"), "paused on staging");
+    assert!(
+        there.is_paused().await.expect("is_paused"),
+        "paused on staging"
+    );
     assert!(!here.is_paused().await.expect("is_paused"), "not at home");
     cancel.cancel();
+}
+
+/// `bullring stats` and `bullring jobs` read the connection `--connection` names.
+#[tokio::test]
+async fn the_terminal_commands_take_a_connection() {
+    let other = TestRedis::start_on(free_port());
+    let prefix = unique_prefix("conncli");
+    let queue = queue_on(&other.url, &prefix, "reports").await;
+    queue.add("build", json!({"week": 7})).await.expect("add");
+    let dir = std::env::temp_dir().join(&prefix);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("bullring.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "redis_url = \"{}\"\nprefixes = [\"{prefix}\"]\n[[connections]]\nname = \"reports\"\nredis_url = \"{}\"\nprefixes = [\"{prefix}\"]\n",
+            redis().url,
+            other.url
+        ),
+    )
+    .expect("write config");
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_bullring"))
+            .args(args)
+            .arg("--config")
+            .arg(&path)
+            .env_remove("REDIS_URL")
+            .env_remove("REDIS_HOST")
+            .env_remove("BULLRING_CONFIG")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run bullring");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&["stats", "reports", "--json", "--connection", "reports"]);
+    assert!(ok, "{err}");
+    let stats: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(stats[0]["counts"]["waiting"], 1, "{out}");
+    let (ok, out, err) = run(&[
+        "jobs",
+        "reports",
+        "waiting",
+        "--json",
+        "--connection",
+        "reports",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"week\": 7"), "{out}");
+    // On the default connection there is no such queue; an unknown connection is named.
+    let (ok, _, _) = run(&["stats", "reports", "--json"]);
+    assert!(!ok, "no queue reports on the default connection");
+    let (ok, _, err) = run(&["stats", "--connection", "nowhere"]);
+    assert!(!ok);
+    assert!(
+        err.contains("no [[connections]] entry is named \"nowhere\""),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,10 +6,10 @@ use axum::extract::State;
 use crate::web::extract::Query;
 use serde_json::{Value, json};
 
+use super::connections::{CONNECTION_TIMEOUT, summaries};
 use super::jobs::{RAW_FIELDS, read_job};
 use super::queues::read_page;
 use super::{JobAt, QueueAt};
-use super::connections::{CONNECTION_TIMEOUT, summaries};
 use crate::queue::error::chain;
 use crate::queue::model::{JobDetail, JobPage, QueueSummary};
 use crate::web::error::WebError;
@@ -60,7 +60,9 @@ pub async fn queues(
             Err(down) => unavailable.push(down),
         }
     }
-    Ok(Json(json!({ "queues": queues, "unavailable": unavailable })))
+    Ok(Json(
+        json!({ "queues": queues, "unavailable": unavailable }),
+    ))
 }
 
 /// Each summary as JSON, with the connection it is on.

@@ -51,7 +51,10 @@ fn header_lines(out: &mut String, name: &str, kind: &str, help: &str) {
 /// Redis did not answer.
 pub struct Scraped<'a> {
     pub connection: &'a str,
-    pub read: Option<(&'a [(QueueSummary, QueueMetrics)], Option<&'a [WorkerClient]>)>,
+    pub read: Option<(
+        &'a [(QueueSummary, QueueMetrics)],
+        Option<&'a [WorkerClient]>,
+    )>,
 }
 
 /// The exposition text for one scrape of every connection.
@@ -72,7 +75,12 @@ pub fn render(connections: &[Scraped<'_>]) -> String {
         );
     }
     // Each connection's rows, with the labels of each row.
-    let rows: Vec<(String, &QueueSummary, &QueueMetrics, Option<&[WorkerClient]>)> = connections
+    let rows: Vec<(
+        String,
+        &QueueSummary,
+        &QueueMetrics,
+        Option<&[WorkerClient]>,
+    )> = connections
         .iter()
         .filter_map(|c| c.read.map(|(rows, workers)| (c.connection, rows, workers)))
         .flat_map(|(connection, rows, workers)| {
@@ -113,7 +121,11 @@ pub fn render(connections: &[Scraped<'_>]) -> String {
         "1 when the queue is paused, else 0.",
     );
     for (labels, s, _, _) in &rows {
-        let _ = writeln!(out, "bullring_queue_paused{{{labels}}} {}", u8::from(s.paused));
+        let _ = writeln!(
+            out,
+            "bullring_queue_paused{{{labels}}} {}",
+            u8::from(s.paused)
+        );
     }
     if rows.iter().any(|(_, _, _, workers)| workers.is_some()) {
         header_lines(
