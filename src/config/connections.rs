@@ -214,6 +214,20 @@ read_only = true
             let err = Config::from_toml(&format!("[[connections]]\n{entry}\n")).unwrap_err();
             assert!(err.to_string().contains(expected), "{entry}: {err}");
         }
+        let rule = "[alerts.webhooks.ops]\nurl = \"https://hooks.example/x\"\n[[alerts.rules]]\nid = \"r\"\nkind = \"backlog\"\nmax_waiting = 5\nwebhook = \"ops\"\nconnection = ";
+        let err = Config::from_toml(&format!("{rule}\"eu\"\n")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("no [[connections]] entry is named \"eu\""),
+            "{err}"
+        );
+        let config = Config::from_toml(&format!(
+            "{rule}\"eu\"\n[[connections]]\nname = \"eu\"\nredis_url = \"redis://h\"\n"
+        ))
+        .unwrap();
+        let alerts = config.alerts.unwrap();
+        assert!(alerts.on_connection("eu").is_some());
+        assert!(alerts.on_connection("default").is_none());
         let twice = "[[connections]]\nname = \"x\"\nredis_url = \"redis://h\"\n";
         let err = Config::from_toml(&format!("{twice}{twice}")).unwrap_err();
         assert!(err.to_string().contains("another connection"), "{err}");

@@ -260,6 +260,17 @@ impl Config {
             .map_err(|e| ConfigError::caused_by("[alerts] section", e.to_string(), e))?;
         let limits = limits::limits(cli, &file)?;
         let connections = self::connections::connections(&file.connections)?;
+        if let Some(rule) = alerts.iter().flat_map(|a| &a.rules).find(|rule| {
+            rule.connection != crate::queue::model::DEFAULT_CONNECTION
+                && !connections
+                    .iter()
+                    .any(|c| c.connection.name == rule.connection)
+        }) {
+            return Err(bad(
+                &format!("[[alerts.rules]] {:?} connection", rule.id),
+                format!("no [[connections]] entry is named {:?}", rule.connection),
+            ));
+        }
         Ok(Config {
             connections,
             limits,
