@@ -322,3 +322,58 @@ async fn the_terminal_commands_take_a_connection() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The overview and the list of every connection's queues cost one round trip per connection,
+/// the connections read in parallel, whatever the number of queues.
+#[tokio::test]
+async fn every_connection_costs_one_round_trip() {
+    let b = TestRedis::start_on(free_port());
+    let c = TestRedis::start_on(free_port());
+    let prefix = unique_prefix("conncost");
+    for url in [&redis().url, &b.url, &c.url] {
+        for n in 0..12 {
+            let queue = queue_on(url, &prefix, &format!("q{n:02}")).await;
+            queue.add("x", json!({})).await.expect("add");
+        }
+    }
+    let config = Config::from_toml(&format!(
+        "redis_url = \"{}\"\nprefixes = [\"{prefix}\"]\nbase_path = \"{BASE}\"\n\
+         [[connections]]\nname = \"b\"\nredis_url = \"{}\"\nprefixes = [\"{prefix}\"]\n\
+         [[connections]]\nname = \"c\"\nredis_url = \"{}\"\nprefixes = [\"{prefix}\"]\n",
+        redis().url,
+        b.url,
+        c.url
+    ))
+    .expect("config");
+    let cancel = CancellationToken::new();
+    let settings = config.redis.clone().expect("a Redis");
+    let state = bullring::server::dashboard_state(&config, &settings, &cancel);
+    let dash = Dashboard {
+        redis: state.reader().redis().clone(),
+        router: bullring::web::app(state.clone()),
+    };
+    eventually(&dash, &format!("{BASE}/api/queues"), |v| {
+        v["queues"].as_array().is_some_and(|q| q.len() == 36)
+    })
+    .await;
+    let handles: Vec<_> = state
+        .every_connection()
+        .map(|s| s.reader().redis().clone())
+        .collect();
+    for uri in [format!("{BASE}/api/queues"), format!("{BASE}/")] {
+        let before: Vec<u64> = handles.iter().map(|r| r.round_trips()).collect();
+        let reply = dash.get(&uri).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let spent: Vec<u64> = handles
+            .iter()
+            .zip(&before)
+            .map(|(r, before)| r.round_trips() - before)
+            .collect();
+        assert_eq!(
+            spent,
+            vec![1, 1, 1],
+            "GET {uri}: round trips per connection"
+        );
+    }
+    cancel.cancel();
+}
