@@ -76,13 +76,18 @@ pub fn dashboard_state(
         .iter()
         .map(|other| connection_state(config, other, cancel))
         .collect();
-    AppState::new(reader, discovery, &config.base_path, &config.title)
+    let state = AppState::new(reader, discovery, &config.base_path, &config.title)
         .with_security(config.security.clone())
         .with_audit_max_len(config.audit_max_len)
         .with_live_updates(config.live_interval, cancel)
         .with_alerts(has_rules(config, DEFAULT_CONNECTION))
-        .with_others(others)
+        .with_others(others);
+    state.queues().watch(POLICY_EVERY, cancel.clone());
+    state
 }
+
+/// How often each connection's eviction policy is read again (for the warning on its pages).
+const POLICY_EVERY: Duration = Duration::from_secs(30);
 
 /// The state of one `[[connections]]` entry: its own reads, discovery, audit trail (under its
 /// first prefix, on its Redis) and live updates.
@@ -110,12 +115,14 @@ fn connection_state(
     let mut security = config.security.clone();
     // Nothing is written there, not even the audit trail's record of a refusal.
     security.read_only |= other.connection.read_only;
-    AppState::new(reader, discovery, &config.base_path, &config.title)
+    let state = AppState::new(reader, discovery, &config.base_path, &config.title)
         .on_connection(other.connection.clone())
         .with_security(security)
         .with_audit_max_len(config.audit_max_len)
         .with_live_updates(config.live_interval, cancel)
-        .with_alerts(has_rules(config, &other.connection.name) && !other.connection.read_only)
+        .with_alerts(has_rules(config, &other.connection.name) && !other.connection.read_only);
+    state.queues().watch(POLICY_EVERY, cancel.clone());
+    state
 }
 
 /// Start the alerts engine of each connection its rules watch: its own read connection and

@@ -6,6 +6,7 @@
 //! ([`super::service::Queues`]); this module holds what is said about a connection as a whole.
 
 use std::fmt;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -148,6 +149,48 @@ pub async fn probe(redis: &Redis, timeout: Duration) -> Health {
         error: None,
         redis_version: info_field(&text, "redis_version"),
         maxmemory_policy: info_field(&text, "maxmemory_policy"),
+    }
+}
+
+/// The last `maxmemory-policy` seen on a connection, refreshed in the background, so every page
+/// of the connection can warn about evictions without a round trip of its own.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyWatch(Arc<RwLock<Option<String>>>);
+
+impl PolicyWatch {
+    /// The policy last read (`None`: not read yet, or `INFO` is not allowed).
+    pub fn get(&self) -> Option<String> {
+        self.0.read().ok().and_then(|p| p.clone())
+    }
+
+    /// Whether the last policy read lets Redis evict keys (anything but `noeviction`).
+    pub fn evicts(&self) -> bool {
+        self.get().is_some_and(|p| p != "noeviction")
+    }
+
+    /// Read the policy now and then every `every` on `redis`, until `cancel` fires. A failed
+    /// read keeps the last policy.
+    pub fn spawn(
+        &self,
+        redis: Redis,
+        every: Duration,
+        cancel: tokio_util::sync::CancellationToken,
+    ) {
+        let watch = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(text) = info(&redis).await
+                    && let Some(policy) = info_field(&text, "maxmemory_policy")
+                    && let Ok(mut slot) = watch.0.write()
+                {
+                    *slot = Some(policy);
+                }
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(every) => {}
+                }
+            }
+        });
     }
 }
 

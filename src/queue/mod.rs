@@ -26,6 +26,7 @@ pub mod model;
 pub mod op;
 pub mod preview;
 pub mod read;
+pub mod redis_info;
 pub mod role;
 pub mod sampler;
 pub mod schedulers;

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use super::actions::Actions;
 use super::alerts::AlertStore;
 use super::audit::AuditLog;
-use super::connections::{Connection, Health, probe};
+use super::connections::{Connection, Health, PolicyWatch, probe};
 use super::error::Result;
 use super::read::Reader;
+use super::redis_info::RedisInfo;
 
 /// Reads and actions of every queue of one connection. Cheap to clone.
 #[derive(Clone)]
@@ -20,6 +21,7 @@ pub struct Queues {
     reader: Reader,
     actions: Actions,
     connection: std::sync::Arc<Connection>,
+    policy: PolicyWatch,
 }
 
 impl Queues {
@@ -31,6 +33,7 @@ impl Queues {
             reader,
             actions,
             connection: std::sync::Arc::new(Connection::default()),
+            policy: PolicyWatch::default(),
         }
     }
 
@@ -46,6 +49,28 @@ impl Queues {
     /// The connection these queues are on.
     pub fn connection(&self) -> &Connection {
         &self.connection
+    }
+
+    /// The connection's eviction policy as last read in the background (see [`Queues::watch`]).
+    pub fn policy(&self) -> &PolicyWatch {
+        &self.policy
+    }
+
+    /// Read the eviction policy now and every `every` until `cancel` fires, for the warning on
+    /// every page of a connection whose Redis may evict jobs.
+    pub fn watch(&self, every: Duration, cancel: tokio_util::sync::CancellationToken) {
+        self.policy
+            .spawn(self.reader.redis().clone(), every, cancel);
+    }
+
+    /// Where this connection's Redis is, the password hidden (a cluster's seed nodes).
+    pub fn place(&self) -> String {
+        self.reader.redis().settings().redacted()
+    }
+
+    /// The server's description for the Redis page (one round trip; see [`RedisInfo`]).
+    pub async fn redis_info(&self) -> Result<RedisInfo> {
+        super::redis_info::read(self.reader.redis()).await
     }
 
     /// Whether this connection's Redis answers within `timeout`, how fast, and (when `INFO` is

@@ -377,3 +377,123 @@ async fn every_connection_costs_one_round_trip() {
     }
     cancel.cancel();
 }
+
+/// The Redis page: what the server says, the eviction warning on every page of a connection
+/// whose policy is `allkeys-lru`, and what the README's read-only ACL user cannot see.
+#[tokio::test]
+async fn the_redis_page_warns_about_evictions_and_works_under_a_read_only_user() {
+    let server = TestRedis::start_on(free_port());
+    let mut admin = redis::Client::open(server.url.as_str())
+        .and_then(|c| c.get_connection())
+        .expect("connect");
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("allkeys-lru")
+        .query(&mut admin)
+        .expect("CONFIG SET");
+    let _: () = redis::cmd("ACL")
+        .arg(
+            &[
+                "SETUSER",
+                "dash",
+                "on",
+                ">pw",
+                "~*",
+                "&*",
+                "+@read",
+                "-@write",
+                "+@connection",
+            ][..],
+        )
+        .query(&mut admin)
+        .expect("ACL SETUSER");
+    let prefix = unique_prefix("connredis");
+    let queue = queue_on(&server.url, &prefix, "mail").await;
+    queue.add("send", json!({})).await.expect("add");
+    let port = server.url.rsplit(':').next().expect("port");
+    let config = Config::from_toml(&format!(
+        "redis_url = \"{}\"\nprefixes = [\"{prefix}\"]\nbase_path = \"{BASE}\"\n\
+         [[connections]]\nname = \"viewer\"\nredis_url = \"redis://dash:pw@127.0.0.1:{port}\"\n\
+         prefixes = [\"{prefix}\"]\nread_only = true\n",
+        server.url
+    ))
+    .expect("config");
+    let cancel = CancellationToken::new();
+    let dash = dashboard(&config, &cancel);
+    eventually(&dash, &format!("{BASE}/api/queues"), |v| {
+        v["queues"].as_array().is_some_and(|q| q.len() == 2)
+    })
+    .await;
+
+    let page = dash.get(&format!("{BASE}/redis")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<th>maxmemory-policy</th><td>allkeys-lru</td>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<th>Mode</th><td>standalone</td>"));
+    assert!(page.body.contains("<th>Role</th><td>master</td>"));
+    assert!(page.body.contains("evicts keys, and BullMQ jobs are lost"));
+    assert!(page.body.contains(&format!(
+        "<tr><td>{prefix}</td><td class=\"num\">1</td></tr>"
+    )));
+    let api = dash.json(&format!("{BASE}/api/redis")).await;
+    assert_eq!(api["info"]["maxmemory_policy"], "allkeys-lru");
+    assert!(api["info"]["keys"].as_u64().is_some_and(|k| k > 0), "{api}");
+    // The warning reaches every page of the connection once the background read has run.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let queue_page = dash.get(&format!("{BASE}/queues/mail")).await;
+        if queue_page
+            .body
+            .contains("This Redis evicts keys when full (maxmemory-policy allkeys-lru)")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no eviction warning: {}",
+            queue_page.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The read-only ACL user may not run INFO: the page says what it cannot show.
+    let limited = dash.get(&format!("{BASE}/c/viewer/redis")).await;
+    assert_eq!(limited.status, StatusCode::OK, "{}", limited.body);
+    assert!(
+        limited
+            .body
+            .contains("This user may not run <code>INFO</code>"),
+        "{}",
+        limited.body
+    );
+    assert!(limited.body.contains("<th>Version</th><td>unknown</td>"));
+    let keys = dash.json(&format!("{BASE}/c/viewer/api/redis")).await;
+    assert_eq!(
+        keys["info"]["keys"], api["info"]["keys"],
+        "DBSIZE is allowed"
+    );
+    let connections = dash.json(&format!("{BASE}/api/connections")).await;
+    let viewer = connection(&connections, "viewer");
+    assert_eq!(viewer["status"], "up", "{viewer}");
+    assert!(viewer["maxmemory_policy"].is_null(), "{viewer}");
+    assert_eq!(
+        connection(&connections, "default")["maxmemory_policy"],
+        "allkeys-lru"
+    );
+    // Its pages and actions there are read-only.
+    let viewer_queue = dash.get(&format!("{BASE}/c/viewer/queues/mail")).await;
+    assert!(
+        viewer_queue
+            .body
+            .contains(r#"<span class="badge">read-only</span>"#)
+    );
+    let refused = post_json(&dash, &format!("{BASE}/c/viewer/api/queues/mail/pause")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(!queue.is_paused().await.expect("is_paused"));
+    cancel.cancel();
+}

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod obliterate;
 pub mod overview;
 pub mod queue;
+pub mod redis;
 pub mod schedulers;
 pub mod workers;
 
@@ -59,6 +60,8 @@ pub struct Chrome {
     pub live: bool,
     /// Alert rules are configured: the navigation links to the Alerts page.
     pub alerts: bool,
+    /// The connection's eviction policy when it is not `noeviction` (a warning on every page).
+    pub evicting: Option<String>,
 }
 
 impl Chrome {
@@ -84,6 +87,7 @@ impl Chrome {
             read_only: state.security().read_only || connection.read_only,
             live: state.sampler().interval().is_some(),
             alerts: state.alerts().is_some(),
+            evicting: state.queues().policy().get().filter(|p| p != "noeviction"),
         }
     }
 
