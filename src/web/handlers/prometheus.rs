@@ -47,14 +47,17 @@ fn header_lines(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// One connection's queue rows and workers, as the overview read gives them.
+pub type Overview<'a> = (
+    &'a [(QueueSummary, QueueMetrics)],
+    Option<&'a [WorkerClient]>,
+);
+
 /// What one connection gave this scrape: its queues' rows and workers, or nothing when its
 /// Redis did not answer.
 pub struct Scraped<'a> {
     pub connection: &'a str,
-    pub read: Option<(
-        &'a [(QueueSummary, QueueMetrics)],
-        Option<&'a [WorkerClient]>,
-    )>,
+    pub read: Option<Overview<'a>>,
 }
 
 /// The exposition text for one scrape of every connection.
