@@ -10,7 +10,7 @@ use crate::web::error::{self, WebError};
 use crate::web::flash;
 use crate::web::handlers::{
     actions, alerts, api, audit, connections, flows, health, jobs, live, metrics, pages,
-    prometheus, queues, redis, schedulers,
+    prometheus, queues, redis_page, schedulers,
 };
 use crate::web::links::connection_base;
 use crate::web::scope;
@@ -50,8 +50,8 @@ fn table() -> Router<AppState> {
         .route("/queues/{queue}/jobs/{id}/edit", get(pages::edit_page))
         .route("/queues/{queue}/jobs/{id}/{action}", post(actions::post))
         .route("/alerts", get(alerts::alerts_page))
-        .route("/redis", get(redis::page))
-        .route("/api/redis", get(redis::api))
+        .route("/redis", get(redis_page::page))
+        .route("/api/redis", get(redis_page::api))
         .route("/api/alerts", get(alerts::alerts_api))
         .route("/audit", get(audit::audit_page))
         .route("/api/audit", get(audit::audit_api))

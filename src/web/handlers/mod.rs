@@ -15,7 +15,7 @@ pub mod metrics;
 pub mod pages;
 pub mod prometheus;
 pub mod queues;
-pub mod redis;
+pub mod redis_page;
 pub mod schedulers;
 
 use askama::Template;

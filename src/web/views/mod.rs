@@ -20,7 +20,7 @@ pub mod metrics;
 pub mod obliterate;
 pub mod overview;
 pub mod queue;
-pub mod redis;
+pub mod redis_page;
 pub mod schedulers;
 pub mod workers;
 

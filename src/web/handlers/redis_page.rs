@@ -12,7 +12,7 @@ use crate::web::error::WebError;
 use crate::web::flash::Flash;
 use crate::web::state::AppState;
 use crate::web::views::Chrome;
-use crate::web::views::redis::RedisPage;
+use crate::web::views::redis_page::RedisPage;
 
 /// Queues known per configured prefix, from discovery's registry.
 fn prefixes(state: &AppState) -> Vec<(String, usize)> {
