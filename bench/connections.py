@@ -9,8 +9,10 @@ Each queue holds what a BullMQ producer leaves behind: a `meta` hash (with a Bul
 connection's queues, read in parallel), `GET {base}/` (the page: the default connection's 1,000
 rows and the table of connections), `GET {base}/api/queues?connection=b` (one connection) and
 `GET {base}/api/connections`: the median and p90 of REQUESTS sequential requests after a warm-up,
-and the round trips each Redis served per request (`total_reads_processed` over the requests,
-an idle window of the same length subtracted). Prints a Markdown table.
+and the read events each Redis served per request (`total_reads_processed` over the requests,
+an idle window of the same length subtracted: a pipeline of 1,000 queues' commands arrives in
+several 16 KiB reads, so this is not the round-trip count, which tests/it/connections.rs checks
+with bullring's own counter). Prints a Markdown table.
 
 Run it with bench/connections.sh (which builds the release binary first).
 Environment: QUEUES (1000), REQUESTS (30), BIN (target/release/bullring).
@@ -142,7 +144,7 @@ def main():
             times.sort()
             p90 = times[int(len(times) * 0.9) - 1]
             rows.append((label, statistics.median(times), p90, trips))
-        print(f"| request | median | p90 | round trips per request (default, b, c) |")
+        print(f"| request | median | p90 | Redis read events per request (default, b, c) |")
         print("|---|---|---|---|")
         for label, median, p90, trips in rows:
             per = ", ".join(f"{t:.1f}" for t in trips)
