@@ -275,7 +275,7 @@ async fn answer(
     request.extensions_mut().insert(ConnectInfo(peer));
     let request = request.map(Body::new);
     let limits = &shared.limits;
-    if request.uri().path() == shared.events_path {
+    if is_events_path(request.uri().path(), &shared.events_path) {
         let Ok(stream) = shared.streams.clone().try_acquire_owned() else {
             let message = format!(
                 "{} live-update streams are open, the most this server serves \
@@ -393,4 +393,17 @@ impl AsyncWrite for Watched {
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
     }
+}
+
+/// Whether `path` is a live-update stream: `{base}/events`, or another connection's
+/// `{base}/c/{name}/events`.
+fn is_events_path(path: &str, events_path: &str) -> bool {
+    if path == events_path {
+        return true;
+    }
+    let base = events_path.strip_suffix("/events").unwrap_or(events_path);
+    path.strip_prefix(base)
+        .and_then(|rest| rest.strip_prefix("/c/"))
+        .and_then(|rest| rest.strip_suffix("/events"))
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }

@@ -205,6 +205,9 @@ pub struct JobsArgs {
     /// Print JSON (Node's field names) instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The `[[connections]]` entry to read (default: the top-level Redis settings).
+    #[arg(long, value_name = "NAME")]
+    pub connection: Option<String>,
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -216,6 +219,9 @@ pub struct StatsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The `[[connections]]` entry to read (default: the top-level Redis settings).
+    #[arg(long, value_name = "NAME")]
+    pub connection: Option<String>,
     #[command(flatten)]
     pub settings: Settings,
 }

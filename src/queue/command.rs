@@ -13,6 +13,7 @@ use super::action::Action;
 use super::actions::Actions;
 use super::audit::{AuditEntry, AuditLog};
 use super::bull::BullActions;
+use super::connections::Connection;
 use super::discovery::Discovery;
 use super::error::QueueError;
 use super::model::{Library, QueueRef};
@@ -87,15 +88,19 @@ pub struct Dispatcher<'a> {
     pub reader: &'a Reader,
     pub discovery: &'a Discovery,
     pub audit: &'a AuditLog,
+    /// The connection the queues are on: its `read_only` and `max_role` cap every principal.
+    pub connection: &'a Connection,
 }
 
 impl Dispatcher<'_> {
-    /// Check the role, run the command and record the attempt in the audit trail.
+    /// Check the role (capped by the connection's `max_role` and `read_only`), run the command
+    /// and record the attempt in the audit trail.
     pub async fn perform(
         &self,
         principal: &Principal,
         command: Command,
     ) -> Result<Outcome, CommandError> {
+        let principal = &self.connection.cap(principal);
         let action = command.action();
         let queue = command.queue();
         let mut entry = AuditEntry {

@@ -182,7 +182,7 @@ pub async fn render_errors(
         || request.uri().path().to_string(),
         |uri| uri.path().to_string(),
     );
-    let is_api = path.starts_with(&format!("{}/api/", state.mount_base()));
+    let is_api = state.is_api_path(&path);
     let response = match request.extensions().get::<Refused>() {
         Some(Refused(err)) => err.clone().into_response(),
         None => next.run(request).await,

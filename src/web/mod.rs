@@ -16,6 +16,7 @@ pub mod params;
 pub mod public_base;
 pub mod reply;
 pub mod routes;
+pub mod scope;
 pub mod security;
 pub mod state;
 pub mod theme;

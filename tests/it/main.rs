@@ -11,6 +11,7 @@ mod bull_actions;
 mod bull_alerts;
 mod bull_views;
 mod cluster;
+mod connections;
 mod cost;
 mod demo;
 mod docker;

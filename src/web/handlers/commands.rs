@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for ActionRoute {
         );
         Ok(ActionRoute {
             action: named(target, &segment)?,
-            api: path.starts_with(&format!("{}/api/", state.mount_base())),
+            api: state.is_api_path(&path),
             queue,
             id,
         })

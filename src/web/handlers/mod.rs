@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod commands;
+pub mod connections;
 pub mod flows;
 pub mod health;
 pub mod jobs;
@@ -15,6 +16,7 @@ pub mod metrics;
 pub mod pages;
 pub mod prometheus;
 pub mod queues;
+pub mod redis_page;
 pub mod schedulers;
 pub mod theme;
 

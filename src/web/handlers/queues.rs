@@ -5,7 +5,7 @@ use axum::extract::State;
 use crate::web::extract::Query;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::{QueueAt, render};
+use super::{QueueAt, connections, render};
 use crate::queue::access::Principal;
 use crate::queue::model::{JobPage, JobState, Order, QueueRef, QueueSummary};
 use crate::web::error::WebError;
@@ -46,8 +46,28 @@ pub async fn overview(
             None => Ok(Vec::new()),
         }
     };
-    let ((rows, workers), active) =
-        tokio::try_join!(state.reader().overview(&queues, now), active)?;
+    // With other connections, each is read in parallel within its own time limit, and this
+    // connection being down is one row of the table, not an error page.
+    let started = std::time::Instant::now();
+    let (read, active, others) = tokio::join!(
+        state.reader().overview(&queues, now),
+        active,
+        connections::other_rows(&state)
+    );
+    let took = started.elapsed();
+    let several = !state.others().is_empty();
+    let ((rows, workers), own_row) = match read {
+        Ok(read) if several => {
+            let summaries: Vec<_> = read.0.iter().map(|(s, _)| s.clone()).collect();
+            (read, Ok((summaries, took)))
+        }
+        Ok(read) => (read, Ok((Vec::new(), took))),
+        Err(err) if several => {
+            let error = crate::queue::error::chain(&err);
+            ((Vec::new(), None), Err(error))
+        }
+        Err(err) => return Err(err.into()),
+    };
     let mut page = OverviewPage::new(
         Chrome::page(&state, &principal, flash),
         Perms::of(&principal),
@@ -57,6 +77,16 @@ pub async fn overview(
         filter,
         !snapshot.complete,
     );
+    if several {
+        page.connections = std::iter::once(connections::row(&state, &own_row))
+            .chain(others)
+            .collect();
+    }
+    let active = match active {
+        Ok(active) => active,
+        Err(_) if several => Vec::new(),
+        Err(err) => return Err(err.into()),
+    };
     page.alerts = active
         .into_iter()
         .map(|a| (a.title, a.text, a.url))

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod obliterate;
 pub mod overview;
 pub mod queue;
+pub mod redis_page;
 pub mod schedulers;
 pub mod theme;
 pub mod timeline;
@@ -40,7 +41,15 @@ use crate::web::state::AppState;
 /// What every page's layout needs.
 #[derive(Debug, Clone)]
 pub struct Chrome {
+    /// The base of this connection's pages (`{root}/c/{name}` on another connection).
     pub base: String,
+    /// The base of the whole dashboard: assets, and the overview of every connection.
+    pub root: String,
+    /// The connection's name when there are several ("" with one: nothing is said).
+    pub connection: String,
+    /// The connection's label badge ("production") and its color class; empty: no badge.
+    pub label: String,
+    pub color: &'static str,
     pub title: String,
     pub version: &'static str,
     pub htmx: &'static str,
@@ -55,22 +64,35 @@ pub struct Chrome {
     pub alerts: bool,
     /// The reader's colour theme (`light`, `dark`, `system`), the `data-theme` of `<html>`.
     pub theme: &'static str,
+    /// The connection's eviction policy when it is not `noeviction` (a warning on every page).
+    pub evicting: Option<String>,
 }
 
 impl Chrome {
     /// For pages that know nobody (error pages).
     pub fn new(state: &AppState) -> Self {
+        let connection = state.connection();
+        let several = !connection.is_default() || !state.others().is_empty();
         Chrome {
             base: state.base(),
+            root: state.root(),
+            connection: if several {
+                connection.name.clone()
+            } else {
+                String::new()
+            },
+            label: connection.label.clone(),
+            color: connection.color.as_str(),
             title: state.title().to_string(),
             version: env!("CARGO_PKG_VERSION"),
             htmx: HTMX,
             flash: None,
             user: String::new(),
-            read_only: state.security().read_only,
+            read_only: state.security().read_only || connection.read_only,
             live: state.sampler().interval().is_some(),
             alerts: state.alerts().is_some(),
             theme: crate::web::theme::current().as_str(),
+            evicting: state.queues().policy().get().filter(|p| p != "noeviction"),
         }
     }
 
