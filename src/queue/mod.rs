@@ -28,6 +28,7 @@ pub mod read;
 pub mod role;
 pub mod sampler;
 pub mod schedulers;
+pub mod search;
 pub mod seed;
 pub mod service;
 pub mod survey;

@@ -151,6 +151,12 @@ pub(crate) trait Layout: Send + Sync {
         batch.count(command).map(move |n| (n, exact))
     }
 
+    /// The lists or sorted sets (key, whether sorted) that hold `state`'s jobs, in the order a
+    /// page in `order` walks them (what a search walks).
+    fn containers(&self, state: JobState, _order: Order) -> Vec<(String, bool)> {
+        vec![(self.key(state.key_suffix()), state.is_sorted_set())]
+    }
+
     /// The full name of one of the queue's own keys (`metrics:completed`, `repeat` ...).
     fn key(&self, suffix: &str) -> String;
 }
