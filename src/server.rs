@@ -65,7 +65,8 @@ pub fn dashboard_state(
     settings: &RedisSettings,
     cancel: &CancellationToken,
 ) -> AppState {
-    let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone());
+    let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone())
+        .with_search_budget(config.search);
     let discovery = discovery(config, settings, cancel);
     AppState::new(reader, discovery, &config.base_path, &config.title)
         .with_security(config.security.clone())

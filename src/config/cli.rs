@@ -114,6 +114,12 @@ pub struct Settings {
     /// streams are exempt).
     #[arg(long, env = "BULLRING_REQUEST_TIMEOUT_MS")]
     pub request_timeout_ms: Option<u64>,
+    /// How many jobs one search request scans before it answers with a cursor (default 20000).
+    #[arg(long, env = "BULLRING_SEARCH_MAX_JOBS")]
+    pub search_max_jobs: Option<usize>,
+    /// How long one search request scans before it answers with a cursor, in ms (default 300).
+    #[arg(long, env = "BULLRING_SEARCH_MAX_MS")]
+    pub search_max_ms: Option<u64>,
     /// Also serve the Prometheus metrics, without authentication, on this address (e.g.
     /// 127.0.0.1:9464); off by default.
     #[arg(long, env = "BULLRING_METRICS_LISTEN")]

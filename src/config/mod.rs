@@ -13,6 +13,7 @@ pub mod file;
 pub mod limits;
 pub mod redis;
 pub mod runner;
+pub mod search;
 pub mod security;
 pub mod values;
 
@@ -63,6 +64,8 @@ pub struct Config {
     pub alerts: Option<crate::alerts::AlertsConfig>,
     /// Timeouts and caps of the HTTP server.
     pub limits: Limits,
+    /// How much one search request scans.
+    pub search: crate::queue::search::Budget,
 }
 
 impl Default for Config {
@@ -85,6 +88,7 @@ impl Default for Config {
             runner: RunnerConfig::default(),
             alerts: None,
             limits: Limits::default(),
+            search: crate::queue::search::Budget::default(),
         }
     }
 }
@@ -221,6 +225,7 @@ impl Config {
         let limits = limits::limits(cli, &file)?;
         Ok(Config {
             limits,
+            search: search::budget(cli, &file)?,
             alerts,
             runner,
             security,

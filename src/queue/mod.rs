@@ -26,6 +26,7 @@ pub mod op;
 pub mod preview;
 pub mod read;
 pub mod role;
+pub(crate) mod rows;
 pub mod sampler;
 pub mod schedulers;
 pub mod search;

@@ -15,11 +15,10 @@ use super::error::{QueueError, Result};
 use super::flows::{self, FlowLimits, FlowNode};
 use super::layout::{self, Listing, Shown, Span};
 use super::metrics::{self, QueueMetrics, Timings};
-use super::model::{
-    Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef, QueueSummary, RawJob,
-};
-use super::preview;
+use super::model::{Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef, QueueSummary};
+use super::rows;
 use super::schedulers::{self, Scheduler};
+use super::search;
 use super::workers::{self, WorkerClient};
 
 /// How many children of each group a job page lists (the totals are always exact).
@@ -34,6 +33,7 @@ pub const MAX_PER_PAGE: u64 = 1000;
 pub struct Reader {
     redis: Redis,
     prefixes: Vec<String>,
+    search_budget: search::Budget,
 }
 
 /// Push `queue`'s summary.
@@ -66,55 +66,27 @@ async fn state_of(redis: &Redis, queue: &QueueRef, id: &str) -> Result<Option<Jo
 /// What a list shows of the given jobs (and, for parents, their pending children), in two
 /// round trips whatever their size: the size of each field, then the fields within the
 /// bounds of [`preview`]; the others are marked truncated.
-async fn rows(redis: &Redis, queue: &QueueRef, ids: &[String], parents: bool) -> Result<Vec<Job>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let layout = layout::of(queue);
-    let decode = layout::decoder(queue.library);
-    let fields = &preview::LIST_FIELDS;
-    let mut batch = Batch::new();
-    let sized: Vec<_> = ids
-        .iter()
-        .map(|id| {
-            let sizes = layout.sizes(&mut batch, id, fields);
-            let pending = parents.then(|| layout.pending_children(&mut batch, id));
-            (sizes, pending)
-        })
-        .collect();
-    let replies = batch.send(&redis).await?;
-    let mut budget = preview::PAGE_BUDGET;
-    let mut batch = Batch::new();
-    let mut rows = Vec::with_capacity(ids.len());
-    for (id, (sizes, pending)) in ids.iter().zip(sized) {
-        let (read, cut) = preview::plan(fields, &replies.take(sizes)?, &mut budget);
-        let pending = pending.map(|p| replies.take(p)).transpose()?;
-        let values = layout.fields(&mut batch, id, &read);
-        let id = id.clone();
-        rows.push(values.map(move |values| {
-            let raw: RawJob = read
-                .iter()
-                .zip(values)
-                .filter_map(|(field, value)| Some(((*field).to_string(), value?)))
-                .collect();
-            let mut job = decode(&id, &raw, cut);
-            job.pending_children = pending;
-            job
-        }));
-    }
-    let jobs = batch.all(rows);
-    batch.send(&redis).await?.take(jobs)
-}
-
-/// What a list shows of the given jobs, as a page of jobs reads them: two round trips.
-pub(crate) async fn preview_rows(redis: &Redis, queue: &QueueRef, ids: &[String]) -> Result<Vec<Job>> {
-    rows(redis, queue, ids, false).await
-}
-
 impl Reader {
     /// `prefixes` are the configured ones; they help split the full job keys of flow children.
     pub fn new(redis: Redis, prefixes: Vec<String>) -> Self {
-        Reader { redis, prefixes }
+        Reader {
+            redis,
+            prefixes,
+            search_budget: search::Budget::default(),
+        }
+    }
+
+    /// The same reader, with this budget for each search request.
+    pub fn with_search_budget(self, search_budget: search::Budget) -> Self {
+        Reader {
+            search_budget,
+            ..self
+        }
+    }
+
+    /// One bounded search request (see [`search::search`]).
+    pub async fn search(&self, request: search::Request<'_>) -> Result<search::Outcome> {
+        search::search(&self.redis, self.search_budget, request).await
     }
 
     pub fn redis(&self) -> &Redis {
@@ -182,9 +154,9 @@ impl Reader {
         Ok((summary, page))
     }
 
-    /// What a list shows of the given jobs (see [`preview_rows`]).
+    /// What a list shows of the given jobs (see [`rows::read`]).
     async fn jobs(&self, queue: &QueueRef, ids: &[String], parents: bool) -> Result<Vec<Job>> {
-        rows(&self.redis, queue, ids, parents).await
+        rows::read(&self.redis, queue, ids, parents).await
     }
 
     /// One job with its state, a page of its logs (1-based, oldest first) and a bounded look at

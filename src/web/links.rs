@@ -114,6 +114,33 @@ impl Links {
         )
     }
 
+    /// A search of one tab of a queue (`cursor`: where to continue).
+    pub fn search(
+        &self,
+        queue: &QueueRef,
+        state: JobState,
+        q: &str,
+        cursor: Option<&str>,
+    ) -> String {
+        let mut link = format!("{}&q={}", self.tab(queue, state), encode(q));
+        if let Some(cursor) = cursor {
+            link.push_str(&format!("&cursor={}", encode(cursor)));
+        }
+        link
+    }
+
+    /// `{base}/api/queues/{queue}/{what}?state=..&q=..`: the search and export APIs.
+    pub fn search_api(&self, queue: &QueueRef, what: &str, state: JobState, q: &str) -> String {
+        format!(
+            "{}/api/queues/{}/{what}?state={}&q={}{}",
+            self.base,
+            encode(&queue.name),
+            state.as_str(),
+            encode(q),
+            self.prefix_query(queue, '&')
+        )
+    }
+
     /// What joins one more query parameter to a queue link.
     pub fn sep(&self) -> char {
         if self.with_prefix { '&' } else { '?' }

@@ -10,7 +10,7 @@ use crate::web::error::{self, WebError};
 use crate::web::flash;
 use crate::web::handlers::{
     actions, alerts, api, audit, flows, health, jobs, live, metrics, pages, prometheus, queues,
-    schedulers,
+    schedulers, search,
 };
 use crate::web::security;
 use crate::web::state::AppState;
@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
             get(api::jobs).post(actions::post),
         )
         .route("/api/queues/{queue}/{action}", post(actions::post))
+        .route("/api/queues/{queue}/search", get(search::api))
         .route("/api/queues/{queue}/jobs/{id}", get(api::job))
         .route("/api/queues/{queue}/jobs/{id}/raw", get(jobs::raw_field))
         .route(

@@ -132,10 +132,18 @@ mod tests {
                 anchor,
             };
             let text = cursor.encode();
-            assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+            assert!(
+                text.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            );
             assert_eq!(Cursor::decode(&text).unwrap(), cursor);
         }
-        for text in ["", "!!", "MQ", &URL_SAFE_NO_PAD.encode("1\n0\nff\nz\n(5\n0\nx")] {
+        for text in [
+            "",
+            "!!",
+            "MQ",
+            &URL_SAFE_NO_PAD.encode("1\n0\nff\nz\n(5\n0\nx"),
+        ] {
             let err = Cursor::decode(text).unwrap_err();
             assert!(matches!(err, QueueError::InvalidInput(_)), "{text}");
             assert!(err.to_string().starts_with("cursor "), "{err}");

@@ -30,7 +30,7 @@ pub const CHUNK: u64 = 1000;
 /// How much one search request may scan: jobs, and time (checked between chunks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
-    pub jobs: u64,
+    pub jobs: usize,
     pub time: Duration,
 }
 
@@ -295,13 +295,25 @@ pub async fn search(redis: &Redis, budget: Budget, request: Request<'_>) -> Resu
     }
     let started = Instant::now();
     let position = resume(&segments, cursor)?;
-    let first = CHUNK.min(budget.jobs);
-    let (mut walker, total) =
-        Walker::start(redis, queues, segments, query, order, position.clone(), first).await?;
+    let jobs = budget.jobs as u64;
+    let first = CHUNK.min(jobs);
+    let (mut walker, total) = Walker::start(
+        redis,
+        queues,
+        segments,
+        query,
+        order,
+        position.clone(),
+        first,
+    )
+    .await?;
     let (mut scanned, mut hits) = (0u64, Vec::new());
     let at = 'walk: loop {
-        let this = walker.next.as_ref().map_or(0, |(_, c)| c.entries.len() as u64);
-        let left = budget.jobs.saturating_sub(scanned + this);
+        let this = walker
+            .next
+            .as_ref()
+            .map_or(0, |(_, c)| c.entries.len() as u64);
+        let left = jobs.saturating_sub(scanned + this);
         let ahead = if started.elapsed() < budget.time {
             CHUNK.min(left)
         } else {
@@ -340,7 +352,11 @@ pub async fn search(redis: &Redis, budget: Budget, request: Request<'_>) -> Resu
 
 /// The rows of the jobs found (queue index, id), in the order found: the same preview reads as a
 /// page of jobs, two round trips per queue with matches.
-async fn rows(redis: &Redis, queues: &[QueueRef], hits: Vec<(usize, String)>) -> Result<Vec<Found>> {
+async fn rows(
+    redis: &Redis,
+    queues: &[QueueRef],
+    hits: Vec<(usize, String)>,
+) -> Result<Vec<Found>> {
     let mut found: Vec<Option<Found>> = vec![None; hits.len()];
     for (index, queue) in queues.iter().enumerate() {
         let (places, ids): (Vec<usize>, Vec<String>) = hits
@@ -352,7 +368,7 @@ async fn rows(redis: &Redis, queues: &[QueueRef], hits: Vec<(usize, String)>) ->
         if ids.is_empty() {
             continue;
         }
-        let jobs = super::read::preview_rows(redis, queue, &ids).await?;
+        let jobs = super::rows::read(redis, queue, &ids, false).await?;
         for (place, job) in places.into_iter().zip(jobs) {
             found[place] = Some(Found {
                 queue: queue.clone(),

@@ -236,7 +236,10 @@ fn parse_term(raw: &str, query: &mut Query) -> Result<(), QueryError> {
         if cmp == Cmp::Eq {
             Ok(())
         } else {
-            Err(bad(raw, format!("{key} takes field:value, not a comparison")))
+            Err(bad(
+                raw,
+                format!("{key} takes field:value, not a comparison"),
+            ))
         }
     };
     let term = match key {
@@ -387,9 +390,7 @@ impl Query {
                 get("failedReason").is_some_and(|r| r.contains(needle.as_str()))
                     || get("stacktrace").is_some_and(|s| in_stacktrace(s, needle))
             }
-            Term::Result(needle) => {
-                get("returnvalue").is_some_and(|r| r.contains(needle.as_str()))
-            }
+            Term::Result(needle) => get("returnvalue").is_some_and(|r| r.contains(needle.as_str())),
             Term::Time { time, cmp, at_ms } => get(time.field())
                 .and_then(number)
                 .is_some_and(|t| cmp.holds(t, *at_ms)),
@@ -446,10 +447,19 @@ mod tests {
 
     #[test]
     fn reads_each_term_form() {
-        assert_eq!(one("name:send-email"), Term::Name(Text::Exact("send-email".into())));
+        assert_eq!(
+            one("name:send-email"),
+            Term::Name(Text::Exact("send-email".into()))
+        );
         assert_eq!(one("name:send-*"), Term::Name(Text::Prefix("send-".into())));
-        assert_eq!(one("id:attachment-42"), Term::Id(Text::Exact("attachment-42".into())));
-        assert_eq!(one("id:attachment-*"), Term::Id(Text::Prefix("attachment-".into())));
+        assert_eq!(
+            one("id:attachment-42"),
+            Term::Id(Text::Exact("attachment-42".into()))
+        );
+        assert_eq!(
+            one("id:attachment-*"),
+            Term::Id(Text::Prefix("attachment-".into()))
+        );
         assert_eq!(
             one("data.user.id:42"),
             Term::DataAt {
@@ -510,8 +520,14 @@ mod tests {
             Term::DataContains("two words".into())
         );
         assert_eq!(one(r#"name:"a*""#), Term::Name(Text::Exact("a*".into())));
-        assert_eq!(one(r#"name:"a b"*"#), Term::Name(Text::Prefix("a b".into())));
-        assert_eq!(one(r#"data:"back\\slash""#), Term::DataContains(r"back\slash".into()));
+        assert_eq!(
+            one(r#"name:"a b"*"#),
+            Term::Name(Text::Prefix("a b".into()))
+        );
+        assert_eq!(
+            one(r#"data:"back\\slash""#),
+            Term::DataContains(r"back\slash".into())
+        );
     }
 
     #[test]
@@ -542,7 +558,15 @@ mod tests {
         let fields = query.fields();
         assert_eq!(
             fields,
-            vec!["name", "data", "failedReason", "stacktrace", "atm", "attemptsMade", "finishedOn"]
+            vec![
+                "name",
+                "data",
+                "failedReason",
+                "stacktrace",
+                "atm",
+                "attemptsMade",
+                "finishedOn"
+            ]
         );
         let values = |name: &str, data: &str, stack: &str, atm: &str, finished: &str| {
             vec![
@@ -568,7 +592,10 @@ mod tests {
         assert!(!query.matches("1", &fields, &other));
         let mut other = good.clone();
         other[1] = Some(r#"{"user":{"id":"42"},"to":"ada@x"}"#.into());
-        assert!(query.matches("1", &fields, &other), "a string 42 is 42 as text");
+        assert!(
+            query.matches("1", &fields, &other),
+            "a string 42 is 42 as text"
+        );
         other[1] = Some(r#"{"user":{"id":43},"to":"ada@x"}"#.into());
         assert!(!query.matches("1", &fields, &other));
         let mut other = good.clone();

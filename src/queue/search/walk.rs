@@ -129,7 +129,9 @@ fn push_set(
     let command = if newest {
         cmd(
             "ZRANGE",
-            (key, &bound, "-inf", "BYSCORE", "REV", "LIMIT", offset, count),
+            (
+                key, &bound, "-inf", "BYSCORE", "REV", "LIMIT", offset, count,
+            ),
         )
     } else {
         cmd(
@@ -222,7 +224,10 @@ mod tests {
             Value::Array(vec![bulk("a"), Value::Double(5.0)]),
             Value::Array(vec![bulk("b"), Value::Double(6.5)]),
         ]);
-        assert_eq!(scored(&flat), vec![("a".into(), "5".into()), ("b".into(), "6".into())]);
+        assert_eq!(
+            scored(&flat),
+            vec![("a".into(), "5".into()), ("b".into(), "6".into())]
+        );
         assert_eq!(scored(&pairs)[1], ("b".into(), "6.5".into()));
         assert!(scored(&Value::Nil).is_empty());
     }
@@ -284,7 +289,12 @@ mod tests {
         let mut batch = Batch::new();
         let chunk = push(&mut batch, &segment, Some(&anchor), 2, Order::NewestFirst);
         // Two jobs were pushed at the head since: "b" is now at index 3.
-        let reply = Value::Array(["y", "x", "a", "b", "c", "d", "e"].iter().map(|s| bulk(s)).collect());
+        let reply = Value::Array(
+            ["y", "x", "a", "b", "c", "d", "e"]
+                .iter()
+                .map(|s| bulk(s))
+                .collect(),
+        );
         let chunk = batch.answer(vec![reply]).unwrap().take(chunk).unwrap();
         let ids: Vec<_> = chunk.entries.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, vec!["c", "d"]);

@@ -15,6 +15,7 @@ pub mod pages;
 pub mod prometheus;
 pub mod queues;
 pub mod schedulers;
+pub mod search;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, RawPathParams};

@@ -21,6 +21,7 @@ pub mod obliterate;
 pub mod overview;
 pub mod queue;
 pub mod schedulers;
+pub mod search;
 pub mod workers;
 
 pub use crate::web::links::{Links, encode};
