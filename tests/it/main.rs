@@ -25,6 +25,7 @@ mod pages;
 mod proxy;
 mod reads;
 mod runner;
+mod search;
 mod secrets;
 mod security;
 mod support;
