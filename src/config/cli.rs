@@ -171,8 +171,13 @@ pub struct Settings {
 pub struct AddArgs {
     /// Queue to add the job to.
     pub queue: String,
-    /// Job name.
-    pub name: String,
+    /// Job name (not with --from).
+    #[arg(required_unless_present = "from")]
+    pub name: Option<String>,
+    /// Add every job of this NDJSON file instead (one `{"name", "data", "opts"}` a line, as
+    /// `bullring jobs --json --query` and the export API write them); a bad line adds nothing.
+    #[arg(long, conflicts_with_all = ["name", "job_id", "delay", "priority", "attempts", "dedup_id", "dedup_ttl_ms"])]
+    pub from: Option<std::path::PathBuf>,
     /// Job data, as JSON.
     #[arg(long, default_value = "{}")]
     pub data: String,
@@ -211,6 +216,10 @@ pub struct JobsArgs {
     /// Print JSON (Node's field names) instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Every job of the state matching this search query (see the README), one JSON line each
+    /// (NDJSON, with --json); --limit does not apply.
+    #[arg(long, requires = "json")]
+    pub query: Option<String>,
     #[command(flatten)]
     pub settings: Settings,
 }

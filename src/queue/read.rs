@@ -84,6 +84,14 @@ impl Reader {
         }
     }
 
+    /// Every job a query matches, as NDJSON pieces (see [`search::export`]).
+    pub fn export(
+        &self,
+        export: search::export::Export,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<u8>>> {
+        search::export::stream(self.redis.clone(), export)
+    }
+
     /// One bounded search request (see [`search::search`]).
     pub async fn search(&self, request: search::Request<'_>) -> Result<search::Outcome> {
         search::search(&self.redis, self.search_budget, request).await

@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/queues/{queue}/{action}", post(actions::post))
         .route("/api/queues/{queue}/search", get(search::api))
+        .route("/api/queues/{queue}/export", get(search::export))
         .route("/api/queues/{queue}/jobs/{id}", get(api::job))
         .route("/api/queues/{queue}/jobs/{id}/raw", get(jobs::raw_field))
         .route(

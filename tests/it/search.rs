@@ -436,3 +436,142 @@ async fn the_queue_page_shows_the_matches_and_builds_queries_without_javascript(
         "{to}"
     );
 }
+
+/// The (name, data, opts) of each line of an NDJSON export, ordered by `data.n`.
+fn exported(ndjson: &str) -> Vec<(String, Value, Value)> {
+    let mut jobs: Vec<(String, Value, Value)> = ndjson
+        .lines()
+        .map(|line| {
+            let job: Value = serde_json::from_str(line).expect("a JSON line");
+            (
+                job["name"].as_str().expect("name").to_string(),
+                job["data"].clone(),
+                job["opts"].clone(),
+            )
+        })
+        .collect();
+    jobs.sort_by_key(|(_, data, _)| data["n"].as_u64());
+    jobs
+}
+
+#[tokio::test]
+async fn export_obliterate_import_export_round_trips_names_data_and_options() {
+    let prefix = unique_prefix("search-export");
+    let url = &redis().url;
+    let common = ["--redis", url, "--prefix", &prefix, "--bullmq", "6"];
+    let seeded = node(
+        "search.js",
+        &[&common[..], &["--step", "seed", "--n", "60"]].concat(),
+    );
+    assert_eq!(seeded["ok"], true, "{seeded}");
+    let dash = dashboard(&prefix, 20_000).await;
+    // The export of a query: the matches Node finds, in the same order.
+    let reply = dash
+        .get(&format!(
+            "{BASE}/api/queues/search/export?state=failed&q=name%3Asend-*"
+        ))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.headers["content-type"].to_str().unwrap(),
+        "application/x-ndjson"
+    );
+    assert!(
+        reply.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("search-failed.ndjson")
+    );
+    let ids: Vec<String> = reply
+        .body
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let expected = node(
+        "search.js",
+        &[
+            &common[..],
+            &[
+                "--step",
+                "find",
+                "--states",
+                "failed",
+                "--queries",
+                "[\"name:send-*\"]",
+            ],
+        ]
+        .concat(),
+    );
+    let want: Vec<String> =
+        serde_json::from_value(expected["results"]["name:send-*"]["failed"].clone()).unwrap();
+    assert_eq!(ids, want);
+    assert!(!ids.is_empty());
+
+    // Every failed job: export, obliterate, import, export again.
+    let first = dash
+        .get(&format!("{BASE}/api/queues/search/export?state=failed"))
+        .await;
+    assert_eq!(first.status, 200);
+    let before = exported(&first.body);
+    assert_eq!(before.len(), 30);
+    let file = std::env::temp_dir().join(format!("{prefix}.ndjson"));
+    std::fs::write(&file, &first.body).unwrap();
+    let queue = crate::support::engine_queue(&prefix, "search").await;
+    queue.pause().await.expect("pause");
+    queue.obliterate(true, 1000).await.expect("obliterate");
+    let config = bullring::config::Config {
+        redis: Some(RedisSettings::url(url)),
+        prefixes: vec![prefix.clone()],
+        ..Default::default()
+    };
+    // A file with a bad line adds nothing, and says which line.
+    let bad = std::env::temp_dir().join(format!("{prefix}-bad.ndjson"));
+    std::fs::write(
+        &bad,
+        format!(
+            "{}\n{{\"data\":{{}}}}\n",
+            first.body.lines().next().unwrap()
+        ),
+    )
+    .unwrap();
+    let err = bullring::runner::import::import(&config, "search", &bad)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line 2: no name"), "{err}");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:search:*"))
+        .query(&mut conn())
+        .unwrap();
+    assert!(keys.is_empty(), "nothing added: {keys:?}");
+    let said = bullring::runner::import::import(&config, "search", &file)
+        .await
+        .expect("import");
+    assert!(said.contains("added 30 job(s)"), "{said}");
+    let again = dash
+        .get(&format!("{BASE}/api/queues/search/export?state=waiting"))
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(exported(&again.body), before);
+    // Node reads the imported jobs as it wrote the originals.
+    let node_view = node(
+        "search.js",
+        &[&common[..], &["--step", "export", "--states", "waiting"]].concat(),
+    );
+    let mut node_jobs: Vec<(String, Value)> = node_view["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["name"].as_str().unwrap().to_string(), j["data"].clone()))
+        .collect();
+    node_jobs.sort_by_key(|(_, data)| data["n"].as_u64());
+    let ours: Vec<(String, Value)> = before.into_iter().map(|(n, d, _)| (n, d)).collect();
+    assert_eq!(node_jobs, ours);
+    let _ = std::fs::remove_file(file);
+    let _ = std::fs::remove_file(bad);
+}

@@ -10,6 +10,7 @@
 
 pub mod cursor;
 mod exact;
+pub mod export;
 pub mod query;
 pub(crate) mod walk;
 

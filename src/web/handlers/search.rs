@@ -4,14 +4,18 @@
 //! naming what is wrong.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{QueueAt, render};
 use crate::queue::access::Principal;
 use crate::queue::model::{Job, JobPage, JobState, QueueRef};
+use crate::queue::search::export::Export;
 use crate::queue::search::query::Query as SearchQuery;
 use crate::queue::search::{Outcome, Request};
 use crate::web::error::WebError;
@@ -152,6 +156,66 @@ pub async fn api(
         "total": outcome.total,
         "cursor": outcome.cursor,
     })))
+}
+
+/// `GET {base}/api/queues/{queue}/export?state=failed&q=<query>&order=`: every match, one job a
+/// line (NDJSON, the job API's fields), streamed as it is read; offered as a download.
+pub async fn export(
+    State(state): State<AppState>,
+    QueueAt(queue): QueueAt,
+    Query(list): Query<ListQuery>,
+    Query(search): Query<SearchParams>,
+) -> Result<Response, WebError> {
+    let tab = list.params(JobState::Waiting)?;
+    let query =
+        SearchQuery::parse(search.text()).map_err(|err| WebError::BadRequest(err.to_string()))?;
+    let states = if query.states.is_empty() {
+        vec![tab.state]
+    } else {
+        query.states.clone()
+    };
+    let file = format!(
+        "{}-{}.ndjson",
+        queue
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            })
+            .collect::<String>(),
+        states
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("-")
+    );
+    let pieces = state.reader().export(Export {
+        queues: vec![queue],
+        states,
+        order: tab.order,
+        query,
+    });
+    let body = futures_util::stream::unfold(pieces, |mut pieces| async move {
+        let piece = pieces.recv().await?;
+        let piece = piece.map(Bytes::from).map_err(|err| {
+            tracing::warn!(error = %crate::queue::error::chain(&err), "export stopped");
+            std::io::Error::other(err.to_string())
+        });
+        Some((piece, pieces))
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
 }
 
 /// A queue's page with `?q=`: the matches of one request in the tab's job table, with what was
