@@ -31,7 +31,7 @@ pub(crate) async fn read(
             (sizes, pending)
         })
         .collect();
-    let replies = batch.send(&redis).await?;
+    let replies = batch.send(redis).await?;
     let mut budget = preview::PAGE_BUDGET;
     let mut batch = Batch::new();
     let mut rows = Vec::with_capacity(ids.len());
@@ -52,5 +52,5 @@ pub(crate) async fn read(
         }));
     }
     let jobs = batch.all(rows);
-    batch.send(&redis).await?.take(jobs)
+    batch.send(redis).await?.take(jobs)
 }

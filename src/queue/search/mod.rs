@@ -11,6 +11,7 @@
 pub mod cursor;
 mod exact;
 pub mod export;
+mod matching;
 pub mod query;
 pub(crate) mod walk;
 
