@@ -114,15 +114,17 @@ impl Links {
         )
     }
 
-    /// A search of one tab of a queue (`cursor`: where to continue).
+    /// A search of one tab of a queue (`cursor`: where to continue; `more`: the order and page
+    /// size parameters, `&`-joined, that continue it alike).
     pub fn search(
         &self,
         queue: &QueueRef,
         state: JobState,
         q: &str,
         cursor: Option<&str>,
+        more: &str,
     ) -> String {
-        let mut link = format!("{}&q={}", self.tab(queue, state), encode(q));
+        let mut link = format!("{}&q={}{more}", self.tab(queue, state), encode(q));
         if let Some(cursor) = cursor {
             link.push_str(&format!("&cursor={}", encode(cursor)));
         }

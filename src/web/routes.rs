@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
             get(api::jobs).post(actions::post),
         )
         .route("/api/queues/{queue}/{action}", post(actions::post))
+        .route("/search", get(search::everywhere))
         .route("/api/queues/{queue}/search", get(search::api))
         .route("/api/queues/{queue}/export", get(search::export))
         .route("/api/queues/{queue}/jobs/{id}", get(api::job))

@@ -184,12 +184,17 @@ async fn every_query_form_finds_what_getjobs_and_a_filter_find() {
 
 /// Write `n` failed jobs `f-<i>` straight into Redis, several finished in the same millisecond.
 fn write_failed(prefix: &str, from: usize, n: usize, score_base: u64) {
+    write_failed_in(prefix, "moving", from, n, score_base);
+}
+
+/// [`write_failed`] into queue `queue`.
+fn write_failed_in(prefix: &str, queue: &str, from: usize, n: usize, score_base: u64) {
     let mut pipe = redis::pipe();
     for i in from..from + n {
         let id = format!("f-{i}");
         let name = if i % 2 == 0 { "x-even" } else { "y-odd" };
         pipe.cmd("HSET")
-            .arg(format!("{prefix}:moving:{id}"))
+            .arg(format!("{prefix}:{queue}:{id}"))
             .arg("name")
             .arg(name)
             .arg("data")
@@ -198,20 +203,26 @@ fn write_failed(prefix: &str, from: usize, n: usize, score_base: u64) {
             .arg(1)
             .ignore();
         pipe.cmd("ZADD")
-            .arg(format!("{prefix}:moving:failed"))
+            .arg(format!("{prefix}:{queue}:failed"))
             .arg(score_base + (i / 3) as u64)
             .arg(&id)
             .ignore();
         pipe.cmd("LPUSH")
-            .arg(format!("{prefix}:moving:wait"))
+            .arg(format!("{prefix}:{queue}:wait"))
             .arg(format!("w-{i}"))
             .ignore();
         pipe.cmd("HSET")
-            .arg(format!("{prefix}:moving:w-{i}"))
+            .arg(format!("{prefix}:{queue}:w-{i}"))
             .arg("name")
             .arg(name)
             .ignore();
     }
+    // So discovery finds the queue, as it finds one a producer used.
+    pipe.cmd("HSET")
+        .arg(format!("{prefix}:{queue}:meta"))
+        .arg("opts.maxLenEvents")
+        .arg(10_000)
+        .ignore();
     let _: () = pipe.query(&mut conn()).expect("write jobs");
 }
 
@@ -574,4 +585,48 @@ async fn export_obliterate_import_export_round_trips_names_data_and_options() {
     assert_eq!(node_jobs, ours);
     let _ = std::fs::remove_file(file);
     let _ = std::fs::remove_file(bad);
+}
+
+#[tokio::test]
+async fn the_overview_searches_every_queue_of_the_prefix() {
+    let prefix = unique_prefix("search-all");
+    write_failed_in(&prefix, "first", 0, 12, 1_000);
+    write_failed_in(&prefix, "second", 0, 9, 1_000);
+    let dash = dashboard(&prefix, 8).await;
+    let overview = dash.get(&format!("{BASE}/")).await;
+    assert!(
+        overview.body.contains(&format!("action=\"{BASE}/search\"")),
+        "the overview has the box"
+    );
+    let mut next = Some(format!(
+        "{BASE}/search?state=failed&q=name%3Ax-*&per_page=4"
+    ));
+    let mut found = Vec::new();
+    let mut pages = 0;
+    while let Some(uri) = next.take() {
+        pages += 1;
+        assert!(pages < 50, "the search never ends");
+        let page = dash.get(&uri.replace("&#38;", "&")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        for queue in ["first", "second"] {
+            let link = format!("href=\"{BASE}/queues/{queue}/jobs/");
+            for part in page.body.split(&link).skip(1) {
+                found.push(format!("{queue}/{}", &part[..part.find('"').unwrap()]));
+            }
+        }
+        next = page
+            .body
+            .split("rel=\"next\"")
+            .next()
+            .and_then(|before| before.rsplit("href=\"").next())
+            .filter(|_| page.body.contains("rel=\"next\""))
+            .map(|href| href[..href.find('"').unwrap()].to_string());
+    }
+    let mut want: Vec<String> = (0..12).step_by(2).map(|i| format!("first/f-{i}")).collect();
+    want.extend((0..9).step_by(2).map(|i| format!("second/f-{i}")));
+    let mut got = found.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "every match of both queues, once: {found:?}");
+    assert!(pages >= 3);
 }

@@ -105,9 +105,19 @@ pub(crate) struct Position {
     pub anchor: Option<cursor::Anchor>,
 }
 
+/// What a cursor names its container by: the key and the order it is walked in (a cursor of one
+/// order means nothing in the other).
+fn walked(segment: &Segment, order: Order) -> u64 {
+    let order = match order {
+        Order::NewestFirst => "newest",
+        Order::OldestFirst => "oldest",
+    };
+    key_hash(&format!("{order} {}", segment.key))
+}
+
 /// Where `cursor` points in `segments`: its segment when the key matches, else the segment with
 /// that key (the queues listed may have changed), else `InvalidInput`.
-fn resume(segments: &[Segment], text: Option<&str>) -> Result<Position> {
+fn resume(segments: &[Segment], order: Order, text: Option<&str>) -> Result<Position> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(Position {
             segment: 0,
@@ -115,13 +125,14 @@ fn resume(segments: &[Segment], text: Option<&str>) -> Result<Position> {
         });
     };
     let cursor = Cursor::decode(text)?;
-    let at = |i: usize| segments.get(i).map(|s| key_hash(&s.key)) == Some(cursor.key_hash);
+    let at = |i: usize| segments.get(i).map(|s| walked(s, order)) == Some(cursor.key_hash);
     let segment = if at(cursor.segment) {
         cursor.segment
     } else {
         (0..segments.len()).find(|&i| at(i)).ok_or_else(|| {
             QueueError::InvalidInput(
-                "cursor belongs to another queue or state; start the search again without it"
+                "cursor belongs to another queue, state or order; start the search again \
+                 without it"
                     .into(),
             )
         })?
@@ -133,12 +144,12 @@ fn resume(segments: &[Segment], text: Option<&str>) -> Result<Position> {
 }
 
 /// The cursor text of a position, `None` at the end.
-fn encode(segments: &[Segment], position: &Position) -> Option<String> {
+fn encode(segments: &[Segment], order: Order, position: &Position) -> Option<String> {
     let segment = segments.get(position.segment)?;
     Some(
         Cursor {
             segment: position.segment,
-            key_hash: key_hash(&segment.key),
+            key_hash: walked(segment, order),
             anchor: position.anchor.clone(),
         }
         .encode(),
@@ -291,12 +302,12 @@ pub async fn search(redis: &Redis, budget: Budget, request: Request<'_>) -> Resu
     let segments = segments(queues, &states, order);
     if let Some(id) = query.exact_id() {
         if cursor.is_some_and(|c| !c.trim().is_empty()) {
-            resume(&segments, cursor)?;
+            resume(&segments, order, cursor)?;
         }
         return exact::find(redis, queues, &segments, query, id).await;
     }
     let started = Instant::now();
-    let position = resume(&segments, cursor)?;
+    let position = resume(&segments, order, cursor)?;
     let jobs = budget.jobs as u64;
     let first = CHUNK.min(jobs);
     let (mut walker, total) = Walker::start(
@@ -340,7 +351,7 @@ pub async fn search(redis: &Redis, budget: Budget, request: Request<'_>) -> Resu
             break Some(chunk.after);
         }
     };
-    let cursor = at.and_then(|p| encode(&walker.segments, &p));
+    let cursor = at.and_then(|p| encode(&walker.segments, order, &p));
     let round_trips = walker.round_trips;
     let found = rows(redis, queues, hits).await?;
     Ok(Outcome {

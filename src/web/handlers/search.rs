@@ -24,7 +24,7 @@ use crate::web::flash::Flash;
 use crate::web::params::{ListParams, ListQuery};
 use crate::web::state::AppState;
 use crate::web::views::queue::QueuePage;
-use crate::web::views::search::SearchView;
+use crate::web::views::search::{SearchPage, SearchView};
 use crate::web::views::{Chrome, Perms};
 
 /// `?q=&cursor=` of a search, and the fields of the form that builds a query without
@@ -218,6 +218,82 @@ pub async fn export(
         .into_response())
 }
 
+/// `GET {base}/search?state=failed&q=<query>&prefix=&cursor=`: a search over every queue of a
+/// prefix (the first configured one by default), the queues walked one after the other.
+pub async fn everywhere(
+    State(state): State<AppState>,
+    principal: Principal,
+    flash: Flash,
+    Query(list): Query<ListQuery>,
+    Query(search): Query<SearchParams>,
+) -> Result<Response, WebError> {
+    let tab = list.params(JobState::Failed)?;
+    let links = state.links();
+    let prefixes = state.discovery().prefixes().to_vec();
+    let prefix = match list
+        .prefix
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        Some(p) if prefixes.iter().any(|known| known == p) => p.to_string(),
+        Some(p) => {
+            return Err(WebError::BadRequest(format!(
+                "prefix {p:?} is not one of the configured prefixes"
+            )));
+        }
+        None => crate::queue::model::default_prefix(&prefixes).to_string(),
+    };
+    let queues: Vec<QueueRef> = state
+        .discovery()
+        .snapshot()
+        .queues
+        .into_iter()
+        .filter(|q| q.prefix == prefix)
+        .collect();
+    if let Some(built) = search.built() {
+        let to = format!(
+            "{}search?state={}&prefix={}&q={}",
+            links.home(),
+            tab.state.as_str(),
+            crate::web::links::encode(&prefix),
+            crate::web::links::encode(&built)
+        );
+        return Ok(Redirect::to(&to).into_response());
+    }
+    let mut page = SearchPage {
+        chrome: Chrome::page(&state, &principal, flash),
+        q: search.text().to_string(),
+        state: tab.state.as_str(),
+        states: JobState::ALL.iter().map(|s| s.as_str()).collect(),
+        prefix: prefix.clone(),
+        prefixes,
+        queues: queues.len(),
+        active: false,
+        scanned: String::new(),
+        rows: Vec::new(),
+        next: None,
+    };
+    if search.active() {
+        let (outcome, states) = run(&state, &queues, &tab, &search).await?;
+        page.active = true;
+        page.scanned = SearchPage::scanned(outcome.scanned, outcome.total, &states);
+        page.rows = SearchPage::rows(&links, &outcome.found);
+        page.next = outcome.cursor.map(|cursor| {
+            format!(
+                "{}search?state={}{}&prefix={}&q={}&cursor={}",
+                links.home(),
+                tab.state.as_str(),
+                tab.more(),
+                crate::web::links::encode(&prefix),
+                crate::web::links::encode(search.text()),
+                crate::web::links::encode(&cursor)
+            )
+        });
+    }
+    Ok(render(&page)?.into_response())
+}
+
 /// A queue's page with `?q=`: the matches of one request in the tab's job table, with what was
 /// scanned and a link to continue. The form's fields redirect to the query they build.
 pub async fn queue_page(
@@ -231,7 +307,10 @@ pub async fn queue_page(
     let tab = list.params(JobState::Waiting)?;
     let links = state.links();
     if let Some(built) = search.built() {
-        return Ok(Redirect::to(&links.search(&queue, tab.state, &built, None)).into_response());
+        return Ok(
+            Redirect::to(&links.search(&queue, tab.state, &built, None, &tab.more()))
+                .into_response(),
+        );
     }
     let queues = std::slice::from_ref(&queue);
     let summary = state.reader().summary(&queue);
@@ -256,7 +335,13 @@ pub async fn queue_page(
         &page,
         tab.order,
     );
-    let here = links.search(&queue, tab.state, search.text(), search.cursor());
+    let here = links.search(
+        &queue,
+        tab.state,
+        search.text(),
+        search.cursor(),
+        &tab.more(),
+    );
     view.search = SearchView::found(
         &links,
         &queue,
@@ -265,6 +350,7 @@ pub async fn queue_page(
         search.text(),
         (outcome.scanned, outcome.total, page.jobs.len()),
         outcome.cursor.as_deref(),
+        &tab.more(),
     );
     view.back_to(&here);
     Ok(render(&view)?.into_response())

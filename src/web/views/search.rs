@@ -2,8 +2,12 @@
 //! one without JavaScript, and after a search what was scanned, with links to continue and to
 //! export the matches.
 
-use super::Links;
+use askama::Template;
+
+use super::format::{excerpt, now_ms, relative_time};
+use super::{Chrome, Links};
 use crate::queue::model::{JobState, QueueRef};
+use crate::queue::search::Found;
 
 #[derive(Debug, Clone, Default)]
 pub struct SearchView {
@@ -59,23 +63,87 @@ impl SearchView {
         q: &str,
         (scanned, total, matches): (u64, u64, usize),
         cursor: Option<&str>,
+        more: &str,
     ) -> Self {
-        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
         SearchView {
             active: true,
             q: q.to_string(),
-            scanned: format!(
-                "{} of {} {}",
-                grouped(scanned),
-                grouped(total),
-                names.join(" and ")
-            ),
+            scanned: SearchPage::scanned(scanned, total, states),
             matches,
-            next: cursor.map(|cursor| links.search(queue, tab, q, Some(cursor))),
+            next: cursor.map(|cursor| links.search(queue, tab, q, Some(cursor), more)),
             export: links.search_api(queue, "export", tab, q),
             api: links.search_api(queue, "search", tab, q),
             ..SearchView::form(links, queue, tab)
         }
+    }
+}
+
+/// One match of a search over several queues.
+pub struct FoundRow {
+    pub queue: String,
+    pub queue_href: String,
+    pub id: String,
+    pub href: String,
+    pub name: String,
+    pub added: String,
+    pub finished: String,
+    pub attempts: i64,
+    pub reason: String,
+}
+
+/// `GET {base}/search`: a search over every queue of a prefix, from the overview.
+#[derive(Template)]
+#[template(path = "pages/search.html")]
+pub struct SearchPage {
+    pub chrome: Chrome,
+    pub q: String,
+    pub state: &'static str,
+    pub states: Vec<&'static str>,
+    pub prefix: String,
+    pub prefixes: Vec<String>,
+    pub queues: usize,
+    /// After a search: what was scanned, the matches, and the next request's page.
+    pub active: bool,
+    pub scanned: String,
+    pub rows: Vec<FoundRow>,
+    pub next: Option<String>,
+}
+
+impl SearchPage {
+    pub fn rows(links: &Links, found: &[Found]) -> Vec<FoundRow> {
+        let now = now_ms();
+        found
+            .iter()
+            .map(|found| {
+                let job = &found.job;
+                FoundRow {
+                    queue: found.queue.name.clone(),
+                    queue_href: links.queue(&found.queue),
+                    id: job.id.clone(),
+                    href: links.job(&found.queue, &job.id),
+                    name: job.name.clone().unwrap_or_default(),
+                    added: relative_time(job.timestamp, now),
+                    finished: relative_time(job.finished_on, now),
+                    attempts: job.attempts_made,
+                    reason: job
+                        .failed_reason
+                        .as_deref()
+                        .map(|r| excerpt(r, 120))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    /// "20,000 of 1,000,000 failed".
+    pub fn scanned(scanned: u64, total: u64, states: &[JobState]) -> String {
+        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+        format!(
+            "{} of {} {}",
+            grouped(scanned),
+            grouped(total),
+            names.join(" and ")
+        )
     }
 }
 
