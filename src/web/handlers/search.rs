@@ -349,8 +349,9 @@ pub async fn queue_page(
         &states,
         search.text(),
         (outcome.scanned, outcome.total, page.jobs.len()),
-        outcome.cursor.as_deref(),
-        &tab.more(),
+        outcome.cursor.as_deref().map(|cursor| {
+            links.search(&queue, tab.state, search.text(), Some(cursor), &tab.more())
+        }),
     );
     view.back_to(&here);
     Ok(render(&view)?.into_response())

@@ -53,8 +53,8 @@ impl SearchView {
         }
     }
 
-    /// After a search of `states` for `q` that scanned `(scanned, total, matches)` and stopped
-    /// at `cursor`.
+    /// After a search of `states` for `q` that scanned `(scanned, total, matches)` and goes on
+    /// at `next` (the page that continues it).
     pub fn found(
         links: &Links,
         queue: &QueueRef,
@@ -62,15 +62,14 @@ impl SearchView {
         states: &[JobState],
         q: &str,
         (scanned, total, matches): (u64, u64, usize),
-        cursor: Option<&str>,
-        more: &str,
+        next: Option<String>,
     ) -> Self {
         SearchView {
             active: true,
             q: q.to_string(),
             scanned: SearchPage::scanned(scanned, total, states),
             matches,
-            next: cursor.map(|cursor| links.search(queue, tab, q, Some(cursor), more)),
+            next,
             export: links.search_api(queue, "export", tab, q),
             api: links.search_api(queue, "search", tab, q),
             ..SearchView::form(links, queue, tab)
