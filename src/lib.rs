@@ -3,6 +3,8 @@
 pub mod alerts;
 pub mod config;
 pub mod demo;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod healthcheck;
 pub mod http;
 pub mod listener;

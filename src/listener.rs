@@ -13,8 +13,9 @@
 //! - A request that runs longer than `request_timeout` is answered `503` saying so (event streams
 //!   are exempt: they are meant to last).
 //!
-//! These answers are the connection's, given before or around the router, so they are plain
-//! text rather than pages rendered by `web::error`.
+//! These refusals are decided here, before or around the handlers, but answered by the router:
+//! the request goes through it marked [`Refused`], and `web::error` renders the `503` as for any
+//! error (a page, or JSON under `{base}/api/`, with the security headers and `Retry-After`).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use bytes::Bytes;
 use hyper::body::{Frame, Incoming, SizeHint};
@@ -39,6 +41,7 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use crate::config::limits::Limits;
+use crate::web::error::{Refused, WebError};
 
 /// Seconds a client is told to wait (`Retry-After`) when the server is full.
 pub const RETRY_AFTER_SECS: u64 = 2;
@@ -90,8 +93,7 @@ pub async fn serve(
             let (shared, cancel) = (shared.clone(), cancel.clone());
             tracker.spawn(connection(stream, peer, shared, permit, cancel));
         } else if let Ok(permit) = refusals.clone().try_acquire_owned() {
-            let limits = shared.limits.clone();
-            tracker.spawn(refuse(stream, limits, permit));
+            tracker.spawn(refuse(stream, peer, shared.clone(), permit));
         } else {
             drop(stream);
         }
@@ -100,8 +102,19 @@ pub async fn serve(
     tracker.wait().await;
 }
 
-/// A plain-text `503` with `Retry-After`.
-pub fn busy(message: String) -> Response<Body> {
+/// Answer a request the server refuses with a `503` and `Retry-After`, saying `message`: the
+/// router renders it like any other error (`web::error::render_errors`). A path no error
+/// renderer covers (outside the dashboard's base path) gets the same message as plain text.
+async fn busy(app: &Router, parts: Parts, message: String) -> Response<Body> {
+    let mut request = Request::from_parts(parts, Body::empty());
+    request.extensions_mut().insert(Refused(WebError::Busy {
+        message: message.clone(),
+        retry_after: RETRY_AFTER_SECS,
+    }));
+    let response = routed(app, request).await;
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        return response;
+    }
     let mut response = Response::new(Body::from(message));
     *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     let headers = response.headers_mut();
@@ -114,6 +127,18 @@ pub fn busy(message: String) -> Response<Body> {
     response
 }
 
+/// What a refusal needs of a request to be answered in its shape: its method, address and
+/// headers (the base path, a proxy's prefix), and who sent it (whether that is a trusted proxy).
+fn parts_of<B>(request: &Request<B>, peer: SocketAddr) -> Parts {
+    let mut head = Request::new(());
+    *head.method_mut() = request.method().clone();
+    *head.uri_mut() = request.uri().clone();
+    *head.version_mut() = request.version();
+    *head.headers_mut() = request.headers().clone();
+    head.extensions_mut().insert(ConnectInfo(peer));
+    head.into_parts().0
+}
+
 /// HTTP/1 with the header-read timeout on.
 fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -124,13 +149,23 @@ fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
 }
 
 /// Answer one request of a connection over the cap with a `503`, then close it.
-async fn refuse(stream: TcpStream, limits: Limits, _permit: OwnedSemaphorePermit) {
-    let max = limits.max_connections;
-    let service = hyper::service::service_fn(move |_request: Request<Incoming>| async move {
-        Ok::<_, Infallible>(busy(format!(
-            "The server is serving its maximum of {max} connections (max_connections); try \
-             again shortly.\n"
-        )))
+async fn refuse(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let limits = shared.limits.clone();
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        let shared = shared.clone();
+        async move {
+            let max = shared.limits.max_connections;
+            let message = format!(
+                "The server is serving its maximum of {max} connections (max_connections); try \
+                 again shortly."
+            );
+            Ok::<_, Infallible>(busy(&shared.app, parts_of(&request, peer), message).await)
+        }
     });
     let served = http1(&limits)
         .keep_alive(false)
@@ -240,24 +275,29 @@ async fn answer(
     request.extensions_mut().insert(ConnectInfo(peer));
     let request = request.map(Body::new);
     let limits = &shared.limits;
-    if request.uri().path() == shared.events_path {
+    if is_events_path(request.uri().path(), &shared.events_path) {
         let Ok(stream) = shared.streams.clone().try_acquire_owned() else {
-            return busy(format!(
+            let message = format!(
                 "{} live-update streams are open, the most this server serves \
-                 (max_event_streams); try again shortly.\n",
+                 (max_event_streams); try again shortly.",
                 limits.max_event_streams
-            ));
+            );
+            return busy(&shared.app, parts_of(&request, peer), message).await;
         };
         let response = routed(&shared.app, request).await;
         return response.map(|body| Guarded::wrap(body, (in_flight, Some(stream))));
     }
+    let parts = parts_of(&request, peer);
     match tokio::time::timeout(limits.request_timeout, routed(&shared.app, request)).await {
         Ok(response) => response.map(|body| Guarded::wrap(body, (in_flight, None))),
-        Err(_) => busy(format!(
-            "The request took longer than {} ms (request_timeout_ms) and was stopped; try again, \
-             or ask for less (a smaller page).\n",
-            limits.request_timeout.as_millis()
-        )),
+        Err(_) => {
+            let message = format!(
+                "The request took longer than {} ms (request_timeout_ms) and was stopped; try \
+                 again, or ask for less (a smaller page).",
+                limits.request_timeout.as_millis()
+            );
+            busy(&shared.app, parts, message).await
+        }
     }
 }
 
@@ -353,4 +393,17 @@ impl AsyncWrite for Watched {
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
     }
+}
+
+/// Whether `path` is a live-update stream: `{base}/events`, or another connection's
+/// `{base}/c/{name}/events`.
+fn is_events_path(path: &str, events_path: &str) -> bool {
+    if path == events_path {
+        return true;
+    }
+    let base = events_path.strip_suffix("/events").unwrap_or(events_path);
+    path.strip_prefix(base)
+        .and_then(|rest| rest.strip_prefix("/c/"))
+        .and_then(|rest| rest.strip_suffix("/events"))
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }

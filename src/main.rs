@@ -34,51 +34,56 @@ async fn main() {
         )
         .init();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve(settings) => run(settings, Mode::Serve).await,
-        Command::Demo(settings) => run(settings, Mode::Demo).await,
-        Command::Run(settings) => run(settings, Mode::Run).await,
-        Command::Start(settings) => run(settings, Mode::Start).await,
-        Command::HashPassword => hash_password(),
-        Command::Add(args) => {
-            terminal(&args.settings.clone(), |config| async move {
-                if let Some(from) = &args.from {
-                    return bullring::runner::import::import(&config, &args.queue, from).await;
-                }
-                let job = cli::AddJob {
-                    queue: args.queue,
-                    name: args.name.unwrap_or_default(),
-                    data: args.data,
-                    options: AddOptions {
-                        job_id: args.job_id,
-                        delay_ms: args.delay,
-                        priority: args.priority,
-                        attempts: args.attempts,
-                        dedup_id: args.dedup_id,
-                        dedup_ttl_ms: args.dedup_ttl_ms,
+    let result =
+        match cli.command {
+            Command::Serve(settings) => run(settings, Mode::Serve).await,
+            Command::Demo(settings) => run(settings, Mode::Demo).await,
+            Command::Run(settings) => run(settings, Mode::Run).await,
+            Command::Start(settings) => run(settings, Mode::Start).await,
+            Command::HashPassword => hash_password(),
+            Command::Add(args) => {
+                terminal(&args.settings.clone(), None, |config| async move {
+                    if let Some(from) = &args.from {
+                        return bullring::runner::import::import(&config, &args.queue, from).await;
+                    }
+                    let job = cli::AddJob {
+                        queue: args.queue,
+                        name: args.name.unwrap_or_default(),
+                        data: args.data,
+                        options: AddOptions {
+                            job_id: args.job_id,
+                            delay_ms: args.delay,
+                            priority: args.priority,
+                            attempts: args.attempts,
+                            dedup_id: args.dedup_id,
+                            dedup_ttl_ms: args.dedup_ttl_ms,
+                        },
+                    };
+                    cli::add(&config, &job).await.map(|id| format!("{id}\n"))
+                })
+                .await
+            }
+            Command::Jobs(args) => {
+                terminal(
+                    &args.settings.clone(),
+                    args.connection.clone(),
+                    |config| async move {
+                        if let Some(query) = &args.query {
+                            return cli::export(&config, &args.queue, &args.state, query).await;
+                        }
+                        cli::jobs(&config, &args.queue, &args.state, args.limit, args.json).await
                     },
-                };
-                cli::add(&config, &job).await.map(|id| format!("{id}\n"))
-            })
-            .await
-        }
-        Command::Jobs(args) => {
-            terminal(&args.settings.clone(), |config| async move {
-                if let Some(query) = &args.query {
-                    return cli::export(&config, &args.queue, &args.state, query).await;
-                }
-                cli::jobs(&config, &args.queue, &args.state, args.limit, args.json).await
-            })
-            .await
-        }
-        Command::Stats(args) => {
-            terminal(&args.settings.clone(), |config| async move {
-                cli::stats(&config, args.queue.as_deref(), args.json).await
-            })
-            .await
-        }
-        Command::Healthcheck(args) => healthcheck(args).await,
-    };
+                )
+                .await
+            }
+            Command::Stats(args) => terminal(
+                &args.settings.clone(),
+                args.connection.clone(),
+                |config| async move { cli::stats(&config, args.queue.as_deref(), args.json).await },
+            )
+            .await,
+            Command::Healthcheck(args) => healthcheck(args).await,
+        };
     if let Err(err) = result {
         eprintln!("bullring: {}", report(&err));
         std::process::exit(1);
@@ -129,12 +134,19 @@ async fn healthcheck(args: bullring::config::HealthcheckArgs) -> anyhow::Result<
 }
 
 /// A terminal command: load the config, run `f`, print what it returns.
-async fn terminal<F, Fut>(settings: &Settings, f: F) -> anyhow::Result<()>
+async fn terminal<F, Fut>(
+    settings: &Settings,
+    connection: Option<String>,
+    f: F,
+) -> anyhow::Result<()>
 where
     F: FnOnce(Config) -> Fut,
     Fut: std::future::Future<Output = Result<String, bullring::queue::error::QueueError>>,
 {
-    let config = Config::load(settings)?;
+    let mut config = Config::load(settings)?;
+    if let Some(name) = connection {
+        config = config.on_connection(&name)?;
+    }
     let text = f(config).await?;
     print!("{text}");
     if !text.ends_with('\n') {

@@ -7,12 +7,15 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::config::connections::ConnectionConfig;
 use crate::config::limits::Limits;
 use crate::queue::alerts::AlertStore;
 use crate::queue::connection::{Redis, RedisSettings};
 use crate::queue::discovery::Discovery;
 use crate::queue::embedded::EmbeddedRedis;
+use crate::queue::model::DEFAULT_CONNECTION;
 use crate::queue::read::Reader;
+use crate::web::links::connection_base;
 use crate::web::{self, AppState};
 
 /// Where Redis is for this process, and the private server if bullring started one.
@@ -59,7 +62,8 @@ fn discovery(config: &Config, settings: &RedisSettings, cancel: &CancellationTok
 }
 
 /// The dashboard's state for a config and a Redis: a read connection, and discovery (its first
-/// pass runs in the background, on a connection of its own).
+/// pass runs in the background, on a connection of its own). Each `[[connections]]` entry gets a
+/// state of its own the same way (its pages under `{base}/c/{name}`), held by the default's.
 pub fn dashboard_state(
     config: &Config,
     settings: &RedisSettings,
@@ -68,16 +72,74 @@ pub fn dashboard_state(
     let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone())
         .with_search_budget(config.search);
     let discovery = discovery(config, settings, cancel);
-    AppState::new(reader, discovery, &config.base_path, &config.title)
+    let others = config
+        .connections
+        .iter()
+        .map(|other| connection_state(config, other, cancel))
+        .collect();
+    let state = AppState::new(reader, discovery, &config.base_path, &config.title)
         .with_security(config.security.clone())
         .with_audit_max_len(config.audit_max_len)
+        .with_job_defaults(&job_defaults(config))
         .with_live_updates(config.live_interval, cancel)
-        .with_alerts(config.alerts.is_some())
+        .with_alerts(has_rules(config, DEFAULT_CONNECTION))
+        .with_others(others);
+    state.queues().watch(POLICY_EVERY, cancel.clone());
+    state
 }
 
-/// Start the alerts engine when the config has rules: its own read connection and discovery,
-/// stopped by `cancel`. Nothing when there are no rules, or in read-only mode (the engine writes
-/// its bookkeeping to Redis), which is said in the log.
+/// Each declared queue's `[queues.defaults]` (what the dashboard's add applies to Bull queues).
+fn job_defaults(config: &Config) -> Vec<(String, bullmq::JobOptions)> {
+    config
+        .runner
+        .queues
+        .iter()
+        .map(|q| (q.name.clone(), q.defaults.clone()))
+        .collect()
+}
+
+/// How often each connection's eviction policy is read again (for the warning on its pages).
+const POLICY_EVERY: Duration = Duration::from_secs(30);
+
+/// The state of one `[[connections]]` entry: its own reads, discovery, audit trail (under its
+/// first prefix, on its Redis) and live updates.
+fn connection_state(
+    config: &Config,
+    other: &ConnectionConfig,
+    cancel: &CancellationToken,
+) -> AppState {
+    tracing::info!(
+        connection = %other.connection.name,
+        redis = %other.redis.redacted(),
+        "showing another Redis connection"
+    );
+    let reader = Reader::new(Redis::new(other.redis.clone()), other.prefixes.clone());
+    let discovery = Discovery::new(
+        other.prefixes.clone(),
+        other.queues.clone(),
+        other.discovery,
+    );
+    discovery.spawn(
+        Redis::new(other.redis.clone()),
+        config.discovery_interval,
+        cancel.clone(),
+    );
+    let mut security = config.security.clone();
+    // Nothing is written there, not even the audit trail's record of a refusal.
+    security.read_only |= other.connection.read_only;
+    let state = AppState::new(reader, discovery, &config.base_path, &config.title)
+        .on_connection(other.connection.clone())
+        .with_security(security)
+        .with_audit_max_len(config.audit_max_len)
+        .with_live_updates(config.live_interval, cancel)
+        .with_alerts(has_rules(config, &other.connection.name) && !other.connection.read_only);
+    state.queues().watch(POLICY_EVERY, cancel.clone());
+    state
+}
+
+/// Start the alerts engine of each connection its rules watch: its own read connection and
+/// discovery, stopped by `cancel`. Nothing when there are no rules, or in read-only mode (the
+/// engine writes its bookkeeping to Redis), which is said in the log.
 pub fn spawn_alerts(config: &Config, settings: &RedisSettings, cancel: &CancellationToken) {
     let Some(alerts) = &config.alerts else {
         return;
@@ -88,18 +150,63 @@ pub fn spawn_alerts(config: &Config, settings: &RedisSettings, cancel: &Cancella
         );
         return;
     }
-    let prefix = config.default_prefix();
-    let discovery = discovery(config, settings, cancel);
-    let redis = Redis::new(settings.clone());
-    let engine = crate::alerts::Engine::new(
-        alerts.clone(),
-        Reader::new(redis.clone(), config.prefixes.clone()),
-        discovery,
-        AlertStore::new(redis, prefix),
-        &config.base_path,
-    );
-    tracing::info!(rules = alerts.rules.len(), "alerts engine started");
-    engine.spawn(cancel.clone());
+    if let Some(rules) = alerts.on_connection(DEFAULT_CONNECTION) {
+        let discovery = discovery(config, settings, cancel);
+        let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone());
+        let store = AlertStore::new(Redis::new(settings.clone()), config.default_prefix());
+        spawn_engine(rules, reader, discovery, store, &config.base_path, cancel);
+    }
+    for other in &config.connections {
+        let name = &other.connection.name;
+        let Some(mut rules) = alerts.on_connection(name) else {
+            continue;
+        };
+        rules.dashboard_url = rules
+            .dashboard_url
+            .map(|url| connection_base(url.trim_end_matches('/'), name));
+        if other.connection.read_only {
+            tracing::warn!(
+                connection = %name,
+                "alert rules name a read-only connection: they do not run there (alerts write their state to Redis)"
+            );
+            continue;
+        }
+        let discovery = Discovery::new(
+            other.prefixes.clone(),
+            other.queues.clone(),
+            other.discovery,
+        );
+        discovery.spawn(
+            Redis::new(other.redis.clone()),
+            config.discovery_interval,
+            cancel.clone(),
+        );
+        let reader = Reader::new(Redis::new(other.redis.clone()), other.prefixes.clone());
+        let prefix = crate::queue::model::default_prefix(&other.prefixes);
+        let store = AlertStore::new(Redis::new(other.redis.clone()), prefix);
+        let base = connection_base(&config.base_path, name);
+        spawn_engine(rules, reader, discovery, store, &base, cancel);
+    }
+}
+
+fn spawn_engine(
+    rules: crate::alerts::AlertsConfig,
+    reader: Reader,
+    discovery: Discovery,
+    store: AlertStore,
+    base_path: &str,
+    cancel: &CancellationToken,
+) {
+    tracing::info!(rules = rules.rules.len(), base = %base_path, "alerts engine started");
+    crate::alerts::Engine::new(rules, reader, discovery, store, base_path).spawn(cancel.clone());
+}
+
+/// Whether alert rules watch the connection `name` (its state then shows alerts).
+fn has_rules(config: &Config, name: &str) -> bool {
+    config
+        .alerts
+        .as_ref()
+        .is_some_and(|a| a.on_connection(name).is_some())
 }
 
 /// Serve the dashboard on `listener` within `limits` until `cancel` fires (see

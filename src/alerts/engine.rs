@@ -219,13 +219,14 @@ impl Engine {
                 tracing::info!(rule = %rule.id, queue = %queue.name, job = %event.job_id, "alerts: final failure within the cool-down, not sent");
                 continue;
             }
-            let name = names[*i].clone().unwrap_or_default();
-            let at = event
-                .entry
-                .split('-')
-                .next()
-                .and_then(|ms| ms.parse().ok())
-                .unwrap_or_default();
+            let (name, stored_reason) = names[*i].clone();
+            let name = name.unwrap_or_default();
+            let reason = if event.reason.is_empty() {
+                stored_reason.unwrap_or_default()
+            } else {
+                event.reason.clone()
+            };
+            let at = event.at_ms;
             let record = self.record(
                 rule,
                 queue,
@@ -233,7 +234,7 @@ impl Engine {
                     "Job {} ({name}) of {} failed for good",
                     event.job_id, queue.name
                 ),
-                event.reason.clone(),
+                reason,
                 self.link(&format!(
                     "/queues/{}/jobs/{}",
                     crate::web::links::encode(&queue.name),

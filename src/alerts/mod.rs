@@ -2,9 +2,10 @@
 //! against every queue, with messages sent to webhooks (JSON or Slack / Mattermost format).
 //!
 //! - `final-failure`: a job failed for good, read from the queue's events stream (so jobs run by
-//!   Node workers alert too) from a position kept in Redis, so a restart neither misses nor
-//!   repeats one;
-//! - `failure-rate`: too many failures, or too large a share, over a window (BullMQ's metrics);
+//!   Node workers alert too), or from a Bull 3/4 queue's `failed` set by finish time (Bull has no
+//!   events stream), from a position kept in Redis, so a restart neither misses nor repeats one;
+//! - `failure-rate`: too many failures, or too large a share, over a window (the metrics BullMQ
+//!   and Bull 4.7+ workers record);
 //! - `backlog`: too many waiting jobs, or a waiting job too old;
 //! - `no-worker`: waiting jobs and no worker connected, for longer than a while.
 //!

@@ -61,6 +61,8 @@ pub struct RuleFile {
     pub id: String,
     pub kind: String,
     pub queue: Option<String>,
+    /// The connection whose queues the rule watches (default: `default`).
+    pub connection: Option<String>,
     pub webhook: String,
     pub cooldown_secs: Option<u64>,
     /// failure-rate: the window (default 300 s).
@@ -114,6 +116,8 @@ pub struct Rule {
     pub id: String,
     /// `None`: every queue.
     pub queue: Option<String>,
+    /// The connection whose queues it watches (`default`, or a `[[connections]]` name).
+    pub connection: String,
     pub condition: Condition,
     pub webhook: WebhookTarget,
     pub cooldown_secs: u64,
@@ -131,6 +135,22 @@ pub struct AlertsConfig {
     pub interval_secs: u64,
     pub dashboard_url: Option<String>,
     pub rules: Vec<Rule>,
+}
+
+impl AlertsConfig {
+    /// The same section with only the rules that watch `connection` (`None` when it has none).
+    pub fn on_connection(&self, connection: &str) -> Option<AlertsConfig> {
+        let rules: Vec<Rule> = self
+            .rules
+            .iter()
+            .filter(|r| r.connection == connection)
+            .cloned()
+            .collect();
+        (!rules.is_empty()).then(|| AlertsConfig {
+            rules,
+            ..self.clone()
+        })
+    }
 }
 
 /// An `[alerts]` section that cannot be used: the message names the entry and what is wrong
@@ -222,6 +242,10 @@ pub fn validate(file: &AlertsFile) -> Result<Option<AlertsConfig>, InvalidAlerts
         rules.push(Rule {
             id: rule.id.clone(),
             queue: rule.queue.clone(),
+            connection: rule
+                .connection
+                .clone()
+                .unwrap_or_else(|| crate::queue::model::DEFAULT_CONNECTION.into()),
             condition,
             webhook,
             cooldown_secs: rule.cooldown_secs.unwrap_or(600),

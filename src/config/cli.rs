@@ -220,6 +220,9 @@ pub struct JobsArgs {
     /// (NDJSON, with --json); --limit does not apply.
     #[arg(long, requires = "json")]
     pub query: Option<String>,
+    /// The `[[connections]]` entry to read (default: the top-level Redis settings).
+    #[arg(long, value_name = "NAME")]
+    pub connection: Option<String>,
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -231,6 +234,9 @@ pub struct StatsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The `[[connections]]` entry to read (default: the top-level Redis settings).
+    #[arg(long, value_name = "NAME")]
+    pub connection: Option<String>,
     #[command(flatten)]
     pub settings: Settings,
 }

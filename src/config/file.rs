@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::error::ConfigError;
 use super::runner::file::{QueueDefaultsFile, RunnerTableFile, SchedulerFile, WorkerFile};
 use crate::alerts::AlertsFile;
+use crate::queue::connections::Color;
 use crate::queue::model::Library;
 use crate::web::security::{AuthMode, BasicUser, ProxyAuth, Role};
 
@@ -20,6 +21,29 @@ pub struct QueueEntry {
     pub library: Option<Library>,
     /// Default options of the jobs bullring adds to this queue.
     pub defaults: Option<QueueDefaultsFile>,
+}
+
+/// One `[[connections]]` entry as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionFile {
+    pub name: String,
+    pub redis_url: Option<String>,
+    pub redis_host: Option<String>,
+    pub redis_port: Option<u16>,
+    pub redis_password: Option<String>,
+    pub redis_tls: Option<bool>,
+    #[serde(default)]
+    pub redis_cluster_nodes: Vec<String>,
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    #[serde(default)]
+    pub queues: Vec<String>,
+    pub discovery: Option<bool>,
+    pub label: Option<String>,
+    pub color: Option<Color>,
+    pub read_only: Option<bool>,
+    pub max_role: Option<Role>,
 }
 
 /// The `[auth]` table of the file.
@@ -86,6 +110,9 @@ pub struct FileConfig {
     pub runner: RunnerTableFile,
     #[serde(default)]
     pub alerts: AlertsFile,
+    /// More Redis servers shown in the same dashboard.
+    #[serde(default)]
+    pub connections: Vec<ConnectionFile>,
 }
 
 /// Read and parse the file at `path`; a TOML error names its line.

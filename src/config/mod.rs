@@ -3,11 +3,12 @@
 //!
 //! A wrong setting fails at start with one line naming the setting and what is wrong with it
 //! ([`ConfigError`]). The parts: [`cli`] (the command line), [`file`] (the TOML file as written),
-//! [`redis`] (where Redis is), [`security`] (authentication and its checks), [`runner`] (workers,
+//! [`redis`] (where Redis is), [`connections`] (more Redis servers), [`security`] (authentication and its checks), [`runner`] (workers,
 //! schedulers and job defaults), [`limits`] (what the HTTP server takes on), [`values`] (rules
 //! they share).
 
 pub mod cli;
+pub mod connections;
 pub mod error;
 pub mod file;
 pub mod limits;
@@ -66,6 +67,8 @@ pub struct Config {
     pub limits: Limits,
     /// How much one search request scans.
     pub search: crate::queue::search::Budget,
+    /// The `[[connections]]` besides `default` (the Redis above), in the file's order.
+    pub connections: Vec<self::connections::ConnectionConfig>,
 }
 
 impl Default for Config {
@@ -89,6 +92,7 @@ impl Default for Config {
             alerts: None,
             limits: Limits::default(),
             search: crate::queue::search::Budget::default(),
+            connections: Vec::new(),
         }
     }
 }
@@ -112,6 +116,42 @@ impl Config {
     /// [`crate::queue::model::default_prefix`]).
     pub fn default_prefix(&self) -> &str {
         crate::queue::model::default_prefix(&self.prefixes)
+    }
+
+    /// The same configuration reading the `[[connections]]` entry `name` instead of the
+    /// top-level Redis (its Redis, prefixes, queues and discovery); `default` is this one.
+    pub fn on_connection(self, name: &str) -> Result<Config, ConfigError> {
+        if name == crate::queue::model::DEFAULT_CONNECTION {
+            return Ok(self);
+        }
+        let Some(other) = self
+            .connections
+            .iter()
+            .find(|c| c.connection.name == name)
+            .cloned()
+        else {
+            let known: Vec<&str> = self
+                .connections
+                .iter()
+                .map(|c| c.connection.name.as_str())
+                .collect();
+            return Err(bad(
+                "--connection",
+                format!(
+                    "no [[connections]] entry is named {name:?} (known: default{}{})",
+                    if known.is_empty() { "" } else { ", " },
+                    known.join(", ")
+                ),
+            ));
+        };
+        Ok(Config {
+            redis: Some(other.redis),
+            prefixes: other.prefixes,
+            queues: other.queues,
+            discovery: other.discovery,
+            libraries: BTreeMap::new(),
+            ..self
+        })
     }
 
     /// Read the file named by `--config` (if any) and merge the flags and environment over it.
@@ -223,7 +263,20 @@ impl Config {
         let alerts = crate::alerts::rules::validate(&file.alerts)
             .map_err(|e| ConfigError::caused_by("[alerts] section", e.to_string(), e))?;
         let limits = limits::limits(cli, &file)?;
+        let connections = self::connections::connections(&file.connections)?;
+        if let Some(rule) = alerts.iter().flat_map(|a| &a.rules).find(|rule| {
+            rule.connection != crate::queue::model::DEFAULT_CONNECTION
+                && !connections
+                    .iter()
+                    .any(|c| c.connection.name == rule.connection)
+        }) {
+            return Err(bad(
+                &format!("[[alerts.rules]] {:?} connection", rule.id),
+                format!("no [[connections]] entry is named {:?}", rule.connection),
+            ));
+        }
         Ok(Config {
+            connections,
             limits,
             search: search::budget(cli, &file)?,
             alerts,

@@ -55,21 +55,26 @@ pub(super) fn redis_settings(
         None => file.redis_tls.unwrap_or(false),
     };
     let password = cli.redis_password.clone().or(file.redis_password.clone());
-    let scheme = if tls { "rediss" } else { "redis" };
-    let auth = password
-        .map(|p| format!(":{}@", crate::web::views::encode(&p)))
-        .unwrap_or_default();
-    let host = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]")
-    } else {
-        host
-    };
-    let url = format!("{scheme}://{auth}{host}:{port}");
+    let url = host_url(&host, port, password.as_deref(), tls);
     check_url("--redis-host (REDIS_HOST)", &url)?;
     Ok(Some(RedisSettings::url(url)))
 }
 
-fn check_url(setting: &str, url: &str) -> Result<(), ConfigError> {
+/// The URL of the host form: `redis[s]://[:password@]host:port`, an IPv6 host bracketed.
+pub(super) fn host_url(host: &str, port: u16, password: Option<&str>, tls: bool) -> String {
+    let scheme = if tls { "rediss" } else { "redis" };
+    let auth = password
+        .map(|p| format!(":{}@", crate::web::views::encode(p)))
+        .unwrap_or_default();
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    format!("{scheme}://{auth}{host}:{port}")
+}
+
+pub(super) fn check_url(setting: &str, url: &str) -> Result<(), ConfigError> {
     let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
     if !["redis", "rediss", "redis+unix", "unix"].contains(&scheme) {
         return Err(bad(

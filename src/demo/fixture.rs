@@ -30,6 +30,56 @@ pub enum FixtureError {
 pub struct Fixture {
     pub failures: BTreeMap<String, Failure>,
     pub queues: Vec<QueueFixture>,
+    /// Bull 3/4 queues, seeded after the BullMQ ones with bullring's own Bull code.
+    #[serde(default)]
+    pub bull_queues: Vec<BullQueueFixture>,
+}
+
+/// A Bull 3/4 queue and what it holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BullQueueFixture {
+    pub name: String,
+    /// Bull job options every job of the queue gets (its `[queues.defaults]`, in Bull's names).
+    #[serde(default = "empty_object")]
+    pub opts: Value,
+    #[serde(default)]
+    pub jobs: Vec<BullJobFixture>,
+    /// The queue is paused last (its waiting jobs are then `paused`).
+    #[serde(default)]
+    pub paused: bool,
+}
+
+/// Where a Bull demo job ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BullEnd {
+    /// Added and left (waiting, or delayed with a `delay`).
+    Added,
+    /// Taken by the demo worker and left running, locked.
+    Active,
+    /// Taken and completed with `returns`.
+    Completed,
+    /// Taken and failed with `fails` once, waiting out its backoff in `delayed`.
+    Retrying,
+    /// Taken and failed with `fails` on each of its attempts.
+    Failed,
+}
+
+/// A job of a Bull demo queue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BullJobFixture {
+    pub name: String,
+    #[serde(default = "empty_object")]
+    pub data: Value,
+    /// Bull job options, over the queue's.
+    #[serde(default = "empty_object")]
+    pub opts: Value,
+    pub end: BullEnd,
+    pub returns: Option<Value>,
+    /// A `[failures]` entry.
+    pub fails: Option<String>,
 }
 
 /// A failure as a Node worker would record it.

@@ -22,6 +22,11 @@
 //!   `send-digest` in `waiting-children`.
 //! - `email-render`: the flow's three `render-email` children: one completed, two waiting.
 //! - `reports`: a paused queue with three waiting jobs.
+//! - `pre-diagnosis` (a Bull 4 queue, written by bullring's own Bull code, [`bull`]): 3 attempts,
+//!   exponential backoff from 2 s, completed jobs kept 24 h / 1,000, failed ones 7 days; two
+//!   completed jobs, one failed on its 3 attempts (with their stack traces), one waiting out its
+//!   backoff in `delayed`, one **active** (locked 10 minutes), a waiting and a priority job, and
+//!   one delayed on purpose. `pre-diagnosis-backfill`: the same app's paused Bull queue, two jobs.
 //! - `thumbnails` (live, while `bullring demo` runs): the demo runner ([`live::live_runner`]) upserts
 //!   two schedulers (every 2 s, and a cron with seconds) and processes their jobs with closures,
 //!   so counts, metrics and the completed/failed lists keep moving.
@@ -36,6 +41,7 @@
 //! once cannot both seed); later runs find it, log that, and return without writing. Delete that
 //! key (or the queues) to seed again. If seeding fails the key is removed again.
 
+pub mod bull;
 pub mod engine;
 pub mod error;
 pub mod fixture;
@@ -79,6 +85,13 @@ pub const QUEUES: [&str; 6] = [
     REPORTS,
 ];
 
+/// The Bull 4 queue with jobs in every Bull state but paused.
+pub const BULL_QUEUE: &str = "pre-diagnosis";
+/// The paused Bull 4 queue.
+pub const BULL_PAUSED: &str = "pre-diagnosis-backfill";
+/// The demo's Bull queues, in the order they are seeded (after [`QUEUES`]).
+pub const BULL_QUEUES: [&str; 2] = [BULL_QUEUE, BULL_PAUSED];
+
 /// Scheduler that runs the hourly sync.
 pub const SYNC_SCHEDULER: &str = "sync-updated-dossiers";
 /// Scheduler that runs the nightly maintenance.
@@ -94,8 +107,10 @@ const REACH_TIMEOUT: Duration = Duration::from_secs(3);
 /// What [`seed`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoSummary {
-    /// The demo queues.
+    /// The demo's BullMQ queues.
     pub queues: Vec<String>,
+    /// The demo's Bull 3/4 queues.
+    pub bull_queues: Vec<String>,
     /// Jobs created by this call (0 when the data was already there).
     pub jobs: usize,
 }
@@ -107,6 +122,7 @@ pub async fn seed(url: &str, prefix: &str) -> Result<DemoSummary, DemoError> {
     check_reachable(&redis, &settings).await?;
     let fixture = Fixture::load()?;
     let queues: Vec<String> = fixture.queues.iter().map(|q| q.name.clone()).collect();
+    let bull_queues: Vec<String> = fixture.bull_queues.iter().map(|q| q.name.clone()).collect();
     let options = settings.engine_options();
     let conn = RedisConnection::new_managed_only(&options).await?;
 
@@ -116,7 +132,11 @@ pub async fn seed(url: &str, prefix: &str) -> Result<DemoSummary, DemoError> {
              skipping. Delete that key to seed again",
             marker_key(prefix)
         );
-        return Ok(DemoSummary { queues, jobs: 0 });
+        return Ok(DemoSummary {
+            queues,
+            bull_queues,
+            jobs: 0,
+        });
     }
 
     let engine = DemoEngine {
@@ -125,18 +145,26 @@ pub async fn seed(url: &str, prefix: &str) -> Result<DemoSummary, DemoError> {
         prefix: prefix.to_string(),
         redis: redis.clone(),
     };
-    let mut seeder = Seeder::new(engine, fixture);
-    match seeder.run().await {
-        Ok(()) => {
+    let mut seeder = Seeder::new(engine, fixture.clone());
+    let seeded = match seeder.run().await {
+        Ok(()) => bull::seed_bull(&redis, prefix, &fixture).await,
+        Err(err) => Err(err),
+    };
+    match seeded {
+        Ok(bull_jobs) => {
             let summary = DemoSummary {
                 queues,
-                jobs: seeder.jobs(),
+                bull_queues,
+                jobs: seeder.jobs() + bull_jobs,
             };
             info!(
-                "demo data seeded: {} jobs in {} queues ({}) under prefix {prefix:?}",
+                "demo data seeded: {} jobs in {} BullMQ queues ({}) and {} Bull queues ({}) \
+                 under prefix {prefix:?}",
                 summary.jobs,
                 summary.queues.len(),
-                summary.queues.join(", ")
+                summary.queues.join(", "),
+                summary.bull_queues.len(),
+                summary.bull_queues.join(", ")
             );
             Ok(summary)
         }
@@ -195,6 +223,12 @@ mod tests {
         let fixture = Fixture::load().unwrap();
         let names: Vec<&str> = fixture.queues.iter().map(|q| q.name.as_str()).collect();
         assert_eq!(names, QUEUES);
+        let bull: Vec<&str> = fixture
+            .bull_queues
+            .iter()
+            .map(|q| q.name.as_str())
+            .collect();
+        assert_eq!(bull, BULL_QUEUES);
         let attachments = &fixture.queues[1];
         let active = attachments.active.as_ref().unwrap();
         assert_eq!(active.opts.job_id.as_deref(), Some(ACTIVE_JOB_ID));

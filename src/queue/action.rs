@@ -8,7 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::error::{QueueError, Result};
-use super::model::JobState;
+use super::model::{JobState, Library};
 use super::role::Role;
 
 /// Every action, by what it does.
@@ -68,6 +68,24 @@ pub const CLEANABLE: [JobState; 5] = [
     JobState::Waiting,
     JobState::Prioritized,
 ];
+
+/// States `clean` accepts on a Bull 3/4 queue (Bull has no `prioritized`; its paused jobs are
+/// in their own list).
+pub const BULL_CLEANABLE: [JobState; 5] = [
+    JobState::Completed,
+    JobState::Failed,
+    JobState::Delayed,
+    JobState::Waiting,
+    JobState::Paused,
+];
+
+/// The states `clean` accepts on a queue of `library`.
+pub fn cleanable(library: Library) -> &'static [JobState] {
+    match library {
+        Library::BullMq => &CLEANABLE,
+        Library::Bull => &BULL_CLEANABLE,
+    }
+}
 
 impl Action {
     pub const ALL: [Action; 17] = [
@@ -234,6 +252,17 @@ impl Action {
         }
     }
 
+    /// Whether it may be taken on a job in `state` of a queue of `library`: as [`Action::fits`],
+    /// except on Bull queues, whose `Job#retry` retries failed jobs only (a completed job is not
+    /// retried, as Bull Board does not offer it) and whose paused jobs may be cleaned.
+    pub fn fits_in(self, library: Library, state: Option<JobState>) -> bool {
+        match (library, self) {
+            (Library::Bull, Action::Retry) => state == Some(JobState::Failed),
+            (Library::Bull, Action::Clean) => state.is_some_and(|s| BULL_CLEANABLE.contains(&s)),
+            _ => self.fits(state),
+        }
+    }
+
     /// Whether it may be taken on a job in `state` (always, for actions that do not care).
     pub fn fits(self, state: Option<JobState>) -> bool {
         let states = self.applies_to();
@@ -241,14 +270,21 @@ impl Action {
     }
 }
 
-/// `state` may be cleaned, or a 400 naming the states that may.
+/// `state` may be cleaned on a BullMQ queue, or a 400 naming the states that may.
 pub fn check_cleanable(state: JobState) -> Result<()> {
-    if Action::Clean.fits(Some(state)) {
+    check_cleanable_in(Library::BullMq, state)
+}
+
+/// `state` may be cleaned on a queue of `library`, or a 400 naming the states that may.
+pub fn check_cleanable_in(library: Library, state: JobState) -> Result<()> {
+    let states = cleanable(library);
+    if states.contains(&state) {
         Ok(())
     } else {
+        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
         Err(QueueError::InvalidInput(format!(
             "state: {state} jobs cannot be cleaned; choose one of {}",
-            CLEANABLE.map(|s| s.as_str()).join(", ")
+            names.join(", ")
         )))
     }
 }

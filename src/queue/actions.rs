@@ -459,7 +459,7 @@ fn not_in_state(id: &str, state: Option<JobState>, why: &str) -> QueueError {
     QueueError::Conflict(format!("job {id} is {state}: {why}"))
 }
 
-fn human_ms(ms: u64) -> String {
+pub(crate) fn human_ms(ms: u64) -> String {
     match ms {
         0 => "0 s".into(),
         ms if ms % 86_400_000 == 0 => format!("{} d", ms / 86_400_000),

@@ -1,7 +1,14 @@
 //! What the alerts engine keeps in Redis, so that several bullring processes share it: which
 //! alerts are active, who already sent what, where each queue's events stream was read up to,
 //! and a capped log of recent alerts for the dashboard. All keys live under
-//! `<prefix>:bullring:alerts:` of the first configured prefix.
+//! `<prefix>:bullring:alerts:` of the first configured prefix, outside every queue's keys.
+//!
+//! Bull 3/4 has no events stream: its final failures are read from its `failed` sorted set,
+//! scored by finish time (Bull's `moveToFinished` and stalled-jobs check add a job there only
+//! once it has no attempt left). A Bull queue's position is `<ms>-<n>`: read up to finish time
+//! `ms`, with the first `n` jobs of that very millisecond read. A failure recorded with a finish
+//! time before the position (a worker whose clock is behind another's by more than a round) is
+//! not alerted, nor is one whose job Bull removed at once (`removeOnFail: true`).
 //!
 //! Only-once sending across processes rests on atomic Redis answers: `HSETNX` / `HDEL` on the
 //! active hash (the process that flips a condition sends its message), `SET NX EX` claims on
@@ -16,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::connection::Redis;
 use super::decode::{hash, reply, strings};
 use super::error::Result;
-use super::model::QueueRef;
+use super::model::{Library, QueueRef};
 
 /// How long a claim on a failed event is kept (it only has to outlive the stream's position).
 const EVENT_CLAIM_SECS: u64 = 7 * 24 * 3600;
@@ -44,13 +51,62 @@ pub struct AlertRecord {
     pub at_ms: i64,
 }
 
-/// A failed event read from a queue's events stream.
+/// A final failure: a failed event read from a BullMQ queue's events stream, or a job read
+/// from a Bull queue's `failed` set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedEvent {
-    /// Stream entry id.
+    /// What names this failure for good: the stream entry id (BullMQ), `<finish ms>-<job id>`
+    /// (Bull, whose retried job may fail again later).
     pub entry: String,
     pub job_id: String,
+    /// Empty when the event does not carry it (Bull): the job's `failedReason` says it.
     pub reason: String,
+    /// When the job failed, ms.
+    pub at_ms: i64,
+}
+
+/// A Bull queue's position in its `failed` set: the finish time read up to, and how many jobs
+/// of that millisecond were read.
+fn bull_position(position: &str) -> (i64, u64) {
+    let mut parts = position.splitn(2, '-');
+    let ms = parts.next().and_then(|ms| ms.parse().ok()).unwrap_or(0);
+    let seen = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    (ms, seen)
+}
+
+/// The jobs of a Bull queue's `failed` set read past `position`, and the new position.
+fn bull_failures(value: &Value, position: Option<&str>) -> EventBatch {
+    let entries: Vec<(String, i64)> = reply::<Vec<(String, f64)>>(value)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(id, score)| (id, score as i64))
+        .collect();
+    let Some(position) = position else {
+        // A first look starts after the newest failure (no alerts for old ones).
+        let after = entries.last().map_or(0, |(_, ms)| ms + 1);
+        return EventBatch {
+            failed: Vec::new(),
+            last: Some(format!("{after}-0")),
+        };
+    };
+    let (from, seen) = bull_position(position);
+    let last = entries.last().map(|(_, newest)| {
+        let same = entries.iter().filter(|(_, ms)| ms == newest).count() as u64;
+        let seen = if *newest == from { seen + same } else { same };
+        format!("{newest}-{seen}")
+    });
+    EventBatch {
+        failed: entries
+            .into_iter()
+            .map(|(job_id, at_ms)| FailedEvent {
+                entry: format!("{at_ms}-{job_id}"),
+                job_id,
+                reason: String::new(),
+                at_ms,
+            })
+            .collect(),
+        last,
+    }
 }
 
 /// Events of one queue read past its stored position.
@@ -244,9 +300,10 @@ impl AlertStore {
         Ok(())
     }
 
-    /// Read the events of `queues` after their positions, at most `count` each, in one round
-    /// trip. A queue never read starts at the end of its stream (no alerts for old failures):
-    /// its batch has no events and `last` set to the newest entry.
+    /// Read the final failures of `queues` after their positions, at most `count` each, in one
+    /// round trip: a BullMQ queue's events stream, a Bull queue's `failed` set. A queue never
+    /// read starts at the end (no alerts for old failures): its batch has no events and `last`
+    /// set to the newest entry.
     pub async fn read_events(
         &self,
         queues: &[QueueRef],
@@ -256,6 +313,27 @@ impl AlertStore {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         for (queue, position) in queues.iter().zip(positions) {
+            if queue.library == Library::Bull {
+                let failed = queue.keys().failed();
+                match position.as_deref().map(bull_position) {
+                    Some((ms, seen)) => pipe
+                        .cmd("ZRANGEBYSCORE")
+                        .arg(failed)
+                        .arg(ms)
+                        .arg("+inf")
+                        .arg("WITHSCORES")
+                        .arg("LIMIT")
+                        .arg(seen)
+                        .arg(count),
+                    None => pipe
+                        .cmd("ZRANGE")
+                        .arg(failed)
+                        .arg(-1)
+                        .arg(-1)
+                        .arg("WITHSCORES"),
+                };
+                continue;
+            }
             let events = queue.keys().get("events");
             match position {
                 Some(entry) => {
@@ -280,7 +358,11 @@ impl AlertStore {
         Ok(replies
             .iter()
             .zip(positions)
-            .map(|(value, position)| {
+            .zip(queues)
+            .map(|((value, position), queue)| {
+                if queue.library == Library::Bull {
+                    return bull_failures(value, position.as_deref());
+                }
                 let entries = stream_entries(value);
                 let last = entries.last().map(|(id, _)| id.clone());
                 if position.is_none() {
@@ -294,9 +376,14 @@ impl AlertStore {
                     .into_iter()
                     .filter(|(_, f)| f.get("event").map(String::as_str) == Some("failed"))
                     .map(|(entry, f)| FailedEvent {
-                        entry,
+                        at_ms: entry
+                            .split('-')
+                            .next()
+                            .and_then(|ms| ms.parse().ok())
+                            .unwrap_or_default(),
                         job_id: f.get("jobId").cloned().unwrap_or_default(),
                         reason: f.get("failedReason").cloned().unwrap_or_default(),
+                        entry,
                     })
                     .collect();
                 EventBatch { failed, last }
@@ -339,20 +426,32 @@ impl AlertStore {
             .collect())
     }
 
-    /// The names of jobs of any queues, in one round trip (`None` for a job that is gone).
-    pub async fn job_names(&self, jobs: &[(&QueueRef, &str)]) -> Result<Vec<Option<String>>> {
+    /// The name and failed reason of jobs of any queues, in one round trip (`None` for a job
+    /// or a field that is gone).
+    pub async fn job_names(
+        &self,
+        jobs: &[(&QueueRef, &str)],
+    ) -> Result<Vec<(Option<String>, Option<String>)>> {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         for (queue, id) in jobs {
-            pipe.cmd("HGET").arg(queue.keys().job_key(id)).arg("name");
+            pipe.cmd("HMGET")
+                .arg(queue.keys().job_key(id))
+                .arg("name")
+                .arg("failedReason");
         }
         let replies: Vec<Value> = self.redis.read(&pipe).await?;
         Ok(replies
             .iter()
-            .map(|v| reply::<Option<String>>(v).flatten())
+            .map(|v| {
+                let mut fields = reply::<Vec<Option<String>>>(v)
+                    .unwrap_or_default()
+                    .into_iter();
+                (fields.next().flatten(), fields.next().flatten())
+            })
             .collect())
     }
 
@@ -413,4 +512,47 @@ fn stream_entries(value: &Value) -> Vec<(String, HashMap<String, String>)> {
             Some((id, fields))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed_set(entries: &[(&str, i64)]) -> Value {
+        Value::Array(
+            entries
+                .iter()
+                .flat_map(|(id, ms)| {
+                    [
+                        Value::BulkString(id.as_bytes().to_vec()),
+                        Value::BulkString(ms.to_string().into_bytes()),
+                    ]
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn bull_positions_move_past_every_job_read() {
+        let first = bull_failures(&failed_set(&[("1", 10), ("2", 20)]), None);
+        assert!(first.failed.is_empty());
+        assert_eq!(first.last.as_deref(), Some("21-0"));
+        let empty = bull_failures(&failed_set(&[]), None);
+        assert_eq!(empty.last.as_deref(), Some("0-0"));
+        // Read from 21 with none of that ms seen: two jobs in ms 30, one in 25.
+        let read = bull_failures(
+            &failed_set(&[("a", 25), ("b", 30), ("c", 30)]),
+            Some("21-0"),
+        );
+        assert_eq!(read.last.as_deref(), Some("30-2"));
+        assert_eq!(read.failed[0].entry, "25-a");
+        assert_eq!(read.failed[1].at_ms, 30);
+        assert!(read.failed.iter().all(|f| f.reason.is_empty()));
+        // Read again from 30 past the 2 seen: one more in ms 30, then nothing.
+        let more = bull_failures(&failed_set(&[("d", 30)]), Some("30-2"));
+        assert_eq!(more.last.as_deref(), Some("30-3"));
+        let quiet = bull_failures(&failed_set(&[]), Some("30-3"));
+        assert_eq!(quiet.last, None);
+        assert_eq!(bull_position("oops"), (0, 0));
+    }
 }

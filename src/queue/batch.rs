@@ -13,7 +13,9 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, ToRedisArgs, Value};
+use redis::{
+    Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, ServerErrorKind, ToRedisArgs, Value,
+};
 
 use super::connection::Redis;
 use super::decode::{count, hash, reply, strings};
@@ -141,6 +143,13 @@ impl Batch {
     /// The replies to this batch's commands, checked to be one per command ([`Batch::send`]
     /// gets them from Redis; tests give their own).
     pub(crate) fn answer(self, values: Vec<Value>) -> Result<Replies> {
+        // A restarted Redis answers every command `LOADING` until its data set is back (and a
+        // replica without its primary `MASTERDOWN`): Redis is not there yet, it has not emptied.
+        if let Some(code) = values.iter().find_map(not_ready) {
+            return Err(QueueError::unavailable(format!(
+                "Redis answered {code}: it is loading its data set or has no primary"
+            )));
+        }
         if values.len() != self.pipe.len() {
             return Err(mismatch(format!(
                 "{} replies to a batch of {} commands",
@@ -152,6 +161,21 @@ impl Batch {
             batch: self.id,
             values,
         })
+    }
+}
+
+/// The code of a reply that means "not serving yet" (`LOADING`, `MASTERDOWN`).
+fn not_ready(value: &Value) -> Option<String> {
+    match value {
+        Value::ServerError(err)
+            if matches!(
+                err.kind(),
+                Some(ServerErrorKind::BusyLoading | ServerErrorKind::MasterDown)
+            ) =>
+        {
+            Some(err.code().to_string())
+        }
+        _ => None,
     }
 }
 
@@ -248,6 +272,27 @@ mod tests {
 
     fn int(n: i64) -> Value {
         Value::Int(n)
+    }
+
+    #[test]
+    fn a_redis_still_loading_its_data_is_unavailable_not_empty() {
+        for reply in [
+            &b"-LOADING Redis is loading the dataset in memory\r\n"[..],
+            &b"-MASTERDOWN Link with MASTER is down\r\n"[..],
+        ] {
+            let loading = redis::parse_redis_value(reply).unwrap();
+            let mut batch = Batch::new();
+            let _ = batch.count(cmd("LLEN", "a"));
+            let _ = batch.hash(cmd("HGETALL", "b"));
+            let err = batch.answer(vec![int(0), loading]).err().expect("an error");
+            assert!(err.is_unavailable(), "{err}");
+        }
+        // Other errors stay the slot's own (decoded as "nothing there").
+        let other = redis::parse_redis_value(b"-WRONGTYPE Operation against a key\r\n").unwrap();
+        let mut batch = Batch::new();
+        let a = batch.count(cmd("LLEN", "a"));
+        let replies = batch.answer(vec![other]).unwrap();
+        assert_eq!(replies.take(a).unwrap(), 0);
     }
 
     #[test]

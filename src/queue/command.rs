@@ -4,14 +4,16 @@
 //! attempt in the audit trail (who, what, how it ended). Everything that changes a queue
 //! reaches the queue's library in one place, `Dispatcher::on_queue`. The library is settled
 //! before anything is written: declared in the configuration, else read from the queue's keys
-//! with the existence check every command makes. Bull 3/4 queues are not acted on yet: every
-//! operation on one is refused there, before a write, and bulk actions and pause-all /
-//! resume-all, built from single-queue operations, follow (pause-all and resume-all skip them).
+//! with the existence check every command makes: BullMQ queues are acted on through the engine
+//! (`queue::actions`), Bull 3/4 queues with Bull's own semantics (`queue::bull`). Bulk actions
+//! and pause-all / resume-all are built from single-queue operations, so they follow.
 
 use super::access::Principal;
 use super::action::Action;
 use super::actions::Actions;
 use super::audit::{AuditEntry, AuditLog};
+use super::bull::BullActions;
+use super::connections::Connection;
 use super::discovery::Discovery;
 use super::error::QueueError;
 use super::model::{Library, QueueRef};
@@ -81,18 +83,24 @@ pub enum CommandError {
 pub struct Dispatcher<'a> {
     /// The BullMQ library's actions.
     pub bullmq: &'a Actions,
+    /// The Bull 3/4 library's actions.
+    pub bull: &'a BullActions,
     pub reader: &'a Reader,
     pub discovery: &'a Discovery,
     pub audit: &'a AuditLog,
+    /// The connection the queues are on: its `read_only` and `max_role` cap every principal.
+    pub connection: &'a Connection,
 }
 
 impl Dispatcher<'_> {
-    /// Check the role, run the command and record the attempt in the audit trail.
+    /// Check the role (capped by the connection's `max_role` and `read_only`), run the command
+    /// and record the attempt in the audit trail.
     pub async fn perform(
         &self,
         principal: &Principal,
         command: Command,
     ) -> Result<Outcome, CommandError> {
+        let principal = &self.connection.cap(principal);
         let action = command.action();
         let queue = command.queue();
         let mut entry = AuditEntry {
@@ -140,7 +148,6 @@ impl Dispatcher<'_> {
             }
             Command::Bulk { queue, action, ids } => {
                 let queue = self.owned(queue, false).await?;
-                refuse_unsupported(&queue)?;
                 self.bulk(&queue, action, ids).await
             }
             Command::PauseAll => self.all_queues(true).await,
@@ -171,7 +178,7 @@ impl Dispatcher<'_> {
     async fn on_queue(&self, queue: &QueueRef, op: Op) -> Result<Outcome, QueueError> {
         match queue.library {
             Library::BullMq => self.bullmq.perform(queue, op).await,
-            Library::Bull => Err(unsupported(queue)),
+            Library::Bull => self.bull.perform(queue, op).await,
         }
     }
 
@@ -207,24 +214,20 @@ impl Dispatcher<'_> {
         Ok(Outcome::new(action, queue, done, count, message))
     }
 
-    /// Pause or resume every known BullMQ queue that is not so already; Bull queues (declared,
-    /// or so by their keys) are skipped, and the message says how many.
+    /// Pause or resume every known queue that is not so already, each with its own library's
+    /// semantics (a Bull queue as Bull's `Queue#pause` does).
     async fn all_queues(&self, pause: bool) -> Result<Outcome, QueueError> {
         let queues = self
             .reader
             .summaries(&self.discovery.snapshot().queues)
             .await?;
-        let (mut changed, mut skipped) = (0, 0);
+        let mut changed = 0;
         for summary in queues.iter().filter(|s| s.paused != pause) {
             let library = self
                 .discovery
                 .declared(&summary.name)
                 .or(summary.detected)
                 .unwrap_or(summary.library);
-            if !library.acted_on() {
-                skipped += 1;
-                continue;
-            }
             let op = if pause { Op::Pause } else { Op::Resume };
             self.on_queue(&summary.queue().with_library(library), op)
                 .await?;
@@ -235,32 +238,8 @@ impl Dispatcher<'_> {
         } else {
             (Action::ResumeAll, "Resumed")
         };
-        let mut message = format!("{verb} {changed} queue(s).");
-        if skipped > 0 {
-            message.push_str(&format!(
-                " Skipped {skipped} Bull queue(s): actions on Bull queues are not supported by \
-                 this version of bullring, so they were left untouched."
-            ));
-        }
+        let message = format!("{verb} {changed} queue(s).");
         Ok(Outcome::everywhere(action, changed, message))
-    }
-}
-
-/// The refusal of any action on a queue of a library bullring does not act on yet (Bull 3/4):
-/// a 409, and nothing was written.
-pub fn unsupported(queue: &QueueRef) -> QueueError {
-    QueueError::Conflict(format!(
-        "actions on Bull queues are not supported by this version of bullring; the Bull queue \
-         {queue} was left untouched"
-    ))
-}
-
-/// `Err` (see [`unsupported`]) when `queue`'s library is not acted on.
-pub fn refuse_unsupported(queue: &QueueRef) -> Result<(), QueueError> {
-    if queue.library.acted_on() {
-        Ok(())
-    } else {
-        Err(unsupported(queue))
     }
 }
 

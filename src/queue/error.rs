@@ -127,6 +127,11 @@ pub(crate) fn is_connection_error(err: &redis::RedisError) -> bool {
         || err.is_connection_refusal()
         || err.is_timeout()
         || err.is_unrecoverable_error()
+        // A restarted Redis loading its data set is not there yet.
+        || matches!(
+            err.kind(),
+            redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading)
+        )
 }
 
 /// An error and every cause under it, on one line: `outer: inner: innermost`. For logs.

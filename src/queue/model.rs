@@ -34,7 +34,8 @@ pub enum Library {
     /// npm `bullmq` (4, 5 and 6), through the `bullmq-official` engine.
     #[default]
     BullMq,
-    /// npm `bull` (3.x and 4.x, OptimalBits): read in its own layout; not acted on yet.
+    /// npm `bull` (3.x and 4.x, OptimalBits): read in its own layout, acted on with Bull's own
+    /// semantics (`queue::bull`); never run by bullring's runner.
     Bull,
 }
 
@@ -54,11 +55,6 @@ impl Library {
             Library::BullMq => &JobState::ALL,
             Library::Bull => &BULL_STATES,
         }
-    }
-
-    /// Whether bullring's actions (and its runner and producer) may write into its queues.
-    pub fn acted_on(self) -> bool {
-        self == Library::BullMq
     }
 
     /// The badge shown for a queue: the library, with its major version when the queue records

@@ -40,11 +40,42 @@ pub const FIELD_MAX: u64 = 16 * 1024;
 /// show their big fields as cut.
 pub const PAGE_BUDGET: u64 = 1024 * 1024;
 
+/// The fields one job's page reads: a list's, and the two only Bull's `Job` has.
+pub const JOB_FIELDS: [&str; 25] = {
+    let mut all = [""; 25];
+    let mut i = 0;
+    while i < LIST_FIELDS.len() {
+        all[i] = LIST_FIELDS[i];
+        i += 1;
+    }
+    all[23] = "stalledCounter";
+    all[24] = "retriedOn";
+    all
+};
+
+/// The longest field one job's page reads (it shows 64 KiB of it); a longer one is only sized.
+pub const JOB_FIELD_MAX: u64 = 2 * 1024 * 1024;
+/// How many bytes of longer-than-[`ALWAYS_READ`] fields one job's page reads in all.
+pub const JOB_BUDGET: u64 = 4 * 1024 * 1024;
+/// The longest field the raw view serves; a longer one is refused with its size (a hash field
+/// cannot be read in parts, so serving it would hold all of it in memory).
+pub const RAW_FIELD_MAX: u64 = 8 * 1024 * 1024;
+
 /// Split `fields` (with their stored `sizes`, in the same order) into those to read and those
-/// cut, spending `budget` on the fields longer than [`ALWAYS_READ`].
+/// cut, spending `budget` on the fields longer than [`ALWAYS_READ`], each at most [`FIELD_MAX`].
 pub fn plan(
     fields: &[&'static str],
     sizes: &[u64],
+    budget: &mut u64,
+) -> (Vec<&'static str>, Vec<TruncatedField>) {
+    plan_within(fields, sizes, FIELD_MAX, budget)
+}
+
+/// [`plan`] with fields of at most `field_max` bytes.
+pub fn plan_within(
+    fields: &[&'static str],
+    sizes: &[u64],
+    field_max: u64,
     budget: &mut u64,
 ) -> (Vec<&'static str>, Vec<TruncatedField>) {
     let mut read = Vec::with_capacity(fields.len());
@@ -52,7 +83,7 @@ pub fn plan(
     for (field, &size) in fields.iter().zip(sizes) {
         if size <= ALWAYS_READ {
             read.push(*field);
-        } else if size <= FIELD_MAX && size <= *budget {
+        } else if size <= field_max && size <= *budget {
             *budget -= size;
             read.push(*field);
         } else {

@@ -9,13 +9,16 @@
 //! query modules (`metrics`, `workers`, `flows`, `schedulers`) push theirs into the same kind of
 //! batch, and the reader only composes them.
 
-use super::batch::{Batch, Slot, finish_one};
+use super::batch::{Batch, Slot, Step, finish_one};
 use super::connection::Redis;
 use super::error::{QueueError, Result};
 use super::flows::{self, FlowLimits, FlowNode};
 use super::layout::{self, Listing, Shown, Span};
 use super::metrics::{self, QueueMetrics, Timings};
-use super::model::{Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef, QueueSummary};
+use super::model::{
+    Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef, QueueSummary, RawJob,
+};
+use super::preview;
 use super::rows;
 use super::schedulers::{self, Scheduler};
 use super::search;
@@ -37,7 +40,7 @@ pub struct Reader {
 }
 
 /// Push `queue`'s summary.
-fn summary(batch: &mut Batch, queue: &QueueRef) -> Slot<Option<QueueSummary>> {
+pub(super) fn summary(batch: &mut Batch, queue: &QueueRef) -> Slot<Option<QueueSummary>> {
     layout::of(queue).summary(batch)
 }
 
@@ -50,7 +53,7 @@ fn summaries(batch: &mut Batch, queues: &[QueueRef]) -> Slot<Vec<QueueSummary>> 
 }
 
 /// A summary, or `QueueNotFound` for a queue with no key at all.
-fn found(queue: &QueueRef, summary: Option<QueueSummary>) -> Result<QueueSummary> {
+pub(super) fn found(queue: &QueueRef, summary: Option<QueueSummary>) -> Result<QueueSummary> {
     summary.ok_or_else(|| QueueError::QueueNotFound(queue.name.clone()))
 }
 
@@ -163,13 +166,20 @@ impl Reader {
     }
 
     /// What a list shows of the given jobs (see [`rows::read`]).
-    async fn jobs(&self, queue: &QueueRef, ids: &[String], parents: bool) -> Result<Vec<Job>> {
+    pub(super) async fn jobs(
+        &self,
+        queue: &QueueRef,
+        ids: &[String],
+        parents: bool,
+    ) -> Result<Vec<Job>> {
         rows::read(&self.redis, queue, ids, parents).await
     }
 
     /// One job with its state, a page of its logs (1-based, oldest first) and a bounded look at
-    /// its children, plus its queue's summary: one round trip, plus one (LPOS over `wait`) for a
-    /// job none of the other containers holds, plus one for the state of a parent.
+    /// its children, plus its queue's summary: two round trips (the sizes of the job's fields with
+    /// everything else; then the fields within [`preview::JOB_FIELD_MAX`] and
+    /// [`preview::JOB_BUDGET`], the others marked truncated with their size, with LPOS over `wait`
+    /// for a job none of the other containers holds), plus one for the state of a parent.
     pub async fn job(
         &self,
         queue: &QueueRef,
@@ -186,7 +196,9 @@ impl Reader {
         let layout = layout::of(queue);
         let mut batch = Batch::new();
         let one = summary(&mut batch, queue);
-        let raw = layout.job(&mut batch, id);
+        let fields = &preview::JOB_FIELDS;
+        let sizes = layout.sizes(&mut batch, id, fields);
+        let exists = layout.exists(&mut batch, id);
         let state = layout.state(&mut batch, id);
         let logs = layout.logs(&mut batch, id, span);
         let shown = Shown {
@@ -197,22 +209,43 @@ impl Reader {
         let replies = batch.send(&self.redis).await?;
 
         let summary = found(queue, replies.take(one)?)?;
-        let raw = replies.take(raw)?;
-        if raw.is_empty() {
+        if !replies.take(exists)? {
             return Err(QueueError::JobNotFound {
                 queue: queue.clone(),
                 id: id.to_string(),
             });
         }
+        let mut budget = preview::JOB_BUDGET;
+        let (read, cut) = preview::plan_within(
+            fields,
+            &replies.take(sizes)?,
+            preview::JOB_FIELD_MAX,
+            &mut budget,
+        );
+        // The fields, and the state's second step when it needs one, in one more round trip.
+        let mut batch = Batch::new();
+        let values = layout.fields(&mut batch, id, &read);
+        let state = match replies.take(state)? {
+            Step::Done(state) => Ok(state),
+            Step::Then(next) => Err(next(&mut batch)),
+        };
+        let more = batch.send(&self.redis).await?;
+        let values = more.take(values)?;
+        let state = match state {
+            Ok(state) => state,
+            Err(slot) => more.take(slot)?,
+        };
+        drop(more);
+        let raw: RawJob = read
+            .iter()
+            .zip(values)
+            .filter_map(|(field, value)| Some(((*field).to_string(), value?)))
+            .collect();
         let (total, lines) = replies.take(logs)?;
         let children = replies.take(children)?;
-        let state = replies.take(state)?;
-        // One copy of a big job at a time: the reply goes before the decoded job is built, and
-        // the stored strings right after.
         drop(replies);
-        let job = layout::decoder(queue.library)(id, &raw, Vec::new());
+        let job = layout::decoder(queue.library)(id, &raw, cut);
         drop(raw);
-        let state = finish_one(&self.redis, state).await?;
         let parent_state = match &job.parent {
             // The parent's state costs one more round trip, only for jobs that have one.
             Some(parent) => {
@@ -311,6 +344,33 @@ impl Reader {
             .flatten()
             .next()
             .unwrap_or_default())
+    }
+
+    /// One field of a job hash exactly as stored when it is at most `max` bytes, else
+    /// `Err(its size)` without reading it: two round trips (its size, then the field).
+    pub async fn raw_field_within(
+        &self,
+        queue: &QueueRef,
+        id: &str,
+        field: &str,
+        max: u64,
+    ) -> Result<std::result::Result<String, u64>> {
+        let layout = layout::of(queue);
+        let mut batch = Batch::new();
+        let size = layout.sizes(&mut batch, id, &[field]);
+        let exists = layout.exists(&mut batch, id);
+        let replies = batch.send(&self.redis).await?;
+        if !replies.take(exists)? {
+            return Err(QueueError::JobNotFound {
+                queue: queue.clone(),
+                id: id.to_string(),
+            });
+        }
+        let size = replies.take(size)?.first().copied().unwrap_or(0);
+        if size > max {
+            return Ok(Err(size));
+        }
+        self.raw_field(queue, id, field).await.map(Ok)
     }
 
     /// `minutes` of one queue's throughput, ending now (one round trip).

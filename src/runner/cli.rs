@@ -1,7 +1,8 @@
 //! The terminal commands for on-demand jobs and monitoring: `bullring add` (in [`super::add`]),
 //! `bullring jobs`, `bullring stats`. Each returns the text to print (a table, or JSON with
 //! `--json`). `jobs` and `stats` use the dashboard's read model (one pipelined round trip for the
-//! counts, two for a job list).
+//! counts, two for a job list, plus one to tell the queue's library when the configuration does
+//! not declare it), and read Bull 3/4 queues as Bull reports them.
 
 use std::fmt::Write as _;
 
@@ -15,7 +16,7 @@ use crate::queue::error::QueueError;
 use crate::queue::model::{Job, JobState, Order, QueueRef, QueueSummary};
 use crate::queue::read::Reader;
 use crate::queue::search::{self, export::Export, query::Query as SearchQuery};
-use crate::queue::survey::find_queues;
+use crate::queue::survey::{find_queues, with_library};
 
 /// Most jobs `bullring jobs` lists at once (the read model's page limit).
 pub const MAX_LIMIT: u64 = 1000;
@@ -42,14 +43,23 @@ pub async fn jobs(
             "--limit must be between 1 and {MAX_LIMIT}"
         )));
     }
+    let reader = reader(config)?;
     let queue_ref = QueueRef::new(prefix(config), queue);
-    let (summary, page) = reader(config)?
+    let queue_ref = with_library(&reader, queue_ref, config.library(queue)).await?;
+    if !queue_ref.library.states().contains(&state) {
+        return Err(QueueError::InvalidInput(format!(
+            "{queue} is a {} queue, which has no {state} jobs",
+            queue_ref.library.badge(None)
+        )));
+    }
+    let (summary, page) = reader
         .job_page(&queue_ref, state, 1, limit, Order::NewestFirst)
         .await?;
     if as_json {
         return Ok(serde_json::to_string_pretty(&json!({
             "queue": summary.name,
             "prefix": summary.prefix,
+            "library": queue_ref.library,
             "state": state.as_str(),
             "total": page.total,
             "jobs": page.jobs,
@@ -197,7 +207,8 @@ pub async fn stats(
     let queues = match queue {
         Some(name) => {
             check_queue_name(name)?;
-            vec![QueueRef::new(prefix(config), name)]
+            let queue = QueueRef::new(prefix(config), name);
+            vec![with_library(&reader, queue, config.library(name)).await?]
         }
         None => {
             let mut configured = config.queues.clone();
@@ -206,7 +217,7 @@ pub async fn stats(
                     configured.push(spec.name.clone());
                 }
             }
-            find_queues(&reader, configured).await?
+            find_queues(&reader, configured, config.libraries.clone()).await?
         }
     };
     let summaries = reader.summaries(&queues).await?;
@@ -216,21 +227,21 @@ pub async fn stats(
     if as_json {
         return Ok(serde_json::to_string_pretty(&summaries).unwrap_or_default());
     }
-    let mut header = vec!["QUEUE".to_string()];
+    let mut header = vec!["QUEUE".to_string(), "LIBRARY".into()];
     header.extend(JobState::ALL.iter().map(|s| s.as_str().to_uppercase()));
     header.push("STATUS".into());
-    let header: [String; 10] = header.try_into().expect("ten columns");
-    let rows: Vec<[String; 10]> = summaries
+    let header: [String; 11] = header.try_into().expect("eleven columns");
+    let rows: Vec<[String; 11]> = summaries
         .iter()
         .map(|s| {
-            let mut row = vec![format!("{}:{}", s.prefix, s.name)];
+            let mut row = vec![format!("{}:{}", s.prefix, s.name), s.badge()];
             row.extend(JobState::ALL.iter().map(|st| s.counts.get(*st).to_string()));
             row.push(if s.paused {
                 "paused".into()
             } else {
                 "running".into()
             });
-            row.try_into().expect("ten columns")
+            row.try_into().expect("eleven columns")
         })
         .collect();
     let mut out = String::new();

@@ -5,6 +5,11 @@
 //! title) then renders an HTML page, or JSON under `{base}/api/`. Bad input and unknown things are
 //! 4xx with a message meant for the user; an unreachable Redis is a 503 naming the problem; any
 //! other failure is a 500 whose details are logged once and never sent to the browser.
+//!
+//! The accept loop (`crate::listener`) refuses some requests before any handler runs (a full
+//! server, too many event streams, a request over its time limit): it sends them through the
+//! router marked [`Refused`], and [`render_errors`] answers them with that error, in the same
+//! shape as every other.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -36,6 +41,9 @@ pub enum WebError {
     NotFound(String),
     /// 409: the action does not fit the job's or queue's state (promote a completed job ...).
     Conflict(String),
+    /// 413: the asked-for value is bigger than the server serves (a job field over the raw
+    /// view's cap): it is never read into memory.
+    TooLarge(String),
     /// 415: a body of a type the route does not take (the JSON API takes only JSON).
     UnsupportedMediaType(String),
     /// 421: the request names a host this dashboard does not answer to (DNS rebinding).
@@ -66,6 +74,7 @@ impl WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             WebError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -93,6 +102,7 @@ impl WebError {
             | WebError::Forbidden(m)
             | WebError::NotFound(m)
             | WebError::Conflict(m)
+            | WebError::TooLarge(m)
             | WebError::UnsupportedMediaType(m)
             | WebError::MisdirectedRequest(m)
             | WebError::TooManyRequests { message: m, .. }
@@ -111,6 +121,7 @@ impl WebError {
             WebError::Forbidden(_) => "Not allowed",
             WebError::NotFound(_) => "Not found",
             WebError::Conflict(_) => "Not possible now",
+            WebError::TooLarge(_) => "Too big",
             WebError::UnsupportedMediaType(_) => "Unsupported body",
             WebError::MisdirectedRequest(_) => "Wrong address",
             WebError::TooManyRequests { .. } => "Too many attempts",
@@ -155,6 +166,11 @@ impl IntoResponse for WebError {
     }
 }
 
+/// A request the accept loop refuses: answered with this error, by [`render_errors`], before
+/// any other middleware or handler runs.
+#[derive(Debug, Clone)]
+pub struct Refused(pub WebError);
+
 /// Render a [`WebError`] stashed by a handler as a page or as JSON, and log server errors once.
 pub async fn render_errors(
     State(state): State<AppState>,
@@ -166,8 +182,11 @@ pub async fn render_errors(
         || request.uri().path().to_string(),
         |uri| uri.path().to_string(),
     );
-    let is_api = path.starts_with(&format!("{}/api/", state.mount_base()));
-    let response = next.run(request).await;
+    let is_api = state.is_api_path(&path);
+    let response = match request.extensions().get::<Refused>() {
+        Some(Refused(err)) => err.clone().into_response(),
+        None => next.run(request).await,
+    };
     let Some(err) = response.extensions().get::<WebError>().cloned() else {
         return response;
     };

@@ -20,7 +20,7 @@ pub fn set_cookie(message: &str, state: &AppState) -> String {
     format!(
         "{COOKIE}={}; Path={}; Max-Age=60{}",
         encode(message),
-        cookie_path(&state.base()),
+        cookie_path(&state.root()),
         attributes(state)
     )
 }
@@ -94,7 +94,7 @@ pub async fn clear(State(state): State<AppState>, request: Request, next: Next) 
     if had && !sets_new && is_page && !path.contains("/static/") {
         let expire = format!(
             "{COOKIE}=; Path={}; Max-Age=0{}",
-            cookie_path(&state.base()),
+            cookie_path(&state.root()),
             attributes(&state)
         );
         if let Ok(value) = HeaderValue::from_str(&expire) {

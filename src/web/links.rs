@@ -3,7 +3,7 @@
 //! [`Action`] vocabulary, so a link and the route that parses it cannot disagree.
 
 use crate::queue::action::{Action, Target};
-use crate::queue::model::{JobState, QueueRef};
+use crate::queue::model::{DEFAULT_CONNECTION, JobState, QueueRef};
 
 /// Builds the URLs of pages and actions.
 #[derive(Debug, Clone)]
@@ -157,6 +157,15 @@ impl Links {
     }
 }
 
+/// The base of a connection's pages: `root` for `default`, else `{root}/c/{name}`.
+pub fn connection_base(root: &str, connection: &str) -> String {
+    if connection == DEFAULT_CONNECTION {
+        root.to_string()
+    } else {
+        format!("{root}/c/{}", encode(connection))
+    }
+}
+
 /// Percent-encode a path segment or query value (everything but unreserved characters).
 pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -173,6 +182,13 @@ pub fn encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_connections_live_under_their_name() {
+        assert_eq!(connection_base("/admin", "default"), "/admin");
+        assert_eq!(connection_base("/admin", "prod-eu"), "/admin/c/prod-eu");
+        assert_eq!(connection_base("", "staging"), "/c/staging");
+    }
 
     #[test]
     fn encodes_segments() {

@@ -16,8 +16,10 @@ pub mod params;
 pub mod public_base;
 pub mod reply;
 pub mod routes;
+pub mod scope;
 pub mod security;
 pub mod state;
+pub mod theme;
 pub mod views;
 
 pub use routes::{app, metrics_router, router};

@@ -9,15 +9,39 @@ use crate::web::assets;
 use crate::web::error::{self, WebError};
 use crate::web::flash;
 use crate::web::handlers::{
-    actions, alerts, api, audit, flows, health, jobs, live, metrics, pages, prometheus, queues,
-    schedulers, search,
+    actions, alerts, api, audit, connections, flows, health, jobs, live, metrics, pages,
+    prometheus, queues, redis_page, schedulers, search,
 };
+use crate::web::links::connection_base;
+use crate::web::scope;
 use crate::web::security;
 use crate::web::state::AppState;
+use crate::web::theme;
 
-/// Every route of the dashboard, relative to where it is mounted.
+/// Every route of the dashboard, relative to where it is mounted: the default connection's
+/// pages at the root, each other connection's under `/c/{name}` (with its own state, and its
+/// principal capped to what the connection allows), and the list of connections.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+    let mut routes = table().route("/api/connections", get(connections::api));
+    for other in state.others() {
+        let path = connection_base("", &other.connection().name);
+        let scoped = table()
+            .layer(from_fn_with_state(other.clone(), scope::cap_principal))
+            .with_state(other.clone());
+        // `{path}/`, the connection's overview as links write it, is not matched by the nest.
+        let overview = get(queues::overview)
+            .layer(from_fn_with_state(other.clone(), scope::cap_principal))
+            .with_state(other.clone());
+        routes = routes
+            .nest(&path, scoped)
+            .route(&format!("{path}/"), overview);
+    }
+    with_layers(routes, state)
+}
+
+/// The pages and actions of one connection, relative to where they are mounted.
+fn table() -> Router<AppState> {
+    Router::new()
         .route("/", get(queues::overview))
         .route("/{action}", post(actions::post))
         .route("/queues/{queue}", get(queues::queue_page))
@@ -27,6 +51,8 @@ pub fn router(state: AppState) -> Router {
         .route("/queues/{queue}/jobs/{id}/edit", get(pages::edit_page))
         .route("/queues/{queue}/jobs/{id}/{action}", post(actions::post))
         .route("/alerts", get(alerts::alerts_page))
+        .route("/redis", get(redis_page::page))
+        .route("/api/redis", get(redis_page::api))
         .route("/api/alerts", get(alerts::alerts_api))
         .route("/audit", get(audit::audit_page))
         .route("/api/audit", get(audit::audit_api))
@@ -71,8 +97,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(assets::serve))
-        .fallback(not_found);
-    with_layers(routes, state)
+        .route("/theme", get(crate::web::handlers::theme::choose))
+        .fallback(not_found)
 }
 
 /// Only `GET /metrics` (Prometheus), without authentication, for a second listener that only a
@@ -86,6 +112,8 @@ pub fn metrics_router(state: AppState) -> Router {
                 "only /metrics is served here\n",
             )
         })
+        // Requests the accept loop refuses are answered as errors, in the one shape.
+        .layer(from_fn_with_state(state.clone(), error::render_errors))
         .with_state(state)
 }
 
@@ -109,6 +137,8 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
             security::check_host::<AppState>,
         ))
         .layer(from_fn_with_state(state.clone(), error::render_errors))
+        // Pages, error pages included, are drawn in the theme the reader chose.
+        .layer(axum::middleware::from_fn(theme::scope))
         // So error pages carry the proxy's prefix too.
         .layer(from_fn_with_state(
             state.clone(),
@@ -123,16 +153,23 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
 }
 
 /// The dashboard mounted at the state's base path; `{base}` and `{base}/` both show the overview.
+/// `?connection=NAME` on any of its addresses shows that connection's page (see
+/// [`scope::route_connection_query`]).
 pub fn app(state: AppState) -> Router {
     let base = state.mount_base().to_string();
-    if base.is_empty() {
-        return router(state);
-    }
-    let slash = with_layers(
-        Router::new().route(&format!("{base}/"), get(queues::overview)),
-        state.clone(),
-    );
-    Router::new().nest(&base, router(state)).merge(slash)
+    let mounted = if base.is_empty() {
+        router(state)
+    } else {
+        let slash = with_layers(
+            Router::new().route(&format!("{base}/"), get(queues::overview)),
+            state.clone(),
+        );
+        Router::new().nest(&base, router(state)).merge(slash)
+    };
+    let routed = tower::ServiceExt::map_request(mounted, move |request| {
+        scope::route_connection_query(request, &base)
+    });
+    Router::new().fallback_service(routed)
 }
 
 async fn not_found() -> WebError {

@@ -1,4 +1,8 @@
 //! What every handler can reach: the queue core's services, the settings, the base path.
+//!
+//! One `AppState` per Redis connection: the `default` one is mounted at the base path, each other
+//! connection's at `{base}/c/{name}` (see [`crate::web::links::connection_base`]), and the
+//! default state also holds the others, for the pages about every connection.
 
 use std::sync::Arc;
 
@@ -6,12 +10,13 @@ use crate::queue::actions::Actions;
 use crate::queue::alerts::AlertStore;
 use crate::queue::audit::AuditLog;
 use crate::queue::command::Dispatcher;
+use crate::queue::connections::Connection;
 use crate::queue::discovery::Discovery;
 use crate::queue::model::default_prefix;
 use crate::queue::read::Reader;
 use crate::queue::sampler::Sampler;
 use crate::queue::service::Queues;
-use crate::web::links::Links;
+use crate::web::links::{Links, connection_base};
 use crate::web::public_base;
 use crate::web::security::config::{Secured, Security};
 
@@ -31,6 +36,8 @@ struct Inner {
     sampler: Sampler,
     /// Where alerts are kept, when alert rules are configured.
     alerts: Option<AlertStore>,
+    /// The states of the other connections (on the default connection's state only).
+    others: Vec<AppState>,
 }
 
 impl AppState {
@@ -48,6 +55,7 @@ impl AppState {
                 queues,
                 sampler: Sampler::new(None),
                 alerts: None,
+                others: Vec::new(),
             }),
         }
     }
@@ -63,6 +71,12 @@ impl AppState {
             );
             inner.security = security;
         })
+    }
+
+    /// The same state adding jobs to Bull queues over each declared queue's `[queues.defaults]`
+    /// (queue name -> the defaults).
+    pub fn with_job_defaults(self, defaults: &[(String, bullmq::JobOptions)]) -> Self {
+        self.rebuild(|inner| inner.queues = inner.queues.clone().with_bull_defaults(defaults))
     }
 
     /// The same state with the audit stream trimmed to `max_len` entries.
@@ -103,6 +117,42 @@ impl AppState {
         self.rebuild(|inner| inner.alerts = store)
     }
 
+    /// The same state for the connection `connection` describes (its name, label, read-only
+    /// mode and highest role): its pages live under `{base}/c/{name}`.
+    pub fn on_connection(self, connection: Connection) -> Self {
+        self.rebuild(|inner| inner.queues = inner.queues.clone().on(connection))
+    }
+
+    /// The same state showing `others` (the states of the other connections) beside its own.
+    pub fn with_others(self, others: Vec<AppState>) -> Self {
+        self.rebuild(|inner| inner.others = others)
+    }
+
+    /// The states of the other connections (empty on theirs, and with one connection).
+    pub fn others(&self) -> &[AppState] {
+        &self.inner.others
+    }
+
+    /// This state and the others', the default connection first.
+    pub fn every_connection(&self) -> impl Iterator<Item = &AppState> {
+        std::iter::once(self).chain(self.inner.others.iter())
+    }
+
+    /// The connection this state's queues are on.
+    pub fn connection(&self) -> &Connection {
+        self.inner.queues.connection()
+    }
+
+    /// Whether `path` (as the client sent it) is under the JSON API: `{base}/api/...`, or
+    /// `{base}/c/{name}/api/...` of this state's connection or of one of the others.
+    pub fn is_api_path(&self, path: &str) -> bool {
+        let base = &self.inner.base;
+        std::iter::once(base.clone())
+            .chain(std::iter::once(self.connection_mount()))
+            .chain(self.inner.others.iter().map(AppState::connection_mount))
+            .any(|mount| path.starts_with(&format!("{mount}/api/")))
+    }
+
     pub fn alerts(&self) -> Option<&AlertStore> {
         self.inner.alerts.as_ref()
     }
@@ -127,6 +177,7 @@ impl AppState {
                 audit: shared.audit.clone(),
                 sampler: shared.sampler.clone(),
                 alerts: shared.alerts.clone(),
+                others: shared.others.clone(),
             },
         };
         change(&mut inner);
@@ -148,9 +199,11 @@ impl AppState {
     pub fn commands(&self) -> Dispatcher<'_> {
         Dispatcher {
             bullmq: self.inner.queues.actions(),
+            bull: self.inner.queues.bull_actions(),
             reader: self.inner.queues.reader(),
             discovery: &self.inner.discovery,
             audit: &self.inner.audit,
+            connection: self.inner.queues.connection(),
         }
     }
 
@@ -169,13 +222,26 @@ impl AppState {
     /// The base path as the browser sees it, for every URL the dashboard writes (links, form
     /// actions, assets, redirects, cookie paths): the configured base, behind a trusted
     /// `X-Forwarded-Prefix` with that prefix in front (see `security::prefix::forwarded_prefix`).
+    /// On another connection's state, its pages' base: `{base}/c/{name}`.
     pub fn base(&self) -> String {
+        connection_base(&self.root(), &self.connection().name)
+    }
+
+    /// The base path of the whole dashboard as the browser sees it (the default connection's
+    /// base), for what every connection shares: assets, cookies, the list of connections.
+    pub fn root(&self) -> String {
         public_base::get().unwrap_or_else(|| self.inner.base.clone())
     }
 
     /// The base path this server itself is mounted at, for matching request paths.
     pub fn mount_base(&self) -> &str {
         &self.inner.base
+    }
+
+    /// Where this connection's pages are mounted on this server (request paths, not links):
+    /// the mount base, plus `/c/{name}` on another connection's state.
+    pub fn connection_mount(&self) -> String {
+        connection_base(&self.inner.base, &self.connection().name)
     }
 
     pub fn title(&self) -> &str {

@@ -22,9 +22,9 @@ use crate::interop::node;
 use crate::support::{Dashboard, engine_queue, redis, unique_prefix};
 
 /// A webhook target: every JSON body it was sent.
-type Received = Arc<Mutex<Vec<Value>>>;
+pub(crate) type Received = Arc<Mutex<Vec<Value>>>;
 
-async fn target() -> (String, Received) {
+pub(crate) async fn target() -> (String, Received) {
     let received: Received = Arc::default();
     let app = axum::Router::new()
         .route(
@@ -44,7 +44,7 @@ async fn target() -> (String, Received) {
 }
 
 /// Wait until the target got `n` messages (they are sent in the background).
-async fn received(target: &Received, n: usize) -> Vec<Value> {
+pub(crate) async fn received(target: &Received, n: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let got = target.lock().unwrap().clone();
@@ -61,7 +61,7 @@ async fn received(target: &Received, n: usize) -> Vec<Value> {
 }
 
 /// An engine as one bullring process would run it: its own connections and discovery.
-async fn engine(prefix: &str, alerts_toml: &str) -> Engine {
+pub(crate) async fn engine(prefix: &str, alerts_toml: &str) -> Engine {
     engine_and_redis(prefix, alerts_toml).await.0
 }
 
@@ -88,7 +88,7 @@ async fn engine_and_redis(prefix: &str, alerts_toml: &str) -> (Engine, Redis) {
     (engine, redis)
 }
 
-fn store(prefix: &str) -> AlertStore {
+pub(crate) fn store(prefix: &str) -> AlertStore {
     AlertStore::new(Redis::new(RedisSettings::url(&redis().url)), prefix)
 }
 

@@ -159,7 +159,10 @@ fn metrics_listen_serves_prometheus_alone_and_without_credentials() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(body.contains("bullring_redis_up 1"), "{body}");
+    assert!(
+        body.contains("bullring_redis_up{connection=\"default\"} 1"),
+        "{body}"
+    );
     assert_eq!(http_get(metrics_port, "/").map(|r| r.0), Some(404));
     // Not from the trusted proxy: the dashboard refuses, its own /metrics included.
     assert_eq!(

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::http::wait_for_port;
 use crate::support::{app_state, conn, engine_queue, free_port, redis, serve, unique_prefix};
 
-const BASE: &str = "/admin/queues";
+pub(crate) const BASE: &str = "/admin/queues";
 
 /// One browser at a time: chromium is heavy, and the machines have two cores.
 static ONE_BROWSER: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
@@ -66,8 +66,8 @@ fn processes_using(profile: &std::path::Path) -> Vec<u32> {
         .collect()
 }
 
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     _driver: Driver,
     _turn: tokio::sync::SemaphorePermit<'static>,
 }
@@ -82,7 +82,7 @@ fn chromedriver_binary() -> &'static str {
 
 impl Browser {
     /// A fresh headless chromium, JavaScript on or off.
-    async fn start(javascript: bool) -> Browser {
+    pub(crate) async fn start(javascript: bool) -> Browser {
         let turn = ONE_BROWSER.acquire().await.expect("semaphore");
         let port = free_port();
         let profile =
@@ -146,7 +146,7 @@ impl Browser {
         }
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         let Browser {
             client,
             _driver,
@@ -155,19 +155,19 @@ impl Browser {
         let _ = client.close().await;
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.client
             .goto(url)
             .await
             .unwrap_or_else(|e| panic!("open {url}: {e}"));
     }
 
-    async fn url(&self) -> String {
+    pub(crate) async fn url(&self) -> String {
         self.client.current_url().await.expect("url").to_string()
     }
 
     /// Wait until `css` matches an element, and return it.
-    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+    pub(crate) async fn find(&self, css: &str) -> fantoccini::elements::Element {
         let deadline = Instant::now() + DEADLINE;
         loop {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
@@ -182,7 +182,7 @@ impl Browser {
         }
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.find(css)
             .await
             .click()
@@ -191,7 +191,7 @@ impl Browser {
     }
 
     /// Wait until the page's source satisfies `ready`.
-    async fn wait_for_source(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+    pub(crate) async fn wait_for_source(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let source = self.client.source().await.unwrap_or_default();
@@ -208,7 +208,7 @@ impl Browser {
     }
 
     /// Wait until the address satisfies `ready` (htmx pushes boosted navigations to history).
-    async fn wait_for_url(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+    pub(crate) async fn wait_for_url(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let url = self.url().await;
@@ -221,7 +221,7 @@ impl Browser {
     }
 
     /// Accept the confirmation dialog a destructive form opens.
-    async fn confirm(&self) -> String {
+    pub(crate) async fn confirm(&self) -> String {
         let deadline = Instant::now() + DEADLINE;
         loop {
             if let Ok(text) = self.client.get_alert_text().await {
@@ -234,7 +234,7 @@ impl Browser {
     }
 
     /// No dialog is open.
-    async fn assert_no_dialog(&self, context: &str) {
+    pub(crate) async fn assert_no_dialog(&self, context: &str) {
         if let Ok(text) = self.client.get_alert_text().await {
             panic!("{context}: a dialog opened: {text:?}");
         }
@@ -242,7 +242,7 @@ impl Browser {
 
     /// The browser's console since the last call: everything at level SEVERE, which includes
     /// script errors and every request answered with an error status or not answered.
-    async fn console_errors(&self) -> Vec<String> {
+    pub(crate) async fn console_errors(&self) -> Vec<String> {
         let entries = self
             .client
             .issue_cmd(BrowserLog)
@@ -259,7 +259,7 @@ impl Browser {
 
     /// No console error, and (with JavaScript) no resource of this document answered with an
     /// error status.
-    async fn assert_clean(&self, context: &str, javascript: bool) {
+    pub(crate) async fn assert_clean(&self, context: &str, javascript: bool) {
         let errors = self.console_errors().await;
         assert!(errors.is_empty(), "{context}: console errors {errors:?}");
         if javascript {
@@ -278,7 +278,7 @@ impl Browser {
     }
 
     /// Save a PNG of the page, scrolled to its top.
-    async fn screenshot(&self, name: &str) {
+    pub(crate) async fn screenshot(&self, name: &str) {
         self.client
             .execute("window.scrollTo(0, 0);", vec![])
             .await
@@ -295,7 +295,7 @@ impl Browser {
     }
 
     /// Job ids listed in the page's job table.
-    async fn listed_ids(&self) -> Vec<String> {
+    pub(crate) async fn listed_ids(&self) -> Vec<String> {
         let mut ids = Vec::new();
         let links = self
             .client
@@ -342,7 +342,7 @@ impl WebDriverCompatibleCommand for BrowserLog {
 }
 
 /// Demo data under a fresh prefix and the dashboard serving it: (origin, prefix, stop guard).
-async fn demo_dashboard(tag: &str) -> (String, String, tokio_util::sync::DropGuard) {
+pub(crate) async fn demo_dashboard(tag: &str) -> (String, String, tokio_util::sync::DropGuard) {
     let prefix = unique_prefix(tag);
     demo::seed(&redis().url, &prefix).await.expect("demo seed");
     let state = app_state(&redis().url, &[&prefix], BASE).await;
@@ -746,7 +746,7 @@ async fn screenshots_of_bullring_demo() {
 
 /// Every page of the dashboard, by path below the base, over the demo data: the overview, a queue
 /// and its tabs, a job and its edit form, a flow, the per-queue and global pages, the forms.
-async fn every_page(browser: &Browser, origin: &str) -> Vec<String> {
+pub(crate) async fn every_page(browser: &Browser, origin: &str) -> Vec<String> {
     let queue = demo::ATTACHMENTS;
     browser
         .goto(&format!("{origin}{BASE}/queues/{queue}?state=failed"))

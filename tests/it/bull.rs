@@ -1,9 +1,8 @@
 //! Bull 3/4 queues written by the real npm `bull` (4.16.5, tests/node/bull.js). bullring reads
 //! them as Bull's own API reports them (counts, pages in both orders, every job field, state,
 //! logs), knows them for Bull's with and without `library = "bull"` declared while BullMQ
-//! queues stay BullMQ's, refuses every action on them with a 409 before anything is written
-//! (every key byte for byte the same, and a Bull worker still processes their jobs), and pays
-//! the same round trips for their pages as for a BullMQ queue's.
+//! queues stay BullMQ's, and pays the same round trips for their pages as for a BullMQ queue's.
+//! Actions on them are in `bull_actions.rs`.
 
 use std::collections::BTreeMap;
 
@@ -21,7 +20,7 @@ use serde_json::{Value, json};
 use crate::interop::node;
 use crate::support::{Dashboard, Reply, conn, engine_queue, redis, unique_prefix};
 
-const BASE: &str = "/admin/queues";
+pub(crate) const BASE: &str = "/admin/queues";
 const BULL_QUEUES: [&str; 2] = ["pre-diagnosis", "bull-paused"];
 const STATES: [&str; 6] = [
     "waiting",
@@ -33,7 +32,7 @@ const STATES: [&str; 6] = [
 ];
 
 /// Run a step of bull.js under `prefix`.
-fn bull(prefix: &str, step: &str, queue: Option<&str>) -> Value {
+pub(crate) fn bull(prefix: &str, step: &str, queue: Option<&str>) -> Value {
     let url = redis().url.clone();
     let mut args = vec!["--redis", url.as_str(), "--prefix", prefix, "--step", step];
     if let Some(queue) = queue {
@@ -46,7 +45,7 @@ fn bull(prefix: &str, step: &str, queue: Option<&str>) -> Value {
 }
 
 /// Bull's fixtures, and a BullMQ queue `mq` (two waiting jobs, one delayed) beside them.
-async fn seed() -> String {
+pub(crate) async fn seed() -> String {
     let prefix = unique_prefix("bull");
     bull(&prefix, "seed", None);
     let mq = engine_queue(&prefix, "mq").await;
@@ -58,10 +57,11 @@ async fn seed() -> String {
 }
 
 /// A dashboard over `prefix`, with these libraries declared (as `[[queues]] library` does).
-async fn dashboard(prefix: &str, declared: &[(&str, Library)]) -> Dashboard {
+pub(crate) async fn dashboard(prefix: &str, declared: &[(&str, Library)]) -> Dashboard {
     let prefixes = vec![prefix.to_string()];
     let settings = RedisSettings::url(&redis().url);
-    let discovery = Discovery::new(prefixes.clone(), Vec::new(), true)
+    let configured = declared.iter().map(|(n, _)| n.to_string()).collect();
+    let discovery = Discovery::new(prefixes.clone(), configured, true)
         .declaring(declared.iter().map(|(n, l)| (n.to_string(), *l)));
     discovery
         .refresh(&Redis::new(settings.clone()))
@@ -75,7 +75,7 @@ async fn dashboard(prefix: &str, declared: &[(&str, Library)]) -> Dashboard {
     }
 }
 
-fn summary<'a>(queues: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn summary<'a>(queues: &'a Value, name: &str) -> &'a Value {
     queues["queues"]
         .as_array()
         .expect("queues")
@@ -87,6 +87,46 @@ fn summary<'a>(queues: &'a Value, name: &str) -> &'a Value {
 /// A field of a JSON object, with `null` and absent taken alike (as Bull's `Job` has them).
 fn field<'a>(object: &'a Value, name: &str) -> &'a Value {
     object.get(name).unwrap_or(&Value::Null)
+}
+
+/// Every job of `bull` (the `report` step's output for `queue`) read through bullring's JSON API
+/// equals Bull's `getJob`: every field, its state and its logs.
+pub(crate) async fn jobs_as_bull_reports_them(dash: &Dashboard, queue: &str, bull: &Value) {
+    let jobs = bull["jobs"].as_object().expect("jobs");
+    for (id, theirs) in jobs {
+        let ours = dash
+            .json(&format!("{BASE}/api/queues/{queue}/jobs/{id}"))
+            .await;
+        assert_eq!(ours["library"], "bull");
+        for name in [
+            "id",
+            "name",
+            "data",
+            "opts",
+            "progress",
+            "delay",
+            "timestamp",
+            "attemptsMade",
+            "failedReason",
+            "stacktrace",
+            "returnvalue",
+            "finishedOn",
+            "processedOn",
+            "retriedOn",
+            "state",
+        ] {
+            assert_eq!(
+                field(&ours, name),
+                field(theirs, name),
+                "{queue}/{id} {name}"
+            );
+        }
+        assert_eq!(ours["logs"]["lines"], theirs["logs"], "{queue}/{id} logs");
+        assert_eq!(
+            ours["logs"]["total"], theirs["logCount"],
+            "{queue}/{id} logs"
+        );
+    }
 }
 
 #[tokio::test]
@@ -134,40 +174,7 @@ async fn bullring_reads_bull_queues_as_bull_reports_them() {
         }
         let jobs = bull["jobs"].as_object().expect("jobs");
         assert!(jobs.len() >= 4, "{queue}: {}", jobs.len());
-        for (id, theirs) in jobs {
-            let ours = dash
-                .json(&format!("{BASE}/api/queues/{queue}/jobs/{id}"))
-                .await;
-            assert_eq!(ours["library"], "bull");
-            for name in [
-                "id",
-                "name",
-                "data",
-                "opts",
-                "progress",
-                "delay",
-                "timestamp",
-                "attemptsMade",
-                "failedReason",
-                "stacktrace",
-                "returnvalue",
-                "finishedOn",
-                "processedOn",
-                "retriedOn",
-                "state",
-            ] {
-                assert_eq!(
-                    field(&ours, name),
-                    field(theirs, name),
-                    "{queue}/{id} {name}"
-                );
-            }
-            assert_eq!(ours["logs"]["lines"], theirs["logs"], "{queue}/{id} logs");
-            assert_eq!(
-                ours["logs"]["total"], theirs["logCount"],
-                "{queue}/{id} logs"
-            );
-        }
+        jobs_as_bull_reports_them(&dash, queue, &bull).await;
     }
     // What the fixture holds, so the comparisons above compared something.
     let report = bull(&prefix, "report", Some("pre-diagnosis"));
@@ -178,7 +185,7 @@ async fn bullring_reads_bull_queues_as_bull_reports_them() {
     assert_eq!(report["ids"]["waiting"]["asc"][0], "lifo-1", "{report}");
     assert_eq!(report["ids"]["waiting"]["asc"][1], "10", "priority 1 next");
 
-    // The pages: Bull's tabs and badge, no action, and why.
+    // The pages: Bull's tabs and badge, and Bull's actions (no retry of a completed job).
     let page = dash
         .get(&format!("{BASE}/queues/bull-paused?state=paused"))
         .await;
@@ -187,19 +194,23 @@ async fn bullring_reads_bull_queues_as_bull_reports_them() {
     assert!(!page.body.contains("state-prioritized"), "{}", page.body);
     assert!(!page.body.contains("state-waiting-children"));
     assert!(
+        page.body.contains("/queues/bull-paused/resume"),
+        "{}",
         page.body
-            .contains("actions on Bull queues are not supported")
     );
-    assert!(!page.body.contains("method=\"post\""), "{}", page.body);
     let job = dash
         .get(&format!("{BASE}/queues/pre-diagnosis/jobs/broken-4"))
         .await;
     assert_eq!(job.status, StatusCode::OK, "{}", job.body);
-    assert!(
-        job.body
-            .contains("actions on Bull queues are not supported")
-    );
-    assert!(!job.body.contains("method=\"post\""), "{}", job.body);
+    assert!(job.body.contains("/jobs/broken-4/retry"), "{}", job.body);
+    let done = dash
+        .get(&format!("{BASE}/queues/pre-diagnosis/jobs/done-1"))
+        .await;
+    assert!(!done.body.contains("/jobs/done-1/retry"), "{}", done.body);
+    let completed = dash
+        .get(&format!("{BASE}/queues/pre-diagnosis?state=completed"))
+        .await;
+    assert!(!completed.body.contains("/retry\""), "{}", completed.body);
     for page in [
         "queues/pre-diagnosis/actions/clean",
         "queues/pre-diagnosis/actions/add",
@@ -207,11 +218,7 @@ async fn bullring_reads_bull_queues_as_bull_reports_them() {
         "queues/pre-diagnosis/jobs/6/edit",
     ] {
         let reply = dash.get(&format!("{BASE}/{page}")).await;
-        assert_eq!(reply.status, StatusCode::CONFLICT, "{page}: {}", reply.body);
-        assert!(
-            reply.body.contains("not supported by this version"),
-            "{page}"
-        );
+        assert_eq!(reply.status, StatusCode::OK, "{page}: {}", reply.body);
     }
     let overview = dash.get(&format!("{BASE}/")).await;
     assert!(overview.body.contains(">Bull</span>"), "{}", overview.body);
@@ -240,7 +247,8 @@ async fn the_library_is_known_with_and_without_a_declaration() {
             .await;
         assert_eq!(page["library"], "bullmq");
     }
-    // A queue declared Bull before it has a key is read as Bull's.
+    assert_eq!(snapshot(&prefix), before, "reads never write");
+    // A queue declared Bull before it has a key takes its first job as Bull writes it.
     let dash = dashboard(&prefix, &[("later", Library::Bull)]).await;
     let reply = post(
         &dash,
@@ -249,12 +257,20 @@ async fn the_library_is_known_with_and_without_a_declaration() {
         false,
     )
     .await;
-    assert_ne!(reply.status, StatusCode::OK, "{}", reply.body);
-    assert_eq!(snapshot(&prefix), before, "reads never write");
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let keys: Vec<String> = snapshot(&prefix)
+        .into_keys()
+        .filter(|k| k.contains(":later:"))
+        .collect();
+    let names: Vec<String> = keys
+        .iter()
+        .map(|k| k.rsplit(':').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(names, ["1", "id", "wait"], "{keys:?}");
 }
 
 /// Every key of the Bull queues under `prefix`, with its `DUMP`.
-fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
     let mut conn = conn();
     let mut all = BTreeMap::new();
     for queue in BULL_QUEUES.iter().chain(&["later"]) {
@@ -305,114 +321,6 @@ async fn post(dash: &Dashboard, path: &str, body: Option<Value>, form: bool) -> 
         .body(Body::from(text))
         .expect("request");
     dash.send(request).await
-}
-
-#[tokio::test]
-async fn every_action_on_a_bull_queue_is_refused_and_writes_nothing() {
-    let prefix = seed().await;
-    let dash = dashboard(&prefix, &[]).await;
-    let before = snapshot(&prefix);
-    assert!(before.len() > 20, "{} keys", before.len());
-    let q = "pre-diagnosis";
-    let routes: Vec<(String, Option<Value>)> = vec![
-        (format!("queues/{q}/jobs/broken-4/retry"), None),
-        (format!("queues/{q}/jobs/later-1/promote"), None),
-        (format!("queues/{q}/jobs/6/remove"), None),
-        (format!("queues/{q}/jobs/6/duplicate"), None),
-        (
-            format!("queues/{q}/jobs/6/data"),
-            Some(json!({"data": "{\"a\":1}"})),
-        ),
-        (
-            format!("queues/{q}/jobs"),
-            Some(json!({"name": "x", "data": "{}"})),
-        ),
-        (format!("queues/{q}/pause"), None),
-        ("queues/bull-paused/resume".into(), None),
-        (format!("queues/{q}/retry-failed"), None),
-        (format!("queues/{q}/promote-delayed"), None),
-        (
-            format!("queues/{q}/clean"),
-            Some(json!({"state": "completed", "grace_ms": "0", "limit": "10"})),
-        ),
-        (format!("queues/{q}/drain"), None),
-        ("queues/bull-paused/obliterate".into(), None),
-        (
-            format!("queues/{q}/bulk"),
-            Some(json!({"action": "retry", "ids": ["broken-4", "broken-5"]})),
-        ),
-        (
-            format!("queues/{q}/bulk"),
-            Some(json!({"action": "remove", "ids": ["6"]})),
-        ),
-    ];
-    for form in [false, true] {
-        for (route, body) in &routes {
-            let path = if form {
-                route.clone()
-            } else {
-                format!("api/{route}")
-            };
-            // JSON bodies: the edit and add routes take JSON data, not text.
-            let body = match (form, body) {
-                (true, None) if route.ends_with("/obliterate") => {
-                    Some(json!({"confirm": "bull-paused"}))
-                }
-                (false, Some(_)) if route.ends_with("/data") => Some(json!({"a": 1})),
-                (false, Some(b)) if route.ends_with("/jobs") => {
-                    Some(json!({"name": b["name"], "data": {}}))
-                }
-                (false, Some(_)) if route.ends_with("/clean") => {
-                    Some(json!({"state": "completed", "grace_ms": 0, "limit": 10}))
-                }
-                (_, b) => b.clone(),
-            };
-            let reply = post(&dash, &path, body, form).await;
-            // A refused form is answered with the error page itself (no redirect).
-            let said = &reply.body;
-            assert_eq!(reply.status, StatusCode::CONFLICT, "POST {path}: {said}");
-            assert!(
-                said.contains("actions on Bull queues are not supported by this version")
-                    && said.contains("was left untouched"),
-                "POST {path}: {said}"
-            );
-            assert_eq!(
-                snapshot(&prefix),
-                before,
-                "POST {path} wrote into a Bull queue"
-            );
-        }
-    }
-    // Pause all and resume all act on the BullMQ queue and skip the Bull ones.
-    for (action, skipped) in [
-        ("pause-all", "Skipped 1 Bull queue(s)"),
-        ("resume-all", "Skipped 1"),
-    ] {
-        let reply = post(&dash, &format!("api/{action}"), None, false).await;
-        assert_eq!(reply.status, StatusCode::OK, "{action}: {}", reply.body);
-        assert!(reply.body.contains(skipped), "{action}: {}", reply.body);
-        assert!(reply.body.contains("left untouched"), "{}", reply.body);
-        assert_eq!(
-            snapshot(&prefix),
-            before,
-            "{action} wrote into a Bull queue"
-        );
-    }
-    let listed = dash.json(&format!("{BASE}/api/queues")).await;
-    assert_eq!(summary(&listed, "mq")["paused"], false, "resumed again");
-    let audit = dash.json(&format!("{BASE}/api/audit")).await;
-    assert!(audit.to_string().contains("not supported"), "{audit}");
-
-    // Bull's own worker still takes every waiting job, in Bull's order.
-    let worked = bull(&prefix, "work", Some(q));
-    let waiting = worked["waiting"].as_array().expect("waiting");
-    assert_eq!(waiting.len(), 8, "{worked}");
-    assert_eq!(&worked["processed"], &worked["waiting"], "{worked}");
-    for id in waiting {
-        let id = id.as_str().expect("id");
-        assert_eq!(worked["states"][id], "completed", "{worked}");
-    }
-    assert_eq!(worked["counts"]["completed"], 11, "{worked}");
 }
 
 #[tokio::test]

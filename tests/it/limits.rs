@@ -152,6 +152,7 @@ async fn one_connection_over_the_cap_is_answered_503_with_retry_after() {
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.to_lowercase().contains("retry-after: "), "{answer}");
     assert!(answer.contains("max_connections"), "{answer}");
+    assert_json_error(&answer);
 
     // A connection that closes frees its place.
     drop(held.pop());
@@ -190,6 +191,16 @@ async fn one_event_stream_over_the_cap_is_answered_503_with_retry_after() {
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.to_lowercase().contains("retry-after: "), "{answer}");
     assert!(answer.contains("max_event_streams"), "{answer}");
+    // Rendered by the one error mapping: a page (the stream is not under /api), with the headers.
+    assert!(
+        answer.contains("<!doctype html>") || answer.contains("<!DOCTYPE html>"),
+        "{answer}"
+    );
+    assert!(answer.contains("text/html"), "{answer}");
+    assert!(
+        answer.to_lowercase().contains("content-security-policy: "),
+        "{answer}"
+    );
     // Other requests are not affected by the stream cap.
     second
         .write_all(get("/admin/queues/api/queues", port).as_bytes())
@@ -269,6 +280,22 @@ async fn a_request_over_the_time_limit_is_a_503_that_says_so() {
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.to_lowercase().contains("retry-after: "), "{answer}");
     assert!(answer.contains("request_timeout_ms"), "{answer}");
+    assert_json_error(&answer);
+}
+
+/// A refusal under `/api/` is the API's JSON error (`{"error", "status": 503}`), with the
+/// security headers, as `web::error` renders every error.
+fn assert_json_error(answer: &str) {
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+    let head = head.to_lowercase();
+    assert!(head.contains("content-type: application/json"), "{answer}");
+    assert!(head.contains("content-security-policy: "), "{answer}");
+    let error: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+    assert_eq!(error["status"], 503, "{answer}");
+    assert!(
+        error["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{answer}"
+    );
 }
 
 /// Add `count` waiting jobs whose `data` is a JSON string of `bytes` bytes, and one small job.
@@ -379,8 +406,8 @@ async fn a_big_failure_reason_is_cut_in_the_list() {
 }
 
 /// A read that takes long because of its size, from a Redis that answers, is a 504 saying so,
-/// never a 503 "Redis is unreachable". The call timeout is made tiny so that a 32 MB field is
-/// a read too slow for it.
+/// never a 503 "Redis is unreachable". The call timeout is made tiny so that a 7 MiB field (under
+/// the raw view's 8 MiB cap) is a read too slow for it.
 #[tokio::test]
 async fn a_read_slow_for_its_size_is_not_reported_as_unreachable() {
     use bullring::queue::connection::{Redis, RedisSettings};
@@ -388,7 +415,7 @@ async fn a_read_slow_for_its_size_is_not_reported_as_unreachable() {
     use bullring::queue::read::Reader;
 
     let prefix = unique_prefix("limits-slow");
-    big_jobs(&prefix, "huge", 1, 32 * 1024 * 1024).await;
+    big_jobs(&prefix, "huge", 1, 7 * 1024 * 1024).await;
     let settings = RedisSettings::url(redis().url.as_str());
     let slow = Redis::with_call_timeout(settings.clone(), Duration::from_millis(1));
     let discovery = Discovery::new(vec![prefix.clone()], Vec::new(), true);

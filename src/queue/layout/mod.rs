@@ -7,11 +7,14 @@
 //! stand for, so the callers (`read`, `flows`, `metrics`, `schedulers`) compose any number of
 //! queues and jobs into one round trip without knowing a key name. Two libraries have one:
 //! BullMQ (`bullmq_reads`) and Bull 3/4 (`bull_reads`: no `prioritized` set, priority jobs in
-//! `wait`, a paused queue's jobs in `paused`); [`detect`] tells them apart from a queue's keys.
+//! `wait`, a paused queue's jobs in `paused`; its repeatable jobs in `bull_repeat`); [`detect`]
+//! tells them apart from a queue's keys.
 
 mod bull_reads;
+pub(crate) mod bull_repeat;
 mod bullmq_reads;
 pub(crate) mod detect;
+mod md5;
 
 use super::batch::{Batch, Slot, Step, cmd};
 use super::decode::job_from_preview;
@@ -100,7 +103,8 @@ pub(crate) trait Layout: Send + Sync {
     /// The ids of the jobs `list` names; a step when the page needs a second read.
     fn page(&self, batch: &mut Batch, list: Listing) -> Slot<Step<Vec<String>>>;
 
-    /// The job's hash (empty when there is none). Both libraries keep it at `<queue key>:<id>`.
+    /// The job's whole hash (empty when there is none). Only the exact-id search reads one
+    /// this way, to answer in one round trip; pages read sizes first (see `Reader::job`).
     fn job(&self, batch: &mut Batch, id: &str) -> Slot<RawJob> {
         batch.hash(cmd("HGETALL", self.key(id)))
     }

@@ -7,8 +7,8 @@ use axum::http::request::Parts;
 use serde_json::Value;
 
 use super::{path_param, resolve};
-use crate::queue::action::{Action, Target};
-use crate::queue::actions::{NewJob, check_cleanable};
+use crate::queue::action::{Action, Target, check_cleanable_in};
+use crate::queue::actions::NewJob;
 use crate::queue::command::{Command, MAX_BULK, Op};
 use crate::queue::model::{JobState, QueueRef};
 use crate::web::error::WebError;
@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for ActionRoute {
         );
         Ok(ActionRoute {
             action: named(target, &segment)?,
-            api: path.starts_with(&format!("{}/api/", state.mount_base())),
+            api: state.is_api_path(&path),
             queue,
             id,
         })
@@ -153,7 +153,7 @@ fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Comma
                 .ok_or_else(|| WebError::BadRequest("state: choose which jobs to clean".into()))?
                 .parse()
                 .map_err(|e| WebError::BadRequest(format!("state: {e}")))?;
-            check_cleanable(state)?;
+            check_cleanable_in(queue.library, state)?;
             Op::Clean {
                 state,
                 grace_ms: input.number("grace_ms", 0)?,

@@ -9,11 +9,12 @@ use axum::response::{Html, IntoResponse, Response};
 use super::{JobAt, render, resolve};
 use crate::queue::access::Principal;
 use crate::queue::model::JobDetail;
+use crate::queue::preview::RAW_FIELD_MAX;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
 use crate::web::params::JobQuery;
 use crate::web::state::AppState;
-use crate::web::views::job::JobPageView;
+use crate::web::views::job::{JobPageView, size_text};
 use crate::web::views::{Chrome, Perms};
 
 /// The job with one page of its logs, as `?logs_page=&logs_per_page=` ask.
@@ -62,7 +63,8 @@ pub(super) const RAW_FIELDS: [&str; 6] = [
     "failedReason",
 ];
 
-/// `GET {base}/api/queues/{queue}/jobs/{id}/raw?field=data`: the field exactly as stored.
+/// `GET {base}/api/queues/{queue}/jobs/{id}/raw?field=data`: the field exactly as stored, up to
+/// [`RAW_FIELD_MAX`] bytes; a longer one is a 413 giving its size, and is never read.
 pub async fn raw_field(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
@@ -76,7 +78,18 @@ pub async fn raw_field(
         )));
     }
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let text = state.reader().raw_field(&queue, &id, field).await?;
+    let text = state
+        .reader()
+        .raw_field_within(&queue, &id, field, RAW_FIELD_MAX)
+        .await?
+        .map_err(|bytes| {
+            WebError::TooLarge(format!(
+                "{field} of job {id} is {bytes} bytes ({}), more than the {} the raw view \
+                 serves; read it from Redis directly",
+                size_text(bytes),
+                size_text(RAW_FIELD_MAX)
+            ))
+        })?;
     let content_type = if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
         "application/json"
     } else {

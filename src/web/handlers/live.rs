@@ -34,6 +34,7 @@ fn event(sample: &Sample) -> Option<Event> {
                 "queues": queues.iter().map(|q| json!({
                     "prefix": q.prefix,
                     "name": q.name,
+                    "library": q.library,
                     "paused": q.paused,
                     "counts": q.counts,
                 })).collect::<Vec<_>>(),

@@ -31,6 +31,7 @@ pub async fn metrics_page(
         Chrome::page(&state, &principal, flash),
         queue.name.clone(),
         state.links().queue(&queue),
+        queue.library,
         &metrics,
         timings,
     ))
@@ -55,6 +56,7 @@ pub async fn metrics_api(
     Ok(Json(json!({
         "queue": queue.name,
         "prefix": queue.prefix,
+        "library": queue.library,
         "minutes": minutes,
         "recorded": metrics.recorded,
         "completed": metrics.completed,

@@ -9,10 +9,9 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::{JobAt, render, resolve};
 use crate::queue::access::Principal;
-use crate::queue::action::{Action, CLEANABLE};
-use crate::queue::actions::check_cleanable;
-use crate::queue::command::{CommandError, refuse_unsupported};
-use crate::queue::model::{JobState, QueueRef};
+use crate::queue::action::{Action, check_cleanable_in, cleanable};
+use crate::queue::command::CommandError;
+use crate::queue::model::{JobState, Library, QueueRef};
 use crate::web::error::WebError;
 use crate::web::extract::{Path, Query};
 use crate::web::flash::Flash;
@@ -49,14 +48,13 @@ pub async fn action_page(
     let action = Action::from_form_page(&page)
         .ok_or_else(|| WebError::NotFound(format!("no action page {page:?}")))?;
     require(&principal, action)?;
-    refuse_unsupported(&queue)?;
     let links = state.links();
     let chrome = Chrome::page(&state, &principal, flash);
     let queue_href = links.queue(&queue);
     let post_action = links.queue_action(&queue, action);
     match action {
         Action::Clean => {
-            let (clean_state, grace_ms, limit) = clean_query(&query)?;
+            let (clean_state, grace_ms, limit) = clean_query(&query, queue.library)?;
             let now = chrono::Utc::now().timestamp_millis().max(0) as u64;
             let (count, exact) = state
                 .reader()
@@ -69,7 +67,10 @@ pub async fn action_page(
                 preview_action: links.action_page(&queue, action),
                 post_action,
                 prefix: links.with_prefix.then(|| queue.prefix.clone()),
-                states: CLEANABLE.map(|s| s.as_str()).to_vec(),
+                states: cleanable(queue.library)
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect(),
                 state: clean_state.as_str(),
                 grace_ms,
                 limit,
@@ -104,12 +105,15 @@ pub async fn action_page(
 }
 
 /// The clean page's state, grace and limit, with their defaults.
-fn clean_query(query: &ActionPageQuery) -> Result<(JobState, u64, u64), WebError> {
+fn clean_query(
+    query: &ActionPageQuery,
+    library: Library,
+) -> Result<(JobState, u64, u64), WebError> {
     let clean_state: JobState = match query.state.as_deref() {
         Some(text) if !text.is_empty() => text.parse()?,
         _ => JobState::Completed,
     };
-    check_cleanable(clean_state)?;
+    check_cleanable_in(library, clean_state)?;
     let grace_ms = match query.grace_ms.as_deref().map(str::trim) {
         None | Some("") => DEFAULT_GRACE_MS,
         Some(text) => text.parse().map_err(|_| {
@@ -150,8 +154,14 @@ pub async fn edit_page(
     at: JobAt,
 ) -> Result<Html<String>, WebError> {
     require(&principal, Action::EditData)?;
-    refuse_unsupported(&at.queue)?;
     let (_, detail) = state.reader().job(&at.queue, &at.id, 1, 1).await?;
+    // Data too big to be read for the page cannot be edited here (saving would replace it).
+    if let Some(cut) = detail.job.truncated.iter().find(|c| c.field == "data") {
+        return Err(WebError::TooLarge(format!(
+            "job {}'s data is {} bytes, too big to edit in the dashboard",
+            at.id, cut.bytes
+        )));
+    }
     let data = serde_json::to_string_pretty(&detail.job.data).unwrap_or_default();
     let chrome = Chrome::page(&state, &principal, flash);
     render(&EditPage::new(

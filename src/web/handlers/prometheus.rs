@@ -1,16 +1,18 @@
-//! `GET {base}/metrics`: the Prometheus text format (version 0.0.4), in one Redis round trip
-//! whatever the number of queues: every queue's counts, paused flag and BullMQ metrics totals,
+//! `GET {base}/metrics`: the Prometheus text format (version 0.0.4), in one Redis round trip per
+//! connection whatever the number of queues: every queue's counts, paused flag and BullMQ metrics totals,
 //! plus `CLIENT LIST` for connected workers.
 //!
-//! Metric names (labels `prefix`, `queue`, and `state` for the first):
+//! Every connection is scraped, each in parallel within its own time limit; every series has a
+//! `connection` label (`default` for the top-level Redis). Metric names (labels `connection`,
+//! `prefix`, `queue`, and `state` for the first):
 //! - `bullring_queue_jobs` (gauge): jobs per state, states named as in the JSON API;
 //! - `bullring_queue_paused` (gauge): 1 when the queue is paused;
 //! - `bullring_queue_workers` (gauge): worker connections (left out when Redis refuses
 //!   `CLIENT LIST`);
 //! - `bullring_queue_completed_total`, `bullring_queue_failed_total` (counters): BullMQ's own
 //!   counts, recorded by workers with metrics on (left out for queues without);
-//! - `bullring_redis_up` (gauge, no labels): 1 when Redis answered this scrape, else 0 and
-//!   nothing else.
+//! - `bullring_redis_up` (gauge, label `connection`): 1 when that connection's Redis answered
+//!   this scrape, else 0 and nothing else about it.
 
 use std::fmt::Write;
 
@@ -19,8 +21,9 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::queue::metrics::QueueMetrics;
-use crate::queue::model::{JobState, QueueSummary};
+use crate::queue::model::QueueSummary;
 use crate::queue::workers::WorkerClient;
+use crate::web::handlers::connections::CONNECTION_TIMEOUT;
 use crate::web::state::AppState;
 
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -44,42 +47,85 @@ fn header_lines(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
-/// The exposition text for one scrape.
-pub fn render(
-    rows: &[(QueueSummary, QueueMetrics)],
-    workers: Option<&[WorkerClient]>,
-    redis_up: bool,
-) -> String {
+/// One connection's queue rows and workers, as the overview read gives them.
+pub type Overview<'a> = (
+    &'a [(QueueSummary, QueueMetrics)],
+    Option<&'a [WorkerClient]>,
+);
+
+/// What one connection gave this scrape: its queues' rows and workers, or nothing when its
+/// Redis did not answer.
+pub struct Scraped<'a> {
+    pub connection: &'a str,
+    pub read: Option<Overview<'a>>,
+}
+
+/// The exposition text for one scrape of every connection.
+pub fn render(connections: &[Scraped<'_>]) -> String {
     let mut out = String::new();
     header_lines(
         &mut out,
         "bullring_redis_up",
         "gauge",
-        "1 when Redis answered this scrape, 0 when it did not.",
+        "1 when the connection's Redis answered this scrape, 0 when it did not.",
     );
-    let _ = writeln!(out, "bullring_redis_up {}", u8::from(redis_up));
-    if !redis_up {
+    for c in connections {
+        let up = u8::from(c.read.is_some());
+        let _ = writeln!(
+            out,
+            "bullring_redis_up{{connection=\"{}\"}} {up}",
+            label(c.connection)
+        );
+    }
+    // Each connection's rows, with the labels of each row.
+    let rows: Vec<(
+        String,
+        &QueueSummary,
+        &QueueMetrics,
+        Option<&[WorkerClient]>,
+    )> = connections
+        .iter()
+        .filter_map(|c| c.read.map(|(rows, workers)| (c.connection, rows, workers)))
+        .flat_map(|(connection, rows, workers)| {
+            rows.iter().map(move |(s, m)| {
+                let labels = format!(
+                    "connection=\"{}\",prefix=\"{}\",queue=\"{}\"",
+                    label(connection),
+                    label(&s.prefix),
+                    label(&s.name)
+                );
+                (labels, s, m, workers)
+            })
+        })
+        .collect();
+    if rows.is_empty() {
         return out;
     }
-    let labels = |s: &QueueSummary| {
-        format!(
-            "prefix=\"{}\",queue=\"{}\"",
-            label(&s.prefix),
-            label(&s.name)
-        )
-    };
+    header_lines(
+        &mut out,
+        "bullring_queue_info",
+        "gauge",
+        "1 for each queue, labelled with its library (bullmq, or bull for Bull 3/4).",
+    );
+    for (labels, s, _, _) in &rows {
+        let _ = writeln!(
+            out,
+            "bullring_queue_info{{{labels},library=\"{}\"}} 1",
+            s.library.as_str()
+        );
+    }
     header_lines(
         &mut out,
         "bullring_queue_jobs",
         "gauge",
-        "Jobs in each state, per queue.",
+        "Jobs in each state of the queue's library (Bull 3/4 has no prioritized or \
+         waiting-children state), per queue.",
     );
-    for (s, _) in rows {
-        for state in JobState::ALL {
+    for (labels, s, _, _) in &rows {
+        for &state in s.library.states() {
             let _ = writeln!(
                 out,
-                "bullring_queue_jobs{{{},state=\"{}\"}} {}",
-                labels(s),
+                "bullring_queue_jobs{{{labels},state=\"{}\"}} {}",
                 state.as_str(),
                 s.counts.get(state)
             );
@@ -91,65 +137,84 @@ pub fn render(
         "gauge",
         "1 when the queue is paused, else 0.",
     );
-    for (s, _) in rows {
+    for (labels, s, _, _) in &rows {
         let _ = writeln!(
             out,
-            "bullring_queue_paused{{{}}} {}",
-            labels(s),
+            "bullring_queue_paused{{{labels}}} {}",
             u8::from(s.paused)
         );
     }
-    if let Some(workers) = workers {
+    if rows.iter().any(|(_, _, _, workers)| workers.is_some()) {
         header_lines(
             &mut out,
             "bullring_queue_workers",
             "gauge",
-            "BullMQ worker connections to the queue.",
+            "Worker connections to the queue (BullMQ and Bull 3/4 workers name theirs alike).",
         );
-        for (s, _) in rows {
+        for (labels, s, _, workers) in &rows {
+            let Some(workers) = workers else { continue };
             let n = workers
                 .iter()
                 .filter(|w| w.prefix == s.prefix && w.queue == s.name)
                 .count();
-            let _ = writeln!(out, "bullring_queue_workers{{{}}} {n}", labels(s));
+            let _ = writeln!(out, "bullring_queue_workers{{{labels}}} {n}");
         }
     }
     for (name, help, completed) in [
         (
             "bullring_queue_completed_total",
-            "Jobs completed, as BullMQ's metrics count them (workers with metrics on).",
+            "Jobs completed, as BullMQ's and Bull 4.7+'s metrics count them (workers with metrics on).",
             true,
         ),
         (
             "bullring_queue_failed_total",
-            "Jobs failed, as BullMQ's metrics count them (workers with metrics on).",
+            "Jobs failed, as BullMQ's and Bull 4.7+'s metrics count them (workers with metrics on).",
             false,
         ),
     ] {
         header_lines(&mut out, name, "counter", help);
-        for (s, m) in rows.iter().filter(|(_, m)| m.recorded) {
+        for (labels, _, m, _) in rows.iter().filter(|(_, _, m, _)| m.recorded) {
             let total = if completed {
                 m.completed.total
             } else {
                 m.failed.total
             };
-            let _ = writeln!(out, "{name}{{{}}} {total}", labels(s));
+            let _ = writeln!(out, "{name}{{{labels}}} {total}");
         }
     }
     out
 }
 
-/// `GET {base}/metrics`
+/// `GET {base}/metrics`: every connection, read in parallel, each within its own time limit.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let queues = state.discovery().snapshot().queues;
     let now = chrono::Utc::now().timestamp_millis();
-    let body = match state.reader().overview(&queues, now).await {
-        Ok((rows, workers)) => render(&rows, workers.as_deref(), true),
-        Err(err) => {
-            tracing::warn!(error = %err, "metrics scrape: Redis did not answer");
-            render(&[], None, false)
+    let reads = state.every_connection().map(|each| async move {
+        let queues = each.discovery().snapshot().queues;
+        let read = tokio::time::timeout(CONNECTION_TIMEOUT, each.reader().overview(&queues, now));
+        let name = each.connection().name.as_str();
+        match read.await {
+            Ok(Ok(read)) => (name, Some(read)),
+            Ok(Err(err)) => {
+                tracing::warn!(connection = name, error = %err, "metrics scrape: Redis did not answer");
+                (name, None)
+            }
+            Err(_) => {
+                tracing::warn!(connection = name, "metrics scrape: Redis did not answer in time");
+                (name, None)
+            }
         }
-    };
+    });
+    let reads = futures::future::join_all(reads).await;
+    let scraped: Vec<Scraped<'_>> = reads
+        .iter()
+        .map(|(connection, read)| Scraped {
+            connection,
+            read: read
+                .as_ref()
+                .map(|(rows, workers)| (rows.as_slice(), workers.as_deref())),
+        })
+        .collect();
+    let body = render(&scraped);
     let mut response = body.into_response();
     response
         .headers_mut()
@@ -178,18 +243,51 @@ mod tests {
             scheduler_count: 0,
             version: None,
         };
-        let text = render(&[(summary, QueueMetrics::default())], None, true);
+        let summary_clone = summary.clone();
+        let rows = [(summary, QueueMetrics::default())];
+        let text = render(&[
+            Scraped {
+                connection: "default",
+                read: Some((&rows, None)),
+            },
+            Scraped {
+                connection: "eu",
+                read: None,
+            },
+        ]);
         assert!(text.contains(
-            "bullring_queue_jobs{prefix=\"bull\",queue=\"a\\\"b\\\\c\\nd\",state=\"waiting\"} 3"
+            "bullring_queue_jobs{connection=\"default\",prefix=\"bull\",queue=\"a\\\"b\\\\c\\nd\",state=\"waiting\"} 3"
         ));
-        assert!(
-            text.contains("bullring_queue_paused{prefix=\"bull\",queue=\"a\\\"b\\\\c\\nd\"} 1")
-        );
+        assert!(text.contains(
+            "bullring_queue_paused{connection=\"default\",prefix=\"bull\",queue=\"a\\\"b\\\\c\\nd\"} 1"
+        ));
+        assert!(text.contains("bullring_redis_up{connection=\"eu\"} 0"));
         assert!(!text.contains("bullring_queue_workers{"));
+        assert!(text.contains(
+            "bullring_queue_info{connection=\"default\",prefix=\"bull\",queue=\"a\\\"b\\\\c\\nd\",library=\"bullmq\"} 1"
+        ));
+        let bull = QueueSummary {
+            library: crate::queue::model::Library::Bull,
+            name: "pre-diagnosis".into(),
+            ..summary_clone
+        };
+        let rows = [(bull, QueueMetrics::default())];
+        let text = render(&[Scraped {
+            connection: "default",
+            read: Some((&rows, None)),
+        }]);
+        assert!(text.contains(
+            "bullring_queue_info{connection=\"default\",prefix=\"bull\",queue=\"pre-diagnosis\",library=\"bull\"} 1"
+        ));
+        assert!(text.contains("queue=\"pre-diagnosis\",state=\"paused\"} 0"));
+        assert!(!text.contains("state=\"prioritized\""), "{text}");
         assert!(!text.contains("bullring_queue_completed_total{"));
         assert_eq!(
-            render(&[], None, false),
-            "# HELP bullring_redis_up 1 when Redis answered this scrape, 0 when it did not.\n# TYPE bullring_redis_up gauge\nbullring_redis_up 0\n"
+            render(&[Scraped {
+                connection: "default",
+                read: None
+            }]),
+            "# HELP bullring_redis_up 1 when the connection's Redis answered this scrape, 0 when it did not.\n# TYPE bullring_redis_up gauge\nbullring_redis_up{connection=\"default\"} 0\n"
         );
     }
 }

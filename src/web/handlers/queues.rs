@@ -6,7 +6,7 @@ use crate::web::extract::Query;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::search::SearchParams;
-use super::{QueueAt, render};
+use super::{QueueAt, connections, render};
 use crate::queue::access::Principal;
 use crate::queue::model::{JobPage, JobState, Order, QueueRef, QueueSummary};
 use crate::web::error::WebError;
@@ -47,8 +47,28 @@ pub async fn overview(
             None => Ok(Vec::new()),
         }
     };
-    let ((rows, workers), active) =
-        tokio::try_join!(state.reader().overview(&queues, now), active)?;
+    // With other connections, each is read in parallel within its own time limit, and this
+    // connection being down is one row of the table, not an error page.
+    let started = std::time::Instant::now();
+    let (read, active, others) = tokio::join!(
+        state.reader().overview(&queues, now),
+        active,
+        connections::other_rows(&state)
+    );
+    let took = started.elapsed();
+    let several = !state.others().is_empty();
+    let ((rows, workers), own_row) = match read {
+        Ok(read) if several => {
+            let summaries: Vec<_> = read.0.iter().map(|(s, _)| s.clone()).collect();
+            (read, Ok((summaries, took)))
+        }
+        Ok(read) => (read, Ok((Vec::new(), took))),
+        Err(err) if several => {
+            let error = crate::queue::error::chain(&err);
+            ((Vec::new(), None), Err(error))
+        }
+        Err(err) => return Err(err.into()),
+    };
     let mut page = OverviewPage::new(
         Chrome::page(&state, &principal, flash),
         Perms::of(&principal),
@@ -58,6 +78,16 @@ pub async fn overview(
         filter,
         !snapshot.complete,
     );
+    if several {
+        page.connections = std::iter::once(connections::row(&state, &own_row))
+            .chain(others)
+            .collect();
+    }
+    let active = match active {
+        Ok(active) => active,
+        Err(_) if several => Vec::new(),
+        Err(err) => return Err(err.into()),
+    };
     page.alerts = active
         .into_iter()
         .map(|a| (a.title, a.text, a.url))
@@ -85,6 +115,9 @@ pub async fn queue_page(
         .filter(|id| !id.is_empty())
     {
         return Ok(Redirect::to(&state.links().job(&queue, id)).into_response());
+    }
+    if super::latest::asked(&query) {
+        return super::latest::page(&state, &principal, flash, &queue, &query).await;
     }
     let (summary, page, order) = read_page(&state, &queue, &query).await?;
     let view = QueuePage::new(

@@ -70,13 +70,16 @@ pub fn parse_host(text: &str) -> Option<Host> {
         Some(_) => return None,
         None => text,
     };
+    // One final dot is the root of DNS (`example.com.`); the address then reads as without it.
+    let name = name.strip_suffix('.').unwrap_or(name);
     if let Ok(ip) = name.parse::<std::net::Ipv4Addr>() {
         return Some(Host::Ip(IpAddr::V4(ip)));
     }
-    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    let name = name.to_ascii_lowercase();
     let valid = !name.is_empty()
         && name.len() <= MAX_HOST
         && !name.starts_with('.')
+        && !name.ends_with('.')
         && !name.contains("..")
         && name
             .bytes()
@@ -181,8 +184,20 @@ mod tests {
             "host:port",
             "ex/ample",
             ".x",
+            "a..",
+            "example.com..:80",
         ] {
             assert_eq!(parse_host(bad), None, "{bad:?}");
+        }
+        // An address with DNS's final dot is the address: a loopback one is still loopback.
+        assert_eq!(
+            parse_host("127.0.0.1.:3000"),
+            Some(Host::Ip("127.0.0.1".parse().unwrap()))
+        );
+        // What is parsed, written back, parses to itself.
+        for text in ["Example.COM.", "a-b.c_d", "127.0.0.1.", "LOCALHOST."] {
+            let host = parse_host(text).unwrap();
+            assert_eq!(parse_host(&host.to_string()), Some(host), "{text:?}");
         }
     }
 

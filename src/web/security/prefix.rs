@@ -50,7 +50,7 @@ pub async fn forwarded_prefix<S: Secured>(
 
 /// `/admin/queues/` → `/admin/queues`; `/` → ``. A path of plain segments, nothing that could
 /// leave the site or an HTML attribute.
-fn parse_prefix(text: &str) -> Result<String, &'static str> {
+pub fn parse_prefix(text: &str) -> Result<String, &'static str> {
     let text = text.trim();
     if text.len() > MAX_FORWARDED_PREFIX {
         return Err("it is longer than 256 bytes");

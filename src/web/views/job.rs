@@ -6,6 +6,7 @@ use super::format::{DISPLAY_LIMIT, excerpt, format_time, now_ms, pretty, relativ
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
 use crate::queue::model::{ChildRef, Job, JobDetail, ParentRef, QueueRef};
+use crate::queue::preview::RAW_FIELD_MAX;
 
 pub struct Field {
     pub label: &'static str,
@@ -17,6 +18,29 @@ pub struct JsonBlock {
     pub text: String,
     pub truncated: bool,
     pub raw_href: String,
+    /// Too big to be read for this page: what is said instead of the value.
+    pub too_big: Option<TooBig>,
+}
+
+/// A field left out of the job's read for its size (`queue::preview::JOB_FIELD_MAX`).
+pub struct TooBig {
+    /// "50.0 MiB".
+    pub size: String,
+    /// The raw view, when the field is within what it serves.
+    pub raw_href: Option<String>,
+}
+
+/// "812 bytes", "16.0 KiB", "50.0 MiB".
+pub fn size_text(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else if b < KIB * KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else {
+        format!("{:.1} MiB", b / (KIB * KIB))
+    }
 }
 
 pub struct ChildLink {
@@ -53,7 +77,13 @@ pub struct JobPageView {
     pub fields: Vec<Field>,
     pub blocks: Vec<JsonBlock>,
     pub failed_reason: String,
+    /// The failed reason, when it was too big to read.
+    pub failed_reason_too_big: Option<TooBig>,
     pub stacktrace: Vec<String>,
+    /// Added, delayed until, each attempt, finished (`views::timeline`).
+    pub timeline: Vec<super::timeline::Step>,
+    /// The stack trace, when it was too big to read.
+    pub stacktrace_too_big: Option<TooBig>,
     pub notes: Vec<String>,
     pub logs: LogView,
     pub parent: Option<ChildLink>,
@@ -151,16 +181,28 @@ impl JobPageView {
         detail: &JobDetail,
         log_pages: (String, u64),
     ) -> Self {
-        let perms = perms.on_queue(queue);
         let job = &detail.job;
         let now = now_ms();
+        let too_big = |field: &str| {
+            let cut = job.truncated.iter().find(|c| c.field == field)?;
+            Some(TooBig {
+                size: size_text(cut.bytes),
+                raw_href: (cut.bytes <= RAW_FIELD_MAX).then(|| links.raw(queue, &job.id, field)),
+            })
+        };
         let block = |label, value, stored_len: usize, field| {
-            let (text, cut) = pretty(value);
+            let too_big = too_big(field);
+            let (text, cut) = if too_big.is_some() {
+                (String::new(), false)
+            } else {
+                pretty(value)
+            };
             JsonBlock {
                 label,
                 text,
-                truncated: cut || stored_len > DISPLAY_LIMIT,
+                truncated: too_big.is_none() && (cut || stored_len > DISPLAY_LIMIT),
                 raw_href: links.raw(queue, &job.id, field),
+                too_big,
             }
         };
         let mut blocks = vec![block("Data", &job.data, job.data_len, "data")];
@@ -203,7 +245,10 @@ impl JobPageView {
             fields: job_fields(job, now),
             blocks,
             failed_reason: job.failed_reason.clone().unwrap_or_default(),
+            failed_reason_too_big: too_big("failedReason"),
             stacktrace: job.stacktrace.clone(),
+            timeline: super::timeline::timeline(job, detail.state),
+            stacktrace_too_big: too_big("stacktrace"),
             notes: job.notes.clone(),
             logs: LogView {
                 lines: logs.lines.clone(),
@@ -260,7 +305,7 @@ fn job_buttons(perms: &Perms, links: &Links, queue: &QueueRef, detail: &JobDetai
     let id = &detail.job.id;
     [Action::Retry, Action::Promote, Action::Duplicate]
         .into_iter()
-        .filter(|action| perms.may(*action) && action.fits(detail.state))
+        .filter(|action| perms.may(*action) && action.fits_in(queue.library, detail.state))
         .map(|action| Button::new(action, links.job_action(queue, id, action)))
         .collect()
 }

@@ -6,6 +6,7 @@ use askama::Template;
 use super::Chrome;
 use super::format::{duration, percent};
 use crate::queue::metrics::{QueueMetrics, Series, Timings, failure_rate};
+use crate::queue::model::Library;
 use crate::web::charts;
 
 /// Minutes in a week: BullMQ's `MetricsTime.ONE_WEEK`, the most a worker usually keeps.
@@ -50,6 +51,8 @@ pub struct MetricsPage {
     pub chrome: Chrome,
     pub queue_name: String,
     pub queue_href: String,
+    /// The queue's library (`bullmq`, `bull`): who records the metrics, and how to turn them on.
+    pub library: &'static str,
     pub recorded: bool,
     pub windows: Vec<Window>,
     pub total_completed: u64,
@@ -67,6 +70,7 @@ impl MetricsPage {
         chrome: Chrome,
         queue_name: String,
         queue_href: String,
+        library: Library,
         metrics: &QueueMetrics,
         timings: Timings,
     ) -> Self {
@@ -74,6 +78,7 @@ impl MetricsPage {
             chrome,
             queue_name,
             queue_href,
+            library: library.as_str(),
             recorded: metrics.recorded,
             windows: vec![
                 window(metrics, "Last hour", 60, 1),

@@ -16,12 +16,16 @@ pub mod error;
 pub mod flow;
 pub mod format;
 pub mod job;
+pub mod latest;
 pub mod metrics;
 pub mod obliterate;
 pub mod overview;
 pub mod queue;
+pub mod redis_page;
 pub mod schedulers;
 pub mod search;
+pub mod theme;
+pub mod timeline;
 pub mod workers;
 
 pub use crate::web::links::{Links, encode};
@@ -32,14 +36,21 @@ pub const HTMX: &str = "vendor/htmx-2.0.11.min.js";
 
 use crate::queue::access::Principal;
 use crate::queue::action::Action;
-use crate::queue::model::QueueRef;
 use crate::web::flash::Flash;
 use crate::web::state::AppState;
 
 /// What every page's layout needs.
 #[derive(Debug, Clone)]
 pub struct Chrome {
+    /// The base of this connection's pages (`{root}/c/{name}` on another connection).
     pub base: String,
+    /// The base of the whole dashboard: assets, and the overview of every connection.
+    pub root: String,
+    /// The connection's name when there are several ("" with one: nothing is said).
+    pub connection: String,
+    /// The connection's label badge ("production") and its color class; empty: no badge.
+    pub label: String,
+    pub color: &'static str,
     pub title: String,
     pub version: &'static str,
     pub htmx: &'static str,
@@ -52,21 +63,37 @@ pub struct Chrome {
     pub live: bool,
     /// Alert rules are configured: the navigation links to the Alerts page.
     pub alerts: bool,
+    /// The reader's colour theme (`light`, `dark`, `system`), the `data-theme` of `<html>`.
+    pub theme: &'static str,
+    /// The connection's eviction policy when it is not `noeviction` (a warning on every page).
+    pub evicting: Option<String>,
 }
 
 impl Chrome {
     /// For pages that know nobody (error pages).
     pub fn new(state: &AppState) -> Self {
+        let connection = state.connection();
+        let several = !connection.is_default() || !state.others().is_empty();
         Chrome {
             base: state.base(),
+            root: state.root(),
+            connection: if several {
+                connection.name.clone()
+            } else {
+                String::new()
+            },
+            label: connection.label.clone(),
+            color: connection.color.as_str(),
             title: state.title().to_string(),
             version: env!("CARGO_PKG_VERSION"),
             htmx: HTMX,
             flash: None,
             user: String::new(),
-            read_only: state.security().read_only,
+            read_only: state.security().read_only || connection.read_only,
             live: state.sampler().interval().is_some(),
             alerts: state.alerts().is_some(),
+            theme: crate::web::theme::current().as_str(),
+            evicting: state.queues().policy().get().filter(|p| p != "noeviction"),
         }
     }
 
@@ -87,13 +114,7 @@ pub struct Perms {
     /// Clean, drain, obliterate, edit data.
     pub admin: bool,
     principal: Principal,
-    /// Why no action is offered on this page's queue (a library bullring does not act on yet).
-    pub no_actions: Option<&'static str>,
 }
-
-/// Said on the pages of a Bull queue, in place of its actions.
-const BULL_NO_ACTIONS: &str = "This is a Bull queue: bullring shows it and reads it as Bull does, \
-     but actions on Bull queues are not supported by this version, so none is offered.";
 
 impl Perms {
     pub fn of(principal: &Principal) -> Self {
@@ -101,25 +122,11 @@ impl Perms {
             operator: principal.may(Action::Retry),
             admin: principal.may(Action::Clean),
             principal: principal.clone(),
-            no_actions: None,
-        }
-    }
-
-    /// The permissions on `queue`'s pages: none on a queue whose library is not acted on.
-    pub fn on_queue(self, queue: &QueueRef) -> Self {
-        if queue.library.acted_on() {
-            return self;
-        }
-        Perms {
-            operator: false,
-            admin: false,
-            no_actions: Some(BULL_NO_ACTIONS),
-            ..self
         }
     }
 
     pub fn may(&self, action: Action) -> bool {
-        self.no_actions.is_none() && self.principal.may(action)
+        self.principal.may(action)
     }
 }
 

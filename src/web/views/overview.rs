@@ -34,6 +34,24 @@ pub struct QueueRow {
     pub unattended: bool,
 }
 
+/// One connection on the overview of several: its state and its queues' rolled-up counts.
+pub struct ConnectionRow {
+    pub name: String,
+    pub label: String,
+    /// The label badge's color class.
+    pub color: &'static str,
+    /// The connection's own overview.
+    pub href: String,
+    pub up: bool,
+    /// How long its read took ("1.2 ms"); empty when down.
+    pub latency: String,
+    /// Why it is down; empty when up.
+    pub error: String,
+    pub queues: usize,
+    /// The sum of each state's count over its queues, in `JobState::ALL`'s order (empty: down).
+    pub totals: Vec<u64>,
+}
+
 #[derive(Template)]
 #[template(path = "pages/overview.html")]
 pub struct OverviewPage {
@@ -49,6 +67,8 @@ pub struct OverviewPage {
     pub totals: Vec<u64>,
     /// Active alerts: title, text, link.
     pub alerts: Vec<(String, String, String)>,
+    /// Every connection, when there are several (empty with one).
+    pub connections: Vec<ConnectionRow>,
 }
 
 impl OverviewPage {
@@ -117,6 +137,7 @@ impl OverviewPage {
             states: JobState::ALL.iter().map(|s| s.as_str()).collect(),
             totals,
             alerts: Vec::new(),
+            connections: Vec::new(),
         }
     }
 }

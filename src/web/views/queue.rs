@@ -6,7 +6,7 @@ use super::format::{excerpt, now_ms, progress_text, relative_time};
 use super::search::SearchView;
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
-use crate::queue::model::{Counts, Job, JobPage, JobState, Order, QueueRef, QueueSummary};
+use crate::queue::model::{Counts, Job, JobPage, JobState, Library, Order, QueueRef, QueueSummary};
 
 /// A state with its count and link, for tabs and overview cells.
 #[derive(Debug, Clone)]
@@ -38,6 +38,10 @@ pub fn state_cells(
 
 pub struct JobRow {
     pub id: String,
+    /// The state the job was listed in (shown on the `latest` tab, where states mix).
+    pub state: &'static str,
+    /// The start of its data, compact JSON on one line.
+    pub data: String,
     pub href: String,
     /// Retry / promote (as the tab's state allows) and remove.
     pub buttons: Vec<Button>,
@@ -92,12 +96,19 @@ pub struct QueuePage {
     pub badge: String,
     pub library: &'static str,
     pub tabs: Vec<StateCell>,
+    /// The `latest` tab: the newest jobs of every state merged by time (no bulk form, no pager).
+    pub latest: bool,
+    pub latest_href: String,
+    /// Rows can be ticked for the bulk form.
+    pub pickable: bool,
     pub state: &'static str,
     pub rows: Vec<JobRow>,
     pub total: u64,
     pub per_page: u64,
     pub newest_first: bool,
     pub pager: Pager,
+    /// The first page of this tab (where the "n new jobs" of a later page lead).
+    pub first_page_href: String,
     pub order_href: String,
     pub action: String,
     pub metrics_href: String,
@@ -107,11 +118,12 @@ pub struct QueuePage {
     pub search: SearchView,
 }
 
-/// The job actions a row of this tab offers: those that fit the tab's state.
-fn row_actions(state: JobState) -> impl Iterator<Item = Action> {
+/// The job actions a row of this tab offers: those that fit the tab's state in the queue's
+/// library (a Bull queue's completed jobs are not retried).
+fn row_actions(library: Library, state: JobState) -> impl Iterator<Item = Action> {
     Action::BULK
         .into_iter()
-        .filter(move |action| action.fits(Some(state)))
+        .filter(move |action| action.fits_in(library, Some(state)))
 }
 
 impl QueuePage {
@@ -124,7 +136,6 @@ impl QueuePage {
         order: Order,
     ) -> Self {
         let queue = summary.queue();
-        let perms = perms.on_queue(&queue);
         let now = now_ms();
         let pages = page.total.div_ceil(page.per_page).max(1);
         let tab = links.tab(&queue, page.state);
@@ -139,26 +150,7 @@ impl QueuePage {
         let rows = page
             .jobs
             .iter()
-            .map(|job| JobRow {
-                id: job.id.clone(),
-                href: links.job(&queue, &job.id),
-                buttons: row_actions(page.state)
-                    .map(|action| {
-                        Button::new(action, links.job_action(&queue, &job.id, action))
-                            .asking(format!("Remove job {} (and its children, if any)?", job.id))
-                            .with("back", back.clone())
-                    })
-                    .collect(),
-                name: job.name.clone().unwrap_or_default(),
-                added: relative_time(job.timestamp, now),
-                processed: relative_time(job.processed_on, now),
-                finished: relative_time(job.finished_on, now),
-                attempts: job.attempts_made,
-                progress: progress_text(&job.progress),
-                reason: reason(job),
-                problem: !job.notes.is_empty(),
-                pending_children: job.pending_children,
-            })
+            .map(|job| job_row(links, &queue, job, page.state, &back, now))
             .collect();
         let pager = Pager {
             page: page.page,
@@ -174,12 +166,13 @@ impl QueuePage {
         QueuePage {
             buttons: queue_buttons(links, &queue, summary, &back),
             forms: form_links(&perms, links, &queue, page.state),
+            pickable: perms.operator,
             chrome,
             perms,
             bulk_url: links.queue_action(&queue, Action::Bulk),
             back,
             bulk_confirm: "Apply to the ticked jobs?".into(),
-            bulk: row_actions(page.state)
+            bulk: row_actions(queue.library, page.state)
                 .map(|action| BulkChoice {
                     value: action.name(),
                     label: action.label(),
@@ -202,12 +195,15 @@ impl QueuePage {
                 queue.library.states(),
                 Some(page.state),
             ),
+            latest: false,
+            latest_href: latest_href(links, &queue),
             state: page.state.as_str(),
             rows,
             total: page.total,
             per_page: page.per_page,
             newest_first: order == Order::NewestFirst,
             pager,
+            first_page_href: page_href(1),
             order_href: format!("{tab}&per_page={}{flipped}", page.per_page),
             action: links.queue(&queue),
             metrics_href: links.queue_sub(&queue, "metrics"),
@@ -231,6 +227,64 @@ impl QueuePage {
     }
 }
 
+/// The `latest` tab of `queue`.
+pub fn latest_href(links: &Links, queue: &QueueRef) -> String {
+    format!("{}{}state={LATEST}", links.queue(queue), links.sep())
+}
+
+/// The `state` value of the `latest` tab.
+pub const LATEST: &str = "latest";
+
+/// How long a row's data preview is, in characters.
+const DATA_PREVIEW_CHARS: usize = 80;
+
+/// A row of a job table: `state` is the state the job was listed in; its buttons come back to
+/// `back`.
+pub(super) fn job_row(
+    links: &Links,
+    queue: &QueueRef,
+    job: &Job,
+    state: JobState,
+    back: &str,
+    now: i64,
+) -> JobRow {
+    JobRow {
+        id: job.id.clone(),
+        state: state.as_str(),
+        data: data_preview(job),
+        href: links.job(queue, &job.id),
+        buttons: row_actions(queue.library, state)
+            .map(|action| {
+                Button::new(action, links.job_action(queue, &job.id, action))
+                    .asking(format!("Remove job {} (and its children, if any)?", job.id))
+                    .with("back", back)
+            })
+            .collect(),
+        name: job.name.clone().unwrap_or_default(),
+        added: relative_time(job.timestamp, now),
+        processed: relative_time(job.processed_on, now),
+        finished: relative_time(job.finished_on, now),
+        attempts: job.attempts_made,
+        progress: progress_text(&job.progress),
+        reason: reason(job),
+        problem: !job.notes.is_empty(),
+        pending_children: job.pending_children,
+    }
+}
+
+/// The start of a job's data as compact JSON (empty for none), or its size when it was too
+/// long to read for a list. Askama escapes it like every value.
+fn data_preview(job: &Job) -> String {
+    if let Some(cut) = job.truncated.iter().find(|c| c.field == "data") {
+        return format!("(data of {} bytes: open the job)", cut.bytes);
+    }
+    match &job.data {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::Object(map) if map.is_empty() => String::new(),
+        data => excerpt(&data.to_string(), DATA_PREVIEW_CHARS),
+    }
+}
+
 /// The start of a job's failure reason, or its size when it was too long to read for a list.
 fn reason(job: &Job) -> String {
     if let Some(cut) = job.truncated.iter().find(|c| c.field == "failedReason") {
@@ -243,7 +297,7 @@ fn reason(job: &Job) -> String {
 }
 
 /// Pause or resume, and the all-jobs actions when there are jobs for them.
-fn queue_buttons(
+pub(super) fn queue_buttons(
     links: &Links,
     queue: &QueueRef,
     summary: &QueueSummary,
@@ -275,8 +329,13 @@ fn queue_buttons(
 
 /// The pages that ask for an action's details, for the actions this user may take. Clean
 /// starts on the tab's state when it can be cleaned.
-fn form_links(perms: &Perms, links: &Links, queue: &QueueRef, state: JobState) -> Vec<FormLink> {
-    let clean_state = if Action::Clean.fits(Some(state)) {
+pub(super) fn form_links(
+    perms: &Perms,
+    links: &Links,
+    queue: &QueueRef,
+    state: JobState,
+) -> Vec<FormLink> {
+    let clean_state = if Action::Clean.fits_in(queue.library, Some(state)) {
         state
     } else {
         JobState::Completed

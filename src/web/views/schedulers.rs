@@ -5,11 +5,16 @@ use askama::Template;
 use super::format::{format_time, now_ms, relative_time};
 use super::{Button, Chrome, Links};
 use crate::queue::action::Action;
-use crate::queue::model::QueueRef;
+use crate::queue::model::{Library, QueueRef};
 use crate::queue::schedulers::Scheduler;
 
 pub struct SchedulerRow {
     pub id: String,
+    /// The queue's library (`bullmq`, `bull`) and its badge.
+    pub library: &'static str,
+    pub badge: String,
+    /// A Bull repeatable job's custom job id.
+    pub job_id: String,
     pub queue: String,
     pub queue_href: String,
     pub schedule: String,
@@ -46,6 +51,14 @@ fn human_every(ms: i64) -> String {
     }
 }
 
+/// What a `repeat` entry is called in its library.
+fn noun(library: Library) -> &'static str {
+    match library {
+        Library::BullMq => "job scheduler",
+        Library::Bull => "repeatable job",
+    }
+}
+
 impl SchedulersPage {
     /// `queue` is the queue the page is about, `None` for every queue.
     pub fn new(
@@ -59,7 +72,7 @@ impl SchedulersPage {
         let rows: Vec<SchedulerRow> = list
             .into_iter()
             .map(|s| {
-                let q = QueueRef::new(&s.prefix, &s.queue);
+                let q = QueueRef::new(&s.prefix, &s.queue).with_library(s.library);
                 let mut limits = Vec::new();
                 if let Some(limit) = s.limit {
                     limits.push(format!("limit {limit}"));
@@ -90,10 +103,16 @@ impl SchedulersPage {
                     job_name: s.name.clone(),
                     data: s.template.data.to_string(),
                     legacy: s.legacy,
+                    library: s.library.as_str(),
+                    badge: s.library.badge(None),
+                    job_id: s.job_id.clone().unwrap_or_default(),
                     remove: can_remove.then(|| {
                         let url = links.scheduler_action(&q, &s.key, Action::RemoveScheduler);
-                        Button::new(Action::RemoveScheduler, url)
-                            .asking(format!("Remove the job scheduler {}?", s.key))
+                        Button::new(Action::RemoveScheduler, url).asking(format!(
+                            "Remove the {} {}?",
+                            noun(s.library),
+                            s.key
+                        ))
                     }),
                     queue: s.queue,
                     id: s.key,
