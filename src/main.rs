@@ -43,9 +43,12 @@ async fn main() {
             Command::HashPassword => hash_password(),
             Command::Add(args) => {
                 terminal(&args.settings.clone(), None, |config| async move {
+                    if let Some(from) = &args.from {
+                        return bullring::runner::import::import(&config, &args.queue, from).await;
+                    }
                     let job = cli::AddJob {
                         queue: args.queue,
-                        name: args.name,
+                        name: args.name.unwrap_or_default(),
                         data: args.data,
                         options: AddOptions {
                             job_id: args.job_id,
@@ -65,6 +68,9 @@ async fn main() {
                     &args.settings.clone(),
                     args.connection.clone(),
                     |config| async move {
+                        if let Some(query) = &args.query {
+                            return cli::export(&config, &args.queue, &args.state, query).await;
+                        }
                         cli::jobs(&config, &args.queue, &args.state, args.limit, args.json).await
                     },
                 )

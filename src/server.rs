@@ -69,7 +69,8 @@ pub fn dashboard_state(
     settings: &RedisSettings,
     cancel: &CancellationToken,
 ) -> AppState {
-    let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone());
+    let reader = Reader::new(Redis::new(settings.clone()), config.prefixes.clone())
+        .with_search_budget(config.search);
     let discovery = discovery(config, settings, cancel);
     let others = config
         .connections

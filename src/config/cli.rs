@@ -114,6 +114,12 @@ pub struct Settings {
     /// streams are exempt).
     #[arg(long, env = "BULLRING_REQUEST_TIMEOUT_MS")]
     pub request_timeout_ms: Option<u64>,
+    /// How many jobs one search request scans before it answers with a cursor (default 20000).
+    #[arg(long, env = "BULLRING_SEARCH_MAX_JOBS")]
+    pub search_max_jobs: Option<usize>,
+    /// How long one search request scans before it answers with a cursor, in ms (default 300).
+    #[arg(long, env = "BULLRING_SEARCH_MAX_MS")]
+    pub search_max_ms: Option<u64>,
     /// Also serve the Prometheus metrics, without authentication, on this address (e.g.
     /// 127.0.0.1:9464); off by default.
     #[arg(long, env = "BULLRING_METRICS_LISTEN")]
@@ -165,8 +171,13 @@ pub struct Settings {
 pub struct AddArgs {
     /// Queue to add the job to.
     pub queue: String,
-    /// Job name.
-    pub name: String,
+    /// Job name (not with --from).
+    #[arg(required_unless_present = "from")]
+    pub name: Option<String>,
+    /// Add every job of this NDJSON file instead (one `{"name", "data", "opts"}` a line, as
+    /// `bullring jobs --json --query` and the export API write them); a bad line adds nothing.
+    #[arg(long, conflicts_with_all = ["name", "job_id", "delay", "priority", "attempts", "dedup_id", "dedup_ttl_ms"])]
+    pub from: Option<std::path::PathBuf>,
     /// Job data, as JSON.
     #[arg(long, default_value = "{}")]
     pub data: String,
@@ -205,6 +216,10 @@ pub struct JobsArgs {
     /// Print JSON (Node's field names) instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Every job of the state matching this search query (see the README), one JSON line each
+    /// (NDJSON, with --json); --limit does not apply.
+    #[arg(long, requires = "json")]
+    pub query: Option<String>,
     /// The `[[connections]]` entry to read (default: the top-level Redis settings).
     #[arg(long, value_name = "NAME")]
     pub connection: Option<String>,

@@ -84,6 +84,8 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     pub max_event_streams: Option<usize>,
     pub request_timeout_ms: Option<u64>,
+    pub search_max_jobs: Option<usize>,
+    pub search_max_ms: Option<u64>,
     pub metrics_listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub read_only: Option<bool>,

@@ -14,6 +14,7 @@ pub mod file;
 pub mod limits;
 pub mod redis;
 pub mod runner;
+pub mod search;
 pub mod security;
 pub mod values;
 
@@ -64,6 +65,8 @@ pub struct Config {
     pub alerts: Option<crate::alerts::AlertsConfig>,
     /// Timeouts and caps of the HTTP server.
     pub limits: Limits,
+    /// How much one search request scans.
+    pub search: crate::queue::search::Budget,
     /// The `[[connections]]` besides `default` (the Redis above), in the file's order.
     pub connections: Vec<self::connections::ConnectionConfig>,
 }
@@ -88,6 +91,7 @@ impl Default for Config {
             runner: RunnerConfig::default(),
             alerts: None,
             limits: Limits::default(),
+            search: crate::queue::search::Budget::default(),
             connections: Vec::new(),
         }
     }
@@ -274,6 +278,7 @@ impl Config {
         Ok(Config {
             connections,
             limits,
+            search: search::budget(cli, &file)?,
             alerts,
             runner,
             security,

@@ -19,7 +19,9 @@ use super::model::{
     Job, JobDetail, JobPage, JobState, LogPage, Order, QueueRef, QueueSummary, RawJob,
 };
 use super::preview;
+use super::rows;
 use super::schedulers::{self, Scheduler};
+use super::search;
 use super::workers::{self, WorkerClient};
 
 /// How many children of each group a job page lists (the totals are always exact).
@@ -34,6 +36,7 @@ pub const MAX_PER_PAGE: u64 = 1000;
 pub struct Reader {
     redis: Redis,
     prefixes: Vec<String>,
+    search_budget: search::Budget,
 }
 
 /// Push `queue`'s summary.
@@ -63,10 +66,38 @@ async fn state_of(redis: &Redis, queue: &QueueRef, id: &str) -> Result<Option<Jo
     finish_one(redis, state).await
 }
 
+/// What a list shows of the given jobs (and, for parents, their pending children), in two
+/// round trips whatever their size: the size of each field, then the fields within the
+/// bounds of [`preview`]; the others are marked truncated.
 impl Reader {
     /// `prefixes` are the configured ones; they help split the full job keys of flow children.
     pub fn new(redis: Redis, prefixes: Vec<String>) -> Self {
-        Reader { redis, prefixes }
+        Reader {
+            redis,
+            prefixes,
+            search_budget: search::Budget::default(),
+        }
+    }
+
+    /// The same reader, with this budget for each search request.
+    pub fn with_search_budget(self, search_budget: search::Budget) -> Self {
+        Reader {
+            search_budget,
+            ..self
+        }
+    }
+
+    /// Every job a query matches, as NDJSON pieces (see [`search::export`]).
+    pub fn export(
+        &self,
+        export: search::export::Export,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<u8>>> {
+        search::export::stream(self.redis.clone(), export)
+    }
+
+    /// One bounded search request (see [`search::search`]).
+    pub async fn search(&self, request: search::Request<'_>) -> Result<search::Outcome> {
+        search::search(&self.redis, self.search_budget, request).await
     }
 
     pub fn redis(&self) -> &Redis {
@@ -134,52 +165,14 @@ impl Reader {
         Ok((summary, page))
     }
 
-    /// What a list shows of the given jobs (and, for parents, their pending children), in two
-    /// round trips whatever their size: the size of each field, then the fields within the
-    /// bounds of [`preview`]; the others are marked truncated.
+    /// What a list shows of the given jobs (see [`rows::read`]).
     pub(super) async fn jobs(
         &self,
         queue: &QueueRef,
         ids: &[String],
         parents: bool,
     ) -> Result<Vec<Job>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let layout = layout::of(queue);
-        let decode = layout::decoder(queue.library);
-        let fields = &preview::LIST_FIELDS;
-        let mut batch = Batch::new();
-        let sized: Vec<_> = ids
-            .iter()
-            .map(|id| {
-                let sizes = layout.sizes(&mut batch, id, fields);
-                let pending = parents.then(|| layout.pending_children(&mut batch, id));
-                (sizes, pending)
-            })
-            .collect();
-        let replies = batch.send(&self.redis).await?;
-        let mut budget = preview::PAGE_BUDGET;
-        let mut batch = Batch::new();
-        let mut rows = Vec::with_capacity(ids.len());
-        for (id, (sizes, pending)) in ids.iter().zip(sized) {
-            let (read, cut) = preview::plan(fields, &replies.take(sizes)?, &mut budget);
-            let pending = pending.map(|p| replies.take(p)).transpose()?;
-            let values = layout.fields(&mut batch, id, &read);
-            let id = id.clone();
-            rows.push(values.map(move |values| {
-                let raw: RawJob = read
-                    .iter()
-                    .zip(values)
-                    .filter_map(|(field, value)| Some(((*field).to_string(), value?)))
-                    .collect();
-                let mut job = decode(&id, &raw, cut);
-                job.pending_children = pending;
-                job
-            }));
-        }
-        let jobs = batch.all(rows);
-        batch.send(&self.redis).await?.take(jobs)
+        rows::read(&self.redis, queue, ids, parents).await
     }
 
     /// One job with its state, a page of its logs (1-based, oldest first) and a bounded look at

@@ -15,7 +15,7 @@ use crate::queue::error::QueueError;
 use crate::queue::model::{Library, QueueRef};
 use crate::queue::read::Reader;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Options of one added job (as `bullring add` takes them).
 #[derive(Debug, Clone, Default)]
@@ -61,7 +61,7 @@ pub(super) fn check_queue_name(name: &str) -> Result<(), QueueError> {
 
 /// `Err` when `queue` is a Bull 3/4 queue (declared `library = "bull"`, or so by its keys: one
 /// read round trip), before the engine opens it: the engine's writes would corrupt it.
-async fn refuse_bull(
+pub(super) async fn refuse_bull(
     config: &Config,
     settings: &RedisSettings,
     queue: &str,

@@ -15,6 +15,7 @@ use crate::queue::connection::Redis;
 use crate::queue::error::QueueError;
 use crate::queue::model::{Job, JobState, Order, QueueRef, QueueSummary};
 use crate::queue::read::Reader;
+use crate::queue::search::{self, export::Export, query::Query as SearchQuery};
 use crate::queue::survey::{find_queues, with_library};
 
 /// Most jobs `bullring jobs` lists at once (the read model's page limit).
@@ -66,6 +67,44 @@ pub async fn jobs(
         .unwrap_or_default());
     }
     Ok(job_table(&summary, state, page.total, &page.jobs))
+}
+
+/// `bullring jobs QUEUE STATE --json --query Q`: every match, one JSON line each, written to
+/// stdout as it is read (the export of the API); returns nothing more to print.
+pub async fn export(
+    config: &Config,
+    queue: &str,
+    state: &str,
+    query: &str,
+) -> Result<String, QueueError> {
+    use std::io::Write as _;
+    check_queue_name(queue)?;
+    let state: JobState = state.parse()?;
+    let query = SearchQuery::parse(query).map_err(|e| QueueError::InvalidInput(e.to_string()))?;
+    let states = if query.states.is_empty() {
+        vec![state]
+    } else {
+        query.states.clone()
+    };
+    let export = Export {
+        queues: vec![QueueRef::new(prefix(config), queue)],
+        states,
+        order: Order::NewestFirst,
+        query,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut written = Ok(());
+    search::export::collect(Redis::new(redis(config)?), export, |piece| {
+        if written.is_ok() {
+            written = out.write_all(piece);
+        }
+    })
+    .await?;
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| QueueError::InvalidInput(format!("writing to stdout: {e}")))?;
+    Ok(String::new())
 }
 
 fn one_line(text: &str, max: usize) -> String {

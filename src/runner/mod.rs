@@ -15,6 +15,7 @@ pub mod cli;
 pub mod command;
 pub mod error;
 pub mod handler;
+pub mod import;
 pub mod job;
 pub mod lifecycle;
 pub mod producer;

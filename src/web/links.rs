@@ -114,6 +114,35 @@ impl Links {
         )
     }
 
+    /// A search of one tab of a queue (`cursor`: where to continue; `more`: the order and page
+    /// size parameters, `&`-joined, that continue it alike).
+    pub fn search(
+        &self,
+        queue: &QueueRef,
+        state: JobState,
+        q: &str,
+        cursor: Option<&str>,
+        more: &str,
+    ) -> String {
+        let mut link = format!("{}&q={}{more}", self.tab(queue, state), encode(q));
+        if let Some(cursor) = cursor {
+            link.push_str(&format!("&cursor={}", encode(cursor)));
+        }
+        link
+    }
+
+    /// `{base}/api/queues/{queue}/{what}?state=..&q=..`: the search and export APIs.
+    pub fn search_api(&self, queue: &QueueRef, what: &str, state: JobState, q: &str) -> String {
+        format!(
+            "{}/api/queues/{}/{what}?state={}&q={}{}",
+            self.base,
+            encode(&queue.name),
+            state.as_str(),
+            encode(q),
+            self.prefix_query(queue, '&')
+        )
+    }
+
     /// What joins one more query parameter to a queue link.
     pub fn sep(&self) -> char {
         if self.with_prefix { '&' } else { '?' }

@@ -107,6 +107,21 @@ impl ListQuery {
     }
 }
 
+impl ListParams {
+    /// `&per_page=..` and `&order=oldest` when they are not the defaults: what a link needs to
+    /// show the same list again (a search's continue link).
+    pub fn more(&self) -> String {
+        let mut more = String::new();
+        if self.per_page != DEFAULT_PER_PAGE {
+            more.push_str(&format!("&per_page={}", self.per_page));
+        }
+        if self.order == Order::OldestFirst {
+            more.push_str("&order=oldest");
+        }
+        more
+    }
+}
+
 impl JobQuery {
     pub fn logs(&self) -> Result<(u64, u64), WebError> {
         Ok((

@@ -10,7 +10,7 @@ use crate::web::error::{self, WebError};
 use crate::web::flash;
 use crate::web::handlers::{
     actions, alerts, api, audit, connections, flows, health, jobs, live, metrics, pages,
-    prometheus, queues, redis_page, schedulers,
+    prometheus, queues, redis_page, schedulers, search,
 };
 use crate::web::links::connection_base;
 use crate::web::scope;
@@ -63,6 +63,9 @@ fn table() -> Router<AppState> {
             get(api::jobs).post(actions::post),
         )
         .route("/api/queues/{queue}/{action}", post(actions::post))
+        .route("/search", get(search::everywhere))
+        .route("/api/queues/{queue}/search", get(search::api))
+        .route("/api/queues/{queue}/export", get(search::export))
         .route("/api/queues/{queue}/jobs/{id}", get(api::job))
         .route("/api/queues/{queue}/jobs/{id}/raw", get(jobs::raw_field))
         .route(

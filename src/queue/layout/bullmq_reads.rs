@@ -288,6 +288,20 @@ impl Layout for BullMqReads<'_> {
         batch.count(cmd("SCARD", key))
     }
 
+    /// The waiting tab is `wait` then `paused`, as [`Layout::page`] walks them.
+    fn containers(&self, state: JobState, order: Order) -> Vec<(String, bool)> {
+        let keys = &self.keys;
+        match (state, order) {
+            (JobState::Waiting, Order::NewestFirst) => {
+                vec![(keys.wait(), false), (keys.paused(), false)]
+            }
+            (JobState::Waiting, Order::OldestFirst) => {
+                vec![(keys.paused(), false), (keys.wait(), false)]
+            }
+            (state, _) => vec![(keys.get(state.key_suffix()), state.is_sorted_set())],
+        }
+    }
+
     fn key(&self, suffix: &str) -> String {
         self.keys.get(suffix)
     }

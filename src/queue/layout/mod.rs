@@ -103,6 +103,12 @@ pub(crate) trait Layout: Send + Sync {
     /// The ids of the jobs `list` names; a step when the page needs a second read.
     fn page(&self, batch: &mut Batch, list: Listing) -> Slot<Step<Vec<String>>>;
 
+    /// The job's whole hash (empty when there is none). Only the exact-id search reads one
+    /// this way, to answer in one round trip; pages read sizes first (see `Reader::job`).
+    fn job(&self, batch: &mut Batch, id: &str) -> Slot<RawJob> {
+        batch.hash(cmd("HGETALL", self.key(id)))
+    }
+
     /// The stored length of some fields of the job's hash (`HSTRLEN`; 0 for a missing field),
     /// in the order asked.
     fn sizes(&self, batch: &mut Batch, id: &str, names: &[&str]) -> Slot<Vec<u64>> {
@@ -147,6 +153,12 @@ pub(crate) trait Layout: Send + Sync {
             (false, false) => cmd("LLEN", key),
         };
         batch.count(command).map(move |n| (n, exact))
+    }
+
+    /// The lists or sorted sets (key, whether sorted) that hold `state`'s jobs, in the order a
+    /// page in `order` walks them (what a search walks).
+    fn containers(&self, state: JobState, _order: Order) -> Vec<(String, bool)> {
+        vec![(self.key(state.key_suffix()), state.is_sorted_set())]
     }
 
     /// The full name of one of the queue's own keys (`metrics:completed`, `repeat` ...).

@@ -18,6 +18,7 @@ pub mod prometheus;
 pub mod queues;
 pub mod redis_page;
 pub mod schedulers;
+pub mod search;
 pub mod theme;
 
 use askama::Template;

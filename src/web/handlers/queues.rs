@@ -5,6 +5,7 @@ use axum::extract::State;
 use crate::web::extract::Query;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use super::search::SearchParams;
 use super::{QueueAt, connections, render};
 use crate::queue::access::Principal;
 use crate::queue::model::{JobPage, JobState, Order, QueueRef, QueueSummary};
@@ -102,7 +103,11 @@ pub async fn queue_page(
     flash: Flash,
     QueueAt(queue): QueueAt,
     Query(query): Query<ListQuery>,
+    Query(search): Query<SearchParams>,
 ) -> Result<Response, WebError> {
+    if search.active() {
+        return super::search::queue_page(state, principal, flash, queue, query, search).await;
+    }
     if let Some(id) = query
         .job
         .as_deref()

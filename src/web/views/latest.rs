@@ -27,6 +27,8 @@ impl QueuePage {
             .map(|(state, job)| job_row(links, &queue, job, *state, &back, now))
             .collect();
         QueuePage {
+            // The latest tab spans every state; a search is made from a state's tab.
+            search: Default::default(),
             buttons: queue_buttons(links, &queue, summary, &back),
             forms: form_links(&perms, links, &queue, JobState::Completed),
             chrome,

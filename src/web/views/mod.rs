@@ -23,6 +23,7 @@ pub mod overview;
 pub mod queue;
 pub mod redis_page;
 pub mod schedulers;
+pub mod search;
 pub mod theme;
 pub mod timeline;
 pub mod workers;

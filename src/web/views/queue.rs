@@ -3,6 +3,7 @@
 use askama::Template;
 
 use super::format::{excerpt, now_ms, progress_text, relative_time};
+use super::search::SearchView;
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
 use crate::queue::model::{Counts, Job, JobPage, JobState, Library, Order, QueueRef, QueueSummary};
@@ -113,6 +114,8 @@ pub struct QueuePage {
     pub metrics_href: String,
     pub schedulers_href: String,
     pub workers_href: String,
+    /// The search box, and a search's outcome when the page shows one.
+    pub search: SearchView,
 }
 
 /// The job actions a row of this tab offers: those that fit the tab's state in the queue's
@@ -206,6 +209,20 @@ impl QueuePage {
             metrics_href: links.queue_sub(&queue, "metrics"),
             schedulers_href: links.queue_sub(&queue, "schedulers"),
             workers_href: links.queue_sub(&queue, "workers"),
+            search: SearchView::form(links, &queue, page.state),
+        }
+    }
+
+    /// Forms on the page come back to `here` (a search, rather than a page of the tab).
+    pub fn back_to(&mut self, here: &str) {
+        self.back = here.to_string();
+        let buttons = self.rows.iter_mut().flat_map(|row| row.buttons.iter_mut());
+        for button in buttons.chain(self.buttons.iter_mut()) {
+            for (name, value) in &mut button.fields {
+                if *name == "back" {
+                    *value = here.to_string();
+                }
+            }
         }
     }
 }

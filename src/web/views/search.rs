@@ -1,0 +1,160 @@
+//! The search box of a queue's page (`templates/_search.html`): the query, the form that builds
+//! one without JavaScript, and after a search what was scanned, with links to continue and to
+//! export the matches.
+
+use askama::Template;
+
+use super::format::{excerpt, now_ms, relative_time};
+use super::{Chrome, Links};
+use crate::queue::model::{JobState, QueueRef};
+use crate::queue::search::Found;
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchView {
+    /// The page shows a search's matches (not a page of the tab).
+    pub active: bool,
+    /// Where the form is sent (the queue's page).
+    pub action: String,
+    /// The tab searched by default, and the prefix (sent again by the form).
+    pub state: &'static str,
+    pub prefix: Option<String>,
+    pub q: String,
+    /// "12,000 of 1,000,000 failed jobs".
+    pub scanned: String,
+    pub matches: usize,
+    /// The next request's page, while the states are not searched to their end.
+    pub next: Option<String>,
+    /// The matches as NDJSON, and as JSON.
+    pub export: String,
+    pub api: String,
+}
+
+/// A number with thousands separators.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl SearchView {
+    /// The empty search box of a tab.
+    pub fn form(links: &Links, queue: &QueueRef, state: JobState) -> Self {
+        SearchView {
+            action: links.queue(queue),
+            state: state.as_str(),
+            prefix: links.with_prefix.then(|| queue.prefix.clone()),
+            ..SearchView::default()
+        }
+    }
+
+    /// After a search of `states` for `q` that scanned `(scanned, total, matches)` and goes on
+    /// at `next` (the page that continues it).
+    pub fn found(
+        links: &Links,
+        queue: &QueueRef,
+        tab: JobState,
+        states: &[JobState],
+        q: &str,
+        (scanned, total, matches): (u64, u64, usize),
+        next: Option<String>,
+    ) -> Self {
+        SearchView {
+            active: true,
+            q: q.to_string(),
+            scanned: SearchPage::scanned(scanned, total, states),
+            matches,
+            next,
+            export: links.search_api(queue, "export", tab, q),
+            api: links.search_api(queue, "search", tab, q),
+            ..SearchView::form(links, queue, tab)
+        }
+    }
+}
+
+/// One match of a search over several queues.
+pub struct FoundRow {
+    pub queue: String,
+    pub queue_href: String,
+    pub id: String,
+    pub href: String,
+    pub name: String,
+    pub added: String,
+    pub finished: String,
+    pub attempts: i64,
+    pub reason: String,
+}
+
+/// `GET {base}/search`: a search over every queue of a prefix, from the overview.
+#[derive(Template)]
+#[template(path = "pages/search.html")]
+pub struct SearchPage {
+    pub chrome: Chrome,
+    pub q: String,
+    pub state: &'static str,
+    pub states: Vec<&'static str>,
+    pub prefix: String,
+    pub prefixes: Vec<String>,
+    pub queues: usize,
+    /// After a search: what was scanned, the matches, and the next request's page.
+    pub active: bool,
+    pub scanned: String,
+    pub rows: Vec<FoundRow>,
+    pub next: Option<String>,
+}
+
+impl SearchPage {
+    pub fn rows(links: &Links, found: &[Found]) -> Vec<FoundRow> {
+        let now = now_ms();
+        found
+            .iter()
+            .map(|found| {
+                let job = &found.job;
+                FoundRow {
+                    queue: found.queue.name.clone(),
+                    queue_href: links.queue(&found.queue),
+                    id: job.id.clone(),
+                    href: links.job(&found.queue, &job.id),
+                    name: job.name.clone().unwrap_or_default(),
+                    added: relative_time(job.timestamp, now),
+                    finished: relative_time(job.finished_on, now),
+                    attempts: job.attempts_made,
+                    reason: job
+                        .failed_reason
+                        .as_deref()
+                        .map(|r| excerpt(r, 120))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    /// "20,000 of 1,000,000 failed".
+    pub fn scanned(scanned: u64, total: u64, states: &[JobState]) -> String {
+        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+        format!(
+            "{} of {} {}",
+            grouped(scanned),
+            grouped(total),
+            names.join(" and ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(20_000), "20,000");
+        assert_eq!(grouped(1_000_000), "1,000,000");
+    }
+}
