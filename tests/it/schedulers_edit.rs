@@ -89,6 +89,50 @@ async fn edit_run_and_concurrency_are_what_bullmq_sees(major: &str) {
     let prefix = seed(major, &format!("schededit{major}"));
     let dash = Dashboard::new(&[&prefix], BASE).await;
 
+    // The pages offer the forms, prefilled, without JavaScript; not on a Bull queue.
+    let page = dash.get(&format!("{BASE}/queues/sched/schedulers")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(r#"/schedulers/nightly/edit">"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(r#"name="pattern" value="0 3 * * *""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(r#"name="tz" value="UTC""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"name="every" inputmode="numeric" value="60000""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("/schedulers/every-min/run"),
+        "{}",
+        page.body
+    );
+    let page = dash.get(&format!("{BASE}/queues/sched")).await;
+    assert!(
+        page.body
+            .contains(r#"action="/admin/queues/queues/sched/concurrency""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("/clear-concurrency"),
+        "nothing to clear yet"
+    );
+    let page = dash.get(&format!("{BASE}/queues/legacy")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("/concurrency"), "{}", page.body);
+
     // Edit through the API: an interval becomes a cron pattern in a time zone, with a limit
     // and an end date.
     let end = "2099-01-01T00:00:00Z";
@@ -164,6 +208,13 @@ async fn edit_run_and_concurrency_are_what_bullmq_sees(major: &str) {
     let outcome = ok(&api(&dash, "sched/concurrency", json!({"concurrency": 4})).await);
     assert_eq!(outcome["action"], "set-concurrency");
     assert_eq!(report(major, &prefix)["concurrency"], 4);
+    let page = dash.get(&format!("{BASE}/queues/sched")).await;
+    assert!(page.body.contains(r#"size="4" value="4""#), "{}", page.body);
+    assert!(
+        page.body.contains("/queues/sched/clear-concurrency"),
+        "{}",
+        page.body
+    );
     let reply = form(&dash, "sched/clear-concurrency", &[]).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(report(major, &prefix)["concurrency"], Value::Null);
