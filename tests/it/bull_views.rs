@@ -140,13 +140,15 @@ async fn bull_repeatables_are_listed_as_bull_reports_them_next_to_bullmq_schedul
     ] {
         assert!(page.body.contains(shown), "{shown}: {}", page.body);
     }
-    // Only the BullMQ scheduler has a remove button here (Bull's is another change's action).
-    assert_eq!(
-        page.body.matches("method=\"post\"").count(),
-        1,
-        "{}",
-        page.body
-    );
+    // Only the BullMQ scheduler may be edited or run now (Bull has no job schedulers).
+    for segment in ["/edit\"", "/run\""] {
+        assert_eq!(
+            page.body.matches(segment).count(),
+            1,
+            "{segment}: {}",
+            page.body
+        );
+    }
     let armed = ours[0]["nextJobId"].as_str().expect("armed id");
     let digest = armed.split(':').nth(1).expect("digest");
     assert!(page.body.contains(digest), "a link to the armed job");
