@@ -71,7 +71,7 @@ impl Actions {
     }
 
     /// The engine's handle on a queue, opened once per queue.
-    async fn queue(&self, queue: &QueueRef) -> Result<Arc<Queue>> {
+    pub(super) async fn queue(&self, queue: &QueueRef) -> Result<Arc<Queue>> {
         let mut queues = self.inner.queues.lock().await;
         if let Some(handle) = queues.get(queue) {
             return Ok(handle.clone());
@@ -136,6 +136,9 @@ impl Actions {
             Op::Drain { delayed } => self.drain(queue, delayed).await,
             Op::Obliterate { force } => self.obliterate(queue, force).await,
             Op::RemoveScheduler(id) => self.remove_scheduler(queue, &id).await,
+            Op::EditScheduler { id, edit } => self.edit_scheduler(queue, &id, edit).await,
+            Op::RunScheduler(id) => self.run_scheduler(queue, &id).await,
+            Op::GlobalConcurrency(limit) => self.global_concurrency(queue, limit).await,
         }
     }
 

@@ -32,6 +32,8 @@ pub mod redis_info;
 pub mod role;
 pub(crate) mod rows;
 pub mod sampler;
+pub mod schedule_edit;
+pub mod scheduler_actions;
 pub mod schedulers;
 pub mod search;
 pub mod seed;

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::action::Action;
 use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
+pub use super::schedule_edit::SchedulerEdit;
 
 /// One operation on one queue: what a queue library implements.
 #[derive(Debug, Clone)]
@@ -41,6 +42,13 @@ pub enum Op {
         force: bool,
     },
     RemoveScheduler(String),
+    EditScheduler {
+        id: String,
+        edit: SchedulerEdit,
+    },
+    RunScheduler(String),
+    /// Set (`Some`) or clear (`None`) the queue's global concurrency.
+    GlobalConcurrency(Option<u64>),
 }
 
 impl Op {
@@ -60,6 +68,10 @@ impl Op {
             Op::Drain { .. } => Action::Drain,
             Op::Obliterate { .. } => Action::Obliterate,
             Op::RemoveScheduler(_) => Action::RemoveScheduler,
+            Op::EditScheduler { .. } => Action::EditScheduler,
+            Op::RunScheduler(_) => Action::RunScheduler,
+            Op::GlobalConcurrency(Some(_)) => Action::SetConcurrency,
+            Op::GlobalConcurrency(None) => Action::ClearConcurrency,
         }
     }
 

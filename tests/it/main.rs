@@ -30,6 +30,7 @@ mod pages;
 mod proxy;
 mod reads;
 mod runner;
+mod schedulers_edit;
 mod search;
 mod secrets;
 mod security;

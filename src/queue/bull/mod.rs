@@ -117,6 +117,13 @@ impl BullActions {
             Op::Drain { delayed } => self.drain(queue, delayed).await,
             Op::Obliterate { force } => self.obliterate(queue, force).await,
             Op::RemoveScheduler(key) => self.remove_repeatable(queue, &key).await,
+            Op::EditScheduler { .. } | Op::RunScheduler(_) | Op::GlobalConcurrency(_) => {
+                Err(QueueError::Conflict(format!(
+                    "{} is for BullMQ queues; {} is a Bull queue",
+                    op.action(),
+                    queue.name
+                )))
+            }
         }
     }
 }

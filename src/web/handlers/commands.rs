@@ -11,6 +11,7 @@ use crate::queue::action::{Action, Target, check_cleanable_in};
 use crate::queue::actions::NewJob;
 use crate::queue::command::{Command, MAX_BULK, Op};
 use crate::queue::model::{JobState, QueueRef};
+use crate::queue::schedule_edit::{SchedulerEdit, TypedSchedule};
 use crate::web::error::WebError;
 use crate::web::extract::Query;
 use crate::web::input::Input;
@@ -91,7 +92,7 @@ pub fn command(
     match (action.target(), route.queue.clone(), route.id.as_deref()) {
         (Target::Job, Some(queue), Some(id)) => job_command(action, queue, id, input, body_is_data),
         (Target::Queue, Some(queue), _) => queue_command(action, queue, input),
-        (Target::Scheduler, Some(queue), Some(id)) => scheduler_command(action, queue, id),
+        (Target::Scheduler, Some(queue), Some(id)) => scheduler_command(action, queue, id, input),
         (Target::AllQueues, ..) => all_command(action),
         _ => Err(not_on(action, "this route")),
     }
@@ -162,15 +163,55 @@ fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Comma
         }
         Action::Bulk => return bulk_command(queue, input),
         Action::AddJob => Op::AddJob(new_job(input)?),
+        Action::SetConcurrency => {
+            let given = input.text("concurrency").filter(|t| !t.trim().is_empty());
+            let limit = given
+                .as_deref()
+                .map(|t| t.trim().parse::<u64>().ok().filter(|n| *n >= 1).ok_or(t))
+                .transpose()
+                .map_err(|t| {
+                    WebError::BadRequest(format!(
+                        "concurrency: {t:?} is not a whole number of at least 1"
+                    ))
+                })?
+                .ok_or_else(|| WebError::BadRequest("concurrency: give a number".into()))?;
+            Op::GlobalConcurrency(Some(limit))
+        }
+        Action::ClearConcurrency => Op::GlobalConcurrency(None),
         other => return Err(not_on(other, "a queue")),
     };
     Ok(Command::One(queue, op))
 }
 
-/// A job scheduler action.
-fn scheduler_command(action: Action, queue: QueueRef, id: &str) -> Result<Command, WebError> {
+/// A job scheduler action; an edit's schedule is checked here, before anything is read.
+fn scheduler_command(
+    action: Action,
+    queue: QueueRef,
+    id: &str,
+    input: &Input,
+) -> Result<Command, WebError> {
     match action {
         Action::RemoveScheduler => Ok(Command::One(queue, Op::RemoveScheduler(id.into()))),
+        Action::RunScheduler => Ok(Command::One(queue, Op::RunScheduler(id.into()))),
+        Action::EditScheduler => {
+            let fields = ["pattern", "every", "tz", "limit", "endDate"].map(|f| input.text(f));
+            let typed = TypedSchedule {
+                pattern: fields[0].as_deref(),
+                every: fields[1].as_deref(),
+                tz: fields[2].as_deref(),
+                limit: fields[3].as_deref(),
+                end_date: fields[4].as_deref(),
+            };
+            let now = chrono::Utc::now().timestamp_millis().max(0) as u64;
+            let edit = SchedulerEdit::parse(&typed, now)?;
+            Ok(Command::One(
+                queue,
+                Op::EditScheduler {
+                    id: id.into(),
+                    edit,
+                },
+            ))
+        }
         other => Err(not_on(other, "a job scheduler")),
     }
 }

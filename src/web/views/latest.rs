@@ -3,7 +3,8 @@
 
 use super::format::now_ms;
 use super::queue::{
-    LATEST, Pager, QueuePage, form_links, job_row, latest_href, queue_buttons, state_cells,
+    LATEST, Pager, QueuePage, concurrency_form, form_links, job_row, latest_href, queue_buttons,
+    state_cells,
 };
 use super::{Chrome, Links, Perms};
 use crate::queue::latest::LatestJobs;
@@ -41,6 +42,7 @@ impl QueuePage {
             show_prefix: links.with_prefix,
             paused: summary.paused,
             global_concurrency: summary.global_concurrency,
+            concurrency: concurrency_form(links, &queue, summary, &back),
             scheduler_count: summary.scheduler_count,
             version: summary.version.clone().unwrap_or_default(),
             badge: summary.badge(),

@@ -90,6 +90,8 @@ pub struct QueuePage {
     pub show_prefix: bool,
     pub paused: bool,
     pub global_concurrency: Option<u64>,
+    /// Set or clear the global concurrency (BullMQ queues only).
+    pub concurrency: Option<ConcurrencyForm>,
     pub scheduler_count: u64,
     pub version: String,
     /// The queue's library, with its major version when known ("BullMQ 6", "Bull").
@@ -116,6 +118,35 @@ pub struct QueuePage {
     pub workers_href: String,
     /// The search box, and a search's outcome when the page shows one.
     pub search: SearchView,
+}
+
+/// The global concurrency form: a number to set, and a button to clear it when it is set.
+pub struct ConcurrencyForm {
+    pub url: String,
+    pub label: &'static str,
+    pub back: String,
+    pub clear: Option<Button>,
+}
+
+/// The global concurrency form of a BullMQ queue.
+pub(super) fn concurrency_form(
+    links: &Links,
+    queue: &QueueRef,
+    summary: &QueueSummary,
+    back: &str,
+) -> Option<ConcurrencyForm> {
+    (queue.library == Library::BullMq).then(|| ConcurrencyForm {
+        url: links.queue_action(queue, Action::SetConcurrency),
+        label: Action::SetConcurrency.label(),
+        back: back.to_string(),
+        clear: summary.global_concurrency.map(|_| {
+            Button::new(
+                Action::ClearConcurrency,
+                links.queue_action(queue, Action::ClearConcurrency),
+            )
+            .with("back", back)
+        }),
+    })
 }
 
 /// The job actions a row of this tab offers: those that fit the tab's state in the queue's
@@ -164,6 +195,7 @@ impl QueuePage {
             "&order=oldest"
         };
         QueuePage {
+            concurrency: concurrency_form(links, &queue, summary, &back),
             buttons: queue_buttons(links, &queue, summary, &back),
             forms: form_links(&perms, links, &queue, page.state),
             pickable: perms.operator,
