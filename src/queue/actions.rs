@@ -136,6 +136,9 @@ impl Actions {
             Op::Drain { delayed } => self.drain(queue, delayed).await,
             Op::Obliterate { force } => self.obliterate(queue, force).await,
             Op::RemoveScheduler(id) => self.remove_scheduler(queue, &id).await,
+            Op::RemoveOrphans => {
+                super::doctor::remove_orphans(self.inner.reader.redis(), queue).await
+            }
         }
     }
 

@@ -41,6 +41,7 @@ pub enum Op {
         force: bool,
     },
     RemoveScheduler(String),
+    RemoveOrphans,
 }
 
 impl Op {
@@ -60,6 +61,7 @@ impl Op {
             Op::Drain { .. } => Action::Drain,
             Op::Obliterate { .. } => Action::Obliterate,
             Op::RemoveScheduler(_) => Action::RemoveScheduler,
+            Op::RemoveOrphans => Action::RemoveOrphans,
         }
     }
 

@@ -117,6 +117,9 @@ impl BullActions {
             Op::Drain { delayed } => self.drain(queue, delayed).await,
             Op::Obliterate { force } => self.obliterate(queue, force).await,
             Op::RemoveScheduler(key) => self.remove_repeatable(queue, &key).await,
+            Op::RemoveOrphans => Err(crate::queue::error::QueueError::InvalidInput(
+                "the doctor's fixes apply to BullMQ queues only".into(),
+            )),
         }
     }
 }

@@ -162,6 +162,7 @@ fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Comma
         }
         Action::Bulk => return bulk_command(queue, input),
         Action::AddJob => Op::AddJob(new_job(input)?),
+        Action::RemoveOrphans => Op::RemoveOrphans,
         other => return Err(not_on(other, "a queue")),
     };
     Ok(Command::One(queue, op))
