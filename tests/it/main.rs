@@ -14,6 +14,7 @@ mod cluster;
 mod connections;
 mod cost;
 mod demo;
+mod doctor;
 mod docker;
 mod embed;
 mod errors;
