@@ -92,7 +92,10 @@ async fn each_finding_comes_from_its_fixture_and_orphans_are_fixed() {
     // Paused with no worker: nothing to say; with a real Worker attached, the finding.
     let paused = dash.json(&doctor("paused")).await;
     assert_eq!(paused["paused"], true);
-    assert!(finding(&paused, "paused-with-workers").is_none(), "{paused}");
+    assert!(
+        finding(&paused, "paused-with-workers").is_none(),
+        "{paused}"
+    );
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node");
     let mut worker = Command::new("node")
         .arg("doctor.js")
@@ -144,7 +147,10 @@ async fn each_finding_comes_from_its_fixture_and_orphans_are_fixed() {
     left.sort();
     assert_eq!(left, ["o-1", "o-3"]);
     let orphans = dash.json(&doctor("orphans")).await;
-    assert!(orphans["findings"].as_array().unwrap().is_empty(), "{orphans}");
+    assert!(
+        orphans["findings"].as_array().unwrap().is_empty(),
+        "{orphans}"
+    );
     let audit = dash.json(&format!("{BASE}/api/audit")).await;
     assert!(audit.to_string().contains("remove-orphans"), "{audit}");
 }
@@ -176,4 +182,60 @@ async fn an_unknown_queue_is_a_404() {
     let dash = Dashboard::new(&[&prefix], BASE).await;
     let reply = dash.get(&format!("{BASE}/api/queues/nothing/doctor")).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_doctor_reads_in_a_constant_number_of_round_trips() {
+    let prefix = unique_prefix("doctor-cost");
+    seed(&prefix, "seed");
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+    let mut costs = Vec::new();
+    // Queues of different shapes and sizes (a flow parent, one job, three jobs, none at all).
+    for queue in ["flow", "late", "orphans", "kids"] {
+        let uri = format!("{BASE}/api/queues/{queue}/doctor");
+        let (trips, reply) = dash.round_trips(dash.get(&uri)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        costs.push(trips);
+    }
+    // One to find the queue, three at most for the doctor (the third only when a parent has
+    // children to look at: the flow queue).
+    assert_eq!(costs[0], 4, "{costs:?}");
+    assert!(costs.iter().all(|&c| (3..=4).contains(&c)), "{costs:?}");
+}
+
+#[tokio::test]
+async fn a_bull_queue_is_not_checked_and_not_fixed() {
+    let prefix = unique_prefix("doctor-bull");
+    let out = node(
+        "bull.js",
+        &[
+            "--redis",
+            &redis().url,
+            "--prefix",
+            &prefix,
+            "--step",
+            "seed",
+        ],
+    );
+    assert_eq!(out["ok"], true, "{out}");
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+    let report = dash
+        .json(&format!("{BASE}/api/queues/pre-diagnosis/doctor"))
+        .await;
+    assert_eq!(report["library"], "bull", "{report}");
+    assert_eq!(report["checked"], false);
+    let page = dash
+        .get(&format!("{BASE}/queues/pre-diagnosis/doctor"))
+        .await;
+    assert!(
+        page.body.contains("checks BullMQ queues only"),
+        "{}",
+        page.body
+    );
+    let reply = post(
+        &dash,
+        &format!("{BASE}/api/queues/pre-diagnosis/remove-orphans"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
 }
