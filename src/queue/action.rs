@@ -53,6 +53,8 @@ pub enum Action {
     SetConcurrency,
     /// Remove a queue's global concurrency.
     ClearConcurrency,
+    /// Take the ids whose job hash is missing out of their lists and sets (the doctor's fix).
+    RemoveOrphans,
 }
 
 /// What an action acts on; it decides the route the action is posted to.
@@ -96,7 +98,7 @@ pub fn cleanable(library: Library) -> &'static [JobState] {
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::Retry,
         Action::Promote,
         Action::Remove,
@@ -118,6 +120,7 @@ impl Action {
         Action::RunScheduler,
         Action::SetConcurrency,
         Action::ClearConcurrency,
+        Action::RemoveOrphans,
     ];
 
     /// The job actions that [`Action::Bulk`] applies to ticked jobs.
@@ -147,6 +150,7 @@ impl Action {
             Action::RunScheduler => "run-scheduler",
             Action::SetConcurrency => "set-concurrency",
             Action::ClearConcurrency => "clear-concurrency",
+            Action::RemoveOrphans => "remove-orphans",
         }
     }
 
@@ -233,13 +237,18 @@ impl Action {
             Action::RunScheduler => "Run now",
             Action::SetConcurrency => "Set",
             Action::ClearConcurrency => "Clear",
+            Action::RemoveOrphans => "Remove dangling ids",
         }
     }
 
     /// The least role allowed to take it.
     pub fn required_role(self) -> Role {
         match self {
-            Action::Clean | Action::Drain | Action::Obliterate | Action::EditData => Role::Admin,
+            Action::Clean
+            | Action::Drain
+            | Action::Obliterate
+            | Action::EditData
+            | Action::RemoveOrphans => Role::Admin,
             _ => Role::Operator,
         }
     }
@@ -253,6 +262,7 @@ impl Action {
                 | Action::Drain
                 | Action::Obliterate
                 | Action::RemoveScheduler
+                | Action::RemoveOrphans
         )
     }
 

@@ -139,6 +139,9 @@ impl Actions {
             Op::EditScheduler { id, edit } => self.edit_scheduler(queue, &id, edit).await,
             Op::RunScheduler(id) => self.run_scheduler(queue, &id).await,
             Op::GlobalConcurrency(limit) => self.global_concurrency(queue, limit).await,
+            Op::RemoveOrphans => {
+                super::doctor::remove_orphans(self.inner.reader.redis(), queue).await
+            }
         }
     }
 

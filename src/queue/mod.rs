@@ -17,6 +17,7 @@ pub mod connection;
 pub mod connections;
 pub mod decode;
 pub mod discovery;
+pub mod doctor;
 pub mod embedded;
 pub mod error;
 pub mod flows;

@@ -49,6 +49,7 @@ pub enum Op {
     RunScheduler(String),
     /// Set (`Some`) or clear (`None`) the queue's global concurrency.
     GlobalConcurrency(Option<u64>),
+    RemoveOrphans,
 }
 
 impl Op {
@@ -72,6 +73,7 @@ impl Op {
             Op::RunScheduler(_) => Action::RunScheduler,
             Op::GlobalConcurrency(Some(_)) => Action::SetConcurrency,
             Op::GlobalConcurrency(None) => Action::ClearConcurrency,
+            Op::RemoveOrphans => Action::RemoveOrphans,
         }
     }
 

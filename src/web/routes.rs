@@ -9,7 +9,7 @@ use crate::web::assets;
 use crate::web::error::{self, WebError};
 use crate::web::flash;
 use crate::web::handlers::{
-    actions, alerts, api, audit, connections, flows, health, jobs, live, metrics, pages,
+    actions, alerts, api, audit, connections, doctor, flows, health, jobs, live, metrics, pages,
     prometheus, queues, redis_page, schedulers, search,
 };
 use crate::web::links::connection_base;
@@ -75,6 +75,8 @@ fn table() -> Router<AppState> {
         .route("/queues/{queue}/jobs/{id}/flow", get(flows::flow_page))
         .route("/queues/{queue}/metrics", get(metrics::metrics_page))
         .route("/queues/{queue}/workers", get(metrics::workers_page))
+        .route("/queues/{queue}/doctor", get(doctor::page))
+        .route("/api/queues/{queue}/doctor", get(doctor::api))
         .route("/queues/{queue}/schedulers", get(schedulers::page))
         .route(
             "/queues/{queue}/schedulers/{id}/{action}",

@@ -15,6 +15,7 @@ mod connections;
 mod cost;
 mod demo;
 mod docker;
+mod doctor;
 mod embed;
 mod errors;
 mod hardening;

@@ -124,6 +124,9 @@ impl BullActions {
                     queue.name
                 )))
             }
+            Op::RemoveOrphans => Err(crate::queue::error::QueueError::InvalidInput(
+                "the doctor's fixes apply to BullMQ queues only".into(),
+            )),
         }
     }
 }

@@ -178,6 +178,7 @@ fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Comma
             Op::GlobalConcurrency(Some(limit))
         }
         Action::ClearConcurrency => Op::GlobalConcurrency(None),
+        Action::RemoveOrphans => Op::RemoveOrphans,
         other => return Err(not_on(other, "a queue")),
     };
     Ok(Command::One(queue, op))

@@ -7,6 +7,7 @@ pub mod api;
 pub mod audit;
 pub mod commands;
 pub mod connections;
+pub mod doctor;
 pub mod flows;
 pub mod health;
 pub mod jobs;

@@ -69,6 +69,7 @@ impl QueuePage {
             metrics_href: links.queue_sub(&queue, "metrics"),
             schedulers_href: links.queue_sub(&queue, "schedulers"),
             workers_href: links.queue_sub(&queue, "workers"),
+            doctor_href: links.queue_sub(&queue, "doctor"),
         }
     }
 }

@@ -116,6 +116,7 @@ pub struct QueuePage {
     pub metrics_href: String,
     pub schedulers_href: String,
     pub workers_href: String,
+    pub doctor_href: String,
     /// The search box, and a search's outcome when the page shows one.
     pub search: SearchView,
 }
@@ -241,6 +242,7 @@ impl QueuePage {
             metrics_href: links.queue_sub(&queue, "metrics"),
             schedulers_href: links.queue_sub(&queue, "schedulers"),
             workers_href: links.queue_sub(&queue, "workers"),
+            doctor_href: links.queue_sub(&queue, "doctor"),
             search: SearchView::form(links, &queue, page.state),
         }
     }
