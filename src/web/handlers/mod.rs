@@ -8,6 +8,7 @@ pub mod audit;
 pub mod commands;
 pub mod connections;
 pub mod flows;
+pub mod groups;
 pub mod health;
 pub mod jobs;
 pub mod latest;
