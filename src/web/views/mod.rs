@@ -15,6 +15,7 @@ pub mod edit;
 pub mod error;
 pub mod flow;
 pub mod format;
+pub mod groups;
 pub mod job;
 pub mod latest;
 pub mod metrics;

@@ -3,6 +3,7 @@
 use askama::Template;
 
 use super::format::percent;
+use super::groups::{GroupRow, group_rows};
 use super::queue::{StateCell, state_cells};
 use super::{Button, Chrome, Links, Perms};
 use crate::queue::action::Action;
@@ -69,6 +70,9 @@ pub struct OverviewPage {
     pub alerts: Vec<(String, String, String)>,
     /// Every connection, when there are several (empty with one).
     pub connections: Vec<ConnectionRow>,
+    /// The queue groups, when queues are grouped by a delimiter (their queues are then not in
+    /// `rows`).
+    pub groups: Vec<GroupRow>,
 }
 
 impl OverviewPage {
@@ -138,6 +142,20 @@ impl OverviewPage {
             totals,
             alerts: Vec::new(),
             connections: Vec::new(),
+            groups: Vec::new(),
         }
+    }
+
+    /// The same page with the queues whose names share a prefix up to `delimiter` gathered in
+    /// groups (see [`super::groups`]).
+    pub fn grouped(mut self, delimiter: &str, links: &Links) -> Self {
+        let rows = std::mem::take(&mut self.rows);
+        (self.groups, self.rows) = group_rows(rows, delimiter, links, &self.perms);
+        self
+    }
+
+    /// How many queues the page shows, grouped or not.
+    pub fn queue_count(&self) -> usize {
+        self.rows.len() + self.groups.iter().map(|g| g.rows.len()).sum::<usize>()
     }
 }
