@@ -17,6 +17,7 @@ mod demo;
 mod docker;
 mod embed;
 mod errors;
+mod groups;
 mod hardening;
 mod http;
 mod huge;
