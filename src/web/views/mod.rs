@@ -15,7 +15,6 @@ pub mod edit;
 pub mod error;
 pub mod flow;
 pub mod format;
-pub mod groups;
 pub mod job;
 pub mod latest;
 pub mod metrics;
