@@ -151,7 +151,7 @@ impl OverviewPage {
     }
 
     /// The same page with the queues whose names share a prefix up to `delimiter` gathered in
-    /// groups (see [`super::groups`]).
+    /// groups (see [`crate::queue::groups`]).
     pub fn grouped(mut self, delimiter: &str, links: &Links) -> Self {
         let rows = std::mem::take(&mut self.rows);
         (self.groups, self.rows) = group_rows(rows, delimiter, links, &self.perms);
