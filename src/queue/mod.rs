@@ -21,6 +21,7 @@ pub mod doctor;
 pub mod embedded;
 pub mod error;
 pub mod flows;
+pub mod groups;
 pub mod job_fields;
 pub mod latest;
 pub(crate) mod layout;

@@ -116,6 +116,12 @@ pub struct Outcome {
     pub count: u64,
     /// One line for people: "Retried job 3.", "Moved 120 failed jobs to waiting."
     pub message: String,
+    /// The queue group acted on, for an action on a group.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    /// The names of the queues acted on, for an action on a group.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<String>,
 }
 
 impl Outcome {
@@ -133,6 +139,23 @@ impl Outcome {
             jobs,
             count,
             message,
+            group: String::new(),
+            queues: Vec::new(),
+        }
+    }
+
+    /// The outcome of an action on the queues `queues` of the group `group`.
+    pub fn of_group(
+        action: Action,
+        group: &str,
+        queues: Vec<String>,
+        count: u64,
+        message: String,
+    ) -> Self {
+        Outcome {
+            group: group.to_string(),
+            queues,
+            ..Outcome::everywhere(action, count, message)
         }
     }
 
@@ -145,6 +168,8 @@ impl Outcome {
             jobs: Vec::new(),
             count,
             message,
+            group: String::new(),
+            queues: Vec::new(),
         }
     }
 }

@@ -9,8 +9,8 @@ use crate::web::assets;
 use crate::web::error::{self, WebError};
 use crate::web::flash;
 use crate::web::handlers::{
-    actions, alerts, api, audit, connections, doctor, flows, health, jobs, live, metrics, pages,
-    prometheus, queues, redis_page, schedulers, search,
+    actions, alerts, api, audit, connections, doctor, flows, groups, health, jobs, live, metrics,
+    pages, prometheus, queues, redis_page, schedulers, search,
 };
 use crate::web::links::connection_base;
 use crate::web::scope;
@@ -58,6 +58,8 @@ fn table() -> Router<AppState> {
         .route("/api/audit", get(audit::audit_api))
         .route("/api/{action}", post(actions::post))
         .route("/api/queues", get(api::queues))
+        .route("/groups/{group}/{action}", post(groups::form))
+        .route("/api/groups/{group}/{action}", post(groups::api))
         .route(
             "/api/queues/{queue}/jobs",
             get(api::jobs).post(actions::post),

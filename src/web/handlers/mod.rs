@@ -9,6 +9,7 @@ pub mod commands;
 pub mod connections;
 pub mod doctor;
 pub mod flows;
+pub mod groups;
 pub mod health;
 pub mod jobs;
 pub mod latest;
