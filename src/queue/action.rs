@@ -45,6 +45,8 @@ pub enum Action {
     ResumeAll,
     /// Remove a job scheduler and its next job.
     RemoveScheduler,
+    /// Add every job of an NDJSON text (as `bullring add --from`), all or none checked first.
+    Import,
 }
 
 /// What an action acts on; it decides the route the action is posted to.
@@ -88,7 +90,7 @@ pub fn cleanable(library: Library) -> &'static [JobState] {
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::Retry,
         Action::Promote,
         Action::Remove,
@@ -106,6 +108,7 @@ impl Action {
         Action::PauseAll,
         Action::ResumeAll,
         Action::RemoveScheduler,
+        Action::Import,
     ];
 
     /// The job actions that [`Action::Bulk`] applies to ticked jobs.
@@ -131,6 +134,7 @@ impl Action {
             Action::PauseAll => "pause-all",
             Action::ResumeAll => "resume-all",
             Action::RemoveScheduler => "remove-scheduler",
+            Action::Import => "import",
         }
     }
 
@@ -208,13 +212,18 @@ impl Action {
             Action::Bulk => "Apply",
             Action::PauseAll => "Pause all",
             Action::ResumeAll => "Resume all",
+            Action::Import => "Import",
         }
     }
 
     /// The least role allowed to take it.
     pub fn required_role(self) -> Role {
         match self {
-            Action::Clean | Action::Drain | Action::Obliterate | Action::EditData => Role::Admin,
+            Action::Clean
+            | Action::Drain
+            | Action::Obliterate
+            | Action::EditData
+            | Action::Import => Role::Admin,
             _ => Role::Operator,
         }
     }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::action::Action;
 use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
+use super::ndjson::Line;
 
 /// One operation on one queue: what a queue library implements.
 #[derive(Debug, Clone)]
@@ -41,6 +42,8 @@ pub enum Op {
         force: bool,
     },
     RemoveScheduler(String),
+    /// Add these jobs, read and checked whole from an NDJSON text ([`super::ndjson::parse`]).
+    Import(Vec<Line>),
 }
 
 impl Op {
@@ -60,6 +63,7 @@ impl Op {
             Op::Drain { .. } => Action::Drain,
             Op::Obliterate { .. } => Action::Obliterate,
             Op::RemoveScheduler(_) => Action::RemoveScheduler,
+            Op::Import(_) => Action::Import,
         }
     }
 

@@ -117,6 +117,10 @@ impl BullActions {
             Op::Drain { delayed } => self.drain(queue, delayed).await,
             Op::Obliterate { force } => self.obliterate(queue, force).await,
             Op::RemoveScheduler(key) => self.remove_repeatable(queue, &key).await,
+            Op::Import(_) => Err(QueueError::Conflict(format!(
+                "{} is a Bull queue; importing jobs takes BullMQ queues only",
+                queue.name
+            ))),
         }
     }
 }
