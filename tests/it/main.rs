@@ -31,6 +31,7 @@ mod proxy;
 mod reads;
 mod runner;
 mod search;
+mod search_apply;
 mod secrets;
 mod security;
 mod soak;
