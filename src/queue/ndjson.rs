@@ -6,23 +6,15 @@
 use bullmq::{JobOptions, Queue};
 use serde_json::Value;
 
-use super::actions::parse_options;
 use super::error::QueueError;
+pub use super::op::Line;
+use super::op::parse_options;
 
 /// The largest NDJSON text the dashboard imports at once (10 MiB).
 pub const MAX_TEXT: usize = 10 * 1024 * 1024;
 
 /// Bad lines named at most in one error.
 const BAD_LINES_SHOWN: usize = 20;
-
-/// One job to add, read from line `line`.
-#[derive(Debug, Clone)]
-pub struct Line {
-    pub line: usize,
-    pub name: String,
-    pub data: Value,
-    pub opts: JobOptions,
-}
 
 /// The options of an exported job that describe what happened to it, not how to add it.
 const NOT_OPTIONS: [&str; 2] = ["repeatJobKey", "telemetry"];

@@ -9,7 +9,6 @@ use serde_json::Value;
 use super::action::Action;
 use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
-use super::ndjson::Line;
 
 /// One operation on one queue: what a queue library implements.
 #[derive(Debug, Clone)]
@@ -42,7 +41,7 @@ pub enum Op {
         force: bool,
     },
     RemoveScheduler(String),
-    /// Add these jobs, read and checked whole from an NDJSON text ([`super::ndjson::parse`]).
+    /// Add these jobs, read and checked whole from an NDJSON text (`super::ndjson::parse`).
     Import(Vec<Line>),
 }
 
@@ -90,6 +89,15 @@ impl Op {
             _ => None,
         }
     }
+}
+
+/// One job to add, read from line `line` of an NDJSON text (`super::ndjson::parse`).
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub line: usize,
+    pub name: String,
+    pub data: Value,
+    pub opts: JobOptions,
 }
 
 /// What an action did, for the flash message and the JSON API.
