@@ -55,6 +55,8 @@ pub enum Action {
     ClearConcurrency,
     /// Take the ids whose job hash is missing out of their lists and sets (the doctor's fix).
     RemoveOrphans,
+    /// Add every job of an NDJSON text (as `bullring add --from`), all or none checked first.
+    Import,
 }
 
 /// What an action acts on; it decides the route the action is posted to.
@@ -98,7 +100,7 @@ pub fn cleanable(library: Library) -> &'static [JobState] {
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::Retry,
         Action::Promote,
         Action::Remove,
@@ -121,6 +123,7 @@ impl Action {
         Action::SetConcurrency,
         Action::ClearConcurrency,
         Action::RemoveOrphans,
+        Action::Import,
     ];
 
     /// The job actions that [`Action::Bulk`] applies to ticked jobs.
@@ -151,6 +154,7 @@ impl Action {
             Action::SetConcurrency => "set-concurrency",
             Action::ClearConcurrency => "clear-concurrency",
             Action::RemoveOrphans => "remove-orphans",
+            Action::Import => "import",
         }
     }
 
@@ -238,6 +242,7 @@ impl Action {
             Action::SetConcurrency => "Set",
             Action::ClearConcurrency => "Clear",
             Action::RemoveOrphans => "Remove dangling ids",
+            Action::Import => "Import",
         }
     }
 
@@ -248,7 +253,8 @@ impl Action {
             | Action::Drain
             | Action::Obliterate
             | Action::EditData
-            | Action::RemoveOrphans => Role::Admin,
+            | Action::RemoveOrphans
+            | Action::Import => Role::Admin,
             _ => Role::Operator,
         }
     }

@@ -23,6 +23,7 @@ pub use super::action::{CLEANABLE, check_cleanable};
 use super::connection::RedisSettings;
 use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
+use super::ndjson::{Line, add_all};
 use super::op::Op;
 pub use super::op::{NewJob, Outcome, QUEUE_KEY_NAMES, check_job_id, parse_options};
 use super::read::Reader;
@@ -142,7 +143,21 @@ impl Actions {
             Op::RemoveOrphans => {
                 super::doctor::remove_orphans(self.inner.reader.redis(), queue).await
             }
+            Op::Import(jobs) => self.import(queue, jobs).await,
         }
+    }
+
+    /// Add every job of a checked NDJSON text, in its order, as `bullring add --from` does.
+    pub async fn import(&self, queue: &QueueRef, jobs: Vec<Line>) -> Result<Outcome> {
+        let handle = self.queue(queue).await?;
+        let added = add_all(&handle, jobs).await? as u64;
+        Ok(Outcome::new(
+            Action::Import,
+            queue,
+            Vec::new(),
+            added,
+            format!("Imported {added} job(s)."),
+        ))
     }
 
     /// Move a failed or completed job back to waiting.

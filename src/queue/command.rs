@@ -163,7 +163,7 @@ impl Dispatcher<'_> {
     async fn run(&self, command: Command) -> Result<Outcome, QueueError> {
         match command {
             Command::One(queue, op) => {
-                let may_be_new = matches!(op, Op::AddJob(_));
+                let may_be_new = matches!(op, Op::AddJob(_) | Op::Import(_));
                 let queue = self.owned(queue, may_be_new).await?;
                 self.on_queue(&queue, op).await
             }

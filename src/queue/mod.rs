@@ -27,6 +27,7 @@ pub mod latest;
 pub(crate) mod layout;
 pub mod metrics;
 pub mod model;
+pub mod ndjson;
 pub mod op;
 pub mod preview;
 pub mod read;

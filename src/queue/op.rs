@@ -50,6 +50,8 @@ pub enum Op {
     /// Set (`Some`) or clear (`None`) the queue's global concurrency.
     GlobalConcurrency(Option<u64>),
     RemoveOrphans,
+    /// Add these jobs, read and checked whole from an NDJSON text (`super::ndjson::parse`).
+    Import(Vec<Line>),
 }
 
 impl Op {
@@ -74,6 +76,7 @@ impl Op {
             Op::GlobalConcurrency(Some(_)) => Action::SetConcurrency,
             Op::GlobalConcurrency(None) => Action::ClearConcurrency,
             Op::RemoveOrphans => Action::RemoveOrphans,
+            Op::Import(_) => Action::Import,
         }
     }
 
@@ -100,6 +103,15 @@ impl Op {
             _ => None,
         }
     }
+}
+
+/// One job to add, read from line `line` of an NDJSON text (`super::ndjson::parse`).
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub line: usize,
+    pub name: String,
+    pub data: Value,
+    pub opts: JobOptions,
 }
 
 /// What an action did, for the flash message and the JSON API.

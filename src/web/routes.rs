@@ -2,9 +2,11 @@
 //! middleware every route goes through.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
+use crate::queue::ndjson;
 use crate::web::assets;
 use crate::web::error::{self, WebError};
 use crate::web::flash;
@@ -46,6 +48,7 @@ fn table() -> Router<AppState> {
         .route("/{action}", post(actions::post))
         .route("/queues/{queue}", get(queues::queue_page))
         .route("/queues/{queue}/{action}", post(actions::post))
+        .route("/queues/{queue}/import", import_route())
         .route("/queues/{queue}/actions/{action}", get(pages::action_page))
         .route("/queues/{queue}/jobs/{id}", get(jobs::job_page))
         .route("/queues/{queue}/jobs/{id}/edit", get(pages::edit_page))
@@ -65,6 +68,7 @@ fn table() -> Router<AppState> {
             get(api::jobs).post(actions::post),
         )
         .route("/api/queues/{queue}/{action}", post(actions::post))
+        .route("/api/queues/{queue}/import", import_route())
         .route("/search", get(search::everywhere))
         .route("/api/queues/{queue}/search", get(search::api))
         .route("/api/queues/{queue}/export", get(search::export))
@@ -119,6 +123,12 @@ pub fn metrics_router(state: AppState) -> Router {
         // Requests the accept loop refuses are answered as errors, in the one shape.
         .layer(from_fn_with_state(state.clone(), error::render_errors))
         .with_state(state)
+}
+
+/// The import action's route: its body may hold [`ndjson::MAX_TEXT`] of NDJSON, percent-encoded
+/// (at most three bytes for one) in a form; a larger body is a 413 before it is read whole.
+fn import_route() -> MethodRouter<AppState> {
+    post(actions::post).layer(DefaultBodyLimit::max(3 * ndjson::MAX_TEXT + 64 * 1024))
 }
 
 /// The middleware every dashboard route goes through.

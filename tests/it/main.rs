@@ -34,6 +34,7 @@ mod reads;
 mod runner;
 mod schedulers_edit;
 mod search;
+mod search_apply;
 mod secrets;
 mod security;
 mod soak;

@@ -127,6 +127,10 @@ impl BullActions {
             Op::RemoveOrphans => Err(crate::queue::error::QueueError::InvalidInput(
                 "the doctor's fixes apply to BullMQ queues only".into(),
             )),
+            Op::Import(_) => Err(QueueError::Conflict(format!(
+                "{} is a Bull queue; importing jobs takes BullMQ queues only",
+                queue.name
+            ))),
         }
     }
 }

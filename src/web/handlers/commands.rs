@@ -11,6 +11,7 @@ use crate::queue::action::{Action, Target, check_cleanable_in};
 use crate::queue::actions::NewJob;
 use crate::queue::command::{Command, MAX_BULK, Op};
 use crate::queue::model::{JobState, QueueRef};
+use crate::queue::ndjson::{self, Line};
 use crate::queue::schedule_edit::{SchedulerEdit, TypedSchedule};
 use crate::web::error::WebError;
 use crate::web::extract::Query;
@@ -32,10 +33,12 @@ impl FromRequestParts<AppState> for ActionRoute {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let scheduler = parts
+        let matched = parts
             .extensions
             .get::<MatchedPath>()
-            .is_some_and(|path| path.as_str().ends_with("/schedulers/{id}/{action}"));
+            .map(|path| path.as_str().to_string())
+            .unwrap_or_default();
+        let scheduler = matched.ends_with("/schedulers/{id}/{action}");
         let queue = path_param(parts, state, "queue").await?;
         let id = path_param(parts, state, "id").await?;
         let target = match (&queue, &id) {
@@ -51,10 +54,13 @@ impl FromRequestParts<AppState> for ActionRoute {
             }
             None => None,
         };
-        // `POST {base}/api/queues/{queue}/jobs` adds a job: the job list's own route.
-        let segment = path_param(parts, state, "action")
-            .await?
-            .unwrap_or_else(|| Action::AddJob.segment().into());
+        // `POST {base}/api/queues/{queue}/jobs` adds a job: the job list's own route; import has
+        // its own route, for its larger body limit.
+        let segment = match path_param(parts, state, "action").await? {
+            Some(segment) => segment,
+            None if matched.ends_with("/import") => Action::Import.segment().into(),
+            None => Action::AddJob.segment().into(),
+        };
         let path = parts.extensions.get::<OriginalUri>().map_or_else(
             || parts.uri.path().to_string(),
             |uri| uri.path().to_string(),
@@ -179,6 +185,7 @@ fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Comma
         }
         Action::ClearConcurrency => Op::GlobalConcurrency(None),
         Action::RemoveOrphans => Op::RemoveOrphans,
+        Action::Import => Op::Import(import_lines(input)?),
         other => return Err(not_on(other, "a queue")),
     };
     Ok(Command::One(queue, op))
@@ -255,6 +262,25 @@ fn bulk_command(queue: QueueRef, input: &Input) -> Result<Command, WebError> {
         )));
     }
     Ok(Command::Bulk { queue, action, ids })
+}
+
+/// The jobs of the import form's `ndjson` text, every line checked (a bad one: 400 naming it).
+fn import_lines(input: &Input) -> Result<Vec<Line>, WebError> {
+    let text = input.raw("ndjson").unwrap_or_default();
+    if text.len() > ndjson::MAX_TEXT {
+        return Err(WebError::TooLarge(format!(
+            "ndjson: {} bytes; import at most {} MiB at once",
+            text.len(),
+            ndjson::MAX_TEXT >> 20
+        )));
+    }
+    let jobs = ndjson::parse(text)?;
+    if jobs.is_empty() {
+        return Err(WebError::BadRequest(
+            "ndjson: give one job a line, as {\"name\": ..., \"data\": ..., \"opts\": ...}".into(),
+        ));
+    }
+    Ok(jobs)
 }
 
 /// The add-job input: `name`, `data` (JSON) and options, either as `opts` (JSON) or as the form's

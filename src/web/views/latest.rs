@@ -3,8 +3,8 @@
 
 use super::format::now_ms;
 use super::queue::{
-    LATEST, Pager, QueuePage, concurrency_form, form_links, job_row, latest_href, queue_buttons,
-    state_cells,
+    LATEST, Pager, QueuePage, concurrency_form, form_links, import_url, job_row, latest_href,
+    queue_buttons, state_cells,
 };
 use super::{Chrome, Links, Perms};
 use crate::queue::latest::LatestJobs;
@@ -32,6 +32,7 @@ impl QueuePage {
             search: Default::default(),
             buttons: queue_buttons(links, &queue, summary, &back),
             forms: form_links(&perms, links, &queue, JobState::Completed),
+            import_url: import_url(&perms, links, &queue),
             chrome,
             perms,
             bulk_url: String::new(),

@@ -83,6 +83,8 @@ pub struct QueuePage {
     /// Where forms come back to: this very page.
     pub back: String,
     pub bulk_url: String,
+    /// Where the import form posts: admins, on BullMQ queues only.
+    pub import_url: Option<String>,
     pub bulk_confirm: String,
     pub bulk: Vec<BulkChoice>,
     pub name: String,
@@ -200,6 +202,7 @@ impl QueuePage {
             buttons: queue_buttons(links, &queue, summary, &back),
             forms: form_links(&perms, links, &queue, page.state),
             pickable: perms.operator,
+            import_url: import_url(&perms, links, &queue),
             chrome,
             perms,
             bulk_url: links.queue_action(&queue, Action::Bulk),
@@ -398,4 +401,10 @@ pub(super) fn form_links(
         }
     })
     .collect()
+}
+
+/// Where the import form posts, for those who may import to a BullMQ queue.
+pub(crate) fn import_url(perms: &Perms, links: &Links, queue: &QueueRef) -> Option<String> {
+    (perms.may(Action::Import) && queue.library == Library::BullMq)
+        .then(|| links.queue_action(queue, Action::Import))
 }
