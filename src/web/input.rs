@@ -59,8 +59,9 @@ impl Input {
         if let Some((_, v)) = self.form.iter().find(|(k, _)| k == name) {
             return Some(v.trim().to_string()).filter(|v| !v.is_empty());
         }
+        // An empty (or blank) JSON string is no value, as an empty form field is.
         match self.json.get(name)? {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => Some(s.clone()).filter(|s| !s.trim().is_empty()),
             Value::Null => None,
             other => Some(other.to_string()),
         }
@@ -164,6 +165,18 @@ pub fn body_input(api: bool, headers: &HeaderMap, body: &[u8]) -> Result<Input, 
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_empty_json_string_is_no_value_as_an_empty_form_field_is() {
+        // Found by the query fuzz target: `{"name":""}` was a name, `name=` was none.
+        let json = Input::json(br#"{"name":"","limit":" ","data":"x"}"#).expect("JSON");
+        let form = Input::form(b"name=&limit=+&data=x");
+        for input in [&json, &form] {
+            assert_eq!(input.text("name"), None);
+            assert_eq!(input.number("limit", 7).ok(), Some(7));
+            assert_eq!(input.text("data").as_deref(), Some("x"));
+        }
+    }
     use super::*;
 
     #[test]

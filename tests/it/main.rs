@@ -18,6 +18,7 @@ mod docker;
 mod doctor;
 mod embed;
 mod errors;
+mod fuzz_corpus;
 mod groups;
 mod hardening;
 mod http;
