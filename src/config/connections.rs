@@ -120,6 +120,7 @@ fn redis(entry: &ConnectionFile, setting: &str) -> Result<RedisSettings, ConfigE
         return Ok(RedisSettings {
             url: entry.redis_cluster_nodes[0].clone(),
             cluster_nodes: entry.redis_cluster_nodes.clone(),
+            sentinel: None,
         });
     }
     if let Some(url) = &entry.redis_url {

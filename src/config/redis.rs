@@ -29,6 +29,7 @@ pub(super) fn redis_settings(
         return Ok(Some(RedisSettings {
             url: nodes[0].clone(),
             cluster_nodes: nodes,
+            sentinel: None,
         }));
     }
     if let Some(url) = cli.redis_url.clone().or(file.redis_url.clone()) {
