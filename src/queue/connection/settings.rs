@@ -24,6 +24,15 @@ impl RedisSettings {
         }
     }
 
+    /// A master watched by Redis Sentinel.
+    pub fn sentinel(sentinel: SentinelSettings) -> Self {
+        RedisSettings {
+            url: String::new(),
+            cluster_nodes: Vec::new(),
+            sentinel: Some(sentinel),
+        }
+    }
+
     /// The master a sentinel named, as plain settings for one server at `address` (`host:port`).
     pub fn at_master(&self, address: &str) -> Self {
         RedisSettings::url(format!("redis://{address}"))
