@@ -33,6 +33,7 @@ mod runner;
 mod search;
 mod secrets;
 mod security;
+mod sentinel;
 mod soak;
 mod support;
 mod ux;
