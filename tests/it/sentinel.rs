@@ -212,6 +212,27 @@ async fn a_sentinel_failover_is_followed_without_a_restart() {
         Some(format!("127.0.0.1:{replica_port}").as_str())
     );
 
+    // The Redis page names the mode, the master and where it is now.
+    let info = dash.json(&format!("{BASE}/api/redis")).await;
+    assert_eq!(info["info"]["mode"], "sentinel", "{info}");
+    assert_eq!(info["info"]["sentinel_master"], "mymaster", "{info}");
+    assert_eq!(
+        info["info"]["master_address"],
+        format!("127.0.0.1:{replica_port}"),
+        "{info}"
+    );
+    let page = dash.get(&format!("{BASE}/redis")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!(
+            "sentinel: master &quot;mymaster&quot; at 127.0.0.1:{replica_port}"
+        )) || page.body.contains(&format!(
+            "sentinel: master &#34;mymaster&#34; at 127.0.0.1:{replica_port}"
+        )),
+        "{}",
+        page.body
+    );
+
     // An action goes to the new master, as the engine there sees it.
     let uri = format!("{BASE}/api/queues/mail/pause?prefix={prefix}");
     let request = Request::builder()
