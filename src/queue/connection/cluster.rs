@@ -9,8 +9,24 @@ use redis::cluster_routing::{Route, SingleNodeRoutingInfo, Slot, SlotAddr};
 use redis::{Arg, Cmd, Pipeline, RedisError, RedisFuture, Value};
 use tokio::task::JoinSet;
 
-use super::ScanNode;
 use crate::queue::decode::reply;
+
+/// One server a full key-space `SCAN` must visit: the standalone server, or one primary of a
+/// cluster (each primary holds only its own slots' keys, so a scan of one node misses the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanNode {
+    /// A slot this primary owns: SCAN is routed by slot, so redis-rs picks the connection from
+    /// its own slot map and no address has to match the one it knows the node by.
+    pub(super) slot: Option<Slot>,
+    pub(super) address: String,
+}
+
+impl ScanNode {
+    /// `host:port` as the cluster reports it (the redacted URL on a standalone server), for logs.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+}
 
 /// A cluster connection that takes a pipeline of keys in several hash slots. redis-rs 1.8 sends
 /// a whole pipeline to the node of its first key and refuses one whose keys are in two slots

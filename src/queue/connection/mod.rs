@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bullmq::redis_connection::AnyConnection;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, Slot, SlotAddr};
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{Cmd, FromRedisValue, Pipeline, RedisResult, Value};
 use tokio::sync::Mutex;
 
@@ -31,6 +31,7 @@ pub use settings::RedisSettings;
 
 use super::decode::reply;
 use super::error::{QueueError, Result};
+pub use cluster::ScanNode;
 use cluster::{BySlot, primaries};
 
 /// How long one Redis call may take before the page gives up. Whether Redis is then unreachable
@@ -53,23 +54,6 @@ struct Inner {
     /// The master address the sentinels last named (Sentinel settings only).
     master: std::sync::Mutex<Option<String>>,
     round_trips: AtomicU64,
-}
-
-/// One server a full key-space `SCAN` must visit: the standalone server, or one primary of a
-/// cluster (each primary holds only its own slots' keys, so a scan of one node misses the rest).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScanNode {
-    /// A slot this primary owns: SCAN is routed by slot, so redis-rs picks the connection from
-    /// its own slot map and no address has to match the one it knows the node by.
-    slot: Option<Slot>,
-    address: String,
-}
-
-impl ScanNode {
-    /// `host:port` as the cluster reports it (the redacted URL on a standalone server), for logs.
-    pub fn address(&self) -> &str {
-        &self.address
-    }
 }
 
 impl Redis {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::super::error::{QueueError, Result};
+use crate::queue::error::{QueueError, Result};
 
 /// How long one sentinel may take to accept a connection and answer.
 const ASK_TIMEOUT: Duration = Duration::from_secs(1);
