@@ -83,6 +83,7 @@ pub fn dashboard_state(
         .with_job_defaults(&job_defaults(config))
         .with_live_updates(config.live_interval, cancel)
         .with_alerts(has_rules(config, DEFAULT_CONNECTION))
+        .with_delimiter(config.delimiter.clone())
         .with_others(others);
     state.queues().watch(POLICY_EVERY, cancel.clone());
     state
@@ -129,6 +130,7 @@ fn connection_state(
     security.read_only |= other.connection.read_only;
     let state = AppState::new(reader, discovery, &config.base_path, &config.title)
         .on_connection(other.connection.clone())
+        .with_delimiter(other.delimiter.clone())
         .with_security(security)
         .with_audit_max_len(config.audit_max_len)
         .with_live_updates(config.live_interval, cancel)

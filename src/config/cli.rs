@@ -126,6 +126,10 @@ pub struct Settings {
     /// How long one search request scans before it answers with a cursor, in ms (default 300).
     #[arg(long, env = "BULLRING_SEARCH_MAX_MS")]
     pub search_max_ms: Option<u64>,
+    /// Group the overview's queues whose names share a prefix up to this (e.g. "." groups
+    /// billing.invoices and billing.reminders as billing); off by default.
+    #[arg(long, env = "BULLRING_DELIMITER")]
+    pub delimiter: Option<String>,
     /// Also serve the Prometheus metrics, without authentication, on this address (e.g.
     /// 127.0.0.1:9464); off by default.
     #[arg(long, env = "BULLRING_METRICS_LISTEN")]

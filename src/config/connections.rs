@@ -21,6 +21,8 @@ pub struct ConnectionConfig {
     pub prefixes: Vec<String>,
     pub queues: Vec<String>,
     pub discovery: bool,
+    /// Groups its queues on its overview: its own `delimiter`, else the top-level one.
+    pub delimiter: Option<String>,
 }
 
 /// Longest connection name (it is a URL segment and a Prometheus label value).
@@ -30,6 +32,7 @@ const MAX_NAME: usize = 40;
 /// reach Redis each; prefixes and queue names as the top-level settings take them.
 pub(super) fn connections(
     entries: &[ConnectionFile],
+    delimiter: &Option<String>,
 ) -> Result<Vec<ConnectionConfig>, ConfigError> {
     let mut out: Vec<ConnectionConfig> = Vec::new();
     for entry in entries {
@@ -74,7 +77,10 @@ pub(super) fn connections(
                 format!("{queue:?} is not a queue name (non-empty, no ':')"),
             ));
         }
+        let delimiter =
+            super::groups::connection_delimiter(&setting, entry.delimiter.clone(), delimiter)?;
         out.push(ConnectionConfig {
+            delimiter,
             connection: Connection {
                 name: name.to_string(),
                 label: entry.label.clone().unwrap_or_default(),

@@ -54,6 +54,8 @@ pub struct ConnectionFile {
     pub color: Option<Color>,
     pub read_only: Option<bool>,
     pub max_role: Option<Role>,
+    /// Groups this connection's queues on the overview (default: the top-level `delimiter`).
+    pub delimiter: Option<String>,
 }
 
 /// The `[auth]` table of the file.
@@ -97,6 +99,8 @@ pub struct FileConfig {
     pub request_timeout_ms: Option<u64>,
     pub search_max_jobs: Option<usize>,
     pub search_max_ms: Option<u64>,
+    /// Groups queues whose names share a prefix up to it on the overview ("" or absent: off).
+    pub delimiter: Option<String>,
     pub metrics_listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub read_only: Option<bool>,

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod connections;
 pub mod error;
 pub mod file;
+pub mod groups;
 pub mod limits;
 pub mod redis;
 pub mod runner;
@@ -67,6 +68,8 @@ pub struct Config {
     pub limits: Limits,
     /// How much one search request scans.
     pub search: crate::queue::search::Budget,
+    /// Groups the overview's queues whose names share a prefix up to it (`None`: off).
+    pub delimiter: Option<String>,
     /// The `[[connections]]` besides `default` (the Redis above), in the file's order.
     pub connections: Vec<self::connections::ConnectionConfig>,
 }
@@ -93,6 +96,7 @@ impl Default for Config {
             limits: Limits::default(),
             search: crate::queue::search::Budget::default(),
             connections: Vec::new(),
+            delimiter: None,
         }
     }
 }
@@ -149,6 +153,7 @@ impl Config {
             prefixes: other.prefixes,
             queues: other.queues,
             discovery: other.discovery,
+            delimiter: other.delimiter,
             libraries: BTreeMap::new(),
             ..self
         })
@@ -263,7 +268,8 @@ impl Config {
         let alerts = crate::alerts::rules::validate(&file.alerts)
             .map_err(|e| ConfigError::caused_by("[alerts] section", e.to_string(), e))?;
         let limits = limits::limits(cli, &file)?;
-        let connections = self::connections::connections(&file.connections)?;
+        let delimiter = groups::delimiter(cli, &file)?;
+        let connections = self::connections::connections(&file.connections, &delimiter)?;
         if let Some(rule) = alerts.iter().flat_map(|a| &a.rules).find(|rule| {
             rule.connection != crate::queue::model::DEFAULT_CONNECTION
                 && !connections
@@ -276,6 +282,7 @@ impl Config {
             ));
         }
         Ok(Config {
+            delimiter,
             connections,
             limits,
             search: search::budget(cli, &file)?,

@@ -45,6 +45,18 @@ pub enum Action {
     ResumeAll,
     /// Remove a job scheduler and its next job.
     RemoveScheduler,
+    /// Change a job scheduler's pattern or interval, time zone, limit and end date.
+    EditScheduler,
+    /// Add one job from a job scheduler's template now, leaving its schedule as it is.
+    RunScheduler,
+    /// Set a queue's global concurrency (the most jobs active at once over every worker).
+    SetConcurrency,
+    /// Remove a queue's global concurrency.
+    ClearConcurrency,
+    /// Take the ids whose job hash is missing out of their lists and sets (the doctor's fix).
+    RemoveOrphans,
+    /// Add every job of an NDJSON text (as `bullring add --from`), all or none checked first.
+    Import,
 }
 
 /// What an action acts on; it decides the route the action is posted to.
@@ -88,7 +100,7 @@ pub fn cleanable(library: Library) -> &'static [JobState] {
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 23] = [
         Action::Retry,
         Action::Promote,
         Action::Remove,
@@ -106,6 +118,12 @@ impl Action {
         Action::PauseAll,
         Action::ResumeAll,
         Action::RemoveScheduler,
+        Action::EditScheduler,
+        Action::RunScheduler,
+        Action::SetConcurrency,
+        Action::ClearConcurrency,
+        Action::RemoveOrphans,
+        Action::Import,
     ];
 
     /// The job actions that [`Action::Bulk`] applies to ticked jobs.
@@ -131,6 +149,12 @@ impl Action {
             Action::PauseAll => "pause-all",
             Action::ResumeAll => "resume-all",
             Action::RemoveScheduler => "remove-scheduler",
+            Action::EditScheduler => "edit-scheduler",
+            Action::RunScheduler => "run-scheduler",
+            Action::SetConcurrency => "set-concurrency",
+            Action::ClearConcurrency => "clear-concurrency",
+            Action::RemoveOrphans => "remove-orphans",
+            Action::Import => "import",
         }
     }
 
@@ -143,7 +167,9 @@ impl Action {
             | Action::Duplicate
             | Action::EditData => Target::Job,
             Action::PauseAll | Action::ResumeAll => Target::AllQueues,
-            Action::RemoveScheduler => Target::Scheduler,
+            Action::RemoveScheduler | Action::EditScheduler | Action::RunScheduler => {
+                Target::Scheduler
+            }
             _ => Target::Queue,
         }
     }
@@ -155,6 +181,9 @@ impl Action {
             // Adding posts to the job list, as `POST /api/queues/{queue}/jobs` does.
             Action::AddJob => "jobs",
             Action::RemoveScheduler => "remove",
+            Action::EditScheduler => "edit",
+            Action::RunScheduler => "run",
+            Action::SetConcurrency => "concurrency",
             other => other.name(),
         }
     }
@@ -208,13 +237,24 @@ impl Action {
             Action::Bulk => "Apply",
             Action::PauseAll => "Pause all",
             Action::ResumeAll => "Resume all",
+            Action::EditScheduler => "Save",
+            Action::RunScheduler => "Run now",
+            Action::SetConcurrency => "Set",
+            Action::ClearConcurrency => "Clear",
+            Action::RemoveOrphans => "Remove dangling ids",
+            Action::Import => "Import",
         }
     }
 
     /// The least role allowed to take it.
     pub fn required_role(self) -> Role {
         match self {
-            Action::Clean | Action::Drain | Action::Obliterate | Action::EditData => Role::Admin,
+            Action::Clean
+            | Action::Drain
+            | Action::Obliterate
+            | Action::EditData
+            | Action::RemoveOrphans
+            | Action::Import => Role::Admin,
             _ => Role::Operator,
         }
     }
@@ -228,6 +268,7 @@ impl Action {
                 | Action::Drain
                 | Action::Obliterate
                 | Action::RemoveScheduler
+                | Action::RemoveOrphans
         )
     }
 
@@ -322,6 +363,15 @@ mod tests {
             Action::parse(Target::Scheduler, "remove"),
             Some(Action::RemoveScheduler)
         );
+        assert_eq!(
+            Action::parse(Target::Scheduler, "edit"),
+            Some(Action::EditScheduler)
+        );
+        assert_eq!(
+            Action::parse(Target::Queue, "concurrency"),
+            Some(Action::SetConcurrency)
+        );
+        assert_eq!(Action::EditScheduler.required_role(), Role::Operator);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub use super::action::{CLEANABLE, check_cleanable};
 use super::connection::RedisSettings;
 use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
+use super::ndjson::{Line, add_all};
 use super::op::Op;
 pub use super::op::{NewJob, Outcome, QUEUE_KEY_NAMES, check_job_id, parse_options};
 use super::read::Reader;
@@ -90,7 +91,7 @@ impl Actions {
     }
 
     /// The engine's handle on a queue, opened once per queue.
-    async fn queue(&self, queue: &QueueRef) -> Result<Arc<Queue>> {
+    pub(super) async fn queue(&self, queue: &QueueRef) -> Result<Arc<Queue>> {
         // First, so a failover found here drops the handles opened before it.
         let conn = self.connection().await?;
         let mut queues = self.inner.queues.lock().await;
@@ -156,7 +157,27 @@ impl Actions {
             Op::Drain { delayed } => self.drain(queue, delayed).await,
             Op::Obliterate { force } => self.obliterate(queue, force).await,
             Op::RemoveScheduler(id) => self.remove_scheduler(queue, &id).await,
+            Op::EditScheduler { id, edit } => self.edit_scheduler(queue, &id, edit).await,
+            Op::RunScheduler(id) => self.run_scheduler(queue, &id).await,
+            Op::GlobalConcurrency(limit) => self.global_concurrency(queue, limit).await,
+            Op::RemoveOrphans => {
+                super::doctor::remove_orphans(self.inner.reader.redis(), queue).await
+            }
+            Op::Import(jobs) => self.import(queue, jobs).await,
         }
+    }
+
+    /// Add every job of a checked NDJSON text, in its order, as `bullring add --from` does.
+    pub async fn import(&self, queue: &QueueRef, jobs: Vec<Line>) -> Result<Outcome> {
+        let handle = self.queue(queue).await?;
+        let added = add_all(&handle, jobs).await? as u64;
+        Ok(Outcome::new(
+            Action::Import,
+            queue,
+            Vec::new(),
+            added,
+            format!("Imported {added} job(s)."),
+        ))
     }
 
     /// Move a failed or completed job back to waiting.

@@ -38,6 +38,13 @@ pub enum Command {
     PauseAll,
     /// Resume every known queue.
     ResumeAll,
+    /// Pause, resume or retry the failed jobs of every known queue of a group (see
+    /// [`super::groups`]): `op` is [`Op::Pause`], [`Op::Resume`] or [`Op::RetryFailed`].
+    Group {
+        group: String,
+        delimiter: String,
+        op: Op,
+    },
 }
 
 impl Command {
@@ -49,13 +56,22 @@ impl Command {
             Command::Bulk { action, .. } => *action,
             Command::PauseAll => Action::PauseAll,
             Command::ResumeAll => Action::ResumeAll,
+            Command::Group { op, .. } => op.action(),
         }
     }
 
     pub fn queue(&self) -> Option<&QueueRef> {
         match self {
             Command::One(queue, _) | Command::Bulk { queue, .. } => Some(queue),
-            Command::PauseAll | Command::ResumeAll => None,
+            Command::PauseAll | Command::ResumeAll | Command::Group { .. } => None,
+        }
+    }
+
+    /// The queue group it acts on, if any.
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            Command::Group { group, .. } => Some(group),
+            _ => None,
         }
     }
 
@@ -63,7 +79,7 @@ impl Command {
         match self {
             Command::One(_, op) => op.job_id().map(String::from).into_iter().collect(),
             Command::Bulk { ids, .. } => ids.clone(),
-            Command::PauseAll | Command::ResumeAll => Vec::new(),
+            Command::PauseAll | Command::ResumeAll | Command::Group { .. } => Vec::new(),
         }
     }
 }
@@ -103,6 +119,11 @@ impl Dispatcher<'_> {
         let principal = &self.connection.cap(principal);
         let action = command.action();
         let queue = command.queue();
+        // An action on a group names the group in the audit trail, whatever its outcome.
+        let about = command
+            .group()
+            .map(|group| format!("Group {group}: "))
+            .unwrap_or_default();
         let mut entry = AuditEntry {
             id: String::new(),
             time_ms: chrono::Utc::now().timestamp_millis(),
@@ -117,7 +138,7 @@ impl Dispatcher<'_> {
         };
         if let Some(why) = principal.refusal(action) {
             entry.outcome = "refused".into();
-            entry.detail = why.clone();
+            entry.detail = format!("{about}{why}");
             self.audit.record(&entry).await;
             return Err(CommandError::Forbidden(why));
         }
@@ -132,7 +153,7 @@ impl Dispatcher<'_> {
             }
             Err(err) => {
                 entry.outcome = "failed".into();
-                entry.detail = audit_detail(err);
+                entry.detail = format!("{about}{}", audit_detail(err));
             }
         }
         self.audit.record(&entry).await;
@@ -142,7 +163,7 @@ impl Dispatcher<'_> {
     async fn run(&self, command: Command) -> Result<Outcome, QueueError> {
         match command {
             Command::One(queue, op) => {
-                let may_be_new = matches!(op, Op::AddJob(_));
+                let may_be_new = matches!(op, Op::AddJob(_) | Op::Import(_));
                 let queue = self.owned(queue, may_be_new).await?;
                 self.on_queue(&queue, op).await
             }
@@ -152,6 +173,11 @@ impl Dispatcher<'_> {
             }
             Command::PauseAll => self.all_queues(true).await,
             Command::ResumeAll => self.all_queues(false).await,
+            Command::Group {
+                group,
+                delimiter,
+                op,
+            } => self.group(&group, &delimiter, op).await,
         }
     }
 
@@ -240,6 +266,63 @@ impl Dispatcher<'_> {
         };
         let message = format!("{verb} {changed} queue(s).");
         Ok(Outcome::everywhere(action, changed, message))
+    }
+}
+
+impl Dispatcher<'_> {
+    /// Pause, resume or retry the failed jobs of the known queues of `group` (one read round
+    /// trip for their state and library, then each queue with its own library's semantics):
+    /// only the queues that are not paused (resumed, without failed jobs) already.
+    async fn group(&self, group: &str, delimiter: &str, op: Op) -> Result<Outcome, QueueError> {
+        let members: Vec<QueueRef> = self
+            .discovery
+            .snapshot()
+            .queues
+            .into_iter()
+            .filter(|q| super::groups::group_of(&q.name, delimiter) == Some(group))
+            .collect();
+        if members.is_empty() {
+            return Err(QueueError::GroupNotFound(group.to_string()));
+        }
+        let action = op.action();
+        let mut acted = Vec::new();
+        let mut count = 0;
+        for summary in self.reader.summaries(&members).await? {
+            let needed = match op {
+                Op::Pause => !summary.paused,
+                Op::Resume => summary.paused,
+                _ => summary.counts.get(super::model::JobState::Failed) > 0,
+            };
+            if !needed {
+                continue;
+            }
+            let library = self
+                .discovery
+                .declared(&summary.name)
+                .or(summary.detected)
+                .unwrap_or(summary.library);
+            let outcome = self
+                .on_queue(&summary.queue().with_library(library), op.clone())
+                .await?;
+            count += if action == Action::RetryFailed {
+                outcome.count
+            } else {
+                1
+            };
+            acted.push(summary.name.clone());
+        }
+        let done = match action {
+            Action::Pause => format!("Paused {} queue(s)", acted.len()),
+            Action::Resume => format!("Resumed {} queue(s)", acted.len()),
+            _ => format!("Retried {count} failed job(s) of {} queue(s)", acted.len()),
+        };
+        let names = if acted.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", acted.join(", "))
+        };
+        let message = format!("Group {group}: {done}{names}.");
+        Ok(Outcome::of_group(action, group, acted, count, message))
     }
 }
 

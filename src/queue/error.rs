@@ -35,6 +35,9 @@ pub enum QueueError {
     /// No queue of that name under any configured prefix.
     #[error("no queue named {0:?}")]
     QueueNotFound(String),
+    /// No known queue is in that group (or queue groups are off).
+    #[error("no queue group named {0:?}")]
+    GroupNotFound(String),
     /// The queue name exists under several prefixes and the caller did not pick one.
     #[error("queue {name:?} exists under several prefixes ({prefixes}); add ?prefix= to choose")]
     AmbiguousQueue { name: String, prefixes: String },

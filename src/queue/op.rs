@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::action::Action;
 use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
+pub use super::schedule_edit::SchedulerEdit;
 
 /// One operation on one queue: what a queue library implements.
 #[derive(Debug, Clone)]
@@ -41,6 +42,16 @@ pub enum Op {
         force: bool,
     },
     RemoveScheduler(String),
+    EditScheduler {
+        id: String,
+        edit: SchedulerEdit,
+    },
+    RunScheduler(String),
+    /// Set (`Some`) or clear (`None`) the queue's global concurrency.
+    GlobalConcurrency(Option<u64>),
+    RemoveOrphans,
+    /// Add these jobs, read and checked whole from an NDJSON text (`super::ndjson::parse`).
+    Import(Vec<Line>),
 }
 
 impl Op {
@@ -60,6 +71,12 @@ impl Op {
             Op::Drain { .. } => Action::Drain,
             Op::Obliterate { .. } => Action::Obliterate,
             Op::RemoveScheduler(_) => Action::RemoveScheduler,
+            Op::EditScheduler { .. } => Action::EditScheduler,
+            Op::RunScheduler(_) => Action::RunScheduler,
+            Op::GlobalConcurrency(Some(_)) => Action::SetConcurrency,
+            Op::GlobalConcurrency(None) => Action::ClearConcurrency,
+            Op::RemoveOrphans => Action::RemoveOrphans,
+            Op::Import(_) => Action::Import,
         }
     }
 
@@ -88,6 +105,15 @@ impl Op {
     }
 }
 
+/// One job to add, read from line `line` of an NDJSON text (`super::ndjson::parse`).
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub line: usize,
+    pub name: String,
+    pub data: Value,
+    pub opts: JobOptions,
+}
+
 /// What an action did, for the flash message and the JSON API.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
@@ -102,6 +128,12 @@ pub struct Outcome {
     pub count: u64,
     /// One line for people: "Retried job 3.", "Moved 120 failed jobs to waiting."
     pub message: String,
+    /// The queue group acted on, for an action on a group.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    /// The names of the queues acted on, for an action on a group.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<String>,
 }
 
 impl Outcome {
@@ -119,6 +151,23 @@ impl Outcome {
             jobs,
             count,
             message,
+            group: String::new(),
+            queues: Vec::new(),
+        }
+    }
+
+    /// The outcome of an action on the queues `queues` of the group `group`.
+    pub fn of_group(
+        action: Action,
+        group: &str,
+        queues: Vec<String>,
+        count: u64,
+        message: String,
+    ) -> Self {
+        Outcome {
+            group: group.to_string(),
+            queues,
+            ..Outcome::everywhere(action, count, message)
         }
     }
 
@@ -131,6 +180,8 @@ impl Outcome {
             jobs: Vec::new(),
             count,
             message,
+            group: String::new(),
+            queues: Vec::new(),
         }
     }
 }

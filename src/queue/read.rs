@@ -389,6 +389,12 @@ impl Reader {
         workers::list(&self.redis, queues).await
     }
 
+    /// The doctor's report on `queue` (see [`super::doctor::examine`]): three round trips.
+    pub async fn doctor(&self, queue: &QueueRef) -> Result<super::doctor::Report> {
+        let now = chrono::Utc::now().timestamp_millis();
+        super::doctor::examine(&self.redis, queue, now).await
+    }
+
     /// Every job scheduler of `queues` (see [`schedulers::list`]).
     pub async fn schedulers(&self, queues: &[QueueRef]) -> Result<Vec<Scheduler>> {
         schedulers::list(&self.redis, queues).await

@@ -2,89 +2,18 @@
 //! `{"name": ..., "data": ..., "opts": ...}`) as a new job, through the engine, so Node's BullMQ
 //! sees what its own `Queue#add` would have written.
 //!
-//! Every line is checked before anything is written: a file with a bad line adds nothing and
-//! names every bad line by its number. The jobs are then added one by one, in the file's order;
+//! Every line is checked before anything is written ([`crate::queue::ndjson`]): a file with a
+//! bad line adds nothing and names every bad line by its number. The jobs are then added one by one, in the file's order;
 //! should Redis fail on the way, the error says how many were added and from which line to
 //! start again.
 
-use bullmq::{JobOptions, Queue, QueueOptions};
-use serde_json::Value;
+use bullmq::{Queue, QueueOptions};
 
 use super::add::{CONNECT_TIMEOUT, check_queue_name, prefix, redis, refuse_bull};
 use crate::config::Config;
-use crate::queue::actions::parse_options;
 use crate::queue::error::QueueError;
-
-/// Bad lines named at most in one error.
-const BAD_LINES_SHOWN: usize = 20;
-
-/// One job to add, read from line `line`.
-#[derive(Debug)]
-pub struct Line {
-    pub line: usize,
-    pub name: String,
-    pub data: Value,
-    pub opts: JobOptions,
-}
-
-/// The options of an exported job that describe what happened to it, not how to add it.
-const NOT_OPTIONS: [&str; 2] = ["repeatJobKey", "telemetry"];
-
-fn read_line(text: &str) -> Result<(String, Value, JobOptions), String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let Value::Object(mut job) = value else {
-        return Err("not a JSON object".into());
-    };
-    let name = match job.remove("name") {
-        Some(Value::String(name)) if !name.trim().is_empty() => name,
-        Some(Value::String(_)) | None => return Err("no name".into()),
-        Some(other) => return Err(format!("name is not a string: {other}")),
-    };
-    let data = job
-        .remove("data")
-        .unwrap_or_else(|| Value::Object(Default::default()));
-    let mut opts = job.remove("opts").unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut opts {
-        for key in NOT_OPTIONS {
-            map.remove(key);
-        }
-    }
-    let opts = parse_options(opts).map_err(|e| e.to_string())?;
-    Ok((name, data, opts))
-}
-
-/// Every job of an NDJSON text (blank lines are skipped), or an error naming each bad line.
-pub fn parse(text: &str) -> Result<Vec<Line>, QueueError> {
-    let mut jobs = Vec::new();
-    let mut bad = Vec::new();
-    for (index, text) in text.lines().enumerate() {
-        if text.trim().is_empty() {
-            continue;
-        }
-        match read_line(text) {
-            Ok((name, data, opts)) => jobs.push(Line {
-                line: index + 1,
-                name,
-                data,
-                opts,
-            }),
-            Err(why) => bad.push(format!("line {}: {why}", index + 1)),
-        }
-    }
-    if !bad.is_empty() {
-        let more = bad.len().saturating_sub(BAD_LINES_SHOWN);
-        let mut message = format!(
-            "{} bad line(s), nothing was added: {}",
-            bad.len(),
-            bad[..bad.len().min(BAD_LINES_SHOWN)].join("; ")
-        );
-        if more > 0 {
-            message.push_str(&format!("; and {more} more"));
-        }
-        return Err(QueueError::InvalidInput(message));
-    }
-    Ok(jobs)
-}
+use crate::queue::ndjson::add_all;
+pub use crate::queue::ndjson::{Line, parse};
 
 /// Add every job of `path` to `queue`; returns what to print (how many were added).
 pub async fn import(
@@ -111,49 +40,8 @@ pub async fn import(
             QueueError::unavailable(format!("timed out connecting to {}", settings.redacted()))
         })?
         .map_err(QueueError::from)?;
-    let total = jobs.len();
-    for (done, job) in jobs.into_iter().enumerate() {
-        let line = job.line;
-        if let Err(err) = engine.add(&job.name, job.data).options(job.opts).await {
-            engine.close().await;
-            let err = QueueError::from(err);
-            return Err(QueueError::InvalidInput(format!(
-                "adding the job of line {line} failed after {done} of {total} job(s) were \
-                 added (lines before it); start again from line {line}: {err}"
-            )));
-        }
-    }
+    let added = add_all(&engine, jobs).await;
     engine.close().await;
+    let total = added?;
     Ok(format!("added {total} job(s) to {queue}\n"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_bad_line_is_named_and_nothing_is_kept() {
-        let good = r#"{"name":"a","data":{"x":1},"opts":{"attempts":3,"jobId":"j-1"}}"#;
-        let jobs = parse(&format!("{good}\n\n{{\"name\":\"b\"}}\n")).unwrap();
-        assert_eq!(jobs.len(), 2);
-        assert_eq!(
-            (jobs[1].line, jobs[1].data.clone()),
-            (3, serde_json::json!({}))
-        );
-        assert_eq!(jobs[0].opts.attempts, Some(3));
-        let err = parse(&format!(
-            "{good}\nnot json\n{{\"data\":1}}\n{{\"name\":\"c\",\"opts\":{{\"jobId\":\"a:b\"}}}}\n[1]"
-        ))
-        .unwrap_err()
-        .to_string();
-        for line in [
-            "line 2: not JSON",
-            "line 3: no name",
-            "line 4:",
-            "line 5: not a JSON object",
-        ] {
-            assert!(err.contains(line), "{line} in {err}");
-        }
-        assert!(err.contains("4 bad line(s), nothing was added"), "{err}");
-    }
 }

@@ -139,6 +139,7 @@ impl From<QueueError> for WebError {
             QueueError::Unavailable { .. } => WebError::Unavailable(Arc::new(err)),
             QueueError::Slow { .. } => WebError::SlowRedis(Arc::new(err)),
             QueueError::QueueNotFound(_)
+            | QueueError::GroupNotFound(_)
             | QueueError::JobNotFound { .. }
             | QueueError::SchedulerNotFound { .. } => WebError::NotFound(err.to_string()),
             QueueError::Gone(_) => WebError::NotFound(chain(&err)),

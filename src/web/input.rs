@@ -66,6 +66,14 @@ impl Input {
         }
     }
 
+    /// A text field exactly as sent (not trimmed: line numbers in it keep their meaning).
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        if let Some((_, v)) = self.form.iter().find(|(k, _)| k == name) {
+            return Some(v.as_str());
+        }
+        self.json.get(name)?.as_str()
+    }
+
     pub fn all(&self, name: &str) -> Vec<String> {
         if let Some(Value::Array(items)) = self.json.get(name) {
             return items

@@ -63,6 +63,16 @@ impl Links {
         format!("{}/{}", self.base, action.segment())
     }
 
+    /// `POST` target of an action on a queue group (`pause`, `resume`, `retry-failed`).
+    pub fn group_action(&self, group: &str, action: Action) -> String {
+        format!(
+            "{}/groups/{}/{}",
+            self.base,
+            encode(group),
+            action.segment()
+        )
+    }
+
     /// `POST` target of a queue action (`pause`, `clean`, `jobs` to add ...).
     pub fn queue_action(&self, queue: &QueueRef, action: Action) -> String {
         debug_assert_eq!(action.target(), Target::Queue, "{action}");

@@ -2,15 +2,17 @@
 //! middleware every route goes through.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
+use crate::queue::ndjson;
 use crate::web::assets;
 use crate::web::error::{self, WebError};
 use crate::web::flash;
 use crate::web::handlers::{
-    actions, alerts, api, audit, connections, flows, health, jobs, live, metrics, pages,
-    prometheus, queues, redis_page, schedulers, search,
+    actions, alerts, api, audit, connections, doctor, flows, groups, health, jobs, live, metrics,
+    pages, prometheus, queues, redis_page, schedulers, search,
 };
 use crate::web::links::connection_base;
 use crate::web::scope;
@@ -46,6 +48,7 @@ fn table() -> Router<AppState> {
         .route("/{action}", post(actions::post))
         .route("/queues/{queue}", get(queues::queue_page))
         .route("/queues/{queue}/{action}", post(actions::post))
+        .route("/queues/{queue}/import", import_route())
         .route("/queues/{queue}/actions/{action}", get(pages::action_page))
         .route("/queues/{queue}/jobs/{id}", get(jobs::job_page))
         .route("/queues/{queue}/jobs/{id}/edit", get(pages::edit_page))
@@ -58,11 +61,14 @@ fn table() -> Router<AppState> {
         .route("/api/audit", get(audit::audit_api))
         .route("/api/{action}", post(actions::post))
         .route("/api/queues", get(api::queues))
+        .route("/groups/{group}/{action}", post(groups::form))
+        .route("/api/groups/{group}/{action}", post(groups::api))
         .route(
             "/api/queues/{queue}/jobs",
             get(api::jobs).post(actions::post),
         )
         .route("/api/queues/{queue}/{action}", post(actions::post))
+        .route("/api/queues/{queue}/import", import_route())
         .route("/search", get(search::everywhere))
         .route("/api/queues/{queue}/search", get(search::api))
         .route("/api/queues/{queue}/export", get(search::export))
@@ -75,6 +81,8 @@ fn table() -> Router<AppState> {
         .route("/queues/{queue}/jobs/{id}/flow", get(flows::flow_page))
         .route("/queues/{queue}/metrics", get(metrics::metrics_page))
         .route("/queues/{queue}/workers", get(metrics::workers_page))
+        .route("/queues/{queue}/doctor", get(doctor::page))
+        .route("/api/queues/{queue}/doctor", get(doctor::api))
         .route("/queues/{queue}/schedulers", get(schedulers::page))
         .route(
             "/queues/{queue}/schedulers/{id}/{action}",
@@ -115,6 +123,12 @@ pub fn metrics_router(state: AppState) -> Router {
         // Requests the accept loop refuses are answered as errors, in the one shape.
         .layer(from_fn_with_state(state.clone(), error::render_errors))
         .with_state(state)
+}
+
+/// The import action's route: its body may hold [`ndjson::MAX_TEXT`] of NDJSON, percent-encoded
+/// (at most three bytes for one) in a form; a larger body is a 413 before it is read whole.
+fn import_route() -> MethodRouter<AppState> {
+    post(actions::post).layer(DefaultBodyLimit::max(3 * ndjson::MAX_TEXT + 64 * 1024))
 }
 
 /// The middleware every dashboard route goes through.

@@ -38,6 +38,8 @@ struct Inner {
     alerts: Option<AlertStore>,
     /// The states of the other connections (on the default connection's state only).
     others: Vec<AppState>,
+    /// Groups the overview's queues whose names share a prefix up to it (`None`: off).
+    delimiter: Option<String>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
                 sampler: Sampler::new(None),
                 alerts: None,
                 others: Vec::new(),
+                delimiter: None,
             }),
         }
     }
@@ -128,6 +131,16 @@ impl AppState {
         self.rebuild(|inner| inner.others = others)
     }
 
+    /// The same state grouping queues by `delimiter` (see [`crate::queue::groups`]).
+    pub fn with_delimiter(self, delimiter: Option<String>) -> Self {
+        self.rebuild(|inner| inner.delimiter = delimiter)
+    }
+
+    /// The queue groups' delimiter, when queues are grouped.
+    pub fn delimiter(&self) -> Option<&str> {
+        self.inner.delimiter.as_deref()
+    }
+
     /// The states of the other connections (empty on theirs, and with one connection).
     pub fn others(&self) -> &[AppState] {
         &self.inner.others
@@ -178,6 +191,7 @@ impl AppState {
                 sampler: shared.sampler.clone(),
                 alerts: shared.alerts.clone(),
                 others: shared.others.clone(),
+                delimiter: shared.delimiter.clone(),
             },
         };
         change(&mut inner);

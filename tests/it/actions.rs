@@ -554,7 +554,8 @@ async fn every_action_on_bullmq_6_queues_is_what_bullmq_6_sees() {
 
 // --- bad input ---------------------------------------------------------------------------------
 
-/// Every key under `prefix` with its `DUMP`, except bullring's own audit stream.
+/// Every key under `prefix` with its value (`support::stored`), except bullring's own audit
+/// stream.
 fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
     let mut conn = conn();
     let keys: Vec<String> =
@@ -565,8 +566,8 @@ fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
     keys.into_iter()
         .filter(|k| !k.ends_with(":bullring:audit"))
         .map(|k| {
-            let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query(&mut conn).expect("DUMP");
-            (k, dump)
+            let value = crate::support::stored(&mut conn, &k);
+            (k, value)
         })
         .collect()
 }

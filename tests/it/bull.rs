@@ -269,7 +269,7 @@ async fn the_library_is_known_with_and_without_a_declaration() {
     assert_eq!(names, ["1", "id", "wait"], "{keys:?}");
 }
 
-/// Every key of the Bull queues under `prefix`, with its `DUMP`.
+/// Every key of the Bull queues under `prefix`, with its value (`support::stored`).
 pub(crate) fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
     let mut conn = conn();
     let mut all = BTreeMap::new();
@@ -280,8 +280,8 @@ pub(crate) fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
                 .collect::<Result<_, _>>()
                 .expect("SCAN keys");
         for key in keys {
-            let dump: Vec<u8> = redis::cmd("DUMP").arg(&key).query(&mut conn).expect("DUMP");
-            all.insert(key, dump);
+            let value = crate::support::stored(&mut conn, &key);
+            all.insert(key, value);
         }
     }
     all

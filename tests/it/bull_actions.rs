@@ -635,7 +635,7 @@ async fn a_paused_bull_queue_stops_bull_workers_and_resuming_lets_them_take_ever
     check_jobs(&prefix, "q");
 }
 
-/// Every key of `queue` with its `DUMP`.
+/// Every key of `queue` with its value (`support::stored`).
 fn snapshot(prefix: &str, queue: &str) -> BTreeMap<String, Vec<u8>> {
     let mut conn = conn();
     let keys: Vec<String> =
@@ -645,8 +645,8 @@ fn snapshot(prefix: &str, queue: &str) -> BTreeMap<String, Vec<u8>> {
             .expect("SCAN keys");
     keys.into_iter()
         .map(|key| {
-            let dump: Vec<u8> = redis::cmd("DUMP").arg(&key).query(&mut conn).expect("DUMP");
-            (key, dump)
+            let value = crate::support::stored(&mut conn, &key);
+            (key, value)
         })
         .collect()
 }

@@ -19,7 +19,7 @@ use tower::ServiceExt;
 
 use crate::bull::{BASE, bull, dashboard, jobs_as_bull_reports_them, seed, summary};
 use crate::interop::node;
-use crate::support::{Dashboard, conn, engine_queue, redis, unique_prefix};
+use crate::support::{Dashboard, conn, engine_queue, redis, stored, unique_prefix};
 
 /// Every key under `prefix` with its value: what a read must leave as it was. A hash is taken
 /// field by field (its `DUMP` follows the order of its table, which a read may rehash).
@@ -32,16 +32,7 @@ fn dump_all(prefix: &str) -> BTreeMap<String, Vec<u8>> {
             .expect("SCAN keys");
     keys.into_iter()
         .map(|key| {
-            let kind: String = redis::cmd("TYPE").arg(&key).query(&mut conn).expect("TYPE");
-            let value: Vec<u8> = if kind == "hash" {
-                let fields: BTreeMap<String, Vec<u8>> = redis::cmd("HGETALL")
-                    .arg(&key)
-                    .query(&mut conn)
-                    .expect("HGETALL");
-                format!("{fields:?}").into_bytes()
-            } else {
-                redis::cmd("DUMP").arg(&key).query(&mut conn).expect("DUMP")
-            };
+            let value = stored(&mut conn, &key);
             (key, value)
         })
         .collect()
@@ -140,13 +131,25 @@ async fn bull_repeatables_are_listed_as_bull_reports_them_next_to_bullmq_schedul
     ] {
         assert!(page.body.contains(shown), "{shown}: {}", page.body);
     }
-    // Only the BullMQ scheduler has a remove button here (Bull's is another change's action).
-    assert_eq!(
-        page.body.matches("method=\"post\"").count(),
-        1,
+    // Every scheduler has a remove button: the BullMQ one by its id, each Bull repeatable by
+    // its `repeat` key (as Bull's removeRepeatableByKey takes it), URL-encoded.
+    assert_eq!(page.body.matches("/remove\"").count(), 5, "{}", page.body);
+    assert!(
+        page.body.contains(
+            "/queues/reports/schedulers/nightly%3A%3A%3AEurope%2FParis%3A0%203%20%2A%20%2A%20%2A/remove"
+        ),
         "{}",
         page.body
     );
+    // Only the BullMQ scheduler may be edited or run now (Bull has no job schedulers).
+    for segment in ["/edit\"", "/run\""] {
+        assert_eq!(
+            page.body.matches(segment).count(),
+            1,
+            "{segment}: {}",
+            page.body
+        );
+    }
     let armed = ours[0]["nextJobId"].as_str().expect("armed id");
     let digest = armed.split(':').nth(1).expect("digest");
     assert!(page.body.contains(digest), "a link to the armed job");
@@ -230,7 +233,8 @@ async fn bull_metrics_are_read_as_a_bull_worker_records_them() {
     // Prometheus: the library, the Bull states only, and Bull's metrics totals.
     let scrape = dash.get(&format!("{BASE}/metrics")).await;
     assert_eq!(scrape.status, StatusCode::OK);
-    let labels = |queue: &str| format!("prefix=\"{prefix}\",queue=\"{queue}\"");
+    let labels =
+        |queue: &str| format!("connection=\"default\",prefix=\"{prefix}\",queue=\"{queue}\"");
     for line in [
         format!(
             "bullring_queue_info{{{},library=\"bull\"}} 1",

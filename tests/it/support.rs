@@ -232,3 +232,16 @@ pub struct Reply {
     pub headers: HeaderMap,
     pub body: String,
 }
+
+/// A key's value as a test compares it: its `DUMP`, except that a hash is taken field by field
+/// (a hash's `DUMP` follows the order of its table, which a mere read may rehash).
+pub fn stored(conn: &mut redis::Connection, key: &str) -> Vec<u8> {
+    let kind: String = redis::cmd("TYPE").arg(key).query(conn).expect("TYPE");
+    if kind == "hash" {
+        let fields: std::collections::BTreeMap<Vec<u8>, Vec<u8>> =
+            redis::cmd("HGETALL").arg(key).query(conn).expect("HGETALL");
+        format!("hash {fields:?}").into_bytes()
+    } else {
+        redis::cmd("DUMP").arg(key).query(conn).expect("DUMP")
+    }
+}

@@ -37,7 +37,8 @@ fn json_of(reply: &Reply) -> Value {
     serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", reply.body))
 }
 
-/// Every key under `prefix` with its `DUMP`, except bullring's own audit stream.
+/// Every key under `prefix` with its value (`support::stored`), except bullring's own audit
+/// stream.
 fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
     let mut c = conn();
     let keys: Vec<String> = redis::cmd("KEYS")
@@ -47,8 +48,8 @@ fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
     keys.into_iter()
         .filter(|k| !k.ends_with(":bullring:audit"))
         .map(|k| {
-            let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query(&mut c).expect("DUMP");
-            (k, dump)
+            let value = crate::support::stored(&mut c, &k);
+            (k, value)
         })
         .collect()
 }

@@ -61,6 +61,18 @@ pub fn check_cron(pattern: &str, tz: Option<&str>) -> Result<(), CronError> {
     })
 }
 
+/// A date given as text: Unix milliseconds or an RFC 3339 date such as 2026-12-01T00:00:00Z.
+pub fn date_text_ms(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if let Ok(ms) = text.parse::<u64>() {
+        return Ok(ms);
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .and_then(|date| u64::try_from(date.timestamp_millis()).ok())
+        .ok_or_else(|| format!("{text:?} is not an RFC 3339 date such as 2026-12-01T00:00:00Z"))
+}
+
 /// `start_date` / `end_date`: Unix milliseconds, an RFC 3339 string, or a TOML date-time with
 /// an offset.
 fn date_ms(setting: &str, value: &toml::Value) -> Result<u64, ConfigError> {

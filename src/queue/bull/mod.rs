@@ -117,6 +117,20 @@ impl BullActions {
             Op::Drain { delayed } => self.drain(queue, delayed).await,
             Op::Obliterate { force } => self.obliterate(queue, force).await,
             Op::RemoveScheduler(key) => self.remove_repeatable(queue, &key).await,
+            Op::EditScheduler { .. } | Op::RunScheduler(_) | Op::GlobalConcurrency(_) => {
+                Err(QueueError::Conflict(format!(
+                    "{} is for BullMQ queues; {} is a Bull queue",
+                    op.action(),
+                    queue.name
+                )))
+            }
+            Op::RemoveOrphans => Err(crate::queue::error::QueueError::InvalidInput(
+                "the doctor's fixes apply to BullMQ queues only".into(),
+            )),
+            Op::Import(_) => Err(QueueError::Conflict(format!(
+                "{} is a Bull queue; importing jobs takes BullMQ queues only",
+                queue.name
+            ))),
         }
     }
 }

@@ -78,6 +78,9 @@ fn after(state: &AppState, route: &ActionRoute, outcome: &Outcome, input: &Input
             links.job(queue, &outcome.jobs[0])
         }
         (Action::RemoveScheduler, Some(queue), _) => links.queue_sub(queue, "schedulers"),
+        (Action::EditScheduler | Action::RunScheduler, Some(queue), _) => {
+            back_to(state, input, links.queue_sub(queue, "schedulers"))
+        }
         (Action::Obliterate, ..) | (_, None, _) => links.home(),
         (_, Some(queue), Some(id)) => back_to(state, input, links.job(queue, id)),
         (_, Some(queue), None) => back_to(state, input, links.queue(queue)),

@@ -11,6 +11,7 @@ use super::jobs::{RAW_FIELDS, read_job};
 use super::queues::read_page;
 use super::{JobAt, QueueAt};
 use crate::queue::error::chain;
+use crate::queue::groups::group_of;
 use crate::queue::model::{JobDetail, JobPage, QueueSummary};
 use crate::queue::preview::RAW_FIELD_MAX;
 use crate::web::error::WebError;
@@ -37,7 +38,8 @@ pub async fn queues(
     if state.others().is_empty() {
         let summaries = state.reader().summaries(&of(&state)).await?;
         let name = &state.connection().name;
-        return Ok(Json(json!({ "queues": with_connection(name, summaries) })));
+        let listed = with_connection(name, state.delimiter(), summaries);
+        return Ok(Json(json!({ "queues": listed })));
     }
     let reads = state.every_connection().map(|each| {
         let queues = of(each);
@@ -45,7 +47,7 @@ pub async fn queues(
             let read = tokio::time::timeout(CONNECTION_TIMEOUT, summaries(each, &queues));
             let name = each.connection().name.clone();
             match read.await {
-                Ok(Ok(summaries)) => Ok(with_connection(&name, summaries)),
+                Ok(Ok(summaries)) => Ok(with_connection(&name, each.delimiter(), summaries)),
                 Ok(Err(err)) => Err(json!({ "connection": name, "error": chain(&err) })),
                 Err(_) => Err(json!({
                     "connection": name,
@@ -66,14 +68,23 @@ pub async fn queues(
     ))
 }
 
-/// Each summary as JSON, with the connection it is on.
-fn with_connection(connection: &str, summaries: Vec<QueueSummary>) -> Vec<Value> {
+/// Each summary as JSON, with the connection it is on and, when queues are grouped by a
+/// `delimiter`, its `group` (`null` for a queue in no group).
+fn with_connection(
+    connection: &str,
+    delimiter: Option<&str>,
+    summaries: Vec<QueueSummary>,
+) -> Vec<Value> {
     summaries
         .into_iter()
         .map(|summary| {
+            let group = delimiter.map(|d| group_of(&summary.name, d).map(String::from));
             let mut value = json!(summary);
             if let Some(fields) = value.as_object_mut() {
                 fields.insert("connection".into(), json!(connection));
+                if let Some(group) = group {
+                    fields.insert("group".into(), json!(group));
+                }
             }
             value
         })

@@ -11,6 +11,8 @@ use crate::queue::action::{Action, Target, check_cleanable_in};
 use crate::queue::actions::NewJob;
 use crate::queue::command::{Command, MAX_BULK, Op};
 use crate::queue::model::{JobState, QueueRef};
+use crate::queue::ndjson::{self, Line};
+use crate::queue::schedule_edit::{SchedulerEdit, TypedSchedule};
 use crate::web::error::WebError;
 use crate::web::extract::Query;
 use crate::web::input::Input;
@@ -31,10 +33,12 @@ impl FromRequestParts<AppState> for ActionRoute {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let scheduler = parts
+        let matched = parts
             .extensions
             .get::<MatchedPath>()
-            .is_some_and(|path| path.as_str().ends_with("/schedulers/{id}/{action}"));
+            .map(|path| path.as_str().to_string())
+            .unwrap_or_default();
+        let scheduler = matched.ends_with("/schedulers/{id}/{action}");
         let queue = path_param(parts, state, "queue").await?;
         let id = path_param(parts, state, "id").await?;
         let target = match (&queue, &id) {
@@ -50,10 +54,13 @@ impl FromRequestParts<AppState> for ActionRoute {
             }
             None => None,
         };
-        // `POST {base}/api/queues/{queue}/jobs` adds a job: the job list's own route.
-        let segment = path_param(parts, state, "action")
-            .await?
-            .unwrap_or_else(|| Action::AddJob.segment().into());
+        // `POST {base}/api/queues/{queue}/jobs` adds a job: the job list's own route; import has
+        // its own route, for its larger body limit.
+        let segment = match path_param(parts, state, "action").await? {
+            Some(segment) => segment,
+            None if matched.ends_with("/import") => Action::Import.segment().into(),
+            None => Action::AddJob.segment().into(),
+        };
         let path = parts.extensions.get::<OriginalUri>().map_or_else(
             || parts.uri.path().to_string(),
             |uri| uri.path().to_string(),
@@ -91,7 +98,7 @@ pub fn command(
     match (action.target(), route.queue.clone(), route.id.as_deref()) {
         (Target::Job, Some(queue), Some(id)) => job_command(action, queue, id, input, body_is_data),
         (Target::Queue, Some(queue), _) => queue_command(action, queue, input),
-        (Target::Scheduler, Some(queue), Some(id)) => scheduler_command(action, queue, id),
+        (Target::Scheduler, Some(queue), Some(id)) => scheduler_command(action, queue, id, input),
         (Target::AllQueues, ..) => all_command(action),
         _ => Err(not_on(action, "this route")),
     }
@@ -162,15 +169,57 @@ fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Comma
         }
         Action::Bulk => return bulk_command(queue, input),
         Action::AddJob => Op::AddJob(new_job(input)?),
+        Action::SetConcurrency => {
+            let given = input.text("concurrency").filter(|t| !t.trim().is_empty());
+            let limit = given
+                .as_deref()
+                .map(|t| t.trim().parse::<u64>().ok().filter(|n| *n >= 1).ok_or(t))
+                .transpose()
+                .map_err(|t| {
+                    WebError::BadRequest(format!(
+                        "concurrency: {t:?} is not a whole number of at least 1"
+                    ))
+                })?
+                .ok_or_else(|| WebError::BadRequest("concurrency: give a number".into()))?;
+            Op::GlobalConcurrency(Some(limit))
+        }
+        Action::ClearConcurrency => Op::GlobalConcurrency(None),
+        Action::RemoveOrphans => Op::RemoveOrphans,
+        Action::Import => Op::Import(import_lines(input)?),
         other => return Err(not_on(other, "a queue")),
     };
     Ok(Command::One(queue, op))
 }
 
-/// A job scheduler action.
-fn scheduler_command(action: Action, queue: QueueRef, id: &str) -> Result<Command, WebError> {
+/// A job scheduler action; an edit's schedule is checked here, before anything is read.
+fn scheduler_command(
+    action: Action,
+    queue: QueueRef,
+    id: &str,
+    input: &Input,
+) -> Result<Command, WebError> {
     match action {
         Action::RemoveScheduler => Ok(Command::One(queue, Op::RemoveScheduler(id.into()))),
+        Action::RunScheduler => Ok(Command::One(queue, Op::RunScheduler(id.into()))),
+        Action::EditScheduler => {
+            let fields = ["pattern", "every", "tz", "limit", "endDate"].map(|f| input.text(f));
+            let typed = TypedSchedule {
+                pattern: fields[0].as_deref(),
+                every: fields[1].as_deref(),
+                tz: fields[2].as_deref(),
+                limit: fields[3].as_deref(),
+                end_date: fields[4].as_deref(),
+            };
+            let now = chrono::Utc::now().timestamp_millis().max(0) as u64;
+            let edit = SchedulerEdit::parse(&typed, now)?;
+            Ok(Command::One(
+                queue,
+                Op::EditScheduler {
+                    id: id.into(),
+                    edit,
+                },
+            ))
+        }
         other => Err(not_on(other, "a job scheduler")),
     }
 }
@@ -213,6 +262,25 @@ fn bulk_command(queue: QueueRef, input: &Input) -> Result<Command, WebError> {
         )));
     }
     Ok(Command::Bulk { queue, action, ids })
+}
+
+/// The jobs of the import form's `ndjson` text, every line checked (a bad one: 400 naming it).
+fn import_lines(input: &Input) -> Result<Vec<Line>, WebError> {
+    let text = input.raw("ndjson").unwrap_or_default();
+    if text.len() > ndjson::MAX_TEXT {
+        return Err(WebError::TooLarge(format!(
+            "ndjson: {} bytes; import at most {} MiB at once",
+            text.len(),
+            ndjson::MAX_TEXT >> 20
+        )));
+    }
+    let jobs = ndjson::parse(text)?;
+    if jobs.is_empty() {
+        return Err(WebError::BadRequest(
+            "ndjson: give one job a line, as {\"name\": ..., \"data\": ..., \"opts\": ...}".into(),
+        ));
+    }
+    Ok(jobs)
 }
 
 /// The add-job input: `name`, `data` (JSON) and options, either as `opts` (JSON) or as the form's

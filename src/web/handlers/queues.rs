@@ -78,6 +78,9 @@ pub async fn overview(
         filter,
         !snapshot.complete,
     );
+    if let Some(delimiter) = state.delimiter() {
+        page = page.grouped(delimiter, &state.links());
+    }
     if several {
         page.connections = std::iter::once(connections::row(&state, &own_row))
             .chain(others)

@@ -3,7 +3,8 @@
 
 use super::format::now_ms;
 use super::queue::{
-    LATEST, Pager, QueuePage, form_links, job_row, latest_href, queue_buttons, state_cells,
+    LATEST, Pager, QueuePage, concurrency_form, form_links, import_url, job_row, latest_href,
+    queue_buttons, state_cells,
 };
 use super::{Chrome, Links, Perms};
 use crate::queue::latest::LatestJobs;
@@ -31,6 +32,7 @@ impl QueuePage {
             search: Default::default(),
             buttons: queue_buttons(links, &queue, summary, &back),
             forms: form_links(&perms, links, &queue, JobState::Completed),
+            import_url: import_url(&perms, links, &queue),
             chrome,
             perms,
             bulk_url: String::new(),
@@ -41,6 +43,7 @@ impl QueuePage {
             show_prefix: links.with_prefix,
             paused: summary.paused,
             global_concurrency: summary.global_concurrency,
+            concurrency: concurrency_form(links, &queue, summary, &back),
             scheduler_count: summary.scheduler_count,
             version: summary.version.clone().unwrap_or_default(),
             badge: summary.badge(),
@@ -67,6 +70,7 @@ impl QueuePage {
             metrics_href: links.queue_sub(&queue, "metrics"),
             schedulers_href: links.queue_sub(&queue, "schedulers"),
             workers_href: links.queue_sub(&queue, "workers"),
+            doctor_href: links.queue_sub(&queue, "doctor"),
         }
     }
 }

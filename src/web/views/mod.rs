@@ -10,6 +10,7 @@ pub mod add;
 pub mod alerts;
 pub mod audit;
 pub mod clean;
+pub mod doctor;
 pub mod drain;
 pub mod edit;
 pub mod error;

@@ -1,4 +1,8 @@
-//! The overview: every queue with its counts, throughput, failure rate and workers.
+//! The overview: every queue with its counts, throughput, failure rate and workers; with a
+//! delimiter, the queues whose names share a prefix up to it gathered in groups (see
+//! [`crate::queue::groups`]), each with the sum of each state's count and the group's pause /
+//! resume / retry-failed buttons. Grouping is done on the rows already read, in memory: it
+//! costs no Redis round trip.
 
 use askama::Template;
 
@@ -6,6 +10,7 @@ use super::format::percent;
 use super::queue::{StateCell, state_cells};
 use super::{Button, Chrome, Links, Perms};
 use crate::queue::action::Action;
+use crate::queue::groups::group_of;
 use crate::queue::metrics::{QueueMetrics, failure_rate};
 use crate::queue::model::{JobState, QueueSummary};
 use crate::queue::workers::WorkerClient;
@@ -69,6 +74,9 @@ pub struct OverviewPage {
     pub alerts: Vec<(String, String, String)>,
     /// Every connection, when there are several (empty with one).
     pub connections: Vec<ConnectionRow>,
+    /// The queue groups, when queues are grouped by a delimiter (their queues are then not in
+    /// `rows`).
+    pub groups: Vec<GroupRow>,
 }
 
 impl OverviewPage {
@@ -138,6 +146,89 @@ impl OverviewPage {
             totals,
             alerts: Vec::new(),
             connections: Vec::new(),
+            groups: Vec::new(),
         }
     }
+
+    /// The same page with the queues whose names share a prefix up to `delimiter` gathered in
+    /// groups (see [`crate::queue::groups`]).
+    pub fn grouped(mut self, delimiter: &str, links: &Links) -> Self {
+        let rows = std::mem::take(&mut self.rows);
+        (self.groups, self.rows) = group_rows(rows, delimiter, links, &self.perms);
+        self
+    }
+
+    /// How many queues the page shows, grouped or not.
+    pub fn queue_count(&self) -> usize {
+        self.rows.len() + self.groups.iter().map(|g| g.rows.len()).sum::<usize>()
+    }
+}
+
+/// One group of queues on the overview.
+pub struct GroupRow {
+    pub name: String,
+    /// Its queues' rows, in the overview's order.
+    pub rows: Vec<QueueRow>,
+    /// Each state with the sum of its count over the group's queues, in the columns' order.
+    pub totals: Vec<(&'static str, u64)>,
+    /// How many of its queues are paused.
+    pub paused: usize,
+    /// Pause, resume and retry-failed of the whole group, as the principal may take them.
+    pub buttons: Vec<Button>,
+}
+
+/// Split `rows` into the groups of `delimiter` (in the order each group first appears) and the
+/// rows of queues in no group.
+pub fn group_rows(
+    rows: Vec<QueueRow>,
+    delimiter: &str,
+    links: &Links,
+    perms: &Perms,
+) -> (Vec<GroupRow>, Vec<QueueRow>) {
+    let mut groups: Vec<GroupRow> = Vec::new();
+    let mut alone = Vec::new();
+    for row in rows {
+        let Some(name) = group_of(&row.name, delimiter).map(String::from) else {
+            alone.push(row);
+            continue;
+        };
+        let at = match groups.iter().position(|g| g.name == name) {
+            Some(at) => at,
+            None => {
+                groups.push(GroupRow {
+                    buttons: buttons(&name, links, perms),
+                    name,
+                    rows: Vec::new(),
+                    totals: row.cells.iter().map(|c| (c.state, 0)).collect(),
+                    paused: 0,
+                });
+                groups.len() - 1
+            }
+        };
+        let group = &mut groups[at];
+        for (total, cell) in group.totals.iter_mut().zip(&row.cells) {
+            total.1 += cell.count;
+        }
+        group.paused += usize::from(row.paused);
+        group.rows.push(row);
+    }
+    (groups, alone)
+}
+
+/// The group's buttons the principal may use.
+fn buttons(group: &str, links: &Links, perms: &Perms) -> Vec<Button> {
+    [Action::Pause, Action::Resume, Action::RetryFailed]
+        .into_iter()
+        .filter(|action| perms.may(*action))
+        .map(|action| {
+            let url = links.group_action(group, action);
+            let question = format!("{} every queue of the group {group}?", action.label());
+            let mut button = Button::new(action, url).labelled(format!("{} group", action.label()));
+            // Pausing many queues asks first, as pause-all does; resuming does not.
+            if action != Action::Resume {
+                button.confirm = Some(question);
+            }
+            button
+        })
+        .collect()
 }

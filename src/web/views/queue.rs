@@ -83,6 +83,8 @@ pub struct QueuePage {
     /// Where forms come back to: this very page.
     pub back: String,
     pub bulk_url: String,
+    /// Where the import form posts: admins, on BullMQ queues only.
+    pub import_url: Option<String>,
     pub bulk_confirm: String,
     pub bulk: Vec<BulkChoice>,
     pub name: String,
@@ -90,6 +92,8 @@ pub struct QueuePage {
     pub show_prefix: bool,
     pub paused: bool,
     pub global_concurrency: Option<u64>,
+    /// Set or clear the global concurrency (BullMQ queues only).
+    pub concurrency: Option<ConcurrencyForm>,
     pub scheduler_count: u64,
     pub version: String,
     /// The queue's library, with its major version when known ("BullMQ 6", "Bull").
@@ -114,8 +118,38 @@ pub struct QueuePage {
     pub metrics_href: String,
     pub schedulers_href: String,
     pub workers_href: String,
+    pub doctor_href: String,
     /// The search box, and a search's outcome when the page shows one.
     pub search: SearchView,
+}
+
+/// The global concurrency form: a number to set, and a button to clear it when it is set.
+pub struct ConcurrencyForm {
+    pub url: String,
+    pub label: &'static str,
+    pub back: String,
+    pub clear: Option<Button>,
+}
+
+/// The global concurrency form of a BullMQ queue.
+pub(super) fn concurrency_form(
+    links: &Links,
+    queue: &QueueRef,
+    summary: &QueueSummary,
+    back: &str,
+) -> Option<ConcurrencyForm> {
+    (queue.library == Library::BullMq).then(|| ConcurrencyForm {
+        url: links.queue_action(queue, Action::SetConcurrency),
+        label: Action::SetConcurrency.label(),
+        back: back.to_string(),
+        clear: summary.global_concurrency.map(|_| {
+            Button::new(
+                Action::ClearConcurrency,
+                links.queue_action(queue, Action::ClearConcurrency),
+            )
+            .with("back", back)
+        }),
+    })
 }
 
 /// The job actions a row of this tab offers: those that fit the tab's state in the queue's
@@ -164,9 +198,11 @@ impl QueuePage {
             "&order=oldest"
         };
         QueuePage {
+            concurrency: concurrency_form(links, &queue, summary, &back),
             buttons: queue_buttons(links, &queue, summary, &back),
             forms: form_links(&perms, links, &queue, page.state),
             pickable: perms.operator,
+            import_url: import_url(&perms, links, &queue),
             chrome,
             perms,
             bulk_url: links.queue_action(&queue, Action::Bulk),
@@ -209,6 +245,7 @@ impl QueuePage {
             metrics_href: links.queue_sub(&queue, "metrics"),
             schedulers_href: links.queue_sub(&queue, "schedulers"),
             workers_href: links.queue_sub(&queue, "workers"),
+            doctor_href: links.queue_sub(&queue, "doctor"),
             search: SearchView::form(links, &queue, page.state),
         }
     }
@@ -364,4 +401,10 @@ pub(super) fn form_links(
         }
     })
     .collect()
+}
+
+/// Where the import form posts, for those who may import to a BullMQ queue.
+pub(crate) fn import_url(perms: &Perms, links: &Links, queue: &QueueRef) -> Option<String> {
+    (perms.may(Action::Import) && queue.library == Library::BullMq)
+        .then(|| links.queue_action(queue, Action::Import))
 }

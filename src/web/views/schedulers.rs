@@ -29,6 +29,41 @@ pub struct SchedulerRow {
     pub legacy: bool,
     /// Remove, for those who may.
     pub remove: Option<Button>,
+    /// Run now, for those who may (BullMQ job schedulers only).
+    pub run: Option<Button>,
+    /// The edit form, prefilled, for those who may (BullMQ job schedulers only).
+    pub edit: Option<EditForm>,
+}
+
+/// A job scheduler's edit form, prefilled with its schedule.
+pub struct EditForm {
+    pub url: String,
+    pub label: &'static str,
+    pub pattern: String,
+    pub every: String,
+    pub tz: String,
+    pub limit: String,
+    /// RFC 3339, UTC.
+    pub end_date: String,
+}
+
+impl EditForm {
+    fn of(url: String, s: &Scheduler) -> Self {
+        let text = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        EditForm {
+            url,
+            label: Action::EditScheduler.label(),
+            pattern: s.pattern.clone().unwrap_or_default(),
+            every: text(s.every),
+            tz: s.tz.clone().unwrap_or_default(),
+            limit: text(s.limit),
+            end_date: s
+                .end_date
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -113,6 +148,14 @@ impl SchedulersPage {
                             noun(s.library),
                             s.key
                         ))
+                    }),
+                    run: (can_remove && s.library == Library::BullMq).then(|| {
+                        let url = links.scheduler_action(&q, &s.key, Action::RunScheduler);
+                        Button::new(Action::RunScheduler, url)
+                    }),
+                    edit: (can_remove && s.library == Library::BullMq).then(|| {
+                        let url = links.scheduler_action(&q, &s.key, Action::EditScheduler);
+                        EditForm::of(url, &s)
                     }),
                     queue: s.queue,
                     id: s.key,

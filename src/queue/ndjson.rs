@@ -1,0 +1,124 @@
+//! NDJSON of jobs to add (`{"name": ..., "data": ..., "opts": ...}` a line, as an export writes
+//! them): read and checked whole before anything is written, so a text with a bad line adds
+//! nothing and every bad line is named by its number. Shared by `bullring add --from` and the
+//! dashboard's import form.
+
+use bullmq::{JobOptions, Queue};
+use serde_json::Value;
+
+use super::error::QueueError;
+pub use super::op::Line;
+use super::op::parse_options;
+
+/// The largest NDJSON text the dashboard imports at once (10 MiB).
+pub const MAX_TEXT: usize = 10 * 1024 * 1024;
+
+/// Bad lines named at most in one error.
+const BAD_LINES_SHOWN: usize = 20;
+
+/// The options of an exported job that describe what happened to it, not how to add it.
+const NOT_OPTIONS: [&str; 2] = ["repeatJobKey", "telemetry"];
+
+fn read_line(text: &str) -> Result<(String, Value, JobOptions), String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let Value::Object(mut job) = value else {
+        return Err("not a JSON object".into());
+    };
+    let name = match job.remove("name") {
+        Some(Value::String(name)) if !name.trim().is_empty() => name,
+        Some(Value::String(_)) | None => return Err("no name".into()),
+        Some(other) => return Err(format!("name is not a string: {other}")),
+    };
+    let data = job
+        .remove("data")
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let mut opts = job.remove("opts").unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut opts {
+        for key in NOT_OPTIONS {
+            map.remove(key);
+        }
+    }
+    let opts = parse_options(opts).map_err(|e| e.to_string())?;
+    Ok((name, data, opts))
+}
+
+/// Every job of an NDJSON text (blank lines are skipped), or an error naming each bad line.
+pub fn parse(text: &str) -> Result<Vec<Line>, QueueError> {
+    let mut jobs = Vec::new();
+    let mut bad = Vec::new();
+    for (index, text) in text.lines().enumerate() {
+        if text.trim().is_empty() {
+            continue;
+        }
+        match read_line(text) {
+            Ok((name, data, opts)) => jobs.push(Line {
+                line: index + 1,
+                name,
+                data,
+                opts,
+            }),
+            Err(why) => bad.push(format!("line {}: {why}", index + 1)),
+        }
+    }
+    if !bad.is_empty() {
+        let more = bad.len().saturating_sub(BAD_LINES_SHOWN);
+        let mut message = format!(
+            "{} bad line(s), nothing was added: {}",
+            bad.len(),
+            bad[..bad.len().min(BAD_LINES_SHOWN)].join("; ")
+        );
+        if more > 0 {
+            message.push_str(&format!("; and {more} more"));
+        }
+        return Err(QueueError::InvalidInput(message));
+    }
+    Ok(jobs)
+}
+
+/// Add `jobs` to `engine`'s queue one by one, in their order; the count added. Should Redis fail
+/// on the way, the error says how many were added and from which line to start again.
+pub async fn add_all(engine: &Queue, jobs: Vec<Line>) -> Result<usize, QueueError> {
+    let total = jobs.len();
+    for (done, job) in jobs.into_iter().enumerate() {
+        let line = job.line;
+        if let Err(err) = engine.add(&job.name, job.data).options(job.opts).await {
+            let err = QueueError::from(err);
+            return Err(QueueError::InvalidInput(format!(
+                "adding the job of line {line} failed after {done} of {total} job(s) were \
+                 added (lines before it); start again from line {line}: {err}"
+            )));
+        }
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_line_is_named_and_nothing_is_kept() {
+        let good = r#"{"name":"a","data":{"x":1},"opts":{"attempts":3,"jobId":"j-1"}}"#;
+        let jobs = parse(&format!("{good}\n\n{{\"name\":\"b\"}}\n")).unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert_eq!(
+            (jobs[1].line, jobs[1].data.clone()),
+            (3, serde_json::json!({}))
+        );
+        assert_eq!(jobs[0].opts.attempts, Some(3));
+        let err = parse(&format!(
+            "{good}\nnot json\n{{\"data\":1}}\n{{\"name\":\"c\",\"opts\":{{\"jobId\":\"a:b\"}}}}\n[1]"
+        ))
+        .unwrap_err()
+        .to_string();
+        for line in [
+            "line 2: not JSON",
+            "line 3: no name",
+            "line 4:",
+            "line 5: not a JSON object",
+        ] {
+            assert!(err.contains(line), "{line} in {err}");
+        }
+        assert!(err.contains("4 bad line(s), nothing was added"), "{err}");
+    }
+}
