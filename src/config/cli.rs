@@ -75,6 +75,12 @@ pub struct Settings {
     /// Seed nodes of a Redis Cluster, comma separated (use a hash-tagged prefix such as {bull}).
     #[arg(long, env = "BULLRING_REDIS_CLUSTER_NODES", value_delimiter = ',')]
     pub redis_cluster_nodes: Vec<String>,
+    /// The master name Redis Sentinel monitors, with --redis-sentinel-nodes.
+    #[arg(long, env = "BULLRING_REDIS_SENTINEL_MASTER")]
+    pub redis_sentinel_master: Option<String>,
+    /// Sentinels to ask where the master is, host:port, comma separated.
+    #[arg(long, env = "BULLRING_REDIS_SENTINEL_NODES", value_delimiter = ',')]
+    pub redis_sentinel_nodes: Vec<String>,
     /// Queue key prefix; may be given several times (default bull).
     #[arg(long = "prefix", env = "BULLRING_PREFIX", value_delimiter = ',')]
     pub prefixes: Vec<String>,

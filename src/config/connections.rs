@@ -6,7 +6,7 @@
 
 use super::error::{ConfigError, bad};
 use super::file::ConnectionFile;
-use super::redis::{check_url, host_url};
+use super::redis::{check_url, host_url, sentinel_settings};
 use crate::queue::access::Role;
 use crate::queue::connection::RedisSettings;
 use crate::queue::connections::Connection;
@@ -103,19 +103,20 @@ fn redis(entry: &ConnectionFile, setting: &str) -> Result<RedisSettings, ConfigE
         !entry.redis_cluster_nodes.is_empty(),
         entry.redis_url.is_some(),
         entry.redis_host.is_some(),
+        entry.sentinel.is_some(),
     ];
     match forms.iter().filter(|f| **f).count() {
         0 => {
             return Err(bad(
                 setting,
-                "needs redis_url, redis_host or redis_cluster_nodes",
+                "needs redis_url, redis_host, redis_cluster_nodes or sentinel",
             ));
         }
         1 => {}
         _ => {
             return Err(bad(
                 setting,
-                "give only one of redis_url, redis_host and redis_cluster_nodes",
+                "give only one of redis_url, redis_host, redis_cluster_nodes and sentinel",
             ));
         }
     }
@@ -126,7 +127,16 @@ fn redis(entry: &ConnectionFile, setting: &str) -> Result<RedisSettings, ConfigE
         return Ok(RedisSettings {
             url: entry.redis_cluster_nodes[0].clone(),
             cluster_nodes: entry.redis_cluster_nodes.clone(),
+            sentinel: None,
         });
+    }
+    if let Some(sentinel) = &entry.sentinel {
+        let sentinel = sentinel_settings(
+            &format!("{setting} sentinel"),
+            sentinel.master.clone(),
+            sentinel.nodes.clone(),
+        )?;
+        return Ok(RedisSettings::sentinel(sentinel));
     }
     if let Some(url) = &entry.redis_url {
         check_url(&format!("{setting} redis_url"), url)?;
@@ -190,6 +200,53 @@ read_only = true
         assert_eq!(default.redis.unwrap().url, "redis://127.0.0.1:1");
         let err = config.on_connection("nope").unwrap_err().to_string();
         assert!(err.contains("known: default, production, staging"), "{err}");
+    }
+
+    #[test]
+    fn reads_sentinel_settings() {
+        let config = Config::from_toml(
+            r#"
+sentinel = { master = "mymaster", nodes = ["127.0.0.1:26379", "10.0.0.2:26379"] }
+[[connections]]
+name = "eu"
+sentinel = { master = "eu-master", nodes = ["s1:26379"] }
+"#,
+        )
+        .unwrap();
+        let default = config.redis.clone().unwrap().sentinel.unwrap();
+        assert_eq!(default.master, "mymaster");
+        assert_eq!(default.nodes, vec!["127.0.0.1:26379", "10.0.0.2:26379"]);
+        let eu = config.connections[0].redis.sentinel.clone().unwrap();
+        assert_eq!((eu.master.as_str(), eu.nodes.len()), ("eu-master", 1));
+        let cases = [
+            (
+                "sentinel = { master = \"m\", nodes = [] }",
+                "at least one sentinel",
+            ),
+            (
+                "sentinel = { master = \"\", nodes = [\"h:1\"] }",
+                "master name",
+            ),
+            (
+                "sentinel = { master = \"m\", nodes = [\"h\"] }",
+                "not a host:port",
+            ),
+            (
+                "sentinel = { master = \"m\", nodes = [\"h:0\"] }",
+                "not a host:port",
+            ),
+            ("sentinel = { master = \"m\", node = [\"h:1\"] }", "node"),
+        ];
+        for (line, expected) in cases {
+            let err = Config::from_toml(line).unwrap_err().to_string();
+            assert!(err.contains(expected), "{line}: {err}");
+            let entry = format!("[[connections]]\nname = \"x\"\n{line}\n");
+            let err = Config::from_toml(&entry).unwrap_err().to_string();
+            assert!(err.contains(expected), "{entry}: {err}");
+        }
+        let both = "[[connections]]\nname = \"x\"\nredis_url = \"redis://h\"\nsentinel = { master = \"m\", nodes = [\"h:1\"] }\n";
+        let err = Config::from_toml(both).unwrap_err().to_string();
+        assert!(err.contains("only one"), "{err}");
     }
 
     #[test]

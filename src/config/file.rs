@@ -23,6 +23,15 @@ pub struct QueueEntry {
     pub defaults: Option<QueueDefaultsFile>,
 }
 
+/// `sentinel = { master = "mymaster", nodes = ["host:26379", ...] }` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentinelFile {
+    pub master: String,
+    #[serde(default)]
+    pub nodes: Vec<String>,
+}
+
 /// One `[[connections]]` entry as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +44,7 @@ pub struct ConnectionFile {
     pub redis_tls: Option<bool>,
     #[serde(default)]
     pub redis_cluster_nodes: Vec<String>,
+    pub sentinel: Option<SentinelFile>,
     #[serde(default)]
     pub prefixes: Vec<String>,
     #[serde(default)]
@@ -71,6 +81,7 @@ pub struct FileConfig {
     pub redis_tls: Option<bool>,
     #[serde(default)]
     pub redis_cluster_nodes: Vec<String>,
+    pub sentinel: Option<SentinelFile>,
     #[serde(default)]
     pub prefixes: Vec<String>,
     #[serde(default)]

@@ -7,7 +7,7 @@ use super::cli::Settings;
 use super::error::{ConfigError, bad};
 use super::file::FileConfig;
 use super::values::{parse_bool, pick_list};
-use crate::queue::connection::RedisSettings;
+use crate::queue::connection::{RedisSettings, SentinelSettings};
 
 /// Where Redis is, from (in order) cluster nodes, a URL, or host/port/password/TLS.
 pub(super) fn redis_settings(
@@ -29,7 +29,26 @@ pub(super) fn redis_settings(
         return Ok(Some(RedisSettings {
             url: nodes[0].clone(),
             cluster_nodes: nodes,
+            sentinel: None,
         }));
+    }
+    let master = cli
+        .redis_sentinel_master
+        .clone()
+        .or(file.sentinel.as_ref().map(|s| s.master.clone()));
+    let sentinel_nodes = pick_list(
+        &cli.redis_sentinel_nodes,
+        file.sentinel
+            .as_ref()
+            .map(|s| s.nodes.clone())
+            .unwrap_or_default(),
+        Vec::new(),
+    );
+    if master.is_some() || !sentinel_nodes.is_empty() {
+        let setting = "--redis-sentinel-master and --redis-sentinel-nodes \
+             (BULLRING_REDIS_SENTINEL_MASTER / _NODES, sentinel = { master, nodes })";
+        let sentinel = sentinel_settings(setting, master.unwrap_or_default(), sentinel_nodes)?;
+        return Ok(Some(RedisSettings::sentinel(sentinel)));
     }
     if let Some(url) = cli.redis_url.clone().or(file.redis_url.clone()) {
         check_url("--redis-url (REDIS_URL / redis_url)", &url)?;
@@ -85,4 +104,28 @@ pub(super) fn check_url(setting: &str, url: &str) -> Result<(), ConfigError> {
     url.into_connection_info()
         .map(|_| ())
         .map_err(|e| ConfigError::caused_by(setting, RedisSettings::url(url).redacted(), e))
+}
+
+/// A master name and its sentinels, checked: a name, at least one sentinel, each `host:port`.
+pub(super) fn sentinel_settings(
+    setting: &str,
+    master: String,
+    nodes: Vec<String>,
+) -> Result<SentinelSettings, ConfigError> {
+    if master.trim().is_empty() {
+        return Err(bad(setting, "the Sentinel master name is missing"));
+    }
+    if nodes.is_empty() {
+        return Err(bad(setting, "at least one sentinel (host:port) is needed"));
+    }
+    for node in &nodes {
+        let port = node
+            .rsplit_once(':')
+            .map(|(host, port)| (host, port.parse::<u16>()));
+        match port {
+            Some((host, Ok(port))) if !host.is_empty() && port != 0 => {}
+            _ => return Err(bad(setting, format!("{node:?} is not a host:port"))),
+        }
+    }
+    Ok(SentinelSettings { master, nodes })
 }

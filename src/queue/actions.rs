@@ -16,7 +16,7 @@ use std::time::Duration;
 use bullmq::redis_connection::RedisConnection;
 use bullmq::{Queue, QueueOptions};
 use serde_json::Value;
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::Mutex;
 
 use super::action::Action;
 pub use super::action::{CLEANABLE, check_cleanable};
@@ -41,7 +41,8 @@ pub struct Actions {
 struct Inner {
     settings: RedisSettings,
     reader: Reader,
-    conn: OnceCell<RedisConnection>,
+    /// The engine connection, with the master address it was opened for (Sentinel only).
+    conn: Mutex<Option<(Option<String>, RedisConnection)>>,
     queues: Mutex<HashMap<QueueRef, Arc<Queue>>>,
 }
 
@@ -51,28 +52,48 @@ impl Actions {
             inner: Arc::new(Inner {
                 settings,
                 reader,
-                conn: OnceCell::new(),
+                conn: Mutex::new(None),
                 queues: Mutex::new(HashMap::new()),
             }),
         }
     }
 
+    /// The engine connection, opened on first use. Under Sentinel the master's address is asked
+    /// of the sentinels before each action (one short round trip), and the connection and queue
+    /// handles are reopened when it moved: the engine's own reconnect would keep knocking on the
+    /// old, dead master.
     async fn connection(&self) -> Result<RedisConnection> {
-        self.inner
-            .conn
-            .get_or_try_init(|| async {
-                let opts = self.inner.settings.engine_options();
-                tokio::time::timeout(CONNECT_TIMEOUT, RedisConnection::new_managed_only(&opts))
-                    .await
-                    .map_err(|_| QueueError::unavailable("timed out connecting"))?
-                    .map_err(QueueError::from)
-            })
+        let settings = &self.inner.settings;
+        let master = match &settings.sentinel {
+            Some(sentinel) => Some(sentinel.master_address().await?),
+            None => None,
+        };
+        let mut slot = self.inner.conn.lock().await;
+        if let Some((opened_for, conn)) = slot.as_ref()
+            && *opened_for == master
+        {
+            return Ok(conn.clone());
+        }
+        let opts = match &master {
+            Some(address) => settings.at_master(address).engine_options(),
+            None => settings.engine_options(),
+        };
+        let conn = tokio::time::timeout(CONNECT_TIMEOUT, RedisConnection::new_managed_only(&opts))
             .await
-            .cloned()
+            .map_err(|_| QueueError::unavailable("timed out connecting"))?
+            .map_err(QueueError::from)?;
+        if slot.is_some() {
+            // The master moved: handles opened on the old connection must not be used again.
+            self.inner.queues.lock().await.clear();
+        }
+        *slot = Some((master, conn.clone()));
+        Ok(conn)
     }
 
     /// The engine's handle on a queue, opened once per queue.
     pub(super) async fn queue(&self, queue: &QueueRef) -> Result<Arc<Queue>> {
+        // First, so a failover found here drops the handles opened before it.
+        let conn = self.connection().await?;
         let mut queues = self.inner.queues.lock().await;
         if let Some(handle) = queues.get(queue) {
             return Ok(handle.clone());
@@ -82,8 +103,7 @@ impl Actions {
             skip_version_check: true,
             ..Default::default()
         };
-        let handle =
-            Arc::new(Queue::with_connection(&queue.name, self.connection().await?, opts).await?);
+        let handle = Arc::new(Queue::with_connection(&queue.name, conn, opts).await?);
         queues.insert(queue.clone(), handle.clone());
         Ok(handle)
     }

@@ -79,6 +79,11 @@ impl QueueError {
     pub fn is_unavailable(&self) -> bool {
         matches!(self, QueueError::Unavailable { .. })
     }
+
+    /// Redis refused a write because the server is a replica (a demoted master after a failover).
+    pub fn is_readonly(&self) -> bool {
+        matches!(self, QueueError::Redis(err) if err.code() == Some("READONLY"))
+    }
 }
 
 impl From<UnknownState> for QueueError {

@@ -15,8 +15,13 @@ use super::error::{QueueError, Result};
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RedisInfo {
     pub version: Option<String>,
-    /// `standalone`, `cluster` or `sentinel` (`redis_mode`).
+    /// `standalone`, `cluster` (`redis_mode`), or `sentinel` when the connection finds its
+    /// master through Redis Sentinel.
     pub mode: Option<String>,
+    /// The master name the sentinels watch (Sentinel connections only).
+    pub sentinel_master: Option<String>,
+    /// The address of the master the sentinels last named (Sentinel connections only).
+    pub master_address: Option<String>,
     /// `master` or `slave` (`role`).
     pub role: Option<String>,
     pub used_memory: Option<u64>,
@@ -47,6 +52,8 @@ impl RedisInfo {
         RedisInfo {
             version: info_field(text, "redis_version"),
             mode: info_field(text, "redis_mode"),
+            sentinel_master: None,
+            master_address: None,
             role: info_field(text, "role"),
             used_memory: number("used_memory"),
             used_memory_peak: number("used_memory_peak"),
@@ -66,6 +73,16 @@ impl RedisInfo {
 /// Read the server's description: `INFO` and `DBSIZE` in one round trip; when `INFO` is refused,
 /// `DBSIZE` alone (a second round trip) and the refusal.
 pub async fn read(redis: &Redis) -> Result<RedisInfo> {
+    let mut info = read_server(redis).await?;
+    if let Some(sentinel) = &redis.settings().sentinel {
+        info.mode = Some("sentinel".into());
+        info.sentinel_master = Some(sentinel.master.clone());
+        info.master_address = redis.master_address();
+    }
+    Ok(info)
+}
+
+async fn read_server(redis: &Redis) -> Result<RedisInfo> {
     let mut pipe = redis::pipe();
     pipe.cmd("INFO").cmd("DBSIZE");
     match redis.read::<(String, u64)>(&pipe).await {

@@ -59,6 +59,9 @@ impl RunnerBuilder {
     /// Upsert the schedulers, start the workers and return the running [`Runner`].
     pub async fn start(self) -> Result<Runner, RunnerError> {
         let settings = self.redis.ok_or(RunnerError::NoRedis)?;
+        if settings.sentinel.is_some() {
+            return Err(RunnerError::SentinelUnsupported);
+        }
         let handlers = Handler::for_workers(&self.config.workers, self.closures)?;
 
         let report = schedulers::sync(&settings, &self.prefix, &self.config).await?;

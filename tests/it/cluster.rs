@@ -196,6 +196,7 @@ async fn cluster_dashboard(nodes: &[String], prefixes: &[&str]) -> Dashboard {
     let settings = RedisSettings {
         url: nodes[0].clone(),
         cluster_nodes: nodes.to_vec(),
+        sentinel: None,
     };
     let redis = Redis::new(settings.clone());
     let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
@@ -350,6 +351,7 @@ async fn dashboard_reads_queues_of_two_prefixes_across_cluster_nodes() {
     let settings = RedisSettings {
         url: nodes[0].clone(),
         cluster_nodes: nodes.clone(),
+        sentinel: None,
     };
     discovery.spawn(
         Redis::new(settings),

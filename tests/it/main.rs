@@ -38,6 +38,7 @@ mod search;
 mod search_apply;
 mod secrets;
 mod security;
+mod sentinel;
 mod soak;
 mod support;
 mod ux;

@@ -54,9 +54,16 @@ impl RedisPage {
                 bytes(m)
             }
         });
+        let mode = match (&info.sentinel_master, &info.master_address) {
+            (Some(master), address) => Some(format!(
+                "sentinel: master {master:?} at {}",
+                address.as_deref().unwrap_or("(not yet found)")
+            )),
+            _ => info.mode.clone(),
+        };
         let rows = vec![
             ("Version", or_unknown(info.version.clone())),
-            ("Mode", or_unknown(info.mode.clone())),
+            ("Mode", or_unknown(mode)),
             ("Role", or_unknown(info.role.clone())),
             ("Memory used", or_unknown(info.used_memory.map(bytes))),
             ("Memory peak", or_unknown(info.used_memory_peak.map(bytes))),

@@ -1,0 +1,91 @@
+//! Where Redis is: one URL, the seed nodes of a cluster, or the sentinels that know a master,
+//! and the redaction that keeps a password out of logs and pages.
+
+use super::sentinel::SentinelSettings;
+
+/// Where Redis is: one URL, the seed nodes of a cluster, or a Sentinel-watched master.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisSettings {
+    /// `redis://`, `rediss://` or `redis+unix://` URL, user and password included.
+    pub url: String,
+    /// Seed nodes of a Redis Cluster; when not empty, `url` is ignored.
+    pub cluster_nodes: Vec<String>,
+    /// The sentinels to ask where the master is; when set, `url` and `cluster_nodes` are
+    /// ignored and the master's address is asked again after a failover.
+    pub sentinel: Option<SentinelSettings>,
+}
+
+impl RedisSettings {
+    pub fn url(url: impl Into<String>) -> Self {
+        RedisSettings {
+            url: url.into(),
+            cluster_nodes: Vec::new(),
+            sentinel: None,
+        }
+    }
+
+    /// A master watched by Redis Sentinel.
+    pub fn sentinel(sentinel: SentinelSettings) -> Self {
+        RedisSettings {
+            url: String::new(),
+            cluster_nodes: Vec::new(),
+            sentinel: Some(sentinel),
+        }
+    }
+
+    /// The master a sentinel named, as plain settings for one server at `address` (`host:port`).
+    pub fn at_master(&self, address: &str) -> Self {
+        RedisSettings::url(format!("redis://{address}"))
+    }
+
+    /// The same place, as the engine's connection options (for actions and workers).
+    pub fn engine_options(&self) -> bullmq::options::RedisConnectionOptions {
+        bullmq::options::RedisConnectionOptions {
+            url: self.url.clone(),
+            cluster_nodes: self.cluster_nodes.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The URL with any password replaced, for logs and error pages.
+    pub fn redacted(&self) -> String {
+        if let Some(sentinel) = &self.sentinel {
+            format!(
+                "sentinel master {} via {}",
+                sentinel.master,
+                sentinel.nodes.join(",")
+            )
+        } else if self.cluster_nodes.is_empty() {
+            redact(&self.url)
+        } else {
+            let nodes: Vec<String> = self.cluster_nodes.iter().map(|n| redact(n)).collect();
+            format!("cluster {}", nodes.join(","))
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("redis://:secret@host:6379/0"),
+            "redis://***@host:6379/0"
+        );
+        assert_eq!(redact("redis://u:p@h/1?x=@"), "redis://***@h/1?x=@");
+        assert_eq!(redact("redis://host:6379"), "redis://host:6379");
+    }
+}
