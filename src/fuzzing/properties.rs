@@ -17,9 +17,32 @@ fn is_400(err: &WebError) -> bool {
 
 /// The job fields BullMQ and Bull write, so a fuzzer reaches them without guessing their names.
 pub const FIELDS: [&str; 26] = [
-    "name", "data", "opts", "progress", "timestamp", "delay", "priority", "atm", "attemptsMade",
-    "ats", "stc", "stalledCounter", "retriedOn", "processedOn", "finishedOn", "failedReason",
-    "stacktrace", "returnvalue", "pb", "parentKey", "parent", "rjk", "deid", "nrjid", "defa", "x",
+    "name",
+    "data",
+    "opts",
+    "progress",
+    "timestamp",
+    "delay",
+    "priority",
+    "atm",
+    "attemptsMade",
+    "ats",
+    "stc",
+    "stalledCounter",
+    "retriedOn",
+    "processedOn",
+    "finishedOn",
+    "failedReason",
+    "stacktrace",
+    "returnvalue",
+    "pb",
+    "parentKey",
+    "parent",
+    "rjk",
+    "deid",
+    "nrjid",
+    "defa",
+    "x",
 ];
 
 /// The configuration file: any TOML text is a `Config` or an error naming what is wrong; an
@@ -55,18 +78,37 @@ pub fn host(text: &str) {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._".contains(&b)),
                 "{name:?}"
             );
-            assert!(!name.starts_with('.') && !name.ends_with('.') && !name.contains(".."), "{name:?}");
+            assert!(
+                !name.starts_with('.') && !name.ends_with('.') && !name.contains(".."),
+                "{name:?}"
+            );
             assert_eq!(parse_host(&shown), Some(host.clone()), "{text:?}");
-            assert_eq!(parse_host(&format!("{shown}:8080")), Some(host.clone()), "{text:?}");
+            assert_eq!(
+                parse_host(&format!("{shown}:8080")),
+                Some(host.clone()),
+                "{text:?}"
+            );
         }
         Host::Ip(ip) => {
-            let written = if ip.is_ipv6() { format!("[{ip}]") } else { shown.clone() };
+            let written = if ip.is_ipv6() {
+                format!("[{ip}]")
+            } else {
+                shown.clone()
+            };
             assert_eq!(parse_host(&written), Some(host.clone()), "{text:?}");
-            assert_eq!(parse_host(&format!("{written}:3000")), Some(host.clone()), "{text:?}");
+            assert_eq!(
+                parse_host(&format!("{written}:3000")),
+                Some(host.clone()),
+                "{text:?}"
+            );
         }
     }
     // Case never matters.
-    assert_eq!(parse_host(&text.to_ascii_uppercase()), Some(host.clone()), "{text:?}");
+    assert_eq!(
+        parse_host(&text.to_ascii_uppercase()),
+        Some(host.clone()),
+        "{text:?}"
+    );
 }
 
 /// `X-Forwarded-Prefix`: an accepted prefix is a plain path that cannot leave the site or an
@@ -83,16 +125,26 @@ pub fn prefix(text: &str) {
     assert!(!prefix.contains("//"), "{prefix:?}");
     assert!(prefix.len() <= 256, "{prefix:?}");
     for segment in prefix.split('/').skip(1) {
-        assert!(segment != ".." && segment != "." && !segment.is_empty(), "{prefix:?}");
+        assert!(
+            segment != ".." && segment != "." && !segment.is_empty(),
+            "{prefix:?}"
+        );
     }
     for c in ['"', '\'', '<', '>', '\\', '?', '#', ' ', '\t', '\n', '\r'] {
         assert!(!prefix.contains(c), "{prefix:?} has {c:?}");
     }
     // Round trip: the prefix is accepted as it is (the root written as "/"), and with the
     // slash the proxy may add.
-    let written = if prefix.is_empty() { "/" } else { prefix.as_str() };
+    let written = if prefix.is_empty() {
+        "/"
+    } else {
+        prefix.as_str()
+    };
     assert_eq!(parse_prefix(written).as_deref(), Ok(prefix.as_str()));
-    assert_eq!(parse_prefix(&format!("{prefix}/")).as_deref(), Ok(prefix.as_str()));
+    assert_eq!(
+        parse_prefix(&format!("{prefix}/")).as_deref(),
+        Ok(prefix.as_str())
+    );
 }
 
 /// Query strings and form or JSON bodies: parameters within their bounds or a 400, never a
@@ -105,7 +157,9 @@ pub fn query(text: &str) {
                     assert!((1..=MAX_PER_PAGE).contains(&params.per_page));
                     assert!(params.page >= 1);
                     // The first position of the page fits in Redis's i64 ranges.
-                    let first = (params.page - 1).checked_mul(params.per_page).expect("overflow");
+                    let first = (params.page - 1)
+                        .checked_mul(params.per_page)
+                        .expect("overflow");
                     assert!(i64::try_from(first).is_ok());
                 }
                 Err(err) => assert!(is_400(&err), "{err:?}"),
@@ -121,7 +175,10 @@ pub fn query(text: &str) {
         }
     }
     // The same text as a form body and as a JSON body.
-    let inputs = [Some(Input::form(text.as_bytes())), Input::json(text.as_bytes()).ok()];
+    let inputs = [
+        Some(Input::form(text.as_bytes())),
+        Input::json(text.as_bytes()).ok(),
+    ];
     for input in inputs.into_iter().flatten() {
         for name in ["name", "data", "limit", "grace_ms", "state", "jobs"] {
             let text = input.text(name);
@@ -155,7 +212,11 @@ pub fn job_hash(bull: bool, id: &str, fields: Vec<(u8, String)>, cuts: Vec<(u8, 
     for (k, bytes) in cuts {
         let field = FIELDS[usize::from(k) % FIELDS.len()].to_string();
         if !cut.iter().any(|c| c.field == field) && !raw.contains_key(&field) {
-            cut.push(TruncatedField { field, bytes, raw: None });
+            cut.push(TruncatedField {
+                field,
+                bytes,
+                raw: None,
+            });
         }
     }
     let library = if bull { Library::Bull } else { Library::BullMq };

@@ -10,7 +10,9 @@ use bullring::fuzzing::properties;
 
 /// Every input of one target's corpus.
 fn corpus(target: &str) -> Vec<Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("a corpus entry").path())
@@ -21,6 +23,9 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
         .map(|f| std::fs::read(f).expect("a corpus file"))
         .collect()
 }
+
+/// A text target's property.
+type TextCheck = fn(&str);
 
 /// The job-hash target's input, decoded from bytes as libFuzzer hands them to it.
 #[derive(Debug, Arbitrary)]
@@ -33,7 +38,7 @@ struct JobInput {
 
 #[test]
 fn every_text_target_keeps_its_properties_over_its_corpus() {
-    let targets: [(&str, fn(&str)); 4] = [
+    let targets: [(&str, TextCheck); 4] = [
         ("config", properties::config),
         ("host", properties::host),
         ("prefix", properties::prefix),
@@ -46,7 +51,11 @@ fn every_text_target_keeps_its_properties_over_its_corpus() {
             .iter()
             .filter_map(|bytes| std::str::from_utf8(bytes).ok())
             .collect();
-        assert!(texts.len() >= 3, "{target}: {} texts in its corpus", texts.len());
+        assert!(
+            texts.len() >= 3,
+            "{target}: {} texts in its corpus",
+            texts.len()
+        );
         for text in texts {
             check(text);
         }
