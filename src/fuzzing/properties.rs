@@ -141,10 +141,13 @@ pub fn prefix(text: &str) {
         prefix.as_str()
     };
     assert_eq!(parse_prefix(written).as_deref(), Ok(prefix.as_str()));
-    assert_eq!(
-        parse_prefix(&format!("{prefix}/")).as_deref(),
-        Ok(prefix.as_str())
-    );
+    // With the slash, as long as the header still fits in its bound (256 bytes, slash counted).
+    if prefix.len() < 256 {
+        assert_eq!(
+            parse_prefix(&format!("{prefix}/")).as_deref(),
+            Ok(prefix.as_str())
+        );
+    }
 }
 
 /// Query strings and form or JSON bodies: parameters within their bounds or a 400, never a
