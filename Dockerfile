@@ -17,7 +17,7 @@ RUN mkdir -p src tests/it \
 # nothing else into the build context.
 COPY . .
 RUN cargo build --release --locked \
-    && install -D -m 0755 target/release/bullring /out/bullring
+    && install -D -s -m 0755 target/release/bullring /out/bullring
 
 # --- runtime ---------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
