@@ -1,6 +1,16 @@
 // bullring: small progressive enhancements. Every page works without this file.
 (function () {
   "use strict";
+  // The page's texts in the reader's language: the server writes them into <body data-texts>
+  // (locales/*.toml); "{n}" is filled with a count written as the language writes numbers.
+  var TEXTS = {};
+  try { TEXTS = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (_) { /* none */ }
+  function count(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, document.body.getAttribute("data-thousands") || "");
+  }
+  function tr(key, n) {
+    return (TEXTS[key] || key).replace("{n}", count(n));
+  }
   // Live filter of the overview table as you type (the form still works without JS).
   function bindFilters() {
     document.querySelectorAll("input[data-filter-rows]").forEach(function (input) {
@@ -66,8 +76,8 @@
     });
     document.querySelectorAll("[data-live]").forEach(function (el) {
       var value = counts[el.getAttribute("data-live")];
-      if (value === undefined || String(value) === el.textContent) return;
-      el.textContent = String(value);
+      if (value === undefined || count(value) === el.textContent) return;
+      el.textContent = count(value);
       var cell = el.closest("td");
       if (cell) cell.classList.toggle("zero", value === 0);
       el.classList.remove("changed");
@@ -95,13 +105,13 @@
       var link = news.querySelector("a");
       if (!link.hasAttribute("data-first")) link.setAttribute("data-first", link.getAttribute("href"));
       if (delta > 0) {
-        news.querySelector("span").textContent = delta + (delta === 1 ? " new job" : " new jobs");
+        news.querySelector("span").textContent = tr(delta === 1 ? "new_one" : "new_many", delta);
         link.setAttribute("href", link.getAttribute("data-first"));
-        link.textContent = "Show them";
+        link.textContent = tr("show_them");
       } else {
-        news.querySelector("span").textContent = -delta + (delta === -1 ? " job left this list" : " jobs left this list");
+        news.querySelector("span").textContent = tr(delta === -1 ? "left_one" : "left_many", -delta);
         link.setAttribute("href", list.getAttribute("data-src"));
-        link.textContent = "Show this page again";
+        link.textContent = tr("show_again");
       }
       news.hidden = false;
       return;
@@ -156,17 +166,17 @@
     if (source) return;
     source = new EventSource(url);
     source.addEventListener("counts", function (e) { apply(JSON.parse(e.data)); });
-    source.addEventListener("unavailable", function () { say("Redis unavailable, retrying"); });
-    source.onerror = function () { say("reconnecting"); };
+    source.addEventListener("unavailable", function () { say(tr("unavailable")); });
+    source.onerror = function () { say(tr("reconnecting")); };
     toggle.setAttribute("aria-pressed", "true");
-    toggle.textContent = "Live";
-    toggle.title = "Counts update by themselves; click to pause";
+    toggle.textContent = tr("live");
+    toggle.title = tr("live_title");
   }
   function stop() {
     if (source) { source.close(); source = null; }
     toggle.setAttribute("aria-pressed", "false");
-    toggle.textContent = "Paused";
-    toggle.title = "Live updates are paused; click to resume";
+    toggle.textContent = tr("paused");
+    toggle.title = tr("paused_title");
     say("");
   }
   toggle.hidden = false;

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod flash;
 pub mod handlers;
+pub mod i18n;
 pub mod input;
 pub mod links;
 pub mod params;

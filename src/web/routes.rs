@@ -106,6 +106,8 @@ fn table() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(assets::serve))
         .route("/theme", get(crate::web::handlers::theme::choose))
+        .route("/lang", get(crate::web::handlers::locale::choose_lang))
+        .route("/tz", get(crate::web::handlers::locale::choose_tz))
         .fallback(not_found)
 }
 
@@ -153,6 +155,8 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), error::render_errors))
         // Pages, error pages included, are drawn in the theme the reader chose.
         .layer(axum::middleware::from_fn(theme::scope))
+        // ... in the reader's language and time zone.
+        .layer(axum::middleware::from_fn(crate::web::i18n::scope))
         // So error pages carry the proxy's prefix too.
         .layer(from_fn_with_state(
             state.clone(),

@@ -14,6 +14,7 @@ pub mod health;
 pub mod jobs;
 pub mod latest;
 pub mod live;
+pub mod locale;
 pub mod metrics;
 pub mod pages;
 pub mod prometheus;

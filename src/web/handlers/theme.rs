@@ -50,8 +50,19 @@ pub async fn choose(
             "There is no theme {choice:?}: choose light, dark or system."
         ))
     })?;
+    remember(&state, &headers, COOKIE, theme.as_str())
+}
+
+/// Keep `value` in the lasting preference cookie `name` and go back to the page the switch was
+/// on (the `Referer`, when it is a page of this dashboard), else to the overview.
+pub(crate) fn remember(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    value: &str,
+) -> Result<Response, WebError> {
     let base = state.base();
-    let back = back_from(&headers, &base).unwrap_or_else(|| format!("{base}/"));
+    let back = back_from(headers, &base).unwrap_or_else(|| format!("{base}/"));
     let mut response = Redirect::to(&back).into_response();
     let path = if base.is_empty() { "/" } else { &base };
     let https = state
@@ -60,8 +71,7 @@ pub async fn choose(
         .as_deref()
         .is_some_and(|url| url.starts_with("https://"));
     let cookie = format!(
-        "{COOKIE}={}; Path={path}; Max-Age={MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax{}",
-        theme.as_str(),
+        "{name}={value}; Path={path}; Max-Age={MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax{}",
         if https { "; Secure" } else { "" }
     );
     let value = HeaderValue::from_str(&cookie).map_err(WebError::internal)?;
@@ -70,14 +80,16 @@ pub async fn choose(
 }
 
 /// The path (and query) of the `Referer` when it is a page of this dashboard.
-fn back_from(headers: &HeaderMap, base: &str) -> Option<String> {
+pub(crate) fn back_from(headers: &HeaderMap, base: &str) -> Option<String> {
     let referer = headers.get(header::REFERER)?.to_str().ok()?;
     let after_scheme = referer.split_once("://").map_or(referer, |(_, rest)| rest);
     let path = &after_scheme[after_scheme.find('/')?..];
     let inside = path == base
         || path.starts_with(&format!("{base}/"))
         || path.starts_with(&format!("{base}?"));
-    let themed = path.starts_with(&format!("{base}/theme"));
+    let themed = ["theme", "lang", "tz"]
+        .iter()
+        .any(|switch| path.starts_with(&format!("{base}/{switch}")));
     (inside && !themed && !path.starts_with("//") && !path.contains(['\r', '\n']))
         .then(|| path.to_string())
 }

@@ -2,35 +2,77 @@
 //! durations.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::Value;
+
+use crate::web::i18n::{self, Lang};
 
 /// Data or return values larger than this are shown truncated, with a link to the raw JSON.
 pub const DISPLAY_LIMIT: usize = 64 * 1024;
 
-/// "2026-11-22 14:05:03" (UTC) for a millisecond timestamp.
+/// A millisecond timestamp in the reader's time zone and date format, with the zone's
+/// abbreviation: "2026-11-22 14:05:03 UTC" in English, "22/11/2026 15:05:03 CET" in French.
 pub fn format_time(ms: Option<i64>) -> String {
-    ms.and_then(DateTime::<Utc>::from_timestamp_millis)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
+    let locale = i18n::current();
+    format_time_in(ms, locale.lang, locale.tz)
 }
 
-/// "3m ago" / "in 2h" relative to now.
+pub fn format_time_in(ms: Option<i64>, lang: Lang, tz: Tz) -> String {
+    let Some(utc) = ms.and_then(DateTime::<Utc>::from_timestamp_millis) else {
+        return String::new();
+    };
+    let local = utc.with_timezone(&tz);
+    let pattern = match lang {
+        Lang::En => "%Y-%m-%d %H:%M:%S %Z",
+        Lang::Fr => "%d/%m/%Y %H:%M:%S %Z",
+    };
+    local.format(pattern).to_string()
+}
+
+/// "3m ago" / "in 2h" relative to now ("il y a 3 min" / "dans 2 h" in French).
 pub fn relative_time(ms: Option<i64>, now_ms: i64) -> String {
     let Some(ms) = ms else {
         return String::new();
     };
     let delta = (now_ms - ms) / 1000;
     let (amount, future) = (delta.unsigned_abs(), delta < 0);
-    let text = match amount {
-        0..=59 => format!("{amount}s"),
-        60..=3599 => format!("{}m", amount / 60),
-        3600..=86399 => format!("{}h", amount / 3600),
-        _ => format!("{}d", amount / 86400),
+    let (n, unit) = match amount {
+        0..=59 => (amount, "s"),
+        60..=3599 => (amount / 60, "m"),
+        3600..=86399 => (amount / 3600, "h"),
+        _ => (amount / 86400, "d"),
     };
-    if future {
-        format!("in {text}")
-    } else {
-        format!("{text} ago")
+    let span = i18n::tf(&format!("time.span_{unit}"), &[("n", &n)]);
+    let key = if future { "time.in" } else { "time.ago" };
+    i18n::tf(key, &[("span", &span)])
+}
+
+/// An integer with the language's thousands separator: "1,234,567" / "1 234 567" (U+202F).
+pub fn number(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let separator = match i18n::current().lang {
+        Lang::En => ",",
+        Lang::Fr => "\u{202F}",
+    };
+    let mut out = String::with_capacity(digits.len() + 8);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push_str(separator);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A decimal with `places` digits after the language's decimal mark ("12.5" / "12,5").
+pub fn decimal(value: f64, places: usize) -> String {
+    let text = format!("{value:.places$}");
+    match i18n::current().lang {
+        Lang::En => text,
+        Lang::Fr => text.replace('.', ","),
     }
 }
 
@@ -117,8 +159,8 @@ pub fn now_ms() -> i64 {
 /// "2.5 %", or "–" when nothing finished.
 pub fn percent(rate: Option<f64>) -> String {
     match rate {
-        Some(rate) if rate > 0.0 && rate < 0.1 => "< 0.1 %".into(),
-        Some(rate) => format!("{rate:.1} %"),
+        Some(rate) if rate > 0.0 && rate < 0.1 => format!("< {} %", decimal(0.1, 1)),
+        Some(rate) => format!("{} %", decimal(rate, 1)),
         None => "–".into(),
     }
 }
@@ -128,16 +170,19 @@ pub fn duration(ms: Option<i64>) -> String {
     match ms {
         None => "–".into(),
         Some(ms) if ms < 1000 => format!("{ms} ms"),
-        Some(ms) if ms < 60_000 => format!("{:.1} s", ms as f64 / 1000.0),
-        Some(ms) if ms < 3_600_000 => format!("{:.1} min", ms as f64 / 60_000.0),
-        Some(ms) => format!("{:.1} h", ms as f64 / 3_600_000.0),
+        Some(ms) if ms < 60_000 => format!("{} s", decimal(ms as f64 / 1000.0, 1)),
+        Some(ms) if ms < 3_600_000 => format!("{} min", decimal(ms as f64 / 60_000.0, 1)),
+        Some(ms) => format!("{} h", decimal(ms as f64 / 3_600_000.0, 1)),
     }
 }
 
 /// "3 d 4 h", "5 min", "12 s".
 pub fn seconds(total: u64) -> String {
     match total {
-        s if s >= 86_400 => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+        s if s >= 86_400 => i18n::tf(
+            "time.days_hours",
+            &[("d", &(s / 86_400)), ("h", &(s % 86_400 / 3600))],
+        ),
         s if s >= 3600 => format!("{} h {} min", s / 3600, s % 3600 / 60),
         s if s >= 60 => format!("{} min", s / 60),
         s => format!("{s} s"),
@@ -150,10 +195,44 @@ mod tests {
 
     #[test]
     fn formats_times() {
-        assert_eq!(format_time(Some(0)), "1970-01-01 00:00:00");
+        assert_eq!(format_time(Some(0)), "1970-01-01 00:00:00 UTC");
         assert_eq!(relative_time(Some(1_000), 61_000), "1m ago");
         assert_eq!(relative_time(Some(7_300_000), 100_000), "in 2h");
         assert_eq!(relative_time(None, 0), "");
+        assert_eq!(number(1_234_567), "1,234,567");
+        assert_eq!(number(-12), "-12");
+        assert_eq!(percent(Some(2.5)), "2.5 %");
+    }
+
+    #[tokio::test]
+    async fn french_formats_and_time_zones() {
+        let paris = i18n::Locale {
+            lang: Lang::Fr,
+            tz: chrono_tz::Europe::Paris,
+        };
+        // 2026-11-22 14:05:03 UTC.
+        let ms = Some(1_795_356_303_000);
+        assert_eq!(
+            format_time_in(ms, Lang::En, Tz::UTC),
+            "2026-11-22 14:05:03 UTC"
+        );
+        let (time, ago, later, n, rate, took) = i18n::run_with(paris, async move {
+            (
+                format_time(ms),
+                relative_time(Some(1_000), 181_000),
+                relative_time(Some(7_300_000), 100_000),
+                number(1_234_567),
+                percent(Some(2.5)),
+                duration(Some(12_300)),
+            )
+        })
+        .await;
+        assert_eq!(time, "22/11/2026 15:05:03 CET");
+        assert_eq!(ago, "il y a 3\u{a0}min");
+        assert_eq!(later, "dans 2\u{a0}h");
+        assert_eq!(n, "1\u{202F}234\u{202F}567");
+        assert_eq!(rate, "2,5 %");
+        assert_eq!(took, "12,3 s");
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub const HTMX: &str = "vendor/htmx-2.0.11.min.js";
 use crate::queue::access::Principal;
 use crate::queue::action::Action;
 use crate::web::flash::Flash;
+use crate::web::i18n::{self, Lang};
 use crate::web::state::AppState;
 
 /// What every page's layout needs.
@@ -68,7 +69,27 @@ pub struct Chrome {
     pub theme: &'static str,
     /// The connection's eviction policy when it is not `noeviction` (a warning on every page).
     pub evicting: Option<String>,
+    /// The reader's language: `<html lang>`, and every text through [`Chrome::t`].
+    pub lang: Lang,
+    /// The reader's time zone (IANA name), every time shown is in it.
+    pub tz: String,
 }
+
+/// A few common time zones offered by the header's switch (any IANA name is accepted).
+pub const ZONES: [&str; 12] = [
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Asia/Kolkata",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+];
 
 impl Chrome {
     /// For pages that know nobody (error pages).
@@ -95,7 +116,91 @@ impl Chrome {
             alerts: state.alerts().is_some(),
             theme: crate::web::theme::current().as_str(),
             evicting: state.queues().policy().get().filter(|p| p != "noeviction"),
+            lang: i18n::current().lang,
+            tz: i18n::current().tz.name().to_string(),
         }
+    }
+
+    /// The text of `key` in the reader's language (`locales/*.toml`).
+    pub fn t(&self, key: &str) -> &'static str {
+        i18n::catalog::text(self.lang, key)
+    }
+
+    /// The text of `key` with its placeholder `name` filled with `value`.
+    pub fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        i18n::catalog::fill(self.t(key), &[(name, &value)])
+    }
+
+    /// The text of `key` with two placeholders filled.
+    pub fn t2(
+        &self,
+        key: &str,
+        a: &str,
+        va: impl std::fmt::Display,
+        b: &str,
+        vb: impl std::fmt::Display,
+    ) -> String {
+        i18n::catalog::fill(self.t(key), &[(a, &va), (b, &vb)])
+    }
+
+    /// A count with the language's thousands separator.
+    pub fn n(&self, value: impl Count) -> String {
+        format::number(value.count())
+    }
+
+    /// The texts `static/app.js` shows, as a JSON object for `<body data-texts>` (the CSP
+    /// allows no inline script): its keys are the catalog's without `layout.` / `live.`.
+    pub fn script_texts(&self) -> String {
+        const KEYS: [&str; 12] = [
+            "layout.live",
+            "layout.live_title",
+            "layout.paused",
+            "layout.paused_title",
+            "layout.unavailable",
+            "layout.show_them",
+            "layout.show_again",
+            "live.reconnecting",
+            "live.new_one",
+            "live.new_many",
+            "live.left_one",
+            "live.left_many",
+        ];
+        let texts: serde_json::Map<String, serde_json::Value> = KEYS
+            .iter()
+            .map(|key| {
+                let short = key.split_once('.').map_or(*key, |(_, k)| k);
+                (short.to_string(), self.t(key).into())
+            })
+            .collect();
+        serde_json::Value::Object(texts).to_string()
+    }
+
+    /// The thousands separator of the reader's language (app.js formats live counts with it).
+    pub fn thousands(&self) -> &'static str {
+        match self.lang {
+            Lang::En => ",",
+            Lang::Fr => "\u{202F}",
+        }
+    }
+
+    /// The languages of the switch: (tag, own name, chosen).
+    pub fn langs(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Lang::ALL
+            .iter()
+            .map(|l| (l.as_str(), l.name(), *l == self.lang))
+            .collect()
+    }
+
+    /// The zones of the switch: the common ones, and the reader's own when it is not one.
+    pub fn zones(&self) -> Vec<(String, bool)> {
+        let mut zones: Vec<(String, bool)> = ZONES
+            .iter()
+            .map(|z| (z.to_string(), *z == self.tz))
+            .collect();
+        if !ZONES.contains(&self.tz.as_str()) {
+            zones.insert(0, (self.tz.clone(), true));
+        }
+        zones
     }
 
     pub fn page(state: &AppState, principal: &Principal, flash: Flash) -> Self {
@@ -104,6 +209,28 @@ impl Chrome {
             user: format!("{} ({})", principal.user, principal.role),
             ..Chrome::new(state)
         }
+    }
+}
+
+/// A whole number a page shows (a count), by value or by reference as templates pass them.
+pub trait Count {
+    fn count(&self) -> i64;
+}
+
+macro_rules! count_of {
+    ($($t:ty),*) => {$(
+        impl Count for $t {
+            fn count(&self) -> i64 {
+                i64::try_from(*self).unwrap_or(i64::MAX)
+            }
+        }
+    )*};
+}
+count_of!(u64, usize, u32, i64, i32);
+
+impl<T: Count> Count for &T {
+    fn count(&self) -> i64 {
+        (*self).count()
     }
 }
 
