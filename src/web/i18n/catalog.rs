@@ -39,6 +39,11 @@ pub fn of(lang: Lang) -> &'static Catalog {
     }
 }
 
+/// The text of `key` in `lang` or in English, if either has it.
+pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    of(lang).get(key).or_else(|| EN.get(key)).map(String::as_str)
+}
+
 /// The text of `key` in `lang` (English when that catalog lacks it, the key when both do).
 pub fn text(lang: Lang, key: &str) -> &'static str {
     if let Some(text) = of(lang).get(key).or_else(|| EN.get(key)) {

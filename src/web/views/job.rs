@@ -2,7 +2,10 @@
 
 use askama::Template;
 
-use super::format::{DISPLAY_LIMIT, excerpt, format_time, now_ms, pretty, relative_time};
+use super::format::{
+    DISPLAY_LIMIT, decimal, excerpt, format_time, now_ms, number, pretty, relative_time,
+};
+use crate::web::i18n;
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
 use crate::queue::model::{ChildRef, Job, JobDetail, ParentRef, QueueRef};
@@ -35,11 +38,11 @@ pub fn size_text(bytes: u64) -> String {
     const KIB: f64 = 1024.0;
     let b = bytes as f64;
     if bytes < 1024 {
-        format!("{bytes} bytes")
+        i18n::tf("size.bytes", &[("n", &bytes)])
     } else if b < KIB * KIB {
-        format!("{:.1} KiB", b / KIB)
+        format!("{} {}", decimal(b / KIB, 1), i18n::t("size.kib"))
     } else {
-        format!("{:.1} MiB", b / (KIB * KIB))
+        format!("{} {}", decimal(b / (KIB * KIB), 1), i18n::t("size.mib"))
     }
 }
 
@@ -119,50 +122,50 @@ fn parent_link(links: &Links, parent: &ParentRef) -> ChildLink {
 
 fn job_fields(job: &Job, now: i64) -> Vec<Field> {
     let time = |ms: Option<i64>| match ms {
-        Some(_) => format!("{} UTC ({})", format_time(ms), relative_time(ms, now)),
+        Some(_) => format!("{} ({})", format_time(ms), relative_time(ms, now)),
         None => String::new(),
     };
     let mut fields = vec![
         Field {
-            label: "Added",
+            label: i18n::t("job.added"),
             value: time(job.timestamp),
         },
         Field {
-            label: "Processed",
+            label: i18n::t("job.processed"),
             value: time(job.processed_on),
         },
         Field {
-            label: "Finished",
+            label: i18n::t("job.finished"),
             value: time(job.finished_on),
         },
         Field {
-            label: "Attempts made",
+            label: i18n::t("job.attempts_made"),
             value: job.attempts_made.to_string(),
         },
         Field {
-            label: "Attempts started",
+            label: i18n::t("job.attempts_started"),
             value: job.attempts_started.to_string(),
         },
     ];
     let optional = [
         (
-            "Delay",
-            (job.delay != 0).then(|| format!("{} ms", job.delay)),
+            i18n::t("job.delay"),
+            (job.delay != 0).then(|| format!("{} ms", number(job.delay))),
         ),
         (
-            "Priority",
+            i18n::t("job.priority"),
             (job.priority != 0).then(|| job.priority.to_string()),
         ),
         (
-            "Stalled",
+            i18n::t("job.stalled"),
             (job.stalled_counter != 0).then(|| job.stalled_counter.to_string()),
         ),
-        ("Retried", job.retried_on.map(|at| time(Some(at)))),
-        ("Processed by", job.processed_by.clone()),
-        ("Scheduler", job.repeat_job_key.clone()),
-        ("Deduplication id", job.deduplication_id.clone()),
-        ("Next scheduled job", job.next_repeatable_job_id.clone()),
-        ("Deferred failure", job.deferred_failure.clone()),
+        (i18n::t("job.retried"), job.retried_on.map(|at| time(Some(at)))),
+        (i18n::t("job.processed_by"), job.processed_by.clone()),
+        (i18n::t("job.scheduler"), job.repeat_job_key.clone()),
+        (i18n::t("job.deduplication_id"), job.deduplication_id.clone()),
+        (i18n::t("job.next_scheduled"), job.next_repeatable_job_id.clone()),
+        (i18n::t("job.deferred_failure"), job.deferred_failure.clone()),
     ];
     for (label, value) in optional {
         if let Some(value) = value {
@@ -205,13 +208,13 @@ impl JobPageView {
                 too_big,
             }
         };
-        let mut blocks = vec![block("Data", &job.data, job.data_len, "data")];
+        let mut blocks = vec![block(i18n::t("job.data"), &job.data, job.data_len, "data")];
         if job.returnvalue_len > 0 {
             let len = job.returnvalue_len;
-            blocks.push(block("Return value", &job.returnvalue, len, "returnvalue"));
+            blocks.push(block(i18n::t("job.return_value"), &job.returnvalue, len, "returnvalue"));
         }
-        blocks.push(block("Progress", &job.progress, 0, "progress"));
-        blocks.push(block("Options", &job.opts, 0, "opts"));
+        blocks.push(block(i18n::t("job.progress"), &job.progress, 0, "progress"));
+        blocks.push(block(i18n::t("job.options"), &job.opts, 0, "opts"));
 
         let (log_base, per_page) = log_pages;
         let logs = &detail.logs;
@@ -326,16 +329,19 @@ fn remove_buttons(
     let children = &detail.children;
     let count = children.pending_count + children.processed_count + children.failed_count;
     if count == 0 {
-        return vec![button().asking(format!("Remove job {id}?"))];
+        return vec![button().asking(i18n::tf("job.remove_confirm", &[("id", &id)]))];
     }
     vec![
         button()
-            .labelled("Remove with children")
-            .asking(format!("Remove job {id} and its {count} children?"))
+            .labelled(i18n::t("job.remove_with_children"))
+            .asking(i18n::tf(
+                "job.remove_with_children_confirm",
+                &[("id", &id), ("n", &count)],
+            ))
             .with("children", "1"),
         button()
-            .labelled("Remove, keep children")
-            .asking(format!("Remove job {id} but keep its children?"))
+            .labelled(i18n::t("job.remove_keep_children"))
+            .asking(i18n::tf("job.remove_keep_children_confirm", &[("id", &id)]))
             .with("children", "0"),
     ]
 }

@@ -143,6 +143,31 @@ impl Chrome {
         i18n::catalog::fill(self.t(key), &[(a, &va), (b, &vb)])
     }
 
+    /// A job state's name for people ("failed" / "échoué"); the URL and class keep `name`.
+    pub fn state(&self, name: &str) -> String {
+        i18n::catalog::lookup(self.lang, &format!("state.{name}"))
+            .map_or_else(|| name.to_string(), str::to_string)
+    }
+
+    /// "12 failed job(s) · page 1 of 3", above a job list.
+    pub fn list_bar(
+        &self,
+        total: impl Count,
+        state: &str,
+        page: impl Count,
+        pages: impl Count,
+    ) -> String {
+        i18n::catalog::fill(
+            self.t("queue.list_bar"),
+            &[
+                ("n", &self.n(total)),
+                ("state", &self.state(state)),
+                ("page", &self.n(page)),
+                ("pages", &self.n(pages)),
+            ],
+        )
+    }
+
     /// A count with the language's thousands separator.
     pub fn n(&self, value: impl Count) -> String {
         format::number(value.count())
@@ -234,6 +259,11 @@ impl<T: Count> Count for &T {
     }
 }
 
+/// An action's name on its button ("Retry" / "Relancer"), in the reader's language.
+pub fn label_of(action: Action) -> &'static str {
+    i18n::t(&format!("action.{}", action.name()))
+}
+
 /// Which actions a page offers.
 #[derive(Debug, Clone)]
 pub struct Perms {
@@ -276,10 +306,10 @@ impl Button {
     pub fn new(action: Action, url: String) -> Self {
         Button {
             url,
-            label: action.label().to_string(),
+            label: label_of(action).to_string(),
             confirm: action
                 .asks_confirmation()
-                .then(|| format!("{}?", action.label())),
+                .then(|| format!("{}?", label_of(action))),
             danger: action.destructive(),
             fields: Vec::new(),
         }
@@ -317,7 +347,7 @@ impl FormLink {
     pub fn new(action: Action, href: String) -> Self {
         FormLink {
             href,
-            label: format!("{}…", action.label()),
+            label: format!("{}…", label_of(action)),
             danger: action == Action::Obliterate,
         }
     }

@@ -15,6 +15,7 @@ use crate::queue::metrics::{QueueMetrics, failure_rate};
 use crate::queue::model::{JobState, QueueSummary};
 use crate::queue::workers::WorkerClient;
 use crate::web::charts;
+use crate::web::i18n;
 
 pub struct QueueRow {
     pub name: String,
@@ -131,7 +132,7 @@ impl OverviewPage {
             .into_iter()
             .filter(|action| perms.may(*action))
             .map(|action| {
-                Button::new(action, links.all_action(action)).asking("Pause every queue?".into())
+                Button::new(action, links.all_action(action)).asking(i18n::t("overview.pause_all_confirm").into())
             })
             .collect();
         OverviewPage {
@@ -222,8 +223,12 @@ fn buttons(group: &str, links: &Links, perms: &Perms) -> Vec<Button> {
         .filter(|action| perms.may(*action))
         .map(|action| {
             let url = links.group_action(group, action);
-            let question = format!("{} every queue of the group {group}?", action.label());
-            let mut button = Button::new(action, url).labelled(format!("{} group", action.label()));
+            let question = i18n::tf(
+                &format!("overview.group_confirm.{}", action.name()),
+                &[("group", &group)],
+            );
+            let mut button = Button::new(action, url)
+                .labelled(i18n::t(&format!("overview.group_button.{}", action.name())));
             // Pausing many queues asks first, as pause-all does; resuming does not.
             if action != Action::Resume {
                 button.confirm = Some(question);

@@ -2,7 +2,9 @@
 
 use askama::Template;
 
-use super::format::{excerpt, now_ms, progress_text, relative_time};
+use super::label_of;
+use super::format::{excerpt, now_ms, number, progress_text, relative_time};
+use crate::web::i18n;
 use super::search::SearchView;
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
@@ -140,7 +142,7 @@ pub(super) fn concurrency_form(
 ) -> Option<ConcurrencyForm> {
     (queue.library == Library::BullMq).then(|| ConcurrencyForm {
         url: links.queue_action(queue, Action::SetConcurrency),
-        label: Action::SetConcurrency.label(),
+        label: label_of(Action::SetConcurrency),
         back: back.to_string(),
         clear: summary.global_concurrency.map(|_| {
             Button::new(
@@ -207,11 +209,11 @@ impl QueuePage {
             perms,
             bulk_url: links.queue_action(&queue, Action::Bulk),
             back,
-            bulk_confirm: "Apply to the ticked jobs?".into(),
+            bulk_confirm: i18n::t("queue.bulk_confirm").into(),
             bulk: row_actions(queue.library, page.state)
                 .map(|action| BulkChoice {
                     value: action.name(),
-                    label: action.label(),
+                    label: label_of(action),
                     danger: action.destructive(),
                 })
                 .collect(),
@@ -293,7 +295,7 @@ pub(super) fn job_row(
         buttons: row_actions(queue.library, state)
             .map(|action| {
                 Button::new(action, links.job_action(queue, &job.id, action))
-                    .asking(format!("Remove job {} (and its children, if any)?", job.id))
+                    .asking(i18n::tf("queue.remove_confirm", &[("id", &job.id)]))
                     .with("back", back)
             })
             .collect(),
@@ -313,7 +315,7 @@ pub(super) fn job_row(
 /// long to read for a list. Askama escapes it like every value.
 fn data_preview(job: &Job) -> String {
     if let Some(cut) = job.truncated.iter().find(|c| c.field == "data") {
-        return format!("(data of {} bytes: open the job)", cut.bytes);
+        return i18n::tf("queue.data_too_big", &[("n", &number(cut.bytes as i64))]);
     }
     match &job.data {
         serde_json::Value::Null => String::new(),
@@ -325,7 +327,7 @@ fn data_preview(job: &Job) -> String {
 /// The start of a job's failure reason, or its size when it was too long to read for a list.
 fn reason(job: &Job) -> String {
     if let Some(cut) = job.truncated.iter().find(|c| c.field == "failedReason") {
-        return format!("(a reason of {} bytes: open the job)", cut.bytes);
+        return i18n::tf("queue.reason_too_big", &[("n", &number(cut.bytes as i64))]);
     }
     job.failed_reason
         .as_deref()
@@ -347,15 +349,15 @@ pub(super) fn queue_buttons(
         Action::Pause
     };
     let all = [
-        (Action::RetryFailed, counts.failed, "failed", "Retry"),
-        (Action::PromoteDelayed, counts.delayed, "delayed", "Promote"),
+        (Action::RetryFailed, counts.failed, "queue.retry_all_confirm"),
+        (Action::PromoteDelayed, counts.delayed, "queue.promote_all_confirm"),
     ];
     let mut buttons = vec![Button::new(pause, links.queue_action(queue, pause))];
-    for (action, count, state, verb) in all.into_iter().filter(|(_, count, ..)| *count > 0) {
+    for (action, count, question) in all.into_iter().filter(|(_, count, ..)| *count > 0) {
         buttons.push(
             Button::new(action, links.queue_action(queue, action))
-                .labelled(format!("{} ({count})", action.label()))
-                .asking(format!("{verb} all {count} {state} jobs?")),
+                .labelled(format!("{} ({})", label_of(action), number(count as i64)))
+                .asking(i18n::tf(question, &[("n", &number(count as i64))])),
         );
     }
     buttons
@@ -393,7 +395,7 @@ pub(super) fn form_links(
         let form = FormLink::new(action, href);
         if action == Action::AddJob {
             FormLink {
-                label: action.label().to_string(),
+                label: label_of(action).to_string(),
                 ..form
             }
         } else {

@@ -2,6 +2,7 @@
 
 use askama::Template;
 
+use super::label_of;
 use super::format::{format_time, now_ms, relative_time};
 use super::{Button, Chrome, Links};
 use crate::queue::action::Action;
@@ -52,7 +53,7 @@ impl EditForm {
         let text = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
         EditForm {
             url,
-            label: Action::EditScheduler.label(),
+            label: label_of(Action::EditScheduler),
             pattern: s.pattern.clone().unwrap_or_default(),
             every: text(s.every),
             tz: s.tz.clone().unwrap_or_default(),

@@ -2,6 +2,7 @@
 //! one without JavaScript, and after a search what was scanned, with links to continue and to
 //! export the matches.
 
+use crate::web::i18n;
 use askama::Template;
 
 use super::format::{excerpt, now_ms, relative_time};
@@ -31,15 +32,7 @@ pub struct SearchView {
 
 /// A number with thousands separators.
 fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    super::format::number(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 impl SearchView {
@@ -136,12 +129,20 @@ impl SearchPage {
 
     /// "20,000 of 1,000,000 failed".
     pub fn scanned(scanned: u64, total: u64, states: &[JobState]) -> String {
-        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
-        format!(
-            "{} of {} {}",
-            grouped(scanned),
-            grouped(total),
-            names.join(" and ")
+        let lang = i18n::current().lang;
+        let names: Vec<&str> = states
+            .iter()
+            .map(|s| {
+                i18n::catalog::lookup(lang, &format!("state.{}", s.as_str())).unwrap_or(s.as_str())
+            })
+            .collect();
+        i18n::tf(
+            "search.scanned",
+            &[
+                ("scanned", &grouped(scanned)),
+                ("total", &grouped(total)),
+                ("states", &names.join(&format!(" {} ", i18n::t("search.and")))),
+            ],
         )
     }
 }

@@ -6,7 +6,8 @@
 //! dropped past `stackTraceLimit`; so earlier attempts have no time, and their reason is the
 //! first line of their stack trace when it was kept.
 
-use super::format::{excerpt, format_time};
+use super::format::{excerpt, format_time, number};
+use crate::web::i18n;
 use crate::queue::model::{Job, JobState};
 
 /// One step of the timeline. `kind` is its CSS class (`added`, `failed`, `completed` ...).
@@ -30,14 +31,14 @@ fn step(kind: &'static str, what: String, at: Option<i64>, detail: String) -> St
 /// The steps of `job`, in `state`, oldest first.
 pub fn timeline(job: &Job, state: Option<JobState>) -> Vec<Step> {
     let mut steps = Vec::new();
-    steps.push(step("added", "Added".into(), job.timestamp, String::new()));
+    steps.push(step("added", i18n::t("timeline.added").into(), job.timestamp, String::new()));
     if job.delay > 0 {
         let until = job.timestamp.map(|t| t.saturating_add(job.delay));
         steps.push(step(
             "delayed",
-            "Delayed until".into(),
+            i18n::t("timeline.delayed_until").into(),
             until,
-            format!("a delay of {} ms", job.delay),
+            i18n::tf("timeline.delay_of", &[("ms", &number(job.delay))]),
         ));
     }
     let made = job.attempts_made.max(0);
@@ -73,7 +74,7 @@ pub fn timeline(job: &Job, state: Option<JobState>) -> Vec<Step> {
             .flatten();
         steps.push(step(
             "failed",
-            format!("Attempt {attempt} failed"),
+            i18n::tf("timeline.attempt_failed", &[("n", &attempt)]),
             at,
             reason,
         ));
@@ -84,14 +85,21 @@ pub fn timeline(job: &Job, state: Option<JobState>) -> Vec<Step> {
     match state {
         Some(JobState::Completed) => steps.push(step(
             "completed",
-            "Completed".into(),
+            i18n::t("timeline.completed").into(),
             job.finished_on,
             String::new(),
         )),
         Some(JobState::Failed) => {}
         Some(other) => steps.push(step(
             "now",
-            format!("Now {}", other.as_str()),
+            i18n::tf(
+                "timeline.now",
+                &[(
+                    "state",
+                    &i18n::catalog::lookup(i18n::current().lang, &format!("state.{}", other.as_str()))
+                        .unwrap_or(other.as_str()),
+                )],
+            ),
             None,
             String::new(),
         )),
@@ -103,7 +111,7 @@ pub fn timeline(job: &Job, state: Option<JobState>) -> Vec<Step> {
 fn started(attempt: i64, at: Option<i64>) -> Step {
     step(
         "started",
-        format!("Attempt {attempt} started"),
+        i18n::tf("timeline.attempt_started", &[("n", &attempt)]),
         at,
         String::new(),
     )
