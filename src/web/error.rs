@@ -21,12 +21,16 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::i18n;
 use super::security::config::AuthMode;
 use super::state::AppState;
 use super::views::Chrome;
 use super::views::error::ErrorPage;
 use crate::queue::error::{QueueError, chain};
 use crate::queue::model::UnknownState;
+
+/// The message of the 404 for an address no route has.
+pub const NO_PAGE: &str = "There is no page at this address.";
 
 /// Everything a request can fail with, by the status it maps to.
 #[derive(Debug, Clone)]
@@ -114,21 +118,34 @@ impl WebError {
         }
     }
 
+    /// The error page's heading, in the reader's language (`error.heading.*` of the catalogs).
     fn heading(&self) -> &'static str {
+        let key = match self {
+            WebError::BadRequest(_) => "bad_request",
+            WebError::Unauthorized(_) => "unauthorized",
+            WebError::Forbidden(_) => "forbidden",
+            WebError::NotFound(_) => "not_found",
+            WebError::Conflict(_) => "conflict",
+            WebError::TooLarge(_) => "too_large",
+            WebError::UnsupportedMediaType(_) => "unsupported",
+            WebError::MisdirectedRequest(_) => "misdirected",
+            WebError::TooManyRequests { .. } => "too_many",
+            WebError::Busy { .. } => "busy",
+            WebError::Unavailable(_) => "unavailable",
+            WebError::SlowRedis(_) => "slow",
+            WebError::Internal(_) => "internal",
+        };
+        i18n::t(&format!("error.heading.{key}"))
+    }
+
+    /// The message on the error page: the JSON API's, except the texts this module writes
+    /// itself, which are in the reader's language. Messages about a queue, a job or the input
+    /// name what they are about and stay as written.
+    fn page_message(&self) -> String {
         match self {
-            WebError::BadRequest(_) => "Bad request",
-            WebError::Unauthorized(_) => "Sign in needed",
-            WebError::Forbidden(_) => "Not allowed",
-            WebError::NotFound(_) => "Not found",
-            WebError::Conflict(_) => "Not possible now",
-            WebError::TooLarge(_) => "Too big",
-            WebError::UnsupportedMediaType(_) => "Unsupported body",
-            WebError::MisdirectedRequest(_) => "Wrong address",
-            WebError::TooManyRequests { .. } => "Too many attempts",
-            WebError::Busy { .. } => "Busy",
-            WebError::Unavailable(_) => "Redis is unreachable",
-            WebError::SlowRedis(_) => "Redis answered too slowly",
-            WebError::Internal(_) => "Something went wrong",
+            WebError::Internal(_) => i18n::t("error.internal").to_string(),
+            WebError::NotFound(m) if m == NO_PAGE => i18n::t("error.no_page").to_string(),
+            _ => self.public_message(),
         }
     }
 }
@@ -228,7 +245,7 @@ fn render(state: &AppState, err: &WebError, is_api: bool) -> Response {
         chrome: Chrome::new(state),
         status: status.as_u16(),
         heading: err.heading(),
-        message: err.public_message(),
+        message: err.page_message(),
     };
     match page.render() {
         Ok(html) => {

@@ -191,5 +191,5 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn not_found() -> WebError {
-    WebError::NotFound("There is no page at this address.".into())
+    WebError::NotFound(crate::web::error::NO_PAGE.into())
 }
