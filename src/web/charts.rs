@@ -9,6 +9,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 
 use crate::queue::metrics::Series;
+use crate::web::i18n::{self, Lang};
 
 /// Sum consecutive minutes into buckets of `per_bucket` minutes (the newest bucket last).
 fn buckets(values: &[u64], per_bucket: usize) -> Vec<u64> {
@@ -20,16 +21,26 @@ fn buckets(values: &[u64], per_bucket: usize) -> Vec<u64> {
         .collect()
 }
 
+/// "11-22 14:05 UTC" / "22/11 15:05 CET": in the reader's time zone, with its abbreviation.
 fn time_label(ms: i64, with_date: bool) -> String {
+    let locale = i18n::current();
+    let pattern = match (with_date, locale.lang) {
+        (false, _) => "%H:%M %Z",
+        (true, Lang::En) => "%m-%d %H:%M %Z",
+        (true, Lang::Fr) => "%d/%m %H:%M %Z",
+    };
     DateTime::<Utc>::from_timestamp_millis(ms)
-        .map(|t| {
-            if with_date {
-                t.format("%m-%d %H:%M").to_string()
-            } else {
-                t.format("%H:%M").to_string()
-            }
-        })
+        .map(|t| t.with_timezone(&locale.tz).format(pattern).to_string())
         .unwrap_or_default()
+}
+
+/// A catalog text made safe inside the SVG's markup.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// A stacked bar chart of completed (bottom) and failed (top) jobs per bucket.
@@ -52,9 +63,10 @@ pub fn throughput(completed: &Series, failed: &Series, per_bucket: usize, title:
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{title}: {} completed, {} failed" xmlns="http://www.w3.org/2000/svg">"#,
-        completed.sum(),
-        failed.sum()
+        r#"<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{}: {}, {}" xmlns="http://www.w3.org/2000/svg">"#,
+        escape(title),
+        escape(&i18n::tf("metrics.bar_completed", &[("n", &completed.sum())])),
+        escape(&i18n::tf("metrics.bar_failed", &[("n", &failed.sum())])),
     );
     // Axes and grid.
     let _ = write!(
@@ -81,17 +93,19 @@ pub fn throughput(completed: &Series, failed: &Series, per_bucket: usize, title:
         if *c > 0 {
             let _ = write!(
                 svg,
-                r#"<rect x="{x:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" class="completed"><title>{c} completed</title></rect>"#,
+                r#"<rect x="{x:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" class="completed"><title>{}</title></rect>"#,
                 y(*c),
-                top + plot_h - y(*c)
+                top + plot_h - y(*c),
+                escape(&i18n::tf("metrics.bar_completed", &[("n", c)]))
             );
         }
         if *f > 0 {
             let _ = write!(
                 svg,
-                r#"<rect x="{x:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" class="failed"><title>{f} failed</title></rect>"#,
+                r#"<rect x="{x:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" class="failed"><title>{}</title></rect>"#,
                 y(c + f),
-                y(*c) - y(c + f)
+                y(*c) - y(c + f),
+                escape(&i18n::tf("metrics.bar_failed", &[("n", f)]))
             );
         }
     }
@@ -104,7 +118,7 @@ pub fn throughput(completed: &Series, failed: &Series, per_bucket: usize, title:
         let ms = start + ((end - start) as f64 * frac) as i64;
         let _ = write!(
             svg,
-            r#"<text x="{:.1}" y="{}" class="label" text-anchor="{anchor}">{} UTC</text>"#,
+            r#"<text x="{:.1}" y="{}" class="label" text-anchor="{anchor}">{}</text>"#,
             left + plot_w * frac,
             height - 8.0,
             time_label(ms, with_date)
@@ -137,8 +151,11 @@ pub fn sparkline(completed: &Series, failed: &Series) -> String {
         })
         .collect();
     format!(
-        r#"<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{} jobs finished in the last hour" xmlns="http://www.w3.org/2000/svg"><polyline points="{}" fill="none"/></svg>"#,
-        values.iter().sum::<u64>(),
+        r#"<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg"><polyline points="{}" fill="none"/></svg>"#,
+        escape(&i18n::tf(
+            "metrics.spark",
+            &[("n", &values.iter().sum::<u64>())]
+        )),
         points.join(" ")
     )
 }

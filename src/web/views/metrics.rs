@@ -4,7 +4,8 @@
 use askama::Template;
 
 use super::Chrome;
-use super::format::{duration, percent};
+use super::format::{duration, number, percent};
+use crate::web::i18n;
 use crate::queue::metrics::{QueueMetrics, Series, Timings, failure_rate};
 use crate::queue::model::Library;
 use crate::web::charts;
@@ -19,6 +20,8 @@ pub struct Window {
     pub completed: u64,
     pub failed: u64,
     pub failure_rate: String,
+    /// "12 completed · 1 failed · failure rate 7.7 %", in the reader's language.
+    pub summary: String,
 }
 
 /// The last `minutes` of a series (it ends now).
@@ -42,6 +45,14 @@ fn window(metrics: &QueueMetrics, title: &'static str, minutes: usize, per_bar: 
         completed: part.completed.sum(),
         failed: part.failed.sum(),
         failure_rate: percent(failure_rate(&part)),
+        summary: i18n::tf(
+            "metrics.window",
+            &[
+                ("completed", &number(part.completed.sum() as i64)),
+                ("failed", &number(part.failed.sum() as i64)),
+                ("rate", &percent(failure_rate(&part))),
+            ],
+        ),
     }
 }
 
@@ -63,6 +74,8 @@ pub struct MetricsPage {
     pub run_p50: String,
     pub run_p95: String,
     pub sample: usize,
+    /// Who records these metrics and the totals, in the reader's language.
+    pub explain: String,
 }
 
 impl MetricsPage {
@@ -81,9 +94,9 @@ impl MetricsPage {
             library: library.as_str(),
             recorded: metrics.recorded,
             windows: vec![
-                window(metrics, "Last hour", 60, 1),
-                window(metrics, "Last day", 24 * 60, 30),
-                window(metrics, "Last week", WEEK_MINUTES, 360),
+                window(metrics, i18n::t("metrics.last_hour"), 60, 1),
+                window(metrics, i18n::t("metrics.last_day"), 24 * 60, 30),
+                window(metrics, i18n::t("metrics.last_week"), WEEK_MINUTES, 360),
             ],
             total_completed: metrics.completed.total,
             total_failed: metrics.failed.total,
@@ -92,6 +105,18 @@ impl MetricsPage {
             run_p50: duration(timings.processing_p50),
             run_p95: duration(timings.processing_p95),
             sample: timings.samples,
+            explain: i18n::tf(
+                "metrics.explain",
+                &[
+                    (
+                        "library",
+                        &if library == Library::Bull { "Bull" } else { "BullMQ" },
+                    ),
+                    ("zone", &i18n::current().tz.name()),
+                    ("completed", &number(metrics.completed.total as i64)),
+                    ("failed", &number(metrics.failed.total as i64)),
+                ],
+            ),
             timings,
         }
     }

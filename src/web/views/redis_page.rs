@@ -3,7 +3,8 @@
 use askama::Template;
 
 use super::Chrome;
-use super::format::seconds;
+use super::format::{decimal, number, seconds};
+use crate::web::i18n::{self, Lang};
 use crate::queue::redis_info::RedisInfo;
 
 #[derive(Template)]
@@ -25,17 +26,20 @@ pub struct RedisPage {
 
 /// `1048576` → `1.0 MiB`.
 pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let units: [&str; 5] = match i18n::current().lang {
+        Lang::En => ["B", "KiB", "MiB", "GiB", "TiB"],
+        Lang::Fr => ["o", "Kio", "Mio", "Gio", "Tio"],
+    };
     let mut value = n as f64;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
+    while value >= 1024.0 && unit < units.len() - 1 {
         value /= 1024.0;
         unit += 1;
     }
     if unit == 0 {
-        format!("{n} B")
+        format!("{} {}", number(n as i64), units[0])
     } else {
-        format!("{value:.1} {}", UNITS[unit])
+        format!("{} {}", decimal(value, 1), units[unit])
     }
 }
 
@@ -46,30 +50,31 @@ impl RedisPage {
         prefixes: Vec<(String, usize)>,
         place: String,
     ) -> Self {
-        let or_unknown = |v: Option<String>| v.unwrap_or_else(|| "unknown".into());
+        let or_unknown = |v: Option<String>| v.unwrap_or_else(|| i18n::t("redis.unknown").into());
         let maxmemory = info.maxmemory.map(|m| {
             if m == 0 {
-                "no limit".to_string()
+                i18n::t("redis.no_limit").to_string()
             } else {
                 bytes(m)
             }
         });
         let mode = match (&info.sentinel_master, &info.master_address) {
             (Some(master), address) => Some(format!(
-                "sentinel: master {master:?} at {}",
-                address.as_deref().unwrap_or("(not yet found)")
+                "sentinel: master {master:?} {} {}",
+                i18n::t("redis.at"),
+                address.as_deref().unwrap_or(i18n::t("redis.not_found_yet"))
             )),
             _ => info.mode.clone(),
         };
         let rows = vec![
-            ("Version", or_unknown(info.version.clone())),
-            ("Mode", or_unknown(mode)),
-            ("Role", or_unknown(info.role.clone())),
-            ("Memory used", or_unknown(info.used_memory.map(bytes))),
-            ("Memory peak", or_unknown(info.used_memory_peak.map(bytes))),
+            (i18n::t("redis.version"), or_unknown(info.version.clone())),
+            (i18n::t("redis.mode"), or_unknown(mode)),
+            (i18n::t("redis.role"), or_unknown(info.role.clone())),
+            (i18n::t("redis.memory"), or_unknown(info.used_memory.map(bytes))),
+            (i18n::t("redis.memory_peak"), or_unknown(info.used_memory_peak.map(bytes))),
             (
-                "Fragmentation ratio",
-                or_unknown(info.fragmentation.map(|f| format!("{f:.2}"))),
+                i18n::t("redis.fragmentation"),
+                or_unknown(info.fragmentation.map(|f| decimal(f, 2))),
             ),
             ("maxmemory", or_unknown(maxmemory)),
             (
@@ -77,17 +82,17 @@ impl RedisPage {
                 or_unknown(info.maxmemory_policy.clone()),
             ),
             (
-                "Connected clients",
-                or_unknown(info.connected_clients.map(|c| c.to_string())),
+                i18n::t("redis.clients"),
+                or_unknown(info.connected_clients.map(|c| number(c as i64))),
             ),
-            ("Uptime", or_unknown(info.uptime_secs.map(seconds))),
+            (i18n::t("redis.uptime"), or_unknown(info.uptime_secs.map(seconds))),
             (
-                "Commands per second",
-                or_unknown(info.ops_per_sec.map(|o| o.to_string())),
+                i18n::t("redis.ops"),
+                or_unknown(info.ops_per_sec.map(|o| number(o as i64))),
             ),
             (
-                "Keys (DBSIZE: every key of the database)",
-                info.keys.to_string(),
+                i18n::t("redis.keys_dbsize"),
+                number(info.keys as i64),
             ),
         ];
         RedisPage {

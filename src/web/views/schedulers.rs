@@ -3,7 +3,8 @@
 use askama::Template;
 
 use super::label_of;
-use super::format::{format_time, now_ms, relative_time};
+use super::format::{format_time, now_ms, number, relative_time};
+use crate::web::i18n;
 use super::{Button, Chrome, Links};
 use crate::queue::action::Action;
 use crate::queue::model::{Library, QueueRef};
@@ -79,20 +80,25 @@ pub struct SchedulersPage {
 
 fn human_every(ms: i64) -> String {
     match ms {
-        ms if ms % 86_400_000 == 0 => format!("every {} d", ms / 86_400_000),
-        ms if ms % 3_600_000 == 0 => format!("every {} h", ms / 3_600_000),
-        ms if ms % 60_000 == 0 => format!("every {} min", ms / 60_000),
-        ms if ms % 1000 == 0 => format!("every {} s", ms / 1000),
-        ms => format!("every {ms} ms"),
+        ms if ms % 86_400_000 == 0 => every("schedulers.every_d", ms / 86_400_000),
+        ms if ms % 3_600_000 == 0 => every("schedulers.every_h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => every("schedulers.every_min", ms / 60_000),
+        ms if ms % 1000 == 0 => every("schedulers.every_s", ms / 1000),
+        ms => every("schedulers.every_ms", ms),
     }
 }
 
-/// What a `repeat` entry is called in its library.
-fn noun(library: Library) -> &'static str {
-    match library {
-        Library::BullMq => "job scheduler",
-        Library::Bull => "repeatable job",
-    }
+fn every(key: &str, n: i64) -> String {
+    i18n::tf(key, &[("n", &number(n))])
+}
+
+/// The question before removing `key`, in the words of its library.
+fn remove_question(library: Library, key: &str) -> String {
+    let which = match library {
+        Library::BullMq => "schedulers.remove_confirm",
+        Library::Bull => "schedulers.remove_repeatable_confirm",
+    };
+    i18n::tf(which, &[("id", &key)])
 }
 
 impl SchedulersPage {
@@ -111,13 +117,19 @@ impl SchedulersPage {
                 let q = QueueRef::new(&s.prefix, &s.queue).with_library(s.library);
                 let mut limits = Vec::new();
                 if let Some(limit) = s.limit {
-                    limits.push(format!("limit {limit}"));
+                    limits.push(i18n::tf("schedulers.limit_n", &[("n", &limit)]));
                 }
                 if let Some(end) = s.end_date {
-                    limits.push(format!("ends {} UTC", format_time(Some(end))));
+                    limits.push(i18n::tf(
+                        "schedulers.ends",
+                        &[("time", &format_time(Some(end)))],
+                    ));
                 }
                 if let Some(start) = s.start_date {
-                    limits.push(format!("starts {} UTC", format_time(Some(start))));
+                    limits.push(i18n::tf(
+                        "schedulers.starts",
+                        &[("time", &format_time(Some(start)))],
+                    ));
                 }
                 SchedulerRow {
                     queue_href: links.queue(&q),
@@ -134,7 +146,7 @@ impl SchedulersPage {
                         .as_deref()
                         .map(|id| links.job(&q, id))
                         .unwrap_or_default(),
-                    iterations: s.iteration_count.map(|n| n.to_string()).unwrap_or_default(),
+                    iterations: s.iteration_count.map(number).unwrap_or_default(),
                     limits: limits.join(", "),
                     job_name: s.name.clone(),
                     data: s.template.data.to_string(),
@@ -144,11 +156,8 @@ impl SchedulersPage {
                     job_id: s.job_id.clone().unwrap_or_default(),
                     remove: can_remove.then(|| {
                         let url = links.scheduler_action(&q, &s.key, Action::RemoveScheduler);
-                        Button::new(Action::RemoveScheduler, url).asking(format!(
-                            "Remove the {} {}?",
-                            noun(s.library),
-                            s.key
-                        ))
+                        Button::new(Action::RemoveScheduler, url)
+                            .asking(remove_question(s.library, &s.key))
                     }),
                     run: (can_remove && s.library == Library::BullMq).then(|| {
                         let url = links.scheduler_action(&q, &s.key, Action::RunScheduler);
