@@ -65,7 +65,10 @@ pub fn throughput(completed: &Series, failed: &Series, per_bucket: usize, title:
         svg,
         r#"<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{}: {}, {}" xmlns="http://www.w3.org/2000/svg">"#,
         escape(title),
-        escape(&i18n::tf("metrics.bar_completed", &[("n", &completed.sum())])),
+        escape(&i18n::tf(
+            "metrics.bar_completed",
+            &[("n", &completed.sum())]
+        )),
         escape(&i18n::tf("metrics.bar_failed", &[("n", &failed.sum())])),
     );
     // Axes and grid.

@@ -65,7 +65,12 @@ pub async fn post(
     }
     let outcome = state.commands().perform(&principal, command).await?;
     let to = after(&state, &route, &outcome, &input);
-    Ok(redirect_with(&outcome.message, &to, &state, &headers))
+    Ok(redirect_with(
+        &crate::web::views::outcome::flash_message(&outcome),
+        &to,
+        &state,
+        &headers,
+    ))
 }
 
 /// Where a form goes once its action is done: the form's `back` page when it gave one, else
@@ -109,7 +114,12 @@ async fn add_form(
         Ok(outcome) => {
             let id = outcome.jobs.first().map_or("", String::as_str);
             let to = state.links().job(queue, id);
-            Ok(redirect_with(&outcome.message, &to, state, headers))
+            Ok(redirect_with(
+                &crate::web::views::outcome::flash_message(&outcome),
+                &to,
+                state,
+                headers,
+            ))
         }
         Err(WebError::BadRequest(reason)) => Ok(pages::add_form_again(
             state,

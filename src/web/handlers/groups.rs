@@ -30,7 +30,12 @@ pub async fn form(
     let command = command(&state, group, &action)?;
     let outcome = state.commands().perform(&principal, command).await?;
     let to = state.links().home();
-    Ok(redirect_with(&outcome.message, &to, &state, &headers))
+    Ok(redirect_with(
+        &crate::web::views::outcome::flash_message(&outcome),
+        &to,
+        &state,
+        &headers,
+    ))
 }
 
 /// `POST {base}/api/groups/{group}/{action}`: JSON with what was done (`group`, `queues`,

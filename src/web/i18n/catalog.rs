@@ -41,7 +41,10 @@ pub fn of(lang: Lang) -> &'static Catalog {
 
 /// The text of `key` in `lang` or in English, if either has it.
 pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
-    of(lang).get(key).or_else(|| EN.get(key)).map(String::as_str)
+    of(lang)
+        .get(key)
+        .or_else(|| EN.get(key))
+        .map(String::as_str)
 }
 
 /// The text of `key` in `lang` (English when that catalog lacks it, the key when both do).
@@ -123,14 +126,15 @@ mod tests {
                             lang.as_str(),
                             other.as_str()
                         )),
-                        Some(mine) if placeholders(mine) != placeholders(text) => problems
-                            .push(format!(
+                        Some(mine) if placeholders(mine) != placeholders(text) => {
+                            problems.push(format!(
                                 "{key:?}: {} has {:?}, {} has {:?}",
                                 lang.as_str(),
                                 placeholders(mine),
                                 other.as_str(),
                                 placeholders(text)
-                            )),
+                            ))
+                        }
                         Some(_) => {}
                     }
                 }

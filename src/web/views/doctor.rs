@@ -7,6 +7,7 @@ use super::{Button, Chrome, Links};
 use crate::queue::action::Action;
 use crate::queue::doctor::{Finding, Report, SAMPLE};
 use crate::queue::model::QueueRef;
+use crate::web::i18n;
 
 /// Ids listed under a finding (its count says how many the sample holds).
 const SHOWN: usize = 50;
@@ -50,22 +51,28 @@ impl DoctorPage {
         let findings = report
             .findings
             .into_iter()
-            .map(|f: Finding| FindingView {
-                kind: kind_name(&f),
-                fix: f.fix.filter(|_| may_fix).map(|action: Action| {
-                    Button::new(action, links.queue_action(queue, action))
-                        .asking(format!(
-                            "Remove {} dangling id(s) from {}?",
-                            f.count, queue.name
-                        ))
-                        .with("back", back.clone())
-                }),
-                more: f.jobs.len().saturating_sub(SHOWN),
-                jobs: f.jobs.into_iter().take(SHOWN).collect(),
-                title: f.title,
-                meaning: f.meaning,
-                advice: f.advice,
-                count: f.count,
+            .map(|f: Finding| {
+                // The core's English texts are the JSON API's; pages say them in the reader's
+                // language, by the finding's kind.
+                let kind = kind_name(&f);
+                let text = |part: &str| format!("doctor.{kind}.{part}");
+                FindingView {
+                    kind,
+                    fix: f.fix.filter(|_| may_fix).map(|action: Action| {
+                        Button::new(action, links.queue_action(queue, action))
+                            .asking(i18n::tf(
+                                "doctor.fix_confirm",
+                                &[("n", &f.count), ("queue", &queue.name)],
+                            ))
+                            .with("back", back.clone())
+                    }),
+                    more: f.jobs.len().saturating_sub(SHOWN),
+                    jobs: f.jobs.into_iter().take(SHOWN).collect(),
+                    title: i18n::t(&text("title")).to_string(),
+                    meaning: i18n::tf(&text("meaning"), &[("n", &f.count)]),
+                    advice: i18n::t(&text("advice")).to_string(),
+                    count: f.count,
+                }
             })
             .collect();
         DoctorPage {

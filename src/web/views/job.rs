@@ -5,11 +5,11 @@ use askama::Template;
 use super::format::{
     DISPLAY_LIMIT, decimal, excerpt, format_time, now_ms, number, pretty, relative_time,
 };
-use crate::web::i18n;
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
 use crate::queue::model::{ChildRef, Job, JobDetail, ParentRef, QueueRef};
 use crate::queue::preview::RAW_FIELD_MAX;
+use crate::web::i18n;
 
 pub struct Field {
     pub label: &'static str,
@@ -160,12 +160,24 @@ fn job_fields(job: &Job, now: i64) -> Vec<Field> {
             i18n::t("job.stalled"),
             (job.stalled_counter != 0).then(|| job.stalled_counter.to_string()),
         ),
-        (i18n::t("job.retried"), job.retried_on.map(|at| time(Some(at)))),
+        (
+            i18n::t("job.retried"),
+            job.retried_on.map(|at| time(Some(at))),
+        ),
         (i18n::t("job.processed_by"), job.processed_by.clone()),
         (i18n::t("job.scheduler"), job.repeat_job_key.clone()),
-        (i18n::t("job.deduplication_id"), job.deduplication_id.clone()),
-        (i18n::t("job.next_scheduled"), job.next_repeatable_job_id.clone()),
-        (i18n::t("job.deferred_failure"), job.deferred_failure.clone()),
+        (
+            i18n::t("job.deduplication_id"),
+            job.deduplication_id.clone(),
+        ),
+        (
+            i18n::t("job.next_scheduled"),
+            job.next_repeatable_job_id.clone(),
+        ),
+        (
+            i18n::t("job.deferred_failure"),
+            job.deferred_failure.clone(),
+        ),
     ];
     for (label, value) in optional {
         if let Some(value) = value {
@@ -211,7 +223,12 @@ impl JobPageView {
         let mut blocks = vec![block(i18n::t("job.data"), &job.data, job.data_len, "data")];
         if job.returnvalue_len > 0 {
             let len = job.returnvalue_len;
-            blocks.push(block(i18n::t("job.return_value"), &job.returnvalue, len, "returnvalue"));
+            blocks.push(block(
+                i18n::t("job.return_value"),
+                &job.returnvalue,
+                len,
+                "returnvalue",
+            ));
         }
         blocks.push(block(i18n::t("job.progress"), &job.progress, 0, "progress"));
         blocks.push(block(i18n::t("job.options"), &job.opts, 0, "opts"));

@@ -5,10 +5,10 @@ use askama::Template;
 
 use super::Chrome;
 use super::format::{duration, number, percent};
-use crate::web::i18n;
 use crate::queue::metrics::{QueueMetrics, Series, Timings, failure_rate};
 use crate::queue::model::Library;
 use crate::web::charts;
+use crate::web::i18n;
 
 /// Minutes in a week: BullMQ's `MetricsTime.ONE_WEEK`, the most a worker usually keeps.
 pub const WEEK_MINUTES: usize = 7 * 24 * 60;
@@ -110,7 +110,11 @@ impl MetricsPage {
                 &[
                     (
                         "library",
-                        &if library == Library::Bull { "Bull" } else { "BullMQ" },
+                        &if library == Library::Bull {
+                            "Bull"
+                        } else {
+                            "BullMQ"
+                        },
                     ),
                     ("zone", &i18n::current().tz.name()),
                     ("completed", &number(metrics.completed.total as i64)),

@@ -20,6 +20,7 @@ pub mod job;
 pub mod latest;
 pub mod metrics;
 pub mod obliterate;
+pub mod outcome;
 pub mod overview;
 pub mod queue;
 pub mod redis_page;

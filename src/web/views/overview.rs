@@ -132,7 +132,8 @@ impl OverviewPage {
             .into_iter()
             .filter(|action| perms.may(*action))
             .map(|action| {
-                Button::new(action, links.all_action(action)).asking(i18n::t("overview.pause_all_confirm").into())
+                Button::new(action, links.all_action(action))
+                    .asking(i18n::t("overview.pause_all_confirm").into())
             })
             .collect();
         OverviewPage {

@@ -2,13 +2,13 @@
 
 use askama::Template;
 
-use super::label_of;
 use super::format::{excerpt, now_ms, number, progress_text, relative_time};
-use crate::web::i18n;
+use super::label_of;
 use super::search::SearchView;
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
 use crate::queue::model::{Counts, Job, JobPage, JobState, Library, Order, QueueRef, QueueSummary};
+use crate::web::i18n;
 
 /// A state with its count and link, for tabs and overview cells.
 #[derive(Debug, Clone)]
@@ -349,8 +349,16 @@ pub(super) fn queue_buttons(
         Action::Pause
     };
     let all = [
-        (Action::RetryFailed, counts.failed, "queue.retry_all_confirm"),
-        (Action::PromoteDelayed, counts.delayed, "queue.promote_all_confirm"),
+        (
+            Action::RetryFailed,
+            counts.failed,
+            "queue.retry_all_confirm",
+        ),
+        (
+            Action::PromoteDelayed,
+            counts.delayed,
+            "queue.promote_all_confirm",
+        ),
     ];
     let mut buttons = vec![Button::new(pause, links.queue_action(queue, pause))];
     for (action, count, question) in all.into_iter().filter(|(_, count, ..)| *count > 0) {

@@ -4,8 +4,8 @@ use askama::Template;
 
 use super::Chrome;
 use super::format::{decimal, number, seconds};
-use crate::web::i18n::{self, Lang};
 use crate::queue::redis_info::RedisInfo;
+use crate::web::i18n::{self, Lang};
 
 #[derive(Template)]
 #[template(path = "pages/redis.html")]
@@ -70,8 +70,14 @@ impl RedisPage {
             (i18n::t("redis.version"), or_unknown(info.version.clone())),
             (i18n::t("redis.mode"), or_unknown(mode)),
             (i18n::t("redis.role"), or_unknown(info.role.clone())),
-            (i18n::t("redis.memory"), or_unknown(info.used_memory.map(bytes))),
-            (i18n::t("redis.memory_peak"), or_unknown(info.used_memory_peak.map(bytes))),
+            (
+                i18n::t("redis.memory"),
+                or_unknown(info.used_memory.map(bytes)),
+            ),
+            (
+                i18n::t("redis.memory_peak"),
+                or_unknown(info.used_memory_peak.map(bytes)),
+            ),
             (
                 i18n::t("redis.fragmentation"),
                 or_unknown(info.fragmentation.map(|f| decimal(f, 2))),
@@ -85,15 +91,15 @@ impl RedisPage {
                 i18n::t("redis.clients"),
                 or_unknown(info.connected_clients.map(|c| number(c as i64))),
             ),
-            (i18n::t("redis.uptime"), or_unknown(info.uptime_secs.map(seconds))),
+            (
+                i18n::t("redis.uptime"),
+                or_unknown(info.uptime_secs.map(seconds)),
+            ),
             (
                 i18n::t("redis.ops"),
                 or_unknown(info.ops_per_sec.map(|o| number(o as i64))),
             ),
-            (
-                i18n::t("redis.keys_dbsize"),
-                number(info.keys as i64),
-            ),
+            (i18n::t("redis.keys_dbsize"), number(info.keys as i64)),
         ];
         RedisPage {
             chrome,

@@ -2,13 +2,13 @@
 
 use askama::Template;
 
-use super::label_of;
 use super::format::{format_time, now_ms, number, relative_time};
-use crate::web::i18n;
+use super::label_of;
 use super::{Button, Chrome, Links};
 use crate::queue::action::Action;
 use crate::queue::model::{Library, QueueRef};
 use crate::queue::schedulers::Scheduler;
+use crate::web::i18n;
 
 pub struct SchedulerRow {
     pub id: String,

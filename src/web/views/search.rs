@@ -141,7 +141,10 @@ impl SearchPage {
             &[
                 ("scanned", &grouped(scanned)),
                 ("total", &grouped(total)),
-                ("states", &names.join(&format!(" {} ", i18n::t("search.and")))),
+                (
+                    "states",
+                    &names.join(&format!(" {} ", i18n::t("search.and"))),
+                ),
             ],
         )
     }

@@ -7,8 +7,8 @@
 //! first line of their stack trace when it was kept.
 
 use super::format::{excerpt, format_time, number};
-use crate::web::i18n;
 use crate::queue::model::{Job, JobState};
+use crate::web::i18n;
 
 /// One step of the timeline. `kind` is its CSS class (`added`, `failed`, `completed` ...).
 pub struct Step {
@@ -31,7 +31,12 @@ fn step(kind: &'static str, what: String, at: Option<i64>, detail: String) -> St
 /// The steps of `job`, in `state`, oldest first.
 pub fn timeline(job: &Job, state: Option<JobState>) -> Vec<Step> {
     let mut steps = Vec::new();
-    steps.push(step("added", i18n::t("timeline.added").into(), job.timestamp, String::new()));
+    steps.push(step(
+        "added",
+        i18n::t("timeline.added").into(),
+        job.timestamp,
+        String::new(),
+    ));
     if job.delay > 0 {
         let until = job.timestamp.map(|t| t.saturating_add(job.delay));
         steps.push(step(
@@ -96,8 +101,11 @@ pub fn timeline(job: &Job, state: Option<JobState>) -> Vec<Step> {
                 "timeline.now",
                 &[(
                     "state",
-                    &i18n::catalog::lookup(i18n::current().lang, &format!("state.{}", other.as_str()))
-                        .unwrap_or(other.as_str()),
+                    &i18n::catalog::lookup(
+                        i18n::current().lang,
+                        &format!("state.{}", other.as_str()),
+                    )
+                    .unwrap_or(other.as_str()),
                 )],
             ),
             None,
