@@ -25,6 +25,7 @@ mod http;
 mod huge;
 mod inline;
 mod interop;
+mod languages;
 mod layout;
 mod limits;
 mod live;

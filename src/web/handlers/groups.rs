@@ -62,7 +62,7 @@ fn command(state: &AppState, group: String, action: &str) -> Result<Command, Web
         "retry-failed" => Op::RetryFailed,
         _ => {
             return Err(WebError::NotFound(
-                "There is no page at this address.".into(),
+                crate::web::error::NO_PAGE.into(),
             ));
         }
     };

@@ -1,0 +1,344 @@
+//! Languages and time zones, over HTTP on the demo data: every page in French leaves no English
+//! text of the catalog on it (asked by `Accept-Language`, then by the switch's cookie), the
+//! switches keep their choice in cookies and refuse what they do not know, a time zone moves
+//! the times shown, and the JSON API stays English.
+
+use axum::body::Body;
+use axum::http::{HeaderName, Method, Request, StatusCode, header};
+use bullring::demo;
+use bullring::web::i18n::{Lang, catalog};
+
+use crate::support::{Dashboard, Reply, conn, engine_queue, redis, unique_prefix};
+
+const BASE: &str = "/admin/queues";
+
+async fn get_with(dash: &Dashboard, uri: &str, headers: &[(HeaderName, &str)]) -> Reply {
+    let mut builder = Request::builder().uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(name, *value);
+    }
+    dash.send(builder.body(Body::empty()).expect("request"))
+        .await
+}
+
+/// The first member of a job-state sorted set of a demo queue.
+fn first_of(prefix: &str, queue: &str, state: &str) -> String {
+    let ids: Vec<String> = redis::cmd("ZRANGE")
+        .arg(format!("{prefix}:{queue}:{state}"))
+        .arg(0)
+        .arg(0)
+        .query(&mut conn())
+        .expect("ZRANGE");
+    ids.into_iter().next().expect("a job in that state")
+}
+
+/// Every page, by path below the base, over the demo data.
+fn every_page(prefix: &str) -> Vec<String> {
+    let queue = demo::ATTACHMENTS;
+    let job = first_of(prefix, queue, "failed");
+    let parent = first_of(prefix, demo::EMAILS, "waiting-children");
+    let mut pages = vec![
+        "/".to_string(),
+        "/schedulers".into(),
+        "/workers".into(),
+        "/audit".into(),
+        "/alerts".into(),
+        "/redis".into(),
+        "/theme".into(),
+        "/search?state=failed&q=name%3Aprocess-*".into(),
+        "/no/such/page".into(),
+        format!("/queues/{queue}?state=latest"),
+        format!("/queues/{queue}/jobs/{job}"),
+        format!("/queues/{queue}/jobs/{job}/edit"),
+        format!("/queues/{}/jobs/{parent}", demo::EMAILS),
+        format!("/queues/{}/jobs/{parent}/flow", demo::EMAILS),
+        format!("/queues/{queue}/metrics"),
+        format!("/queues/{queue}/workers"),
+        format!("/queues/{queue}/schedulers"),
+        format!("/queues/{queue}/doctor"),
+        format!("/queues/{queue}?state=failed&q=attempts%3E0"),
+        format!("/queues/{}/doctor", demo::BULL_QUEUE),
+        format!("/queues/{}", demo::BULL_QUEUE),
+    ];
+    for state in [
+        "waiting",
+        "active",
+        "delayed",
+        "prioritized",
+        "waiting-children",
+        "completed",
+        "failed",
+        "paused",
+    ] {
+        pages.push(format!("/queues/{queue}?state={state}"));
+    }
+    for form in ["add", "clean", "drain", "obliterate"] {
+        pages.push(format!("/queues/{queue}/actions/{form}"));
+    }
+    pages
+}
+
+/// `html` without the elements that show data (job data, reasons, logs, stack traces, audit
+/// details: shown as they are), split at the tags.
+fn visible_text(html: &str) -> String {
+    let mut text = html.to_string();
+    for (open, close) in [
+        ("<script", "</script>"),
+        ("<pre", "</pre>"),
+        ("<code", "</code>"),
+        ("<td class=\"reason\"", "</td>"),
+        ("<td class=\"data\"", "</td>"),
+        ("<td class=\"detail\"", "</td>"),
+        ("<span class=\"detail\"", "</span>"),
+        ("<ol class=\"logs\"", "</ol>"),
+    ] {
+        while let Some(start) = text.find(open) {
+            let end = text[start..]
+                .find(close)
+                .map_or(text.len(), |e| start + e + close.len());
+            text.replace_range(start..end, " ");
+        }
+    }
+    // The texts of attributes people read (tooltips, labels, placeholders, questions).
+    let mut shown = String::new();
+    for attribute in ["title=\"", "aria-label=\"", "placeholder=\"", "hx-confirm=\""] {
+        for part in text.split(attribute).skip(1) {
+            shown.push_str(part.split('"').next().unwrap_or(""));
+            shown.push('\n');
+        }
+    }
+    let mut inside = false;
+    for c in text.chars() {
+        match c {
+            '<' => inside = true,
+            '>' => {
+                inside = false;
+                shown.push(' ');
+            }
+            c if !inside => shown.push(c),
+            _ => {}
+        }
+    }
+    shown
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The English texts a French page must not show: the catalog's values that French says
+/// otherwise, of letters only (4 or more).
+fn english_phrases() -> Vec<&'static str> {
+    let fr = catalog::of(Lang::Fr);
+    let mut phrases: Vec<&'static str> = catalog::of(Lang::En)
+        .iter()
+        .filter(|(key, en)| fr.get(*key) != Some(*en))
+        .map(|(_, en)| en.as_str())
+        .filter(|en| en.len() >= 4 && en.chars().all(|c| c.is_ascii_alphabetic() || c == ' '))
+        .collect();
+    phrases.sort_unstable();
+    phrases.dedup();
+    phrases
+}
+
+/// Where `phrase` stands in `text` as whole words.
+fn has_phrase(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphabetic) && !after.is_some_and(char::is_alphabetic)
+    })
+}
+
+fn english_left(html: &str, phrases: &[&str]) -> Vec<String> {
+    let text = visible_text(html);
+    phrases
+        .iter()
+        .filter(|p| has_phrase(&text, p))
+        .map(|p| p.to_string())
+        .collect()
+}
+
+#[test]
+fn the_check_finds_english_words_and_only_whole_ones() {
+    let phrases = english_phrases();
+    assert!(phrases.contains(&"Queues") && phrases.contains(&"Retry"));
+    let html = r#"<h1 title="Failed reason">Files</h1><p>Queued Retrying</p><pre>Retry</pre>"#;
+    assert_eq!(
+        english_left(html, &phrases),
+        vec!["Failed", "Failed reason"]
+    );
+    assert!(english_left("<p>Relancer les files</p>", &phrases).is_empty());
+    assert!(!english_left("<p>3 Queues</p>", &phrases).is_empty());
+}
+
+#[tokio::test]
+async fn every_page_in_french_leaves_no_english_text_of_the_catalog() {
+    let prefix = unique_prefix("lang-fr");
+    demo::seed(&redis().url, &prefix).await.expect("demo seed");
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+    let phrases = english_phrases();
+
+    // A flash message: retry a failed job by its form, in French.
+    let job = first_of(&prefix, demo::ATTACHMENTS, "failed");
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("{BASE}/queues/{}/jobs/{job}/retry", demo::ATTACHMENTS))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::ACCEPT_LANGUAGE, "fr-FR,fr;q=0.9,en;q=0.5")
+        .body(Body::empty())
+        .expect("request");
+    let posted = dash.send(request).await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    let flash = posted.headers[header::SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("flash cookie")
+        .to_string();
+    let location = posted.headers[header::LOCATION].to_str().expect("location");
+    let page = get_with(
+        &dash,
+        location,
+        &[(header::COOKIE, &flash), (header::ACCEPT_LANGUAGE, "fr")],
+    )
+    .await;
+    assert!(
+        page.body.contains("job(s) relancé(s) dans"),
+        "the flash is French: {}",
+        page.body
+    );
+    assert_eq!(english_left(&page.body, &phrases), Vec::<String>::new());
+
+    let mut left = Vec::new();
+    for (how, header_name, value) in [
+        ("Accept-Language", header::ACCEPT_LANGUAGE, "fr-CA, en;q=0.3"),
+        ("cookie", header::COOKIE, "bullring_lang=fr"),
+    ] {
+        for path in every_page(&prefix) {
+            let uri = format!("{BASE}{path}");
+            let reply = get_with(
+                &dash,
+                &uri,
+                &[(header_name.clone(), value), (header::ACCEPT_LANGUAGE.clone(), "en")]
+                    [..if how == "cookie" { 2 } else { 1 }],
+            )
+            .await;
+            assert!(
+                reply.status == StatusCode::OK || path == "/no/such/page",
+                "{uri}: {} {}",
+                reply.status,
+                reply.body
+            );
+            assert!(reply.body.contains("<html lang=\"fr\""), "{uri} ({how})");
+            for phrase in english_left(&reply.body, &phrases) {
+                left.push(format!("{path} ({how}): {phrase:?}"));
+            }
+        }
+    }
+    assert!(left.is_empty(), "English left:\n{}", left.join("\n"));
+
+    // The same pages in English (no header) are in English.
+    let english = dash.get(&format!("{BASE}/")).await;
+    assert!(english.body.contains("<html lang=\"en\"") && english.body.contains(">Queues<"));
+}
+
+#[tokio::test]
+async fn the_switches_keep_the_choice_in_cookies_and_refuse_what_they_do_not_know() {
+    let prefix = unique_prefix("lang-switch");
+    engine_queue(&prefix, "neutral")
+        .await
+        .add("n1", serde_json::json!({"k": 1}))
+        .await
+        .expect("add");
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+    let back = format!("http://localhost{BASE}/queues/neutral");
+    for (uri, cookie) in [
+        (format!("{BASE}/lang?lang=fr"), "bullring_lang=fr;"),
+        (format!("{BASE}/tz?tz=Europe/Paris"), "bullring_tz=Europe/Paris;"),
+        (format!("{BASE}/tz?tz=Asia%2FTokyo"), "bullring_tz=Asia/Tokyo;"),
+    ] {
+        let reply = get_with(&dash, &uri, &[(header::REFERER, &back)]).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{uri}: {}", reply.body);
+        assert_eq!(reply.headers[header::LOCATION], &back["http://localhost".len()..]);
+        let set = reply.headers[header::SET_COOKIE].to_str().expect("cookie");
+        assert!(set.starts_with(cookie), "{uri}: {set}");
+        assert!(set.contains(&format!("Path={BASE}")) && set.contains("HttpOnly"), "{set}");
+    }
+    for uri in [
+        format!("{BASE}/lang?lang=xx"),
+        format!("{BASE}/lang?lang=fr-CA"),
+        format!("{BASE}/lang"),
+        format!("{BASE}/tz?tz=Mars/Olympus"),
+        format!("{BASE}/tz?tz=Europe/Paris%0d%0aX:1"),
+    ] {
+        let reply = dash.get(&uri).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(!reply.headers.contains_key(header::SET_COOKIE), "{uri}");
+    }
+    // The refusal is said in the reader's language.
+    let refused = get_with(
+        &dash,
+        &format!("{BASE}/tz?tz=Mars"),
+        &[(header::COOKIE, "bullring_lang=fr")],
+    )
+    .await;
+    assert!(refused.body.contains("Il n’y a pas de fuseau horaire"), "{}", refused.body);
+}
+
+#[tokio::test]
+async fn a_time_zone_moves_every_time_shown_and_the_json_api_stays_english() {
+    let prefix = unique_prefix("lang-tz");
+    let job = engine_queue(&prefix, "neutral")
+        .await
+        .add("n1", serde_json::json!({"k": 1}))
+        .await
+        .expect("add");
+    // 2026-11-22 14:05:03 UTC: 15:05:03 in Paris (CET), 23:05:03 in Tokyo (JST).
+    let _: () = redis::cmd("HSET")
+        .arg(format!("{prefix}:neutral:{}", job.id()))
+        .arg("timestamp")
+        .arg("1795356303000")
+        .query(&mut conn())
+        .expect("HSET");
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+    let page = format!("{BASE}/queues/neutral/jobs/{}", job.id());
+    let shown = |cookie: &'static str| {
+        let dash = &dash;
+        let page = page.clone();
+        async move { get_with(dash, &page, &[(header::COOKIE, cookie)]).await.body }
+    };
+    let utc = shown("a=b").await;
+    assert!(utc.contains("2026-11-22 14:05:03 UTC"), "{utc}");
+    let paris = shown("bullring_tz=Europe/Paris").await;
+    assert!(paris.contains("2026-11-22 15:05:03 CET"), "{paris}");
+    assert!(!paris.contains("14:05:03"), "{paris}");
+    let french = shown("bullring_tz=Europe%2FParis; bullring_lang=fr").await;
+    assert!(french.contains("22/11/2026 15:05:03 CET"), "{french}");
+    let tokyo = shown("bullring_tz=Asia/Tokyo").await;
+    assert!(tokyo.contains("2026-11-22 23:05:03 JST"), "{tokyo}");
+    // The switch shows the zone chosen.
+    assert!(tokyo.contains("<option selected>Asia/Tokyo</option>"), "{tokyo}");
+
+    // The JSON API answers alike in every language: English, untouched by either cookie.
+    let api = |headers: &'static [(HeaderName, &'static str)]| {
+        let dash = &dash;
+        async move {
+            get_with(dash, &format!("{BASE}/api/queues/neutral/jobs/nope"), headers)
+                .await
+                .body
+        }
+    };
+    let english = api(&[]).await;
+    let french = api(&[
+        (header::ACCEPT_LANGUAGE, "fr"),
+        (header::COOKIE, "bullring_lang=fr; bullring_tz=Europe/Paris"),
+    ])
+    .await;
+    assert_eq!(english, french);
+    assert!(english.contains("\"error\""), "{english}");
+}
