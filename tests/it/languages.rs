@@ -101,7 +101,12 @@ fn visible_text(html: &str) -> String {
     }
     // The texts of attributes people read (tooltips, labels, placeholders, questions).
     let mut shown = String::new();
-    for attribute in ["title=\"", "aria-label=\"", "placeholder=\"", "hx-confirm=\""] {
+    for attribute in [
+        "title=\"",
+        "aria-label=\"",
+        "placeholder=\"",
+        "hx-confirm=\"",
+    ] {
         for part in text.split(attribute).skip(1) {
             shown.push_str(part.split('"').next().unwrap_or(""));
             shown.push('\n');
@@ -185,7 +190,10 @@ async fn every_page_in_french_leaves_no_english_text_of_the_catalog() {
     let job = first_of(&prefix, demo::ATTACHMENTS, "failed");
     let request = Request::builder()
         .method(Method::POST)
-        .uri(format!("{BASE}/queues/{}/jobs/{job}/retry", demo::ATTACHMENTS))
+        .uri(format!(
+            "{BASE}/queues/{}/jobs/{job}/retry",
+            demo::ATTACHMENTS
+        ))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header("sec-fetch-site", "same-origin")
         .header(header::ACCEPT_LANGUAGE, "fr-FR,fr;q=0.9,en;q=0.5")
@@ -216,7 +224,11 @@ async fn every_page_in_french_leaves_no_english_text_of_the_catalog() {
 
     let mut left = Vec::new();
     for (how, header_name, value) in [
-        ("Accept-Language", header::ACCEPT_LANGUAGE, "fr-CA, en;q=0.3"),
+        (
+            "Accept-Language",
+            header::ACCEPT_LANGUAGE,
+            "fr-CA, en;q=0.3",
+        ),
         ("cookie", header::COOKIE, "bullring_lang=fr"),
     ] {
         for path in every_page(&prefix) {
@@ -224,8 +236,10 @@ async fn every_page_in_french_leaves_no_english_text_of_the_catalog() {
             let reply = get_with(
                 &dash,
                 &uri,
-                &[(header_name.clone(), value), (header::ACCEPT_LANGUAGE.clone(), "en")]
-                    [..if how == "cookie" { 2 } else { 1 }],
+                &[
+                    (header_name.clone(), value),
+                    (header::ACCEPT_LANGUAGE.clone(), "en"),
+                ][..if how == "cookie" { 2 } else { 1 }],
             )
             .await;
             assert!(
@@ -259,15 +273,27 @@ async fn the_switches_keep_the_choice_in_cookies_and_refuse_what_they_do_not_kno
     let back = format!("http://localhost{BASE}/queues/neutral");
     for (uri, cookie) in [
         (format!("{BASE}/lang?lang=fr"), "bullring_lang=fr;"),
-        (format!("{BASE}/tz?tz=Europe/Paris"), "bullring_tz=Europe/Paris;"),
-        (format!("{BASE}/tz?tz=Asia%2FTokyo"), "bullring_tz=Asia/Tokyo;"),
+        (
+            format!("{BASE}/tz?tz=Europe/Paris"),
+            "bullring_tz=Europe/Paris;",
+        ),
+        (
+            format!("{BASE}/tz?tz=Asia%2FTokyo"),
+            "bullring_tz=Asia/Tokyo;",
+        ),
     ] {
         let reply = get_with(&dash, &uri, &[(header::REFERER, &back)]).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{uri}: {}", reply.body);
-        assert_eq!(reply.headers[header::LOCATION], &back["http://localhost".len()..]);
+        assert_eq!(
+            reply.headers[header::LOCATION],
+            &back["http://localhost".len()..]
+        );
         let set = reply.headers[header::SET_COOKIE].to_str().expect("cookie");
         assert!(set.starts_with(cookie), "{uri}: {set}");
-        assert!(set.contains(&format!("Path={BASE}")) && set.contains("HttpOnly"), "{set}");
+        assert!(
+            set.contains(&format!("Path={BASE}")) && set.contains("HttpOnly"),
+            "{set}"
+        );
     }
     for uri in [
         format!("{BASE}/lang?lang=xx"),
@@ -287,7 +313,11 @@ async fn the_switches_keep_the_choice_in_cookies_and_refuse_what_they_do_not_kno
         &[(header::COOKIE, "bullring_lang=fr")],
     )
     .await;
-    assert!(refused.body.contains("Il n’y a pas de fuseau horaire"), "{}", refused.body);
+    assert!(
+        refused.body.contains("Il n’y a pas de fuseau horaire"),
+        "{}",
+        refused.body
+    );
 }
 
 #[tokio::test]
@@ -310,7 +340,11 @@ async fn a_time_zone_moves_every_time_shown_and_the_json_api_stays_english() {
     let shown = |cookie: &'static str| {
         let dash = &dash;
         let page = page.clone();
-        async move { get_with(dash, &page, &[(header::COOKIE, cookie)]).await.body }
+        async move {
+            get_with(dash, &page, &[(header::COOKIE, cookie)])
+                .await
+                .body
+        }
     };
     let utc = shown("a=b").await;
     assert!(utc.contains("2026-11-22 14:05:03 UTC"), "{utc}");
@@ -322,15 +356,22 @@ async fn a_time_zone_moves_every_time_shown_and_the_json_api_stays_english() {
     let tokyo = shown("bullring_tz=Asia/Tokyo").await;
     assert!(tokyo.contains("2026-11-22 23:05:03 JST"), "{tokyo}");
     // The switch shows the zone chosen.
-    assert!(tokyo.contains("<option selected>Asia/Tokyo</option>"), "{tokyo}");
+    assert!(
+        tokyo.contains("<option selected>Asia/Tokyo</option>"),
+        "{tokyo}"
+    );
 
     // The JSON API answers alike in every language: English, untouched by either cookie.
     let api = |headers: &'static [(HeaderName, &'static str)]| {
         let dash = &dash;
         async move {
-            get_with(dash, &format!("{BASE}/api/queues/neutral/jobs/nope"), headers)
-                .await
-                .body
+            get_with(
+                dash,
+                &format!("{BASE}/api/queues/neutral/jobs/nope"),
+                headers,
+            )
+            .await
+            .body
         }
     };
     let english = api(&[]).await;

@@ -2,9 +2,11 @@
 
 use askama::Template;
 
-use super::Chrome;
 use super::format::format_time;
+use super::{Chrome, label_of};
+use crate::queue::action::Action;
 use crate::queue::audit::AuditEntry;
+use crate::web::i18n;
 
 pub struct AuditRow {
     pub time: String,
@@ -13,7 +15,10 @@ pub struct AuditRow {
     pub action: String,
     pub queue: String,
     pub jobs: String,
+    /// `ok`, `refused` or `failed`: the row's class.
     pub outcome: String,
+    /// The outcome in the reader's language.
+    pub outcome_text: String,
     pub detail: String,
 }
 
@@ -33,7 +38,14 @@ impl AuditRow {
             time: format_time(Some(e.time_ms)),
             user: e.user,
             role: e.role,
-            action: e.action,
+            // The action's button name when it is one ("Retry" / "Relancer"), else as stored.
+            action: Action::from_name(&e.action)
+                .map_or(e.action, |action| label_of(action).to_string()),
+            outcome_text: i18n::catalog::lookup(
+                i18n::current().lang,
+                &format!("audit.outcome.{}", e.outcome),
+            )
+            .map_or_else(|| e.outcome.clone(), str::to_string),
             queue: if e.prefix.is_empty() {
                 e.queue
             } else {
