@@ -261,10 +261,10 @@ async fn no_page_scrolls_sideways_at_390_px_and_every_action_stays_in_reach() {
     browser.close().await;
 }
 
-/// The README's pictures of the dark theme and of a phone, next to `browser`'s
+/// The README's pictures of the dark theme, of the overview in French and of a phone, next to `browser`'s
 /// (`BULLRING_SCREENSHOTS=docs cargo test --test it ux::screenshots`).
 #[tokio::test]
-async fn screenshots_of_the_dark_theme_and_a_phone() {
+async fn screenshots_of_the_dark_theme_french_and_a_phone() {
     // The demo's queues under a prefix of their own (`bullring demo` uses `bull`), titled as
     // bullring titles itself.
     let prefix = "app";
@@ -308,6 +308,17 @@ async fn screenshots_of_the_dark_theme_and_a_phone() {
         .await;
     browser.find("table.jobs").await;
     browser.screenshot("dark-queue").await;
+
+    // The overview in French, in the light theme.
+    browser
+        .goto(&format!("{origin}{BASE}/theme?theme=light"))
+        .await;
+    browser.goto(&format!("{origin}{BASE}/lang?lang=fr")).await;
+    browser.goto(&format!("{origin}{BASE}/")).await;
+    browser.find("html[lang=fr] table.counts").await;
+    wait_for_theme(&browser, ("light", LIGHT_BG), "French overview").await;
+    browser.screenshot("fr-overview").await;
+    browser.goto(&format!("{origin}{BASE}/lang?lang=en")).await;
 
     browser
         .goto(&format!("{origin}{BASE}/theme?theme=light"))
@@ -687,7 +698,7 @@ async fn serious_violations(browser: &Browser, axe: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn axe_finds_nothing_serious_on_any_page_in_either_theme() {
+async fn axe_finds_nothing_serious_on_any_page_in_either_theme_and_either_language() {
     let (origin, _prefix, _stop) = demo_dashboard("ux-axe").await;
     let axe = axe_source();
     let browser = Browser::start(true).await;
@@ -699,15 +710,18 @@ async fn axe_finds_nothing_serious_on_any_page_in_either_theme() {
     pages.push("/queues/nowhere".into());
     pages.push("/theme".into());
     let mut found = Vec::new();
-    for theme in ["light", "dark"] {
+    for (theme, lang) in [("light", "en"), ("dark", "en"), ("light", "fr"), ("dark", "fr")] {
         browser
             .goto(&format!("{origin}{BASE}/theme?theme={theme}"))
             .await;
+        browser
+            .goto(&format!("{origin}{BASE}/lang?lang={lang}"))
+            .await;
         for path in &pages {
             browser.goto(&format!("{origin}{BASE}{path}")).await;
-            browser.find("main").await;
+            browser.find(&format!("html[lang={lang}] main")).await;
             for violation in serious_violations(&browser, &axe).await {
-                found.push(format!("{path} ({theme}): {violation}"));
+                found.push(format!("{path} ({theme}, {lang}): {violation}"));
             }
         }
         // The list of keys, open.
@@ -715,7 +729,7 @@ async fn axe_finds_nothing_serious_on_any_page_in_either_theme() {
         keys(&browser, "?").await;
         browser.find("dialog#keys[open]").await;
         for violation in serious_violations(&browser, &axe).await {
-            found.push(format!("keys dialog ({theme}): {violation}"));
+            found.push(format!("keys dialog ({theme}, {lang}): {violation}"));
         }
     }
     assert!(found.is_empty(), "axe:\n{}", found.join("\n"));
