@@ -710,7 +710,12 @@ async fn axe_finds_nothing_serious_on_any_page_in_either_theme_and_either_langua
     pages.push("/queues/nowhere".into());
     pages.push("/theme".into());
     let mut found = Vec::new();
-    for (theme, lang) in [("light", "en"), ("dark", "en"), ("light", "fr"), ("dark", "fr")] {
+    for (theme, lang) in [
+        ("light", "en"),
+        ("dark", "en"),
+        ("light", "fr"),
+        ("dark", "fr"),
+    ] {
         browser
             .goto(&format!("{origin}{BASE}/theme?theme={theme}"))
             .await;

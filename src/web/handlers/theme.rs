@@ -46,8 +46,9 @@ pub async fn choose(
         return Ok(render(&page)?.into_response());
     };
     let theme = Theme::parse(choice.trim()).ok_or_else(|| {
-        WebError::BadRequest(format!(
-            "There is no theme {choice:?}: choose light, dark or system."
+        WebError::BadRequest(crate::web::i18n::tf(
+            "theme.unknown",
+            &[("theme", &format!("{choice:?}"))],
         ))
     })?;
     remember(&state, &headers, COOKIE, theme.as_str())
