@@ -156,7 +156,7 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         // Pages, error pages included, are drawn in the theme the reader chose.
         .layer(axum::middleware::from_fn(theme::scope))
         // ... in the reader's language and time zone.
-        .layer(axum::middleware::from_fn(crate::web::i18n::scope))
+        .layer(from_fn_with_state(state.clone(), crate::web::i18n::scope))
         // So error pages carry the proxy's prefix too.
         .layer(from_fn_with_state(
             state.clone(),

@@ -709,6 +709,7 @@ async fn axe_finds_nothing_serious_on_any_page_in_either_theme_and_either_langua
     ));
     pages.push("/queues/nowhere".into());
     pages.push("/theme".into());
+    pages.push("/lang".into());
     let mut found = Vec::new();
     for (theme, lang) in [
         ("light", "en"),

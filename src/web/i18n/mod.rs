@@ -15,11 +15,13 @@ pub mod catalog;
 
 use std::future::Future;
 
-use axum::extract::Request;
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono_tz::Tz;
+
+use crate::web::state::AppState;
 
 /// The cookie that keeps the language chosen with the switch.
 pub const LANG_COOKIE: &str = "bullring_lang";
@@ -151,9 +153,19 @@ pub async fn run_with<F: Future>(locale: Locale, future: F) -> F::Output {
     CURRENT.scope(locale, future).await
 }
 
-/// Middleware: answer the rest of the request in the reader's language and time zone.
-pub async fn scope(request: Request, next: Next) -> Response {
-    let locale = Locale::from_headers(request.headers());
+/// Middleware: answer the rest of the request in the reader's language and time zone; the JSON
+/// API (`{base}/api/`) always in English and UTC.
+pub async fn scope(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // Inside a nested router the URI has lost the base path; the original one still has it.
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| request.uri().path(), |uri| uri.path());
+    let locale = if state.is_api_path(path) {
+        Locale::default()
+    } else {
+        Locale::from_headers(request.headers())
+    };
     run_with(locale, next.run(request)).await
 }
 

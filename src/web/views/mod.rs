@@ -18,6 +18,7 @@ pub mod flow;
 pub mod format;
 pub mod job;
 pub mod latest;
+pub mod locale;
 pub mod metrics;
 pub mod obliterate;
 pub mod outcome;
