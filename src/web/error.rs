@@ -150,8 +150,36 @@ impl WebError {
     }
 }
 
+/// The message of a "no such thing" error, in the reader's language (the JSON API's requests are
+/// always English: `web::i18n::scope`), with the same words as the core's in English.
+fn not_found_text(err: &QueueError) -> Option<String> {
+    let quoted = |text: &str| format!("{text:?}");
+    Some(match err {
+        QueueError::QueueNotFound(name) => i18n::tf("error.no_queue", &[("name", &quoted(name))]),
+        QueueError::GroupNotFound(name) => i18n::tf("error.no_group", &[("name", &quoted(name))]),
+        QueueError::JobNotFound { queue, id } => {
+            i18n::tf("error.no_job", &[("queue", queue), ("id", &quoted(id))])
+        }
+        QueueError::SchedulerNotFound { queue, id } => i18n::tf(
+            "error.no_scheduler",
+            &[("queue", queue), ("id", &quoted(id))],
+        ),
+        QueueError::AmbiguousQueue { name, prefixes } => i18n::tf(
+            "error.ambiguous_queue",
+            &[("name", &quoted(name)), ("prefixes", prefixes)],
+        ),
+        _ => return None,
+    })
+}
+
 impl From<QueueError> for WebError {
     fn from(err: QueueError) -> Self {
+        if let Some(text) = not_found_text(&err) {
+            return match err {
+                QueueError::AmbiguousQueue { .. } => WebError::BadRequest(text),
+                _ => WebError::NotFound(text),
+            };
+        }
         match err {
             QueueError::Unavailable { .. } => WebError::Unavailable(Arc::new(err)),
             QueueError::Slow { .. } => WebError::SlowRedis(Arc::new(err)),
@@ -260,5 +288,61 @@ fn render(state: &AppState, err: &WebError, is_api: bool) -> Response {
             tracing::error!(error = %render_err, "error page failed to render");
             (status, err.public_message()).into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::model::QueueRef;
+    use crate::web::i18n::{Lang, Locale, run_with};
+
+    fn errors() -> Vec<QueueError> {
+        let queue = QueueRef::new("bull", "mail");
+        vec![
+            QueueError::QueueNotFound("mail".into()),
+            QueueError::GroupNotFound("billing".into()),
+            QueueError::JobNotFound {
+                queue: queue.clone(),
+                id: "7".into(),
+            },
+            QueueError::SchedulerNotFound {
+                queue,
+                id: "nightly".into(),
+            },
+            QueueError::AmbiguousQueue {
+                name: "mail".into(),
+                prefixes: "a, b".into(),
+            },
+        ]
+    }
+
+    /// In English (and so in the JSON API, always English) the words are the core's own.
+    #[test]
+    fn not_found_messages_are_the_cores_in_english() {
+        for err in errors() {
+            assert_eq!(not_found_text(&err), Some(err.to_string()));
+        }
+    }
+
+    #[tokio::test]
+    async fn not_found_messages_are_french_for_a_french_reader() {
+        let fr = Locale {
+            lang: Lang::Fr,
+            ..Locale::default()
+        };
+        let texts = run_with(fr, async {
+            errors().iter().map(not_found_text).collect::<Vec<_>>()
+        })
+        .await;
+        assert_eq!(
+            texts[2].as_deref(),
+            Some("la file bull:mail n’a pas de job d’id \"7\"")
+        );
+        assert!(
+            texts
+                .iter()
+                .all(|t| t.as_ref().is_some_and(|t| !t.contains("queue ")))
+        );
     }
 }

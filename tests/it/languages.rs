@@ -382,5 +382,15 @@ async fn a_time_zone_moves_every_time_shown_and_the_json_api_stays_english() {
     ])
     .await;
     assert_eq!(english, french);
-    assert!(english.contains("\"error\""), "{english}");
+    assert!(english.contains("has no job with id"), "{english}");
+    // The same error on a page is in the reader's language.
+    let page = get_with(
+        &dash,
+        &format!("{BASE}/queues/neutral/jobs/nope"),
+        &[(header::COOKIE, "bullring_lang=fr")],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("n’a pas de job d’id"), "{}", page.body);
+    assert!(page.body.contains("404 · Introuvable"), "{}", page.body);
 }
