@@ -107,7 +107,10 @@ impl Input {
         match self.text(name) {
             None => Ok(default),
             Some(text) => text.parse().map_err(|_| {
-                WebError::BadRequest(format!("{name}: {text:?} is not a whole number"))
+                WebError::BadRequest(crate::web::i18n::tf(
+                    "input.not_whole",
+                    &[("name", &name), ("text", &format!("{text:?}"))],
+                ))
             }),
         }
     }
@@ -118,9 +121,12 @@ impl Input {
             if text.trim().is_empty() {
                 return Ok(None);
             }
-            return serde_json::from_str(text)
-                .map(Some)
-                .map_err(|e| WebError::BadRequest(format!("{name}: not valid JSON ({e})")));
+            return serde_json::from_str(text).map(Some).map_err(|e| {
+                WebError::BadRequest(crate::web::i18n::tf(
+                    "input.not_json",
+                    &[("name", &name), ("error", &e)],
+                ))
+            });
         }
         Ok(self.json.get(name).cloned())
     }

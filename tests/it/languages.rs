@@ -224,6 +224,20 @@ async fn every_page_in_french_leaves_no_english_text_of_the_catalog() {
     );
     assert_eq!(english_left(&page.body, &phrases), Vec::<String>::new());
 
+    // A refused form says why in French: no job ticked.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("{BASE}/queues/{}/bulk", demo::ATTACHMENTS))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::COOKIE, "bullring_lang=fr")
+        .body(Body::from("action=retry"))
+        .expect("request");
+    let refused = dash.send(request).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("ids: cochez au moins un job"), "{}", refused.body);
+    assert_eq!(english_left(&refused.body, &phrases), Vec::<String>::new());
+
     let mut left = Vec::new();
     for (how, header_name, value) in [
         (

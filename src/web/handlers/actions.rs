@@ -58,9 +58,9 @@ pub async fn post(
         && route.action == Action::Obliterate
         && input.text("confirm").as_deref() != Some(queue.name.as_str())
     {
-        return Err(WebError::BadRequest(format!(
-            "confirm: type the queue's name ({}) to obliterate it",
-            queue.name
+        return Err(WebError::BadRequest(crate::web::i18n::tf(
+            "input.obliterate_confirm",
+            &[("queue", &queue.name)],
         )));
     }
     let outcome = state.commands().perform(&principal, command).await?;

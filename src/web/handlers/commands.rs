@@ -15,6 +15,7 @@ use crate::queue::ndjson::{self, Line};
 use crate::queue::schedule_edit::{SchedulerEdit, TypedSchedule};
 use crate::web::error::WebError;
 use crate::web::extract::Query;
+use crate::web::i18n;
 use crate::web::input::Input;
 use crate::web::params::ActionQuery;
 use crate::web::state::AppState;
@@ -132,7 +133,7 @@ fn job_command(
             } else {
                 input
                     .json_value("data")?
-                    .ok_or_else(|| WebError::BadRequest("data: give the new data as JSON".into()))?
+                    .ok_or_else(|| WebError::BadRequest(i18n::t("input.data_json").into()))?
             };
             Op::EditData { id, data }
         }
@@ -157,7 +158,7 @@ fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Comma
         Action::Clean => {
             let state: JobState = input
                 .text("state")
-                .ok_or_else(|| WebError::BadRequest("state: choose which jobs to clean".into()))?
+                .ok_or_else(|| WebError::BadRequest(i18n::t("input.clean_state").into()))?
                 .parse()
                 .map_err(|e| WebError::BadRequest(format!("state: {e}")))?;
             check_cleanable_in(queue.library, state)?;
@@ -176,11 +177,12 @@ fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Comma
                 .map(|t| t.trim().parse::<u64>().ok().filter(|n| *n >= 1).ok_or(t))
                 .transpose()
                 .map_err(|t| {
-                    WebError::BadRequest(format!(
-                        "concurrency: {t:?} is not a whole number of at least 1"
+                    WebError::BadRequest(i18n::tf(
+                        "input.concurrency",
+                        &[("text", &format!("{t:?}"))],
                     ))
                 })?
-                .ok_or_else(|| WebError::BadRequest("concurrency: give a number".into()))?;
+                .ok_or_else(|| WebError::BadRequest(i18n::t("input.concurrency_missing").into()))?;
             Op::GlobalConcurrency(Some(limit))
         }
         Action::ClearConcurrency => Op::GlobalConcurrency(None),
@@ -246,7 +248,10 @@ fn bulk_command(queue: QueueRef, input: &Input) -> Result<Command, WebError> {
         .and_then(Action::from_name)
         .filter(|action| Action::BULK.contains(action))
         .ok_or_else(|| {
-            WebError::BadRequest(format!("action: {named:?} is not retry, promote or remove"))
+            WebError::BadRequest(i18n::tf(
+                "input.bulk_action",
+                &[("action", &format!("{named:?}"))],
+            ))
         })?;
     let ids: Vec<String> = input
         .all("ids")
@@ -254,11 +259,12 @@ fn bulk_command(queue: QueueRef, input: &Input) -> Result<Command, WebError> {
         .filter(|id| !id.is_empty())
         .collect();
     if ids.is_empty() {
-        return Err(WebError::BadRequest("ids: tick at least one job".into()));
+        return Err(WebError::BadRequest(i18n::t("input.ids_none").into()));
     }
     if ids.len() > MAX_BULK {
-        return Err(WebError::BadRequest(format!(
-            "ids: at most {MAX_BULK} jobs at once"
+        return Err(WebError::BadRequest(i18n::tf(
+            "input.ids_many",
+            &[("max", &MAX_BULK)],
         )));
     }
     Ok(Command::Bulk { queue, action, ids })
@@ -316,8 +322,9 @@ fn new_job(input: &Input) -> Result<NewJob, WebError> {
     }
     if let Some(kind) = input.text("backoff_type") {
         if !["fixed", "exponential"].contains(&kind.as_str()) {
-            return Err(WebError::BadRequest(format!(
-                "backoff_type: {kind:?} is not fixed or exponential"
+            return Err(WebError::BadRequest(i18n::tf(
+                "input.backoff",
+                &[("kind", &format!("{kind:?}"))],
             )));
         }
         let delay = input.number("backoff_delay_ms", 1000)?;
@@ -336,7 +343,10 @@ fn new_job(input: &Input) -> Result<NewJob, WebError> {
             Some("false" | "off" | "no") => set(key, Value::Bool(false)),
             Some(n) => {
                 let count: u64 = n.parse().map_err(|_| {
-                    WebError::BadRequest(format!("{field}: {n:?} is not true, false or a count"))
+                    WebError::BadRequest(i18n::tf(
+                        "input.remove_on",
+                        &[("field", &field), ("text", &format!("{n:?}"))],
+                    ))
                 })?;
                 set(key, Value::from(count));
             }

@@ -117,7 +117,10 @@ fn clean_query(
     let grace_ms = match query.grace_ms.as_deref().map(str::trim) {
         None | Some("") => DEFAULT_GRACE_MS,
         Some(text) => text.parse().map_err(|_| {
-            WebError::BadRequest(format!("grace_ms: {text:?} is not a whole number"))
+            WebError::BadRequest(crate::web::i18n::tf(
+                "input.not_whole",
+                &[("name", &"grace_ms"), ("text", &format!("{text:?}"))],
+            ))
         })?,
     };
     let limit = match query.limit.as_deref().map(str::trim) {
@@ -157,9 +160,9 @@ pub async fn edit_page(
     let (_, detail) = state.reader().job(&at.queue, &at.id, 1, 1).await?;
     // Data too big to be read for the page cannot be edited here (saving would replace it).
     if let Some(cut) = detail.job.truncated.iter().find(|c| c.field == "data") {
-        return Err(WebError::TooLarge(format!(
-            "job {}'s data is {} bytes, too big to edit in the dashboard",
-            at.id, cut.bytes
+        return Err(WebError::TooLarge(crate::web::i18n::tf(
+            "input.too_big_to_edit",
+            &[("id", &at.id), ("n", &cut.bytes)],
         )));
     }
     let data = serde_json::to_string_pretty(&detail.job.data).unwrap_or_default();
