@@ -66,8 +66,13 @@ pub fn bounded(name: &str, value: Option<&str>, default: u64, max: u64) -> Resul
     };
     match text.parse::<u64>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(WebError::BadRequest(format!(
-            "{name} must be a whole number from 1 to {max}, not {text:?}"
+        _ => Err(WebError::BadRequest(crate::web::i18n::tf(
+            "input.bounded",
+            &[
+                ("name", &name),
+                ("max", &max),
+                ("text", &format!("{text:?}")),
+            ],
         ))),
     }
 }
@@ -88,8 +93,9 @@ impl ListQuery {
             None | Some("") | Some("newest") | Some("desc") => Order::NewestFirst,
             Some("oldest") | Some("asc") => Order::OldestFirst,
             Some(other) => {
-                return Err(WebError::BadRequest(format!(
-                    "order must be newest or oldest, not {other:?}"
+                return Err(WebError::BadRequest(crate::web::i18n::tf(
+                    "input.order",
+                    &[("text", &format!("{other:?}"))],
                 )));
             }
         };

@@ -235,7 +235,11 @@ async fn every_page_in_french_leaves_no_english_text_of_the_catalog() {
         .expect("request");
     let refused = dash.send(request).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
-    assert!(refused.body.contains("ids: cochez au moins un job"), "{}", refused.body);
+    assert!(
+        refused.body.contains("ids: cochez au moins un job"),
+        "{}",
+        refused.body
+    );
     assert_eq!(english_left(&refused.body, &phrases), Vec::<String>::new());
 
     let mut left = Vec::new();
