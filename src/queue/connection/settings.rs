@@ -2,6 +2,7 @@
 //! and the redaction that keeps a password out of logs and pages.
 
 use super::sentinel::SentinelSettings;
+use crate::queue::error::Result;
 
 /// Where Redis is: one URL, the seed nodes of a cluster, or a Sentinel-watched master.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,16 @@ impl RedisSettings {
     /// The master a sentinel named, as plain settings for one server at `address` (`host:port`).
     pub fn at_master(&self, address: &str) -> Self {
         RedisSettings::url(format!("redis://{address}"))
+    }
+
+    /// Where to connect now: under Sentinel, plain settings for the master the sentinels name
+    /// (one short round trip to them, an error when none answers); otherwise these settings.
+    /// For what opens an engine connection, which cannot follow a failover by itself.
+    pub async fn resolve(&self) -> Result<RedisSettings> {
+        match &self.sentinel {
+            Some(sentinel) => Ok(self.at_master(&sentinel.master_address().await?)),
+            None => Ok(self.clone()),
+        }
     }
 
     /// The same place, as the engine's connection options (for actions and workers).
