@@ -39,6 +39,7 @@ mod search_apply;
 mod secrets;
 mod security;
 mod sentinel;
+mod sentinel_runner;
 mod soak;
 mod support;
 mod ux;

@@ -1,0 +1,137 @@
+//! The runner on Redis Sentinel, all real: a redis-server master, its replica, a sentinel
+//! (`redis-server --sentinel`), the `bullring run` binary configured with the sentinel only, and
+//! Node's BullMQ adding jobs through the sentinel (ioredis asks it for the master). A job is
+//! processed; the master is killed (`kill -9`); after the promotion a job Node adds to the new
+//! master is processed by the same `bullring run` process, whose `/healthz` and `/metrics`
+//! (`--metrics-listen`) say which master it moved from and to.
+
+use serde_json::Value;
+
+use crate::binary::http_get;
+use crate::runner::{RunProcess, scratch, script};
+use crate::sentinel::Watched;
+use crate::support::{free_port, unique_prefix};
+
+/// Add job `id` through the sentinel with Node's BullMQ and wait until it is finished.
+async fn node_add(sentinel_port: u16, prefix: &str, id: &str, auth: &[&str]) -> Value {
+    let mut args: Vec<String> = [
+        "add",
+        "--sentinels",
+        &format!("127.0.0.1:{sentinel_port}"),
+        "--master",
+        "mymaster",
+        "--prefix",
+        prefix,
+        "--bullmq",
+        "6",
+        "--queue",
+        "work",
+        "--name",
+        "task",
+        "--id",
+        id,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(auth.iter().map(|s| s.to_string()));
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::interop::node("sentinel.js", &args)
+    })
+    .await
+    .expect("node task")
+}
+
+/// The body of a GET on the runner's probe listener.
+fn probe(port: u16, path: &str) -> String {
+    let (status, text) = http_get(port, path).unwrap_or_else(|| panic!("GET {path}: no answer"));
+    assert_eq!(status, 200, "GET {path}: {text}");
+    let (_, body) = text.split_once("\r\n\r\n").expect("a body");
+    body.to_string()
+}
+
+fn health(port: u16) -> Value {
+    serde_json::from_str(&probe(port, "/healthz")).expect("JSON health")
+}
+
+/// A `bullring run` on the sentinel of `watched` with one command worker on `work` answering
+/// `{"pid": <bullring's pid>}`, and `extra` TOML lines (passwords) in the `sentinel` table.
+fn start_runner(watched: &Watched, prefix: &str, tag: &str, extra: &str) -> (RunProcess, u16) {
+    let dir = scratch(tag);
+    // The program's parent is the bullring process that runs it.
+    let program = script(
+        &dir,
+        "work.sh",
+        "cat >/dev/null\necho \"{\\\"pid\\\": $PPID}\"\n",
+    );
+    let probe_port = free_port();
+    let file = dir.join("bullring.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "prefixes = [\"{prefix}\"]\n\
+             metrics_listen = \"127.0.0.1:{probe_port}\"\n\
+             sentinel = {{ master = \"mymaster\", nodes = [\"127.0.0.1:{sentinel}\"]{extra} }}\n\
+             [[queues]]\nname = \"work\"\n\
+             [[workers]]\nqueue = \"work\"\n\
+             handler = {{ type = \"command\", program = \"{program}\", timeout_secs = 30 }}\n",
+            sentinel = watched.sentinel.port,
+            program = program.display(),
+        ),
+    )
+    .expect("write the config");
+    let run = RunProcess::start(&file);
+    run.wait_for_log("runner started");
+    (run, probe_port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bullring_run_follows_a_sentinel_failover() {
+    let mut watched = Watched::start();
+    let prefix = unique_prefix("sentinel-run");
+    let (run, probe_port) = start_runner(&watched, &prefix, "sentinel-run", "");
+    let master = format!("127.0.0.1:{}", watched.master.port);
+    let replica = format!("127.0.0.1:{}", watched.replica.port);
+
+    let before = node_add(watched.sentinel.port, &prefix, "before", &[]).await;
+    assert_eq!(before["state"], "completed", "{before}");
+    assert_eq!(before["returnvalue"]["pid"], run.pid(), "{before}");
+    let report = health(probe_port);
+    assert_eq!(report["runner"]["master"], master, "{report}");
+    assert_eq!(report["runner"]["sentinel"], true, "{report}");
+    assert_eq!(report["runner"]["failovers"], 0, "{report}");
+    assert_eq!(report["runner"]["workers"], 1, "{report}");
+
+    watched.fail_over().await;
+
+    // Node adds to the new master; the same bullring process runs the job there.
+    let after = node_add(watched.sentinel.port, &prefix, "after", &[]).await;
+    assert_eq!(after["state"], "completed", "{after}");
+    assert_eq!(after["returnvalue"]["pid"], run.pid(), "{after}");
+    run.wait_for_log("workers restarted on the new master");
+
+    let report = health(probe_port);
+    let runner = &report["runner"];
+    assert_eq!(runner["master"], replica, "{report}");
+    assert_eq!(runner["failovers"], 1, "{report}");
+    assert_eq!(runner["workers"], 1, "{report}");
+    assert_eq!(runner["last_failover"]["from"], master, "{report}");
+    assert_eq!(runner["last_failover"]["to"], replica, "{report}");
+    assert!(
+        runner["last_failover"]["at_ms"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+    let metrics = probe(probe_port, "/metrics");
+    assert!(
+        metrics.contains("bullring_runner_failovers_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!(
+            "bullring_runner_master{{address=\"{replica}\"}} 1\n"
+        )),
+        "{metrics}"
+    );
+    assert!(metrics.contains("bullring_runner_workers 1\n"), "{metrics}");
+}
