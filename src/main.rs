@@ -42,7 +42,8 @@ async fn main() {
             Command::Start(settings) => run(settings, Mode::Start).await,
             Command::HashPassword => hash_password(),
             Command::Add(args) => {
-                terminal(&args.settings.clone(), None, |config| async move {
+                let connection = args.connection.clone();
+                terminal(&args.settings.clone(), connection, |config| async move {
                     if let Some(from) = &args.from {
                         return bullring::runner::import::import(&config, &args.queue, from).await;
                     }

@@ -210,6 +210,9 @@ pub struct AddArgs {
     /// How long the deduplication lasts, in milliseconds (with --dedup-id).
     #[arg(long)]
     pub dedup_ttl_ms: Option<u64>,
+    /// The `[[connections]]` entry to add to (default: the top-level Redis settings).
+    #[arg(long, value_name = "NAME")]
+    pub connection: Option<String>,
     #[command(flatten)]
     pub settings: Settings,
 }

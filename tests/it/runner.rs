@@ -524,7 +524,7 @@ fn command_worker(
     )
 }
 
-fn cli(file: &Path, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn cli(file: &Path, args: &[&str]) -> (bool, String, String) {
     let output = bullring()
         .args(args)
         .arg("--config")

@@ -3,12 +3,14 @@
 //! Node's BullMQ adding jobs through the sentinel (ioredis asks it for the master). A job is
 //! processed; the master is killed (`kill -9`); after the promotion a job Node adds to the new
 //! master is processed by the same `bullring run` process, whose `/healthz` and `/metrics`
-//! (`--metrics-listen`) say which master it moved from and to.
+//! (`--metrics-listen`) say which master it moved from and to. The terminal commands (`add`,
+//! `add --from`, `jobs`, `stats`) reach the master through the sentinel too, at the top level
+//! and with `--connection`, before and after a failover.
 
 use serde_json::Value;
 
 use crate::binary::http_get;
-use crate::runner::{RunProcess, scratch, script};
+use crate::runner::{RunProcess, cli, scratch, script};
 use crate::sentinel::Watched;
 use crate::support::{free_port, unique_prefix};
 
@@ -134,4 +136,120 @@ async fn bullring_run_follows_a_sentinel_failover() {
         "{metrics}"
     );
     assert!(metrics.contains("bullring_runner_workers 1\n"), "{metrics}");
+}
+
+/// A job hash's field on one server.
+fn field(server: &crate::sentinel::Server, key: &str, field: &str) -> Option<String> {
+    let mut cmd = redis::cmd("HGET");
+    cmd.arg(key).arg(field);
+    server.query(&cmd)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminal_commands_reach_the_master_through_the_sentinel() {
+    let mut watched = Watched::start();
+    let (top, eu) = (
+        unique_prefix("sentinel-cli"),
+        unique_prefix("sentinel-cli-eu"),
+    );
+    let dir = scratch("sentinel-cli");
+    let sentinel = format!(
+        "sentinel = {{ master = \"mymaster\", nodes = [\"127.0.0.1:{}\"] }}",
+        watched.sentinel.port
+    );
+    let file = dir.join("bullring.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "prefixes = [\"{top}\"]\n{sentinel}\n\
+             [[queues]]\nname = \"work\"\n[queues.defaults]\nattempts = 3\n\
+             [[connections]]\nname = \"eu\"\nprefixes = [\"{eu}\"]\n{sentinel}\n"
+        ),
+    )
+    .expect("write the config");
+
+    let (ok, out, err) = cli(
+        &file,
+        &[
+            "add",
+            "work",
+            "task",
+            "--data",
+            "{\"n\":1}",
+            "--job-id",
+            "a1",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "a1");
+    let a1 = format!("{top}:work:a1");
+    assert_eq!(field(&watched.master, &a1, "name").as_deref(), Some("task"));
+    assert!(
+        field(&watched.master, &a1, "opts")
+            .unwrap()
+            .contains("\"attempts\":3")
+    );
+
+    let lines = dir.join("jobs.ndjson");
+    std::fs::write(
+        &lines,
+        "{\"name\":\"imported\",\"data\":{\"n\":2},\"opts\":{\"jobId\":\"i1\"}}\n\
+         {\"name\":\"imported\",\"data\":{\"n\":3},\"opts\":{\"jobId\":\"i2\"}}\n",
+    )
+    .expect("write the NDJSON");
+    let from = lines.display().to_string();
+    let (ok, out, err) = cli(
+        &file,
+        &["add", "work", "--from", &from, "--connection", "eu"],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("added 2 job(s)"), "{out}");
+    assert_eq!(
+        field(&watched.master, &format!("{eu}:work:i2"), "data").as_deref(),
+        Some("{\"n\":3}")
+    );
+
+    let (ok, out, err) = cli(
+        &file,
+        &["jobs", "work", "waiting", "--json", "--connection", "eu"],
+    );
+    assert!(ok, "{err}");
+    let listed: Value = serde_json::from_str(&out).expect("JSON");
+    let mut ids: Vec<&str> = listed["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["i1", "i2"], "{out}");
+    let (ok, out, err) = cli(&file, &["stats", "work", "--json"]);
+    assert!(ok, "{err}");
+    let stats: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(stats[0]["counts"]["waiting"], 1, "{out}");
+
+    // After a failover the same commands find the new master.
+    watched.fail_over().await;
+    let (ok, out, err) = cli(
+        &file,
+        &[
+            "add",
+            "work",
+            "task",
+            "--job-id",
+            "a2",
+            "--connection",
+            "default",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "a2");
+    assert_eq!(
+        field(&watched.replica, &format!("{top}:work:a2"), "name").as_deref(),
+        Some("task")
+    );
+    let (ok, out, err) = cli(&file, &["stats", "work", "--json", "--connection", "eu"]);
+    assert!(ok, "{err}");
+    let stats: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(stats[0]["counts"]["waiting"], 2, "{out}");
 }
