@@ -120,7 +120,8 @@ fn connection_state(
         other.prefixes.clone(),
         other.queues.clone(),
         other.discovery,
-    );
+    )
+    .on_connection(&other.connection.name);
     discovery.spawn(
         Redis::new(other.redis.clone()),
         config.discovery_interval,
@@ -178,7 +179,8 @@ pub fn spawn_alerts(config: &Config, settings: &RedisSettings, cancel: &Cancella
             other.prefixes.clone(),
             other.queues.clone(),
             other.discovery,
-        );
+        )
+        .on_connection(name);
         discovery.spawn(
             Redis::new(other.redis.clone()),
             config.discovery_interval,

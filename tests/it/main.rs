@@ -11,6 +11,7 @@ mod bull_actions;
 mod bull_alerts;
 mod bull_views;
 mod cluster;
+mod connection_names;
 mod connections;
 mod cost;
 mod demo;

@@ -236,6 +236,7 @@ mod tests {
         let summary = QueueSummary {
             library: crate::queue::model::Library::BullMq,
             detected: None,
+            connection: "default".into(),
             name: "a\"b\\c\nd".into(),
             prefix: "bull".into(),
             paused: true,
