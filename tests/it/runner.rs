@@ -666,6 +666,11 @@ impl RunProcess {
         self.child.id()
     }
 
+    /// Everything it logged so far.
+    pub(crate) fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
     pub(crate) fn wait_for_log(&self, needle: &str) {
         let deadline = Instant::now() + DEADLINE;
         while !self.log.lock().unwrap().contains(needle) {

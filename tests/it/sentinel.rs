@@ -69,7 +69,11 @@ impl Server {
     /// Its URL, with its password.
     pub(crate) fn url(&self) -> String {
         match &self.password {
-            Some(password) => format!("redis://:{password}@127.0.0.1:{}", self.port),
+            Some(password) => format!(
+                "redis://:{}@127.0.0.1:{}",
+                url::form_urlencoded::byte_serialize(password.as_bytes()).collect::<String>(),
+                self.port
+            ),
             None => format!("redis://127.0.0.1:{}", self.port),
         }
     }

@@ -5,12 +5,13 @@
 //! master is processed by the same `bullring run` process, whose `/healthz` and `/metrics`
 //! (`--metrics-listen`) say which master it moved from and to. The terminal commands (`add`,
 //! `add --from`, `jobs`, `stats`) reach the master through the sentinel too, at the top level
-//! and with `--connection`, before and after a failover.
+//! and with `--connection`, before and after a failover. With `requirepass` on the master and
+//! on the sentinel, the same holds, and no password shows in the log, the health or the metrics.
 
 use serde_json::Value;
 
 use crate::binary::http_get;
-use crate::runner::{RunProcess, cli, scratch, script};
+use crate::runner::{RunProcess, bullring, cli, scratch, script};
 use crate::sentinel::Watched;
 use crate::support::{free_port, unique_prefix};
 
@@ -252,4 +253,71 @@ async fn terminal_commands_reach_the_master_through_the_sentinel() {
     assert!(ok, "{err}");
     let stats: Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(stats[0]["counts"]["waiting"], 2, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_on_the_master_and_the_sentinel() {
+    const MASTER_PW: &str = "m@ster-pw:1";
+    const SENTINEL_PW: &str = "sentinel/pw-2";
+    let mut watched = Watched::with_passwords(Some(MASTER_PW), Some(SENTINEL_PW));
+    let prefix = unique_prefix("sentinel-auth");
+    let auth = format!(", password = \"{MASTER_PW}\", sentinel_password = \"{SENTINEL_PW}\"");
+    let (run, probe_port) = start_runner(&watched, &prefix, "sentinel-auth", &auth);
+    let node_auth = ["--password", MASTER_PW, "--sentinel-password", SENTINEL_PW];
+
+    let before = node_add(watched.sentinel.port, &prefix, "before", &node_auth).await;
+    assert_eq!(before["state"], "completed", "{before}");
+    assert_eq!(before["returnvalue"]["pid"], run.pid(), "{before}");
+    watched.fail_over().await;
+    let after = node_add(watched.sentinel.port, &prefix, "after", &node_auth).await;
+    assert_eq!(after["state"], "completed", "{after}");
+    assert_eq!(after["returnvalue"]["pid"], run.pid(), "{after}");
+    run.wait_for_log("workers restarted on the new master");
+    let report = health(probe_port);
+    assert_eq!(report["runner"]["failovers"], 1, "{report}");
+
+    // The flags' form: the master's password in REDIS_PASSWORD, the sentinels' in
+    // BULLRING_REDIS_SENTINEL_PASSWORD.
+    let output = bullring()
+        .args(["stats", "work", "--json", "--prefix", &prefix])
+        .args(["--redis-sentinel-master", "mymaster"])
+        .args([
+            "--redis-sentinel-nodes",
+            &format!("127.0.0.1:{}", watched.sentinel.port),
+        ])
+        .env("REDIS_PASSWORD", MASTER_PW)
+        .env("BULLRING_REDIS_SENTINEL_PASSWORD", SENTINEL_PW)
+        .output()
+        .expect("bullring stats");
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{err}");
+    let stats: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(stats[0]["counts"]["completed"], 2, "{out}");
+
+    // A wrong sentinel password is refused with the sentinel's reason, and not shown.
+    let output = bullring()
+        .args(["stats", "--prefix", &prefix])
+        .args(["--redis-sentinel-master", "mymaster"])
+        .args([
+            "--redis-sentinel-nodes",
+            &format!("127.0.0.1:{}", watched.sentinel.port),
+        ])
+        .env("BULLRING_REDIS_SENTINEL_PASSWORD", "not-the-password")
+        .output()
+        .expect("bullring stats");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(err.contains("no sentinel named the master"), "{err}");
+    assert!(!err.contains("not-the-password"), "{err}");
+
+    let shown = format!(
+        "{}{}{}",
+        run.log(),
+        probe(probe_port, "/healthz"),
+        probe(probe_port, "/metrics")
+    );
+    for secret in [MASTER_PW, SENTINEL_PW, "m%40ster-pw%3A1", "sentinel%2Fpw-2"] {
+        assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+    }
 }

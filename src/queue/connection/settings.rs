@@ -34,9 +34,11 @@ impl RedisSettings {
         }
     }
 
-    /// The master a sentinel named, as plain settings for one server at `address` (`host:port`).
+    /// The master a sentinel named, as plain settings for one server at `address` (`host:port`),
+    /// with the master's password.
     pub fn at_master(&self, address: &str) -> Self {
-        RedisSettings::url(format!("redis://{address}"))
+        let password = self.sentinel.as_ref().and_then(|s| s.password.as_deref());
+        RedisSettings::url(url_with_password(address, password))
     }
 
     /// Where to connect now: under Sentinel, plain settings for the master the sentinels name
@@ -75,6 +77,23 @@ impl RedisSettings {
     }
 }
 
+/// `redis://[:password@]address`, the password percent-encoded (any byte but unreserved ones),
+/// so a password with `@`, `:` or `/` stays one.
+pub(super) fn url_with_password(address: &str, password: Option<&str>) -> String {
+    let Some(password) = password else {
+        return format!("redis://{address}");
+    };
+    let mut encoded = String::with_capacity(password.len());
+    for byte in password.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("redis://:{encoded}@{address}")
+}
+
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
@@ -89,6 +108,18 @@ fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_master_url_carries_the_password_encoded_and_redacted() {
+        let sentinel = SentinelSettings::new("m", vec!["s:26379".into()])
+            .with_passwords(Some("p@ss:w/rd".into()), None);
+        let at = RedisSettings::sentinel(sentinel).at_master("10.0.0.2:6380");
+        assert_eq!(at.url, "redis://:p%40ss%3Aw%2Frd@10.0.0.2:6380");
+        assert_eq!(at.redacted(), "redis://***@10.0.0.2:6380");
+        let info = redis::IntoConnectionInfo::into_connection_info(at.url.as_str()).unwrap();
+        assert_eq!(info.redis_settings().password(), Some("p@ss:w/rd"));
+        assert_eq!(url_with_password("h:1", None), "redis://h:1");
+    }
 
     #[test]
     fn redacts_passwords() {
