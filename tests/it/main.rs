@@ -17,6 +17,7 @@ mod cost;
 mod demo;
 mod docker;
 mod doctor;
+mod doctor_locks;
 mod embed;
 mod errors;
 mod fuzz_corpus;
