@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use super::settings::url_with_password;
 use crate::queue::error::{QueueError, Result};
 
 /// How long one sentinel may take to accept a connection and answer.
@@ -104,6 +103,23 @@ fn address(host: &str, port: u16) -> String {
     } else {
         format!("{host}:{port}")
     }
+}
+
+/// `redis://[:password@]address`, the password percent-encoded (any byte but unreserved ones),
+/// so a password with `@`, `:` or `/` stays one.
+pub(super) fn url_with_password(address: &str, password: Option<&str>) -> String {
+    let Some(password) = password else {
+        return format!("redis://{address}");
+    };
+    let mut encoded = String::with_capacity(password.len());
+    for byte in password.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("redis://:{encoded}@{address}")
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Where Redis is: one URL, the seed nodes of a cluster, or the sentinels that know a master,
 //! and the redaction that keeps a password out of logs and pages.
 
-use super::sentinel::SentinelSettings;
+use super::sentinel::{SentinelSettings, url_with_password};
 use crate::queue::error::Result;
 
 /// Where Redis is: one URL, the seed nodes of a cluster, or a Sentinel-watched master.
@@ -75,23 +75,6 @@ impl RedisSettings {
             format!("cluster {}", nodes.join(","))
         }
     }
-}
-
-/// `redis://[:password@]address`, the password percent-encoded (any byte but unreserved ones),
-/// so a password with `@`, `:` or `/` stays one.
-pub(super) fn url_with_password(address: &str, password: Option<&str>) -> String {
-    let Some(password) = password else {
-        return format!("redis://{address}");
-    };
-    let mut encoded = String::with_capacity(password.len());
-    for byte in password.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(byte as char);
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    format!("redis://:{encoded}@{address}")
 }
 
 fn redact(url: &str) -> String {
