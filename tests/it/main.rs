@@ -35,6 +35,7 @@ mod pages;
 mod proxy;
 mod reads;
 mod runner;
+mod runner_health;
 mod schedulers_edit;
 mod search;
 mod search_apply;
