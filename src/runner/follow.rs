@@ -88,8 +88,9 @@ impl Follower {
         let from = self.master.clone();
         if from == address {
             tracing::warn!(master = %address, "starting the workers again on the master");
+        } else {
+            tracing::warn!(from = %from, to = %address, "the sentinels name a new master: moving the workers there");
         }
-        tracing::warn!(from = %from, to = %address, "the sentinels name a new master: moving the workers there");
         if let Some(old) = slot.take() {
             self.health.stopped_workers();
             let abandoned = old.close(CLOSE_OLD).await;
