@@ -1,7 +1,8 @@
 //! The connection a queue belongs to is named wherever bullring records what it did: an action
 //! on a queue of a second connection (its own real redis-server) answers, and leaves an audit
 //! entry, naming that connection, not `default`; the default connection's own entries still say
-//! `default`.
+//! `default`; and an alert fired by a rule on that connection names it, in its record and in
+//! its webhook message.
 
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,8 @@ use bullring::config::Config;
 use bullring::queue::connection::RedisSettings;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
+
+use bullring::queue::connection::Redis;
 
 use crate::support::{Dashboard, TestRedis, free_port, redis, unique_prefix};
 
@@ -142,4 +145,56 @@ prefixes = ["{prefix}"]
         .unwrap_or_else(|| panic!("no entry for mail: {audit}"));
     assert_eq!(entry["connection"], "default", "{audit}");
     cancel.cancel();
+}
+
+#[tokio::test]
+async fn an_alert_on_a_second_connection_names_it() {
+    use bullring::alerts::{AlertsFile, Engine};
+    use bullring::queue::alerts::AlertStore;
+    use bullring::queue::discovery::Discovery;
+    use bullring::queue::read::Reader;
+
+    let staging = TestRedis::start_on(free_port());
+    let prefix = unique_prefix("conn-alert");
+    let jobs = queue_on(&staging.url, &prefix, "jobs").await;
+    for n in 0..3 {
+        jobs.add("wait", json!({ "n": n })).await.expect("add");
+    }
+    // A backlog rule on the connection "staging", run as `bullring serve` runs it there.
+    let file: AlertsFile = toml::from_str(
+        "[webhooks.ops]\nurl = \"http://127.0.0.1:1/hook\"\n\
+         [[rules]]\nid = \"pile\"\nkind = \"backlog\"\nqueue = \"jobs\"\nwebhook = \"ops\"\n\
+         max_waiting = 2\nconnection = \"staging\"\n",
+    )
+    .expect("alerts TOML");
+    let rules = bullring::alerts::rules::validate(&file)
+        .expect("valid rules")
+        .expect("some rules")
+        .on_connection("staging")
+        .expect("rules on staging");
+    let settings = RedisSettings::url(&staging.url);
+    let discovery = Discovery::new(vec![prefix.clone()], Vec::new(), true).on_connection("staging");
+    discovery
+        .refresh(&Redis::new(settings.clone()))
+        .await
+        .expect("discovery");
+    let redis = Redis::new(settings);
+    let store = AlertStore::new(redis.clone(), &prefix);
+    let engine = Engine::new(
+        rules,
+        Reader::new(redis, vec![prefix.clone()]),
+        discovery,
+        store.clone(),
+        &format!("{BASE}/c/staging"),
+    );
+    engine.round().await.expect("a round");
+    let recent = store.recent(10).await.expect("recent alerts");
+    let record = recent
+        .iter()
+        .find(|r| r.rule == "pile")
+        .unwrap_or_else(|| panic!("no backlog alert: {recent:?}"));
+    assert_eq!(record.connection, "staging", "{record:?}");
+    assert_eq!(record.queue, "jobs");
+    let body = bullring::alerts::notify::body(bullring::alerts::rules::Format::Json, record);
+    assert_eq!(body["connection"], "staging", "{body}");
 }
