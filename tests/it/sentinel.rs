@@ -189,6 +189,21 @@ impl Watched {
             sentinel_master(&sentinel),
             Some(("127.0.0.1".into(), master_port.to_string()))
         );
+        // A failover needs a replica the sentinel knows (it learns them from the master's INFO).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut cmd = redis::cmd("SENTINEL");
+            cmd.arg("REPLICAS").arg("mymaster");
+            let replicas: Vec<redis::Value> = sentinel.query(&cmd);
+            if !replicas.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sentinel never saw the replica"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         Watched {
             master,
             replica,
@@ -197,9 +212,14 @@ impl Watched {
         }
     }
 
-    /// Kill the master (`kill -9`) and wait until the sentinel has promoted the replica and it
-    /// takes writes.
+    /// Kill the master (`kill -9`) once the replica has every write, and wait until the sentinel
+    /// has promoted the replica and it takes writes.
     pub(crate) async fn fail_over(&mut self) {
+        // Everything written so far is on the replica first (replication is asynchronous).
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(1).arg(5000);
+        let synced: i64 = self.master.query(&wait);
+        assert_eq!(synced, 1, "the replica has every write");
         self.master.kill();
         let replica_port = self.replica.port.to_string();
         until("the sentinel promotes the replica", || async {
