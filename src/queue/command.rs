@@ -130,6 +130,7 @@ impl Dispatcher<'_> {
             user: principal.user.clone(),
             role: principal.role.to_string(),
             action: action.name().to_string(),
+            connection: self.connection.name.clone(),
             prefix: queue.map(|q| q.prefix.clone()).unwrap_or_default(),
             queue: queue.map(|q| q.name.clone()).unwrap_or_default(),
             jobs: command.job_ids(),
@@ -142,7 +143,11 @@ impl Dispatcher<'_> {
             self.audit.record(&entry).await;
             return Err(CommandError::Forbidden(why));
         }
-        let result = self.run(command).await;
+        // The dispatcher's connection is the one acted on, whatever a queue handle says.
+        let result = self.run(command).await.map(|outcome| Outcome {
+            connection: self.connection.name.clone(),
+            ..outcome
+        });
         match &result {
             Ok(outcome) => {
                 entry.outcome = "ok".into();

@@ -16,6 +16,7 @@ use crate::queue::model::default_prefix;
 use crate::queue::read::Reader;
 use crate::queue::sampler::Sampler;
 use crate::queue::service::Queues;
+use crate::runner::health::RunnerHealth;
 use crate::web::links::{Links, connection_base};
 use crate::web::public_base;
 use crate::web::security::config::{Secured, Security};
@@ -40,6 +41,8 @@ struct Inner {
     others: Vec<AppState>,
     /// Groups the overview's queues whose names share a prefix up to it (`None`: off).
     delimiter: Option<String>,
+    /// The runner of this process (`bullring start`), for `/healthz` and `/metrics`.
+    runner: Option<RunnerHealth>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
                 alerts: None,
                 others: Vec::new(),
                 delimiter: None,
+                runner: None,
             }),
         }
     }
@@ -141,6 +145,16 @@ impl AppState {
         self.inner.delimiter.as_deref()
     }
 
+    /// The same state saying how the runner of this process is (`bullring start`).
+    pub fn with_runner(self, runner: RunnerHealth) -> Self {
+        self.rebuild(|inner| inner.runner = Some(runner))
+    }
+
+    /// The runner of this process, when it runs one.
+    pub fn runner(&self) -> Option<&RunnerHealth> {
+        self.inner.runner.as_ref()
+    }
+
     /// The states of the other connections (empty on theirs, and with one connection).
     pub fn others(&self) -> &[AppState] {
         &self.inner.others
@@ -192,6 +206,7 @@ impl AppState {
                 alerts: shared.alerts.clone(),
                 others: shared.others.clone(),
                 delimiter: shared.delimiter.clone(),
+                runner: shared.runner.clone(),
             },
         };
         change(&mut inner);
