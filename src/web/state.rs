@@ -19,6 +19,7 @@ use crate::queue::service::Queues;
 use crate::web::links::{Links, connection_base};
 use crate::web::public_base;
 use crate::web::security::config::{Secured, Security};
+use crate::web::tasks::Tasks;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -40,6 +41,8 @@ struct Inner {
     others: Vec<AppState>,
     /// Groups the overview's queues whose names share a prefix up to it (`None`: off).
     delimiter: Option<String>,
+    /// The background tasks of this connection (apply to every match).
+    tasks: Tasks,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
                 alerts: None,
                 others: Vec::new(),
                 delimiter: None,
+                tasks: Tasks::default(),
             }),
         }
     }
@@ -178,6 +182,11 @@ impl AppState {
         &self.inner.audit
     }
 
+    /// The background tasks of this connection.
+    pub fn tasks(&self) -> &Tasks {
+        &self.inner.tasks
+    }
+
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = match Arc::try_unwrap(self.inner) {
             Ok(inner) => inner,
@@ -192,6 +201,7 @@ impl AppState {
                 alerts: shared.alerts.clone(),
                 others: shared.others.clone(),
                 delimiter: shared.delimiter.clone(),
+                tasks: shared.tasks.clone(),
             },
         };
         change(&mut inner);
