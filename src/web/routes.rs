@@ -79,6 +79,7 @@ fn table() -> Router<AppState> {
         .route("/api/queues/{queue}/search/apply", post(tasks::start_api))
         .route("/tasks/{id}", get(tasks::page))
         .route("/tasks/{id}/cancel", post(tasks::cancel_form))
+        .route("/api/tasks", get(tasks::list))
         .route("/api/tasks/{id}", get(tasks::api))
         .route("/api/tasks/{id}/cancel", post(tasks::cancel_api))
         .route("/api/queues/{queue}/jobs/{id}", get(api::job))

@@ -132,6 +132,13 @@ impl Tasks {
         Ok(task)
     }
 
+    /// Every kept task, the newest first.
+    pub fn list(&self) -> Vec<Arc<Task>> {
+        let mut tasks = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        forget_old(&mut tasks, chrono::Utc::now().timestamp_millis());
+        tasks.iter().rev().cloned().collect()
+    }
+
     /// The task with this id, while it is kept.
     pub fn get(&self, id: &str) -> Option<Arc<Task>> {
         let mut tasks = self.inner.lock().unwrap_or_else(|e| e.into_inner());

@@ -36,6 +36,7 @@ mod runner;
 mod schedulers_edit;
 mod search;
 mod search_apply;
+mod search_task;
 mod secrets;
 mod security;
 mod sentinel;

@@ -259,6 +259,17 @@ fn task_json(state: &AppState, task: &Task) -> Value {
     })
 }
 
+/// `GET {base}/api/tasks`: the tasks kept, the newest first.
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    let tasks: Vec<Value> = state
+        .tasks()
+        .list()
+        .iter()
+        .map(|task| task_json(&state, task))
+        .collect();
+    Json(json!({ "tasks": tasks }))
+}
+
 /// `GET {base}/api/tasks/{id}`
 pub async fn api(
     State(state): State<AppState>,
