@@ -18,6 +18,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -33,6 +34,10 @@ use crate::queue::command::{CommandError, Dispatcher};
 use crate::queue::error::{QueueError, Result, chain};
 use crate::queue::model::{JobState, Library, Order, QueueRef};
 use crate::queue::op::Op;
+
+/// How many jobs of a chunk are acted on at once (each is a few round trips; one after the other
+/// the task would wait on the network most of the time).
+pub const PARALLEL: usize = 16;
 
 /// What a task does: `action` on every job of `states` of `queue` matching `query`.
 #[derive(Debug, Clone)]
@@ -254,34 +259,72 @@ impl Dispatcher<'_> {
             let segment = &segments[chunk.segment];
             let present = still_in(redis, segment, &matches).await?;
             let mut left = Vec::new();
-            for (entry, here) in matches.into_iter().zip(present) {
-                if cancel.is_cancelled() {
-                    return Ok(Ended::Cancelled);
-                }
-                if !here {
-                    Progress::add(&progress.skipped, 1);
-                    left.push(entry.anchor);
-                    continue;
-                }
-                let op = Op::on_ticked_job(apply.action, &entry.id)
-                    .ok_or_else(|| QueueError::InvalidInput("not a bulk action".into()))?;
-                match self.on_queue(&queue, op).await {
-                    Ok(_) => {
+            let mut acting = stream::iter(matches.into_iter().zip(present))
+                .map(|(entry, here)| self.act(apply, &queue, entry, here, cancel))
+                .buffer_unordered(PARALLEL);
+            while let Some(acted) = acting.next().await {
+                match acted? {
+                    Acted::Applied(anchor) => {
                         Progress::add(&progress.applied, 1);
-                        left.push(entry.anchor);
+                        left.push(anchor);
                     }
-                    Err(err @ (QueueError::Unavailable { .. } | QueueError::Slow { .. })) => {
-                        return Err(err);
-                    }
-                    Err(err) => {
-                        tracing::debug!(id = %entry.id, error = %chain(&err), "skipped");
+                    Acted::Moved(anchor) => {
                         Progress::add(&progress.skipped, 1);
+                        left.push(anchor);
                     }
+                    Acted::Refused => Progress::add(&progress.skipped, 1),
+                    Acted::NotTried => {}
                 }
+            }
+            if cancel.is_cancelled() {
+                return Ok(Ended::Cancelled);
             }
             position = moved_back(chunk.after, chunk.segment, segment, &left);
         }
         Ok(Ended::Done)
+    }
+}
+
+/// What became of one match.
+enum Acted {
+    /// Acted on: it left the container (the anchor says where it was).
+    Applied(Anchor),
+    /// It had left the state before its turn.
+    Moved(Anchor),
+    /// Its library refused (locked by a worker, gone meanwhile ...).
+    Refused,
+    /// The task was cancelled before its turn.
+    NotTried,
+}
+
+impl Dispatcher<'_> {
+    /// Act on one match (`here`: it is still in the state), through the one dispatch to the
+    /// queue's library, as the ticked-job bulk actions do. Only an unreachable or too slow
+    /// Redis is an error.
+    async fn act(
+        &self,
+        apply: &Apply,
+        queue: &QueueRef,
+        entry: Entry,
+        here: bool,
+        cancel: &CancellationToken,
+    ) -> Result<Acted> {
+        if cancel.is_cancelled() {
+            return Ok(Acted::NotTried);
+        }
+        if !here {
+            return Ok(Acted::Moved(entry.anchor));
+        }
+        let op = Op::on_ticked_job(apply.action, &entry.id)
+            .ok_or_else(|| QueueError::InvalidInput("not a bulk action".into()))?;
+        match self.on_queue(queue, op).await {
+            Ok(_) => Ok(Acted::Applied(entry.anchor)),
+            Err(err @ (QueueError::Unavailable { .. } | QueueError::Slow { .. })) => Err(err),
+            Err(err) => {
+                tracing::debug!(id = %entry.id, error = %chain(&err), "skipped");
+                Ok(Acted::Refused)
+            }
+        }
     }
 }
 
