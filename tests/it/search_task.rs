@@ -443,3 +443,46 @@ async fn a_bull_queue_retries_every_match_with_bulls_semantics() {
     .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
 }
+
+#[tokio::test]
+async fn four_tasks_run_at_once_and_a_fifth_waits_its_turn() {
+    let prefix = unique_prefix("apply-busy");
+    seed(&prefix, "bullmq5", "busy", "failed", 2000);
+    let dash = dashboard(&prefix, Security::default()).await;
+    let before = in_node(&prefix, "bullmq5", "busy");
+    let matching = ids(&before, "failed", Some("send-email"));
+    let body = json!({"state": "failed", "q": "name:send-email", "action": "retry", "batch": 1});
+    let mut running = Vec::new();
+    for _ in 0..4 {
+        let task = started(&dash, "busy", body.clone()).await;
+        running.push(task["id"].as_str().unwrap().to_string());
+    }
+    let full = apply(&dash, "busy", body.clone()).await;
+    assert_eq!(
+        full.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        full.body
+    );
+    assert_eq!(full.headers[header::RETRY_AFTER], "10");
+    for id in &running {
+        let uri = format!("{BASE}/api/tasks/{id}/cancel");
+        let reply = post(&dash, &uri, "application/json", String::new()).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    // Four tasks on the same jobs: each job was retried once, by one of them.
+    let mut applied = 0;
+    for id in &running {
+        let done = finished(&dash, id).await;
+        assert_ne!(done["status"], "failed", "{done}");
+        applied += done["applied"].as_u64().unwrap();
+    }
+    let after = in_node(&prefix, "bullmq5", "busy");
+    let waiting = ids(&after, "waiting", None);
+    assert_eq!(waiting.len() as u64, applied, "no job retried twice");
+    assert!(waiting.is_subset(&matching));
+    assert_eq!(waiting.len() + ids(&after, "failed", None).len(), 2000);
+    let tasks = dash.json(&format!("{BASE}/api/tasks")).await;
+    assert_eq!(tasks["tasks"].as_array().unwrap().len(), 4);
+    assert_eq!(tasks["tasks"][0]["id"], running[3].as_str(), "newest first");
+}

@@ -25,7 +25,7 @@ use crate::web::flash::Flash;
 use crate::web::input::{Input, body_input};
 use crate::web::reply::redirect_with;
 use crate::web::state::AppState;
-use crate::web::tasks::{Status, Task};
+use crate::web::tasks::{RETRY_AFTER, Status, Task};
 use crate::web::views::Chrome;
 use crate::web::views::task::{ApplyPage, TaskPage, TaskView};
 
@@ -145,7 +145,11 @@ async fn start(
     let principal = state.commands().admit(principal, &apply).await?;
     let task = state
         .tasks()
-        .start(apply, &state.connection().name, &principal.user)?;
+        .start(apply, &state.connection().name, &principal.user)
+        .map_err(|full| WebError::Busy {
+            message: full.to_string(),
+            retry_after: RETRY_AFTER,
+        })?;
     let (runner, running) = (state.clone(), task.clone());
     tokio::spawn(async move {
         let result = runner
