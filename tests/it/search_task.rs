@@ -486,3 +486,72 @@ async fn four_tasks_run_at_once_and_a_fifth_waits_its_turn() {
     assert_eq!(tasks["tasks"].as_array().unwrap().len(), 4);
     assert_eq!(tasks["tasks"][0]["id"], running[3].as_str(), "newest first");
 }
+
+/// The `dd` of the task page's `class` count, from the page's source.
+fn shown(source: &str, class: &str) -> Option<String> {
+    let at = source.find(&format!("class=\"{class}\">"))? + class.len() + 9;
+    Some(source[at..].split('<').next()?.to_string())
+}
+
+#[tokio::test]
+async fn in_a_browser_the_task_page_updates_itself_and_cancels() {
+    use crate::browser::Browser;
+    use crate::support::{app_state, serve};
+
+    let prefix = unique_prefix("apply-browser");
+    seed(&prefix, "bullmq5", "sync", "failed", 3000);
+    let state = app_state(&redis().url, &[&prefix], BASE).await;
+    let (port, stop) = serve(web::app(state)).await;
+    let _stop = stop.drop_guard();
+    let origin = format!("http://127.0.0.1:{port}");
+    let browser = Browser::start(true).await;
+
+    // The search's "apply to every match" asks on a page of its own.
+    browser
+        .goto(&format!(
+            "{origin}{BASE}/queues/sync?state=failed&q=name%3Async-user"
+        ))
+        .await;
+    browser
+        .click("form.apply-all button[value=\"retry\"]")
+        .await;
+    let confirm = browser
+        .wait_for_url("the confirmation", |url| url.contains("/search/apply?"))
+        .await;
+    browser.find("main form[method=\"post\"] button").await;
+    browser.assert_clean("confirmation", true).await;
+
+    // One job a chunk, so the task runs long enough to be watched.
+    browser.goto(&format!("{confirm}&batch=1")).await;
+    browser.click("main form[method=\"post\"] button").await;
+    browser
+        .find("section#task[data-status=\"running\"] progress")
+        .await;
+    let first = browser
+        .wait_for_source("the first counts", |s| shown(s, "scanned").is_some())
+        .await;
+    let before = shown(&first, "scanned");
+    let url = browser.url().await;
+    assert!(url.contains("/tasks/"), "{url}");
+    // Read again in place (htmx), no navigation: the counts move on.
+    browser
+        .wait_for_source("the progress to move", |s| {
+            shown(s, "scanned") != before && s.contains("data-status=\"running\"")
+        })
+        .await;
+    assert_eq!(browser.url().await, url);
+    browser.click("section#task form button.danger").await;
+    let ended = browser
+        .wait_for_source("the task cancelled", |s| {
+            s.contains("data-status=\"cancelled\"")
+        })
+        .await;
+    assert!(ended.contains("class=\"flash\""), "the cancel says so");
+    assert!(!ended.contains("hx-trigger=\"every 1s\""));
+    browser.assert_clean("task page", true).await;
+    browser.close().await;
+    let after = in_node(&prefix, "bullmq5", "sync");
+    let applied: usize = shown(&ended, "applied").unwrap().parse().unwrap();
+    assert_eq!(ids(&after, "waiting", None).len(), applied);
+    assert!(applied < 1000, "cancelled part way");
+}
