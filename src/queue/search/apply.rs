@@ -6,10 +6,11 @@
 //! matches are checked to be still where the walk saw them (one round trip: `ZSCORE` in the
 //! state's sorted set), then acted on, [`PARALLEL`] at a time, through [`Dispatcher`]'s one
 //! dispatch to the queue's library, exactly as the ticked-job bulk actions are: the queue ends
-//! as its own library would leave it. A job that left the state meanwhile, or that its library refuses
-//! (locked by a worker, gone), is skipped and counted, never an error that stops the task. Only
-//! an unreachable or too slow Redis stops it (failed). The cancel token is checked before each
-//! job is started, so a cancelled task leaves every job acted on or untouched. The audit trail gets one entry when the task ends, with the query and the counts.
+//! as its own library would leave it. A job that left the state meanwhile, or that its library
+//! refuses (locked by a worker, gone), is skipped and counted, never an error that stops the
+//! task. Only an unreachable or too slow Redis stops it (failed). The cancel token is checked
+//! before each job is started, so a cancelled task leaves every job acted on or untouched. The
+//! audit trail gets one entry when the task ends, with the query and the counts.
 //!
 //! Why newest first: a job acted on leaves the state (a retried job waits, a promoted one waits,
 //! a removed one is gone); should it come back (a retried job failing again), it comes back at
