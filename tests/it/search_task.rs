@@ -327,6 +327,13 @@ async fn viewers_read_only_mode_and_bad_requests_start_no_task() {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
         assert!(reply.body.contains(names), "{}", reply.body);
     }
+    let nowhere = apply(
+        &dash,
+        "nowhere",
+        json!({"state": "failed", "q": "", "action": "retry"}),
+    )
+    .await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND, "{}", nowhere.body);
     let tasks = dash.json(&format!("{BASE}/api/tasks")).await;
     assert_eq!(tasks["tasks"], json!([]), "no task was created");
     assert_eq!(in_node(&prefix, "bullmq5", "guarded"), before, "unchanged");

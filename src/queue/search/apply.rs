@@ -159,7 +159,8 @@ pub enum Ended {
 
 impl Dispatcher<'_> {
     /// The principal a task runs as (capped by the connection), or `Forbidden` when they may not
-    /// take the task's action; a refusal is recorded in the audit trail, as for any action.
+    /// take the task's action (a refusal is recorded in the audit trail, as for any action), or
+    /// `QueueNotFound` when the queue does not exist (one round trip), before any task exists.
     pub async fn admit(
         &self,
         principal: &Principal,
@@ -173,6 +174,7 @@ impl Dispatcher<'_> {
             self.audit.record(&entry).await;
             return Err(CommandError::Forbidden(why));
         }
+        self.owned(apply.queue.clone(), false).await?;
         Ok(principal)
     }
 
