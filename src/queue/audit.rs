@@ -29,7 +29,7 @@ pub struct AuditEntry {
     pub prefix: String,
     pub queue: String,
     pub jobs: Vec<String>,
-    /// `ok`, `refused` (role, read-only, CSRF) or `failed`.
+    /// `ok`, `refused` (role, read-only, CSRF), `failed`, or `cancelled` (a task stopped part way).
     pub outcome: String,
     /// The one-line result or reason.
     pub detail: String,

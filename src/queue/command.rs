@@ -190,7 +190,11 @@ impl Dispatcher<'_> {
     /// round trip): the library declared in the configuration, else the one its keys say, else
     /// the one discovery took it for. An unknown queue is a 404 for every action; a queue named
     /// in the configuration may take its first job (`may_be_new`) before it has a key.
-    async fn owned(&self, queue: QueueRef, may_be_new: bool) -> Result<QueueRef, QueueError> {
+    pub(crate) async fn owned(
+        &self,
+        queue: QueueRef,
+        may_be_new: bool,
+    ) -> Result<QueueRef, QueueError> {
         let summary = self.reader.summaries(std::slice::from_ref(&queue)).await?;
         let detected = match summary.first() {
             Some(summary) => summary.detected,
@@ -206,7 +210,7 @@ impl Dispatcher<'_> {
     }
 
     /// The one place an operation reaches the library that owns the queue.
-    async fn on_queue(&self, queue: &QueueRef, op: Op) -> Result<Outcome, QueueError> {
+    pub(crate) async fn on_queue(&self, queue: &QueueRef, op: Op) -> Result<Outcome, QueueError> {
         match queue.library {
             Library::BullMq => self.bullmq.perform(queue, op).await,
             Library::Bull => self.bull.perform(queue, op).await,

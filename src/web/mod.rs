@@ -19,6 +19,7 @@ pub mod routes;
 pub mod scope;
 pub mod security;
 pub mod state;
+pub mod tasks;
 pub mod theme;
 pub mod views;
 

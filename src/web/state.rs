@@ -20,6 +20,7 @@ use crate::runner::health::RunnerHealth;
 use crate::web::links::{Links, connection_base};
 use crate::web::public_base;
 use crate::web::security::config::{Secured, Security};
+use crate::web::tasks::Tasks;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -43,6 +44,8 @@ struct Inner {
     delimiter: Option<String>,
     /// The runner of this process (`bullring start`), for `/healthz` and `/metrics`.
     runner: Option<RunnerHealth>,
+    /// The background tasks of this connection (apply to every match).
+    tasks: Tasks,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
                 others: Vec::new(),
                 delimiter: None,
                 runner: None,
+                tasks: Tasks::default(),
             }),
         }
     }
@@ -192,6 +196,11 @@ impl AppState {
         &self.inner.audit
     }
 
+    /// The background tasks of this connection.
+    pub fn tasks(&self) -> &Tasks {
+        &self.inner.tasks
+    }
+
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = match Arc::try_unwrap(self.inner) {
             Ok(inner) => inner,
@@ -207,6 +216,7 @@ impl AppState {
                 others: shared.others.clone(),
                 delimiter: shared.delimiter.clone(),
                 runner: shared.runner.clone(),
+                tasks: shared.tasks.clone(),
             },
         };
         change(&mut inner);

@@ -39,6 +39,7 @@ mod runner_health;
 mod schedulers_edit;
 mod search;
 mod search_apply;
+mod search_task;
 mod secrets;
 mod security;
 mod sentinel;
