@@ -18,46 +18,14 @@ N=${N:-100000}
 PREFIX=bench
 QUEUE=bench
 
-for tool in redis-server redis-cli node curl python3; do
-  command -v "$tool" >/dev/null || { echo "bench/actions.sh: $tool is not installed" >&2; exit 1; }
-done
-[ -d tests/node/node_modules ] || (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
-cargo build --release --locked --quiet
-BIN=target/release/bullring
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-REDIS_PORT=$(free_port)
-HTTP_PORT=$(free_port)
-REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
-BASE="http://127.0.0.1:$HTTP_PORT/admin/queues"
-
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >/dev/null &
-pids+=($!)
-deadline=$((SECONDS + 15))
-until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do
-  [ $SECONDS -lt $deadline ] || { echo "redis-server did not start" >&2; exit 1; }
-  sleep 0.1
-done
-
-echo "machine: $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $(redis-server --version | cut -d' ' -f1-3)"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_setup bench/actions.sh
+start_redis
 echo "seeding $N failed + $N completed jobs ..."
 node bench/seed-actions.js --redis "$REDIS_URL" --prefix "$PREFIX" --queue "$QUEUE" --failed "$N" --completed "$N"
 
-RUST_LOG=warn "$BIN" serve --redis-url "$REDIS_URL" --prefix "$PREFIX" --listen "127.0.0.1:$HTTP_PORT" &
-SERVER=$!
-pids+=($SERVER)
-deadline=$((SECONDS + 30))
-until curl -fs "$BASE/healthz" >/dev/null 2>&1; do
-  [ $SECONDS -lt $deadline ] || { echo "bullring did not start" >&2; exit 1; }
-  sleep 0.1
-done
-
-hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$SERVER/status"; }
-mb() { awk -v kb="$1" 'BEGIN { printf "%.1f MB", kb / 1024 }'; }
+start_bullring "$PREFIX"
 
 # Warm up as a user would: the overview and the queue page, once.
 curl -fs "$BASE/" >/dev/null
@@ -66,11 +34,10 @@ before=$(hwm)
 echo "bullring peak RSS after start and two pages: $(mb "$before")"
 
 call() {
-  local name=$1 path=$2 body=$3 start end out
+  local name=$1 path=$2 body=$3 start out
   start=$(date +%s%N)
   out=$(curl -fsS -X POST -H 'content-type: application/json' --data "$body" "$BASE/api/queues/$QUEUE/$path")
-  end=$(date +%s%N)
-  printf '%-13s %6.2f s  peak RSS %s  %s\n' "$name" "$(awk -v ns=$((end - start)) 'BEGIN { print ns / 1e9 }')" "$(mb "$(hwm)")" "$out"
+  printf '%-13s %6.2f s  peak RSS %s  %s\n' "$name" "$(seconds_since "$start")" "$(mb "$(hwm)")" "$out"
 }
 call retry-failed retry-failed ''
 call clean clean '{"state":"completed","grace_ms":3600000,"limit":0}'

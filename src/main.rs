@@ -42,7 +42,8 @@ async fn main() {
             Command::Start(settings) => run(settings, Mode::Start).await,
             Command::HashPassword => hash_password(),
             Command::Add(args) => {
-                terminal(&args.settings.clone(), None, |config| async move {
+                let connection = args.connection.clone();
+                terminal(&args.settings.clone(), connection, |config| async move {
                     if let Some(from) = &args.from {
                         return bullring::runner::import::import(&config, &args.queue, from).await;
                     }
@@ -186,9 +187,20 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
     if mode == Mode::Run {
         let runner = runner.expect("run has a runner");
         tracing::info!(workers = runner.worker_count(), "runner started");
+        let probe_cancel = CancellationToken::new();
+        if let Some(addr) = config.metrics_listen {
+            server::serve_runner_probe(
+                addr,
+                runner.health(),
+                config.limits.clone(),
+                probe_cancel.clone(),
+            )
+            .await?;
+        }
         server::shutdown_signal().await;
         tracing::info!("shutting down");
         alerts_cancel.cancel();
+        probe_cancel.cancel();
         runner.shutdown().await;
         if let Some(embedded) = target.embedded {
             embedded.stop().await;
@@ -203,7 +215,10 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
         tracing::info!(queues = ?summary.queues, jobs = summary.jobs, "demo queues seeded");
     }
     let cancel = CancellationToken::new();
-    let state = server::dashboard_state(&config, &target.settings, &cancel);
+    let mut state = server::dashboard_state(&config, &target.settings, &cancel);
+    if let Some(runner) = &runner {
+        state = state.with_runner(runner.health());
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -15,6 +15,7 @@ use crate::queue::discovery::Discovery;
 use crate::queue::embedded::EmbeddedRedis;
 use crate::queue::model::DEFAULT_CONNECTION;
 use crate::queue::read::Reader;
+use crate::runner::RunnerHealth;
 use crate::web::links::connection_base;
 use crate::web::{self, AppState};
 
@@ -119,7 +120,8 @@ fn connection_state(
         other.prefixes.clone(),
         other.queues.clone(),
         other.discovery,
-    );
+    )
+    .on_connection(&other.connection.name);
     discovery.spawn(
         Redis::new(other.redis.clone()),
         config.discovery_interval,
@@ -177,7 +179,8 @@ pub fn spawn_alerts(config: &Config, settings: &RedisSettings, cancel: &Cancella
             other.prefixes.clone(),
             other.queues.clone(),
             other.discovery,
-        );
+        )
+        .on_connection(name);
         discovery.spawn(
             Redis::new(other.redis.clone()),
             config.discovery_interval,
@@ -240,6 +243,56 @@ pub async fn serve_metrics(
     tracing::info!("Prometheus metrics at http://{addr}/metrics");
     let app = web::metrics_router(state);
     // No event stream here: no path is exempt from the time limit.
+    let served = crate::listener::serve(listener, app, limits, String::new(), cancel);
+    Ok(tokio::spawn(served))
+}
+
+/// `bullring run --metrics-listen ADDR`: the runner's `GET /healthz` (JSON: `status`, `version`
+/// and `runner`, its [`crate::runner::HealthReport`]) and `GET /metrics` (its Prometheus series),
+/// without authentication, for a probe or a scraper on a private network.
+pub async fn serve_runner_probe(
+    addr: std::net::SocketAddr,
+    health: RunnerHealth,
+    limits: Limits,
+    cancel: CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use axum::routing::get;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (--metrics-listen): {e}"))?;
+    tracing::info!(
+        "runner health at http://{addr}/healthz, Prometheus metrics at http://{addr}/metrics"
+    );
+    let for_health = health.clone();
+    let app = axum::Router::new()
+        .route(
+            "/healthz",
+            get(move || {
+                let report = for_health.report();
+                async move {
+                    axum::Json(serde_json::json!({
+                        "status": "ok",
+                        "version": env!("CARGO_PKG_VERSION"),
+                        "runner": report,
+                    }))
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            get(move || {
+                let text = health.prometheus();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        text,
+                    )
+                }
+            }),
+        );
     let served = crate::listener::serve(listener, app, limits, String::new(), cancel);
     Ok(tokio::spawn(served))
 }

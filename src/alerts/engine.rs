@@ -144,6 +144,8 @@ impl Engine {
             status: "firing".into(),
             rule: rule.id.clone(),
             kind: rule.condition.kind().into(),
+            // The rule watches one connection's queues: the engine runs per connection.
+            connection: rule.connection.clone(),
             prefix: queue.prefix.clone(),
             queue: queue.name.clone(),
             title,

@@ -28,6 +28,7 @@ pub fn body(format: Format, record: &AlertRecord) -> serde_json::Value {
             "status": record.status,
             "rule": record.rule,
             "kind": record.kind,
+            "connection": record.connection,
             "prefix": record.prefix,
             "queue": record.queue,
             "title": record.title,
@@ -92,7 +93,8 @@ impl Notifier {
     /// Record the message and send it in the background.
     pub async fn send(&self, target: &WebhookTarget, record: AlertRecord) {
         let (status, rule, queue) = (&record.status, &record.rule, &record.queue);
-        tracing::warn!(target: "bullring::alerts", %status, %rule, %queue, title = %record.title, text = %record.text, "alert");
+        let connection = &record.connection;
+        tracing::warn!(target: "bullring::alerts", %status, %rule, %connection, %queue, title = %record.title, text = %record.text, "alert");
         if let Err(err) = self.store.log(&record).await {
             tracing::warn!(error = %err, "alerts: the recent alerts log could not be written");
         }

@@ -66,7 +66,7 @@ pub struct Settings {
     /// Redis port, with --redis-host (default 6379).
     #[arg(long, env = "REDIS_PORT")]
     pub redis_port: Option<String>,
-    /// Redis password, with --redis-host.
+    /// Redis password, with --redis-host (or the Sentinel master's).
     #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
     pub redis_password: Option<String>,
     /// Connect with TLS, with --redis-host (true/false).
@@ -81,6 +81,9 @@ pub struct Settings {
     /// Sentinels to ask where the master is, host:port, comma separated.
     #[arg(long, env = "BULLRING_REDIS_SENTINEL_NODES", value_delimiter = ',')]
     pub redis_sentinel_nodes: Vec<String>,
+    /// The sentinels' own password (their requirepass), with --redis-sentinel-nodes.
+    #[arg(long, env = "BULLRING_REDIS_SENTINEL_PASSWORD", hide_env_values = true)]
+    pub redis_sentinel_password: Option<String>,
     /// Queue key prefix; may be given several times (default bull).
     #[arg(long = "prefix", env = "BULLRING_PREFIX", value_delimiter = ',')]
     pub prefixes: Vec<String>,
@@ -210,6 +213,9 @@ pub struct AddArgs {
     /// How long the deduplication lasts, in milliseconds (with --dedup-id).
     #[arg(long)]
     pub dedup_ttl_ms: Option<u64>,
+    /// The `[[connections]]` entry to add to (default: the top-level Redis settings).
+    #[arg(long, value_name = "NAME")]
+    pub connection: Option<String>,
     #[command(flatten)]
     pub settings: Settings,
 }

@@ -135,7 +135,11 @@ fn redis(entry: &ConnectionFile, setting: &str) -> Result<RedisSettings, ConfigE
             &format!("{setting} sentinel"),
             sentinel.master.clone(),
             sentinel.nodes.clone(),
-        )?;
+        )?
+        .with_passwords(
+            sentinel.password.clone(),
+            sentinel.sentinel_password.clone(),
+        );
         return Ok(RedisSettings::sentinel(sentinel));
     }
     if let Some(url) = &entry.redis_url {
@@ -209,15 +213,19 @@ read_only = true
 sentinel = { master = "mymaster", nodes = ["127.0.0.1:26379", "10.0.0.2:26379"] }
 [[connections]]
 name = "eu"
-sentinel = { master = "eu-master", nodes = ["s1:26379"] }
+sentinel = { master = "eu-master", nodes = ["s1:26379"], password = "pw", sentinel_password = "spw" }
 "#,
         )
         .unwrap();
         let default = config.redis.clone().unwrap().sentinel.unwrap();
         assert_eq!(default.master, "mymaster");
         assert_eq!(default.nodes, vec!["127.0.0.1:26379", "10.0.0.2:26379"]);
+        assert_eq!((default.password, default.sentinel_password), (None, None));
         let eu = config.connections[0].redis.sentinel.clone().unwrap();
         assert_eq!((eu.master.as_str(), eu.nodes.len()), ("eu-master", 1));
+        assert_eq!(eu.password.as_deref(), Some("pw"));
+        assert_eq!(eu.sentinel_password.as_deref(), Some("spw"));
+        assert!(!format!("{config:?}").contains("spw"));
         let cases = [
             (
                 "sentinel = { master = \"m\", nodes = [] }",

@@ -23,13 +23,32 @@ pub struct QueueEntry {
     pub defaults: Option<QueueDefaultsFile>,
 }
 
-/// `sentinel = { master = "mymaster", nodes = ["host:26379", ...] }` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `sentinel = { master = "mymaster", nodes = ["host:26379", ...], password = "...",
+/// sentinel_password = "..." }` as written.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SentinelFile {
     pub master: String,
     #[serde(default)]
     pub nodes: Vec<String>,
+    /// The master's (and its replicas') password.
+    pub password: Option<String>,
+    /// The sentinels' own password.
+    pub sentinel_password: Option<String>,
+}
+
+impl std::fmt::Debug for SentinelFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentinelFile")
+            .field("master", &self.master)
+            .field("nodes", &self.nodes)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field(
+                "sentinel_password",
+                &self.sentinel_password.as_ref().map(|_| "***"),
+            )
+            .finish()
+    }
 }
 
 /// One `[[connections]]` entry as written.

@@ -47,7 +47,16 @@ pub(super) fn redis_settings(
     if master.is_some() || !sentinel_nodes.is_empty() {
         let setting = "--redis-sentinel-master and --redis-sentinel-nodes \
              (BULLRING_REDIS_SENTINEL_MASTER / _NODES, sentinel = { master, nodes })";
-        let sentinel = sentinel_settings(setting, master.unwrap_or_default(), sentinel_nodes)?;
+        let file = file.sentinel.as_ref();
+        let sentinel = sentinel_settings(setting, master.unwrap_or_default(), sentinel_nodes)?
+            .with_passwords(
+                cli.redis_password
+                    .clone()
+                    .or(file.and_then(|s| s.password.clone())),
+                cli.redis_sentinel_password
+                    .clone()
+                    .or(file.and_then(|s| s.sentinel_password.clone())),
+            );
         return Ok(Some(RedisSettings::sentinel(sentinel)));
     }
     if let Some(url) = cli.redis_url.clone().or(file.redis_url.clone()) {
@@ -127,5 +136,5 @@ pub(super) fn sentinel_settings(
             _ => return Err(bad(setting, format!("{node:?} is not a host:port"))),
         }
     }
-    Ok(SentinelSettings { master, nodes })
+    Ok(SentinelSettings::new(master, nodes))
 }

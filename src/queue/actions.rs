@@ -449,6 +449,7 @@ impl Actions {
 
     /// Remove a job scheduler (or legacy repeatable) and its pending next job.
     pub async fn remove_scheduler(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
+        self.require_scheduler(queue, id).await?;
         let removed = self.queue(queue).await?.remove_job_scheduler(id).await?;
         if !removed {
             return Err(QueueError::SchedulerNotFound {
@@ -463,6 +464,19 @@ impl Actions {
             1,
             format!("Job scheduler {id} was removed."),
         ))
+    }
+
+    /// `SchedulerNotFound` unless the queue has the job scheduler `id`; read before the engine's
+    /// handle is opened, so asking for an unknown scheduler writes nothing.
+    pub(super) async fn require_scheduler(&self, queue: &QueueRef, id: &str) -> Result<()> {
+        if self.inner.reader.scheduler_exists(queue, id).await? {
+            Ok(())
+        } else {
+            Err(QueueError::SchedulerNotFound {
+                queue: queue.clone(),
+                id: id.to_string(),
+            })
+        }
     }
 
     /// Delete the queue and every job in it. Only on a paused queue; with active jobs only by force.

@@ -41,6 +41,9 @@ pub struct AlertRecord {
     pub rule: String,
     /// `final-failure`, `failure-rate`, `backlog` or `no-worker`.
     pub kind: String,
+    /// The connection of the queue (`default` for records kept before connections were named).
+    #[serde(default = "default_connection")]
+    pub connection: String,
     pub prefix: String,
     pub queue: String,
     pub title: String,
@@ -49,6 +52,10 @@ pub struct AlertRecord {
     #[serde(default)]
     pub url: String,
     pub at_ms: i64,
+}
+
+fn default_connection() -> String {
+    super::model::DEFAULT_CONNECTION.to_string()
 }
 
 /// A final failure: a failed event read from a BullMQ queue's events stream, or a job read

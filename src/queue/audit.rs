@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::connection::Redis;
 use super::decode::reply;
 use super::error::Result;
+use super::model::DEFAULT_CONNECTION;
 
 /// One recorded action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,10 +23,13 @@ pub struct AuditEntry {
     pub user: String,
     pub role: String,
     pub action: String,
+    /// The connection acted on (`default`, or a `[[connections]]` name; `default` for entries
+    /// recorded before connections were named).
+    pub connection: String,
     pub prefix: String,
     pub queue: String,
     pub jobs: Vec<String>,
-    /// `ok`, `refused` (role, read-only, CSRF) or `failed`.
+    /// `ok`, `refused` (role, read-only, CSRF), `failed`, or `cancelled` (a task stopped part way).
     pub outcome: String,
     /// The one-line result or reason.
     pub detail: String,
@@ -62,6 +66,7 @@ impl AuditLog {
             user = %entry.user,
             role = %entry.role,
             action = %entry.action,
+            connection = %entry.connection,
             prefix = %entry.prefix,
             queue = %entry.queue,
             jobs = %entry.jobs.join(","),
@@ -87,6 +92,8 @@ impl AuditLog {
             .arg(&entry.role)
             .arg("action")
             .arg(&entry.action)
+            .arg("connection")
+            .arg(&entry.connection)
             .arg("prefix")
             .arg(&entry.prefix)
             .arg("queue")
@@ -127,6 +134,10 @@ impl AuditLog {
                     user: get("user"),
                     role: get("role"),
                     action: get("action"),
+                    connection: f
+                        .get("connection")
+                        .cloned()
+                        .unwrap_or_else(|| DEFAULT_CONNECTION.to_string()),
                     prefix: get("prefix"),
                     queue: get("queue"),
                     jobs: get("jobs")

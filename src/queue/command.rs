@@ -130,6 +130,7 @@ impl Dispatcher<'_> {
             user: principal.user.clone(),
             role: principal.role.to_string(),
             action: action.name().to_string(),
+            connection: self.connection.name.clone(),
             prefix: queue.map(|q| q.prefix.clone()).unwrap_or_default(),
             queue: queue.map(|q| q.name.clone()).unwrap_or_default(),
             jobs: command.job_ids(),
@@ -142,7 +143,11 @@ impl Dispatcher<'_> {
             self.audit.record(&entry).await;
             return Err(CommandError::Forbidden(why));
         }
-        let result = self.run(command).await;
+        // The dispatcher's connection is the one acted on, whatever a queue handle says.
+        let result = self.run(command).await.map(|outcome| Outcome {
+            connection: self.connection.name.clone(),
+            ..outcome
+        });
         match &result {
             Ok(outcome) => {
                 entry.outcome = "ok".into();
@@ -185,7 +190,11 @@ impl Dispatcher<'_> {
     /// round trip): the library declared in the configuration, else the one its keys say, else
     /// the one discovery took it for. An unknown queue is a 404 for every action; a queue named
     /// in the configuration may take its first job (`may_be_new`) before it has a key.
-    async fn owned(&self, queue: QueueRef, may_be_new: bool) -> Result<QueueRef, QueueError> {
+    pub(crate) async fn owned(
+        &self,
+        queue: QueueRef,
+        may_be_new: bool,
+    ) -> Result<QueueRef, QueueError> {
         let summary = self.reader.summaries(std::slice::from_ref(&queue)).await?;
         let detected = match summary.first() {
             Some(summary) => summary.detected,
@@ -201,7 +210,7 @@ impl Dispatcher<'_> {
     }
 
     /// The one place an operation reaches the library that owns the queue.
-    async fn on_queue(&self, queue: &QueueRef, op: Op) -> Result<Outcome, QueueError> {
+    pub(crate) async fn on_queue(&self, queue: &QueueRef, op: Op) -> Result<Outcome, QueueError> {
         match queue.library {
             Library::BullMq => self.bullmq.perform(queue, op).await,
             Library::Bull => self.bull.perform(queue, op).await,

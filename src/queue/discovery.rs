@@ -22,7 +22,7 @@ use super::batch::{Batch, Slot};
 use super::connection::{Redis, ScanNode};
 use super::error::Result;
 use super::layout::detect;
-use super::model::{Library, QueueRef};
+use super::model::{DEFAULT_CONNECTION, Library, QueueRef};
 
 /// Keys examined per `SCAN` call, and calls per tick: at most a million keys a tick, whatever
 /// the number of cluster nodes.
@@ -57,6 +57,8 @@ pub struct Discovery {
     /// The library `[[queues]] library` declares, by queue name.
     declared: Arc<BTreeMap<String, Library>>,
     scan: bool,
+    /// The connection its queues are on (their [`QueueRef::connection`]).
+    connection: String,
 }
 
 impl Discovery {
@@ -68,6 +70,7 @@ impl Discovery {
             configured,
             declared: Arc::default(),
             scan,
+            connection: DEFAULT_CONNECTION.to_string(),
         };
         discovery.publish(BTreeSet::new(), !scan);
         discovery
@@ -83,13 +86,24 @@ impl Discovery {
         self
     }
 
+    /// The same discovery for the queues of the connection `name` (`default` otherwise): every
+    /// queue it names says so.
+    pub fn on_connection(mut self, name: &str) -> Self {
+        self.connection = name.to_string();
+        let snapshot = self.snapshot();
+        let known = snapshot.queues.into_iter().collect();
+        self.publish(known, snapshot.complete);
+        self
+    }
+
     /// The library the configuration declares for queues called `name`, if any.
     pub fn declared(&self, name: &str) -> Option<Library> {
         self.declared.get(name).copied()
     }
 
-    /// `queue` taken for the library declared for it, if any.
+    /// `queue` on this discovery's connection, taken for the library declared for it, if any.
     fn as_declared(&self, queue: QueueRef) -> QueueRef {
+        let queue = queue.on(self.connection.as_str());
         match self.declared(&queue.name) {
             Some(library) => queue.with_library(library),
             None => queue,
@@ -348,5 +362,13 @@ mod tests {
         assert_eq!(snap.queues.len(), 2);
         assert_eq!(d.candidates("q", Some("b")), vec![QueueRef::new("b", "q")]);
         assert_eq!(d.candidates("new", None).len(), 2);
+    }
+
+    #[test]
+    fn queues_of_another_connection_say_so() {
+        let d = Discovery::new(vec!["b".into()], vec!["q".into()], false).on_connection("eu");
+        assert!(d.snapshot().queues.iter().all(|q| q.connection == "eu"));
+        assert_eq!(d.candidates("q", None)[0].connection, "eu");
+        assert_eq!(d.candidates("new", Some("b"))[0].connection, "eu");
     }
 }

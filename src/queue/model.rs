@@ -118,6 +118,14 @@ impl QueueRef {
         QueueRef { library, ..self }
     }
 
+    /// The same queue name and prefix on the connection `connection`.
+    pub fn on(self, connection: impl Into<String>) -> Self {
+        QueueRef {
+            connection: connection.into(),
+            ..self
+        }
+    }
+
     /// The engine's key builder for this queue (every key name comes from it).
     pub fn keys(&self) -> bullmq::QueueKeys {
         bullmq::QueueKeys::new(&self.name, Some(&self.prefix))
@@ -321,11 +329,16 @@ pub struct QueueSummary {
     /// say neither, e.g. a declared queue with no key yet).
     #[serde(skip)]
     pub detected: Option<Library>,
+    /// The connection the queue is on (as its [`QueueRef`] named it).
+    #[serde(skip)]
+    pub connection: String,
 }
 
 impl QueueSummary {
     pub fn queue(&self) -> QueueRef {
-        QueueRef::new(&self.prefix, &self.name).with_library(self.library)
+        QueueRef::new(&self.prefix, &self.name)
+            .with_library(self.library)
+            .on(self.connection.as_str())
     }
 
     /// The badge naming the queue's library ("BullMQ 6", "Bull").

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::action::Action;
 use super::error::{QueueError, Result};
-use super::model::{JobState, QueueRef};
+use super::model::{DEFAULT_CONNECTION, JobState, QueueRef};
 pub use super::schedule_edit::SchedulerEdit;
 
 /// One operation on one queue: what a queue library implements.
@@ -119,6 +119,8 @@ pub struct Line {
 pub struct Outcome {
     /// Serialized as its name (`retry`, `add-job` ...).
     pub action: Action,
+    /// The connection acted on (`default`, or a `[[connections]]` name).
+    pub connection: String,
     pub queue: String,
     pub prefix: String,
     /// Ids of the jobs acted on (or created), when the action names jobs.
@@ -146,6 +148,7 @@ impl Outcome {
     ) -> Self {
         Outcome {
             action,
+            connection: queue.connection.clone(),
             queue: queue.name.clone(),
             prefix: queue.prefix.clone(),
             jobs,
@@ -175,6 +178,7 @@ impl Outcome {
     pub fn everywhere(action: Action, count: u64, message: String) -> Self {
         Outcome {
             action,
+            connection: DEFAULT_CONNECTION.to_string(),
             queue: String::new(),
             prefix: String::new(),
             jobs: Vec::new(),

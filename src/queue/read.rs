@@ -400,6 +400,11 @@ impl Reader {
         schedulers::list(&self.redis, queues).await
     }
 
+    /// Whether `queue` has the job scheduler `key` (see [`schedulers::exists`]).
+    pub async fn scheduler_exists(&self, queue: &QueueRef, key: &str) -> Result<bool> {
+        schedulers::exists(&self.redis, queue, key).await
+    }
+
     /// The flow `queue`/`id` belongs to, from its root (or, with `from_self`, from the job),
     /// within `limits`. A 404-style error when the job does not exist.
     pub async fn flow(

@@ -37,6 +37,7 @@ fn template_opts(found: &JobSchedulerJson) -> Value {
 
 impl Actions {
     async fn scheduler(&self, queue: &QueueRef, id: &str) -> Result<JobSchedulerJson> {
+        self.require_scheduler(queue, id).await?;
         self.queue(queue)
             .await?
             .get_job_scheduler(id)

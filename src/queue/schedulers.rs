@@ -78,6 +78,15 @@ fn json(fields: &HashMap<String, String>, name: &str) -> Json {
         .unwrap_or(Json::Object(Default::default()))
 }
 
+/// Whether `queue` has a job scheduler (or repeatable job) `key`: one `ZSCORE` of its `repeat`
+/// set. Asked before an action opens the engine's handle, which writes the queue's `meta`.
+pub async fn exists(redis: &Redis, queue: &QueueRef, key: &str) -> Result<bool> {
+    let mut batch = Batch::new();
+    let repeat = layout::of(queue).key("repeat");
+    let found = batch.found(cmd("ZSCORE", (repeat, key)));
+    batch.send(redis).await?.take(found)
+}
+
 /// Every scheduler of `queues`, ordered by queue then next run.
 pub async fn list(redis: &Redis, queues: &[QueueRef]) -> Result<Vec<Scheduler>> {
     let mut batch = Batch::new();

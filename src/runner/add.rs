@@ -133,7 +133,8 @@ pub async fn add(config: &Config, job: &AddJob) -> Result<String, QueueError> {
     let settings = redis(config)?;
     refuse_bull(config, &settings, &job.queue).await?;
     let queue_opts = QueueOptions {
-        connection: settings.engine_options(),
+        // Under Sentinel, the master the sentinels name now.
+        connection: settings.resolve().await?.engine_options(),
         prefix: prefix(config),
         skip_version_check: true,
         ..Default::default()

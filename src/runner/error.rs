@@ -8,11 +8,12 @@ use super::webhook::WebhookError;
 pub enum RunnerError {
     #[error("no Redis configured for the runner (--redis-url / REDIS_URL)")]
     NoRedis,
-    /// The runner's workers do not follow a Sentinel failover yet: they need a URL.
-    #[error(
-        "the runner needs --redis-url or --redis-host: its workers do not follow a Redis Sentinel failover"
-    )]
-    SentinelUnsupported,
+    /// No sentinel named the master the workers should start on.
+    #[error("cannot find the Redis master")]
+    NoMaster {
+        #[source]
+        source: crate::queue::error::QueueError,
+    },
     /// Closures were registered through the Rust API but no worker takes closures.
     #[error(
         "handlers are registered for {registered} but no [[workers]] entry uses them (leave out its handler, or set handler = {{ type = \"closures\" }})"

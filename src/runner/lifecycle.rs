@@ -9,15 +9,17 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bullmq::Worker;
+use tokio::sync::{Mutex, Notify};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::crew::{Crew, Plan};
 use super::error::RunnerError;
+use super::follow::Follower;
 use super::handler::{Closures, Handler, closure};
+use super::health::RunnerHealth;
 use super::job::{JobResult, RunnerJob};
 use super::schedulers::{self, SyncReport};
-use super::worker::{drain_events, start_worker};
 use crate::config::Config;
 use crate::config::runner::RunnerConfig;
 use crate::queue::connection::{Redis, RedisSettings};
@@ -56,15 +58,27 @@ impl RunnerBuilder {
         self
     }
 
-    /// Upsert the schedulers, start the workers and return the running [`Runner`].
+    /// Upsert the schedulers, start the workers and return the running [`Runner`]. Under
+    /// Sentinel they start on the master the sentinels name, and follow it ([`super::follow`]).
     pub async fn start(self) -> Result<Runner, RunnerError> {
         let settings = self.redis.ok_or(RunnerError::NoRedis)?;
-        if settings.sentinel.is_some() {
-            return Err(RunnerError::SentinelUnsupported);
-        }
         let handlers = Handler::for_workers(&self.config.workers, self.closures)?;
+        // Where the workers start: the master the sentinels name now, or the one Redis.
+        let master = match &settings.sentinel {
+            Some(sentinel) => Some(
+                sentinel
+                    .master_address()
+                    .await
+                    .map_err(|source| RunnerError::NoMaster { source })?,
+            ),
+            None => None,
+        };
+        let here = match &master {
+            Some(address) => settings.at_master(address),
+            None => settings.clone(),
+        };
 
-        let report = schedulers::sync(&settings, &self.prefix, &self.config).await?;
+        let report = schedulers::sync(&here, &self.prefix, &self.config).await?;
         for id in &report.upserted {
             tracing::info!(scheduler = %id, "job scheduler upserted");
         }
@@ -72,53 +86,56 @@ impl RunnerBuilder {
             tracing::info!(scheduler = %id, "job scheduler removed (no longer in the config)");
         }
 
-        let stack = Redis::new(settings.clone());
+        let errors = settings.sentinel.as_ref().map(|_| Arc::new(Notify::new()));
+        let plan = Arc::new(Plan {
+            prefix: self.prefix,
+            workers: self.config.workers.iter().cloned().zip(handlers).collect(),
+            stack: Redis::new(settings.clone()),
+            errors: errors.clone(),
+        });
+        let crew = Crew::start(&plan, &here).await?;
+        let worker_count = crew.len();
+        let health = RunnerHealth::default();
+        health.started(worker_count, master.clone());
+        let crew = Arc::new(Mutex::new(Some(crew)));
         let cancel = CancellationToken::new();
-        let mut workers = Vec::new();
-        for (spec, handler) in self.config.workers.iter().zip(handlers) {
-            let worker = start_worker(&settings, &self.prefix, spec, handler, stack.clone())
-                .await
-                .map_err(|source| RunnerError::Worker {
-                    label: spec.label.clone(),
-                    source,
-                })?;
-            let worker = Arc::new(worker);
-            let drain = tokio::spawn(drain_events(
-                worker.clone(),
-                spec.queue.clone(),
-                cancel.clone(),
-            ));
-            tracing::info!(
-                queue = %spec.queue,
-                handler = spec.handler.kind(),
-                concurrency = spec.concurrency,
-                "worker started"
-            );
-            workers.push(Running {
-                worker,
-                queue: spec.queue.clone(),
-                drain,
-            });
-        }
+        let follow = match (errors, master) {
+            (Some(errors), Some(master)) => {
+                tracing::info!(master = %master, "following the Sentinel master");
+                let follower = Follower {
+                    settings,
+                    config: self.config.clone(),
+                    plan,
+                    crew: crew.clone(),
+                    errors,
+                    health: health.clone(),
+                    master,
+                };
+                Some(tokio::spawn(follower.run(cancel.clone())))
+            }
+            _ => None,
+        };
         Ok(Runner {
-            workers,
+            crew,
+            worker_count,
+            follow,
             cancel,
+            health,
             shutdown_timeout: self.config.shutdown_timeout,
             schedulers: report,
         })
     }
 }
 
-struct Running {
-    worker: Arc<Worker>,
-    queue: String,
-    drain: JoinHandle<()>,
-}
-
 /// Workers running in this process.
 pub struct Runner {
-    workers: Vec<Running>,
+    /// The workers; empty only while a failover moves them.
+    crew: Arc<Mutex<Option<Crew>>>,
+    worker_count: usize,
+    /// The task following the Sentinel master (Sentinel only).
+    follow: Option<JoinHandle<()>>,
     cancel: CancellationToken,
+    health: RunnerHealth,
     shutdown_timeout: Duration,
     schedulers: SyncReport,
 }
@@ -142,9 +159,9 @@ impl Runner {
         }
     }
 
-    /// Number of workers running.
+    /// Number of workers the runner runs (also while a failover moves them).
     pub fn worker_count(&self) -> usize {
-        self.workers.len()
+        self.worker_count
     }
 
     /// What the start did to the job schedulers.
@@ -152,48 +169,46 @@ impl Runner {
         &self.schedulers
     }
 
+    /// Its state (workers, the Sentinel master, failovers followed), shared: what it says
+    /// changes as the runner goes on.
+    pub fn health(&self) -> RunnerHealth {
+        self.health.clone()
+    }
+
     /// Jobs being processed right now, over every worker.
     pub async fn active_jobs(&self) -> usize {
-        let mut total = 0;
-        for running in &self.workers {
-            total += running.worker.active_count().await;
+        match self.crew.lock().await.as_ref() {
+            Some(crew) => crew.active_jobs().await,
+            None => 0,
         }
-        total
     }
 
     /// Stop taking jobs, wait for running ones up to the configured timeout, close.
     pub async fn shutdown(self) -> ShutdownReport {
+        // First, so no failover starts workers again; one under way finishes before the slot
+        // is free.
+        self.cancel.cancel();
+        if let Some(follow) = self.follow {
+            let _ = follow.await;
+        }
         let timeout = self.shutdown_timeout;
         let deadline = Instant::now() + timeout;
-        let active = self.active_jobs().await;
+        let Some(crew) = self.crew.lock().await.take() else {
+            tracing::info!("workers stopped");
+            return ShutdownReport::default();
+        };
         tracing::info!(
-            running_jobs = active,
+            running_jobs = crew.active_jobs().await,
             timeout_secs = timeout.as_secs(),
             "stopping workers"
         );
-        let closing = self.workers.iter().map(|running| {
-            let worker = running.worker.clone();
-            let queue = running.queue.clone();
-            async move {
-                if let Err(e) = worker.close(timeout.as_millis() as u64).await {
-                    tracing::warn!(queue = %queue, error = %e, "worker did not close cleanly");
-                }
-            }
-        });
-        futures::future::join_all(closing).await;
-        let mut abandoned = 0;
-        for running in &self.workers {
-            abandoned += running.worker.active_count().await;
-        }
+        let abandoned = crew.close(timeout).await;
+        self.health.stopped_workers();
         if abandoned > 0 || Instant::now() > deadline {
             tracing::warn!(
                 abandoned,
                 "shutdown timeout reached: unfinished jobs go back to waiting once their lock expires (stalled-job check)"
             );
-        }
-        self.cancel.cancel();
-        for running in self.workers {
-            let _ = running.drain.await;
         }
         tracing::info!("workers stopped");
         ShutdownReport { abandoned }

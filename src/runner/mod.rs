@@ -13,8 +13,11 @@
 pub mod add;
 pub mod cli;
 pub mod command;
+mod crew;
 pub mod error;
+mod follow;
 pub mod handler;
+pub mod health;
 pub mod import;
 pub mod job;
 pub mod lifecycle;
@@ -29,6 +32,7 @@ pub use crate::config::runner::{HandlerSpec, RunnerConfig, WorkerSpec};
 
 pub use self::error::RunnerError;
 pub use self::handler::Closure;
+pub use self::health::{HealthReport, RunnerHealth};
 pub use self::job::{JobDocument, JobError, JobResult, RunnerJob};
 pub use self::lifecycle::{Runner, RunnerBuilder, ShutdownReport};
 pub use self::producer::{AddOptions, Added, ProduceError, Producer, ProducerBuilder};

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use bullmq::worker::WorkerEvent;
 use bullmq::{MetricsOptions, RateLimiterOptions, Worker, WorkerOptions};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::handler::Handler;
@@ -124,8 +125,15 @@ const DRAIN_EVERY: Duration = Duration::from_millis(50);
 
 /// Read (and log) every event of a worker, so its unbounded channel never grows (ENGINE.md
 /// gap 6), until the runner stops. Events are taken in batches every [`DRAIN_EVERY`] without
-/// waiting on the channel, so a busy worker does not wake this task for each job.
-pub(super) async fn drain_events(worker: Arc<Worker>, queue: String, cancel: CancellationToken) {
+/// waiting on the channel, so a busy worker does not wake this task for each job. A worker
+/// error (Redis unreachable, `READONLY` from a demoted master) is also told to `errors`, which
+/// looks for a failover under Sentinel.
+pub(super) async fn drain_events(
+    worker: Arc<Worker>,
+    queue: String,
+    cancel: CancellationToken,
+    errors: Option<Arc<Notify>>,
+) {
     use futures::FutureExt;
     let mut ticks = tokio::time::interval(DRAIN_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -140,7 +148,12 @@ pub(super) async fn drain_events(worker: Arc<Worker>, queue: String, cancel: Can
         while let Some(event) = worker.next_event().now_or_never() {
             match event {
                 None => return,
-                Some(event) => log_event(&queue, event),
+                Some(event) => {
+                    if let (WorkerEvent::Error(_), Some(errors)) = (&event, &errors) {
+                        errors.notify_one();
+                    }
+                    log_event(&queue, event)
+                }
             }
         }
         if stopping {

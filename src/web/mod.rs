@@ -20,6 +20,7 @@ pub mod routes;
 pub mod scope;
 pub mod security;
 pub mod state;
+pub mod tasks;
 pub mod theme;
 pub mod views;
 

@@ -12,7 +12,7 @@ use crate::web::error::{self, WebError};
 use crate::web::flash;
 use crate::web::handlers::{
     actions, alerts, api, audit, connections, doctor, flows, groups, health, jobs, live, metrics,
-    pages, prometheus, queues, redis_page, schedulers, search,
+    pages, prometheus, queues, redis_page, schedulers, search, tasks,
 };
 use crate::web::links::connection_base;
 use crate::web::scope;
@@ -72,6 +72,16 @@ fn table() -> Router<AppState> {
         .route("/search", get(search::everywhere))
         .route("/api/queues/{queue}/search", get(search::api))
         .route("/api/queues/{queue}/export", get(search::export))
+        .route(
+            "/queues/{queue}/search/apply",
+            get(tasks::confirm).post(tasks::start_form),
+        )
+        .route("/api/queues/{queue}/search/apply", post(tasks::start_api))
+        .route("/tasks/{id}", get(tasks::page))
+        .route("/tasks/{id}/cancel", post(tasks::cancel_form))
+        .route("/api/tasks", get(tasks::list))
+        .route("/api/tasks/{id}", get(tasks::api))
+        .route("/api/tasks/{id}/cancel", post(tasks::cancel_api))
         .route("/api/queues/{queue}/jobs/{id}", get(api::job))
         .route("/api/queues/{queue}/jobs/{id}/raw", get(jobs::raw_field))
         .route(

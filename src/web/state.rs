@@ -16,9 +16,11 @@ use crate::queue::model::default_prefix;
 use crate::queue::read::Reader;
 use crate::queue::sampler::Sampler;
 use crate::queue::service::Queues;
+use crate::runner::health::RunnerHealth;
 use crate::web::links::{Links, connection_base};
 use crate::web::public_base;
 use crate::web::security::config::{Secured, Security};
+use crate::web::tasks::Tasks;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -40,6 +42,10 @@ struct Inner {
     others: Vec<AppState>,
     /// Groups the overview's queues whose names share a prefix up to it (`None`: off).
     delimiter: Option<String>,
+    /// The runner of this process (`bullring start`), for `/healthz` and `/metrics`.
+    runner: Option<RunnerHealth>,
+    /// The background tasks of this connection (apply to every match).
+    tasks: Tasks,
 }
 
 impl AppState {
@@ -59,6 +65,8 @@ impl AppState {
                 alerts: None,
                 others: Vec::new(),
                 delimiter: None,
+                runner: None,
+                tasks: Tasks::default(),
             }),
         }
     }
@@ -141,6 +149,16 @@ impl AppState {
         self.inner.delimiter.as_deref()
     }
 
+    /// The same state saying how the runner of this process is (`bullring start`).
+    pub fn with_runner(self, runner: RunnerHealth) -> Self {
+        self.rebuild(|inner| inner.runner = Some(runner))
+    }
+
+    /// The runner of this process, when it runs one.
+    pub fn runner(&self) -> Option<&RunnerHealth> {
+        self.inner.runner.as_ref()
+    }
+
     /// The states of the other connections (empty on theirs, and with one connection).
     pub fn others(&self) -> &[AppState] {
         &self.inner.others
@@ -178,6 +196,11 @@ impl AppState {
         &self.inner.audit
     }
 
+    /// The background tasks of this connection.
+    pub fn tasks(&self) -> &Tasks {
+        &self.inner.tasks
+    }
+
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = match Arc::try_unwrap(self.inner) {
             Ok(inner) => inner,
@@ -192,6 +215,8 @@ impl AppState {
                 alerts: shared.alerts.clone(),
                 others: shared.others.clone(),
                 delimiter: shared.delimiter.clone(),
+                runner: shared.runner.clone(),
+                tasks: shared.tasks.clone(),
             },
         };
         change(&mut inner);

@@ -184,6 +184,7 @@ async fn final_failures_alert_once_across_engines_and_restarts() {
             .unwrap_or_else(|| panic!("no message for job {id}: {got:?}"));
         assert_eq!(message["status"], "firing");
         assert_eq!(message["kind"], "final-failure");
+        assert_eq!(message["connection"], "default");
         assert!(
             message["url"]
                 .as_str()

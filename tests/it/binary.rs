@@ -65,7 +65,7 @@ fn without_redis_server_installed_it_says_what_to_do() {
     assert!(stderr.contains("--redis-url"), "{stderr}");
 }
 
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+pub(crate) fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))

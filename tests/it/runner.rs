@@ -31,14 +31,14 @@ async fn node_runner(args: Vec<String>) -> Value {
     .expect("node task")
 }
 
-fn scratch(tag: &str) -> PathBuf {
+pub(crate) fn scratch(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bullring-runner-{}-{tag}", unique_prefix("d")));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 /// Write an executable shell script.
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+pub(crate) fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join(name);
     std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
@@ -480,7 +480,7 @@ managed_schedulers = true
 // The binary: CLI, kill -9, SIGTERM, bad config
 // ------------------------------------------------------------------------------------------
 
-fn bullring() -> Command {
+pub(crate) fn bullring() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bullring"));
     cmd.env_remove("REDIS_URL")
         .env_remove("REDIS_HOST")
@@ -524,7 +524,7 @@ fn command_worker(
     )
 }
 
-fn cli(file: &Path, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn cli(file: &Path, args: &[&str]) -> (bool, String, String) {
     let output = bullring()
         .args(args)
         .arg("--config")
@@ -627,13 +627,13 @@ fn run_rejects_a_bad_config_naming_the_entry() {
 }
 
 /// A `bullring run` child whose log lines are collected.
-struct RunProcess {
+pub(crate) struct RunProcess {
     child: Child,
     log: Arc<Mutex<String>>,
 }
 
 impl RunProcess {
-    fn start(file: &Path) -> RunProcess {
+    pub(crate) fn start(file: &Path) -> RunProcess {
         let mut child = bullring()
             .arg("run")
             .arg("--config")
@@ -662,7 +662,16 @@ impl RunProcess {
         RunProcess { child, log }
     }
 
-    fn wait_for_log(&self, needle: &str) {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything it logged so far.
+    pub(crate) fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub(crate) fn wait_for_log(&self, needle: &str) {
         let deadline = Instant::now() + DEADLINE;
         while !self.log.lock().unwrap().contains(needle) {
             assert!(

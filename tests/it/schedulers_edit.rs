@@ -363,12 +363,20 @@ async fn bad_input_a_viewer_and_bull_queues_change_nothing() {
 
     assert_eq!(snapshot(&prefix), before, "refused actions changed keys");
 
-    // Asked of something that is not there (opening the engine's handle writes its `meta`
-    // field, so these come last): an unknown scheduler is a 404; a Bull queue is not offered these actions (409).
+    // An unknown scheduler is a 404 found by a read, before the engine's handle (which writes
+    // the queue's `meta`) is opened: nothing changes.
     let reply = api(&dash, "sched/schedulers/nope/run", json!({})).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
     let reply = api(&dash, "sched/schedulers/nope/edit", json!({"every": 1000})).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    let reply = api(&dash, "sched/schedulers/nope/remove", json!({})).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    assert_eq!(
+        snapshot(&prefix),
+        before,
+        "an unknown scheduler changed keys"
+    );
+    // A Bull queue is not offered these actions (409).
     let reply = api(&dash, "legacy/concurrency", json!({"concurrency": 2})).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
 }

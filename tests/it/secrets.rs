@@ -224,6 +224,7 @@ fn record(prefix: &str, text: &str) -> AlertRecord {
         status: "firing".into(),
         rule: "gave-up".into(),
         kind: "final-failure".into(),
+        connection: "default".into(),
         prefix: prefix.into(),
         queue: "mail<&>".into(),
         title: "Job failed in mail<&>".into(),

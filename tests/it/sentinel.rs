@@ -18,20 +18,26 @@ use crate::support::{Dashboard, free_port, unique_prefix};
 const BASE: &str = "/admin/queues";
 
 /// A redis-server (or sentinel) process of this test, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
+    /// What a client sends with `AUTH` (`requirepass`), if anything.
+    password: Option<String>,
 }
 
 impl Server {
-    fn start(args: &[String], port: u16) -> Server {
+    fn start(args: &[String], port: u16, password: Option<&str>) -> Server {
         let child = Command::new("redis-server")
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("redis-server must be installed");
-        let server = Server { child, port };
+        let server = Server {
+            child,
+            port,
+            password: password.map(str::to_string),
+        };
         server.wait_for_ping();
         server
     }
@@ -53,11 +59,23 @@ impl Server {
         .map(|s| s.to_string())
         .collect();
         args.extend(extra.iter().map(|s| s.to_string()));
-        Server::start(&args, port)
+        let password = extra
+            .iter()
+            .position(|a| *a == "--requirepass")
+            .map(|i| extra[i + 1]);
+        Server::start(&args, port, password)
     }
 
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+    /// Its URL, with its password.
+    pub(crate) fn url(&self) -> String {
+        match &self.password {
+            Some(password) => format!(
+                "redis://:{}@127.0.0.1:{}",
+                url::form_urlencoded::byte_serialize(password.as_bytes()).collect::<String>(),
+                self.port
+            ),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
     }
 
     fn wait_for_ping(&self) {
@@ -76,14 +94,14 @@ impl Server {
         }
     }
 
-    fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> T {
+    pub(crate) fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> T {
         let mut conn = redis::Client::open(self.url())
             .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(1)))
             .expect("connect");
         cmd.query(&mut conn).expect("query")
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -96,7 +114,7 @@ impl Drop for Server {
 }
 
 /// Poll `check` until it holds, within a deadline.
-async fn until<F, Fut>(what: &str, check: F)
+pub(crate) async fn until<F, Fut>(what: &str, check: F)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -114,36 +132,121 @@ fn sentinel_master(sentinel: &Server) -> Option<(String, String)> {
     sentinel.query(&cmd)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sentinel_failover_is_followed_without_a_restart() {
-    let (master_port, replica_port, sentinel_port) = (free_port(), free_port(), free_port());
-    let mut master = Server::data(master_port, &[]);
-    let replica = Server::data(
-        replica_port,
-        &["--replicaof", "127.0.0.1", &master_port.to_string()],
-    );
-    let dir = std::env::temp_dir().join(unique_prefix("sentinel-conf"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let conf = dir.join("sentinel.conf");
-    std::fs::write(
-        &conf,
-        format!(
+/// A master, its replica and a sentinel watching them as `mymaster` (down after 1 s).
+pub(crate) struct Watched {
+    pub(crate) master: Server,
+    pub(crate) replica: Server,
+    pub(crate) sentinel: Server,
+    dir: std::path::PathBuf,
+}
+
+impl Watched {
+    /// Without passwords.
+    pub(crate) fn start() -> Watched {
+        Watched::with_passwords(None, None)
+    }
+
+    /// With `requirepass` on the master and replica (`password`) and on the sentinel
+    /// (`sentinel_password`).
+    pub(crate) fn with_passwords(
+        password: Option<&str>,
+        sentinel_password: Option<&str>,
+    ) -> Watched {
+        let (master_port, replica_port, sentinel_port) = (free_port(), free_port(), free_port());
+        let mut auth: Vec<&str> = Vec::new();
+        if let Some(password) = password {
+            auth.extend(["--requirepass", password, "--masterauth", password]);
+        }
+        let master = Server::data(master_port, &auth);
+        let master_port_text = master_port.to_string();
+        let mut replica_args = vec!["--replicaof", "127.0.0.1", &master_port_text];
+        replica_args.extend(auth.iter().copied());
+        let replica = Server::data(replica_port, &replica_args);
+        let dir = std::env::temp_dir().join(unique_prefix("sentinel-conf"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let conf = dir.join("sentinel.conf");
+        let mut text = format!(
             "port {sentinel_port}\nbind 127.0.0.1\ndir {dir}\n\
              sentinel monitor mymaster 127.0.0.1 {master_port} 1\n\
              sentinel down-after-milliseconds mymaster 1000\n\
              sentinel failover-timeout mymaster 3000\n\
              sentinel parallel-syncs mymaster 1\n",
             dir = dir.display()
-        ),
-    )
-    .expect("write sentinel.conf");
-    let sentinel = Server::start(
-        &[conf.display().to_string(), "--sentinel".to_string()],
-        sentinel_port,
-    );
-    assert_eq!(
-        sentinel_master(&sentinel),
-        Some(("127.0.0.1".into(), master_port.to_string()))
+        );
+        if let Some(password) = password {
+            text.push_str(&format!("sentinel auth-pass mymaster {password}\n"));
+        }
+        if let Some(password) = sentinel_password {
+            text.push_str(&format!("requirepass {password}\n"));
+        }
+        std::fs::write(&conf, text).expect("write sentinel.conf");
+        let sentinel = Server::start(
+            &[conf.display().to_string(), "--sentinel".to_string()],
+            sentinel_port,
+            sentinel_password,
+        );
+        assert_eq!(
+            sentinel_master(&sentinel),
+            Some(("127.0.0.1".into(), master_port.to_string()))
+        );
+        // A failover needs a replica the sentinel knows (it learns them from the master's INFO).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut cmd = redis::cmd("SENTINEL");
+            cmd.arg("REPLICAS").arg("mymaster");
+            let replicas: Vec<redis::Value> = sentinel.query(&cmd);
+            if !replicas.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sentinel never saw the replica"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Watched {
+            master,
+            replica,
+            sentinel,
+            dir,
+        }
+    }
+
+    /// Kill the master (`kill -9`) once the replica has every write, and wait until the sentinel
+    /// has promoted the replica and it takes writes.
+    pub(crate) async fn fail_over(&mut self) {
+        // Everything written so far is on the replica first (replication is asynchronous).
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(1).arg(5000);
+        let synced: i64 = self.master.query(&wait);
+        assert_eq!(synced, 1, "the replica has every write");
+        self.master.kill();
+        let replica_port = self.replica.port.to_string();
+        until("the sentinel promotes the replica", || async {
+            sentinel_master(&self.sentinel).map(|(_, port)| port) == Some(replica_port.clone())
+        })
+        .await;
+        until("the replica takes writes", || async {
+            let role: Vec<redis::Value> = self.replica.query(&redis::cmd("ROLE"));
+            matches!(role.first(), Some(redis::Value::BulkString(b)) if b == b"master")
+        })
+        .await;
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sentinel_failover_is_followed_without_a_restart() {
+    let mut watched = Watched::start();
+    let (master_port, replica_port, sentinel_port) = (
+        watched.master.port,
+        watched.replica.port,
+        watched.sentinel.port,
     );
 
     // A queue with a job, written to the master and replicated.
@@ -151,7 +254,7 @@ async fn a_sentinel_failover_is_followed_without_a_restart() {
     let producer = bullmq::Queue::with_options(
         "mail",
         bullmq::QueueOptions {
-            connection: RedisSettings::url(master.url()).engine_options(),
+            connection: RedisSettings::url(watched.master.url()).engine_options(),
             prefix: prefix.clone(),
             ..Default::default()
         },
@@ -164,7 +267,7 @@ async fn a_sentinel_failover_is_followed_without_a_restart() {
         .expect("add");
     let mut wait = redis::cmd("WAIT");
     wait.arg(1).arg(5000);
-    let replicas: i64 = master.query(&wait);
+    let replicas: i64 = watched.master.query(&wait);
     assert_eq!(replicas, 1, "the replica has the job");
 
     let config = Config::from_toml(&format!(
@@ -190,16 +293,7 @@ async fn a_sentinel_failover_is_followed_without_a_restart() {
     );
 
     // The master dies; the sentinel promotes the replica.
-    master.kill();
-    until("the sentinel promotes the replica", || async {
-        sentinel_master(&sentinel).map(|(_, port)| port) == Some(replica_port.to_string())
-    })
-    .await;
-    until("the replica takes writes", || async {
-        let role: Vec<redis::Value> = replica.query(&redis::cmd("ROLE"));
-        matches!(role.first(), Some(redis::Value::BulkString(b)) if b == b"master")
-    })
-    .await;
+    watched.fail_over().await;
 
     // Same dashboard, no restart: the page answers from the new master.
     until("the queue page answers again", || async {
@@ -246,7 +340,7 @@ async fn a_sentinel_failover_is_followed_without_a_restart() {
     let on_new_master = bullmq::Queue::with_options(
         "mail",
         bullmq::QueueOptions {
-            connection: RedisSettings::url(replica.url()).engine_options(),
+            connection: RedisSettings::url(watched.replica.url()).engine_options(),
             prefix: prefix.clone(),
             ..Default::default()
         },
@@ -255,5 +349,4 @@ async fn a_sentinel_failover_is_followed_without_a_restart() {
     .expect("engine queue on the new master");
     assert!(on_new_master.is_paused().await.expect("is_paused"));
     cancel.cancel();
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,7 +1,8 @@
 //! Where Redis is: one URL, the seed nodes of a cluster, or the sentinels that know a master,
 //! and the redaction that keeps a password out of logs and pages.
 
-use super::sentinel::SentinelSettings;
+use super::sentinel::{SentinelSettings, url_with_password};
+use crate::queue::error::Result;
 
 /// Where Redis is: one URL, the seed nodes of a cluster, or a Sentinel-watched master.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,9 +34,21 @@ impl RedisSettings {
         }
     }
 
-    /// The master a sentinel named, as plain settings for one server at `address` (`host:port`).
+    /// The master a sentinel named, as plain settings for one server at `address` (`host:port`),
+    /// with the master's password.
     pub fn at_master(&self, address: &str) -> Self {
-        RedisSettings::url(format!("redis://{address}"))
+        let password = self.sentinel.as_ref().and_then(|s| s.password.as_deref());
+        RedisSettings::url(url_with_password(address, password))
+    }
+
+    /// Where to connect now: under Sentinel, plain settings for the master the sentinels name
+    /// (one short round trip to them, an error when none answers); otherwise these settings.
+    /// For what opens an engine connection, which cannot follow a failover by itself.
+    pub async fn resolve(&self) -> Result<RedisSettings> {
+        match &self.sentinel {
+            Some(sentinel) => Ok(self.at_master(&sentinel.master_address().await?)),
+            None => Ok(self.clone()),
+        }
     }
 
     /// The same place, as the engine's connection options (for actions and workers).
@@ -78,6 +91,18 @@ fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_master_url_carries_the_password_encoded_and_redacted() {
+        let sentinel = SentinelSettings::new("m", vec!["s:26379".into()])
+            .with_passwords(Some("p@ss:w/rd".into()), None);
+        let at = RedisSettings::sentinel(sentinel).at_master("10.0.0.2:6380");
+        assert_eq!(at.url, "redis://:p%40ss%3Aw%2Frd@10.0.0.2:6380");
+        assert_eq!(at.redacted(), "redis://***@10.0.0.2:6380");
+        let info = redis::IntoConnectionInfo::into_connection_info(at.url.as_str()).unwrap();
+        assert_eq!(info.redis_settings().password(), Some("p@ss:w/rd"));
+        assert_eq!(url_with_password("h:1", None), "redis://h:1");
+    }
 
     #[test]
     fn redacts_passwords() {

@@ -83,6 +83,7 @@ impl Layout for BullReads<'_> {
         let exists = batch.count(cmd("EXISTS", (keys.meta(), keys.id())));
         let detected = super::detect::push(batch, self.queue);
         let (name, prefix) = (self.queue.name.clone(), self.queue.prefix.clone());
+        let connection = self.queue.connection.clone();
         batch.combine(move |r| {
             let mut found = Counts::default();
             for (state, slot) in counts {
@@ -102,6 +103,7 @@ impl Layout for BullReads<'_> {
                 version: None,
                 library: Library::Bull,
                 detected,
+                connection,
             }))
         })
     }

@@ -130,6 +130,7 @@ impl Layout for BullMqReads<'_> {
         let exists = batch.count(cmd("EXISTS", (keys.meta(), keys.id())));
         let detected = super::detect::push(batch, self.queue);
         let (name, prefix) = (self.queue.name.clone(), self.queue.prefix.clone());
+        let connection = self.queue.connection.clone();
         batch.combine(move |r| {
             let mut found = Counts::default();
             for (state, slot) in counts {
@@ -149,6 +150,7 @@ impl Layout for BullMqReads<'_> {
                 version: version.or(library),
                 library: Library::BullMq,
                 detected,
+                connection,
             }))
         })
     }

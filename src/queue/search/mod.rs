@@ -8,6 +8,7 @@
 //! term without `*` is one round trip ([`exact`]). Only read commands: no `KEYS`, no `SCAN`, no
 //! Lua.
 
+pub mod apply;
 pub mod cursor;
 mod exact;
 pub mod export;

@@ -1,5 +1,5 @@
 //! Probes for Docker and Kubernetes: `GET {base}/healthz` (the process answers; no Redis call,
-//! always 200) and `GET {base}/readyz` (200 with Redis' round-trip latency when Redis answers,
+//! always 200; with `bullring start`, also the runner's state under `"runner"`) and `GET {base}/readyz` (200 with Redis' round-trip latency when Redis answers,
 //! 503 when it does not). Both answer JSON and need no credentials.
 
 use axum::Json;
@@ -10,8 +10,12 @@ use serde_json::{Value, json};
 use crate::web::state::AppState;
 
 /// `GET {base}/healthz`
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
+    let mut body = json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") });
+    if let Some(runner) = state.runner() {
+        body["runner"] = json!(runner.report());
+    }
+    Json(body)
 }
 
 /// `GET {base}/readyz`

@@ -22,6 +22,7 @@ pub mod queues;
 pub mod redis_page;
 pub mod schedulers;
 pub mod search;
+pub mod tasks;
 pub mod theme;
 
 use askama::Template;

@@ -12,7 +12,8 @@
 //! - `bullring_queue_completed_total`, `bullring_queue_failed_total` (counters): BullMQ's own
 //!   counts, recorded by workers with metrics on (left out for queues without);
 //! - `bullring_redis_up` (gauge, label `connection`): 1 when that connection's Redis answered
-//!   this scrape, else 0 and nothing else about it.
+//!   this scrape, else 0 and nothing else about it;
+//! - with `bullring start`, the runner's own series ([`crate::runner::health::RunnerHealth`]).
 
 use std::fmt::Write;
 
@@ -214,7 +215,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                 .map(|(rows, workers)| (rows.as_slice(), workers.as_deref())),
         })
         .collect();
-    let body = render(&scraped);
+    let mut body = render(&scraped);
+    if let Some(runner) = state.runner() {
+        body.push_str(&runner.prometheus());
+    }
     let mut response = body.into_response();
     response
         .headers_mut()
@@ -232,6 +236,7 @@ mod tests {
         let summary = QueueSummary {
             library: crate::queue::model::Library::BullMq,
             detected: None,
+            connection: "default".into(),
             name: "a\"b\\c\nd".into(),
             prefix: "bull".into(),
             paused: true,

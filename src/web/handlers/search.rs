@@ -353,6 +353,7 @@ pub async fn queue_page(
             links.search(&queue, tab.state, search.text(), Some(cursor), &tab.more())
         }),
     );
+    view.search.offer_apply(&principal, &queue, &states);
     view.back_to(&here);
     Ok(render(&view)?.into_response())
 }

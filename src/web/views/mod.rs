@@ -27,6 +27,7 @@ pub mod queue;
 pub mod redis_page;
 pub mod schedulers;
 pub mod search;
+pub mod task;
 pub mod theme;
 pub mod timeline;
 pub mod workers;

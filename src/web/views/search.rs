@@ -7,6 +7,8 @@ use askama::Template;
 
 use super::format::{excerpt, now_ms, relative_time};
 use super::{Chrome, Links};
+use crate::queue::access::Principal;
+use crate::queue::action::Action;
 use crate::queue::model::{JobState, QueueRef};
 use crate::queue::search::Found;
 
@@ -28,6 +30,18 @@ pub struct SearchView {
     /// The matches as NDJSON, and as JSON.
     pub export: String,
     pub api: String,
+    /// "Apply to every match": the confirmation page, and the actions offered (none for a
+    /// reader who may not take them).
+    pub apply_url: String,
+    pub apply: Vec<ApplyChoice>,
+}
+
+/// One action "apply to every match" offers: the button sending `action=<value>`.
+#[derive(Debug, Clone)]
+pub struct ApplyChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub danger: bool,
 }
 
 /// A number with thousands separators.
@@ -65,8 +79,28 @@ impl SearchView {
             next,
             export: links.search_api(queue, "export", tab, q),
             api: links.search_api(queue, "search", tab, q),
+            apply_url: links.queue_sub(queue, "search/apply"),
             ..SearchView::form(links, queue, tab)
         }
+    }
+
+    /// Offer "apply to every match" with the actions `principal` may take that fit one of the
+    /// `states` searched in `queue`'s library (as the rows' buttons do).
+    pub fn offer_apply(&mut self, principal: &Principal, queue: &QueueRef, states: &[JobState]) {
+        self.apply = Action::BULK
+            .into_iter()
+            .filter(|action| principal.may(*action))
+            .filter(|action| {
+                states
+                    .iter()
+                    .any(|state| action.fits_in(queue.library, Some(*state)))
+            })
+            .map(|action| ApplyChoice {
+                value: action.name(),
+                label: action.label(),
+                danger: action.destructive(),
+            })
+            .collect();
     }
 }
 
