@@ -242,6 +242,22 @@ async fn every_page_in_french_leaves_no_english_text_of_the_catalog() {
     );
     assert_eq!(english_left(&refused.body, &phrases), Vec::<String>::new());
 
+    // "Apply to every match": its confirmation page and a task's page (a task that ended).
+    let task = crate::search_task::started(
+        &dash,
+        demo::ATTACHMENTS,
+        serde_json::json!({"state": "failed", "q": "name:no-such-name", "action": "retry"}),
+    )
+    .await;
+    let id = task["id"].as_str().expect("task id").to_string();
+    crate::search_task::wait_task(&dash, &id, |t| t["status"] != "running").await;
+    let mut pages = every_page(&prefix);
+    pages.push(format!("/tasks/{id}"));
+    pages.push(format!(
+        "/queues/{}/search/apply?state=failed&q=name%3Ano-such-name&action=retry",
+        demo::ATTACHMENTS
+    ));
+
     let mut left = Vec::new();
     for (how, header_name, value) in [
         (
@@ -251,7 +267,7 @@ async fn every_page_in_french_leaves_no_english_text_of_the_catalog() {
         ),
         ("cookie", header::COOKIE, "bullring_lang=fr"),
     ] {
-        for path in every_page(&prefix) {
+        for path in &pages {
             let uri = format!("{BASE}{path}");
             let reply = get_with(
                 &dash,

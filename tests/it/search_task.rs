@@ -62,7 +62,7 @@ async fn apply(dash: &Dashboard, queue: &str, body: Value) -> Reply {
 }
 
 /// Start a task and answer its JSON (asserting the 202).
-async fn started(dash: &Dashboard, queue: &str, body: Value) -> Value {
+pub(crate) async fn started(dash: &Dashboard, queue: &str, body: Value) -> Value {
     let reply = apply(dash, queue, body).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
     let task: Value = serde_json::from_str(&reply.body).expect("task JSON");
@@ -74,7 +74,7 @@ async fn started(dash: &Dashboard, queue: &str, body: Value) -> Value {
 }
 
 /// Poll the task until `until` holds of it, within a minute.
-async fn wait_task(dash: &Dashboard, id: &str, until: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_task(dash: &Dashboard, id: &str, until: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let task = dash.json(&format!("{BASE}/api/tasks/{id}")).await;

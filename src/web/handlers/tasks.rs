@@ -22,12 +22,13 @@ use crate::queue::search::apply::Apply;
 use crate::web::error::WebError;
 use crate::web::extract::Query;
 use crate::web::flash::Flash;
+use crate::web::i18n;
 use crate::web::input::{Input, body_input};
 use crate::web::reply::redirect_with;
 use crate::web::state::AppState;
 use crate::web::tasks::{RETRY_AFTER, Status, Task};
-use crate::web::views::Chrome;
 use crate::web::views::task::{ApplyPage, TaskPage, TaskView};
+use crate::web::views::{Chrome, label_of};
 
 /// `?state=&q=&action=&batch=` of the confirmation page.
 #[derive(Debug, Default, Deserialize)]
@@ -63,20 +64,33 @@ fn task_of(
     Ok(Apply::new(queue, action, q, tab, batch)?)
 }
 
-/// What a task does, for people: "Retry every match of `name:x` in failed of mail".
+/// What a task does, for people, in the reader's language: "Retry every match of `name:x` in
+/// failed of mail".
 fn heading(apply: &Apply) -> String {
-    let states: Vec<&str> = apply.states.iter().map(|s| s.as_str()).collect();
-    let verb = apply.action.label();
-    let query = if apply.text.is_empty() {
-        String::new()
+    let states: Vec<&str> = apply
+        .states
+        .iter()
+        .map(|s| i18n::t(&format!("state.{}", s.as_str())))
+        .collect();
+    let verb = label_of(apply.action);
+    let states = states.join(", ");
+    let queue = &apply.queue.name;
+    if apply.text.is_empty() {
+        i18n::tf(
+            "task.heading",
+            &[("verb", &verb), ("states", &states), ("queue", queue)],
+        )
     } else {
-        format!(" of `{}`", apply.text)
-    };
-    format!(
-        "{verb} every match{query} in {} of {}",
-        states.join(", "),
-        apply.queue.name
-    )
+        i18n::tf(
+            "task.heading_query",
+            &[
+                ("verb", &verb),
+                ("q", &apply.text),
+                ("states", &states),
+                ("queue", queue),
+            ],
+        )
+    }
 }
 
 /// `GET {base}/queues/{queue}/search/apply?state=&q=&action=`: what the task will do, and the
@@ -120,7 +134,7 @@ pub async fn confirm(
         heading: format!("{}?", heading(&apply)),
         post_action: links.queue_sub(&queue, "search/apply"),
         fields,
-        button: format!("{} every match", apply.action.label()),
+        button: i18n::tf("task.button", &[("verb", &label_of(apply.action))]),
         danger: apply.action.destructive(),
         search_href: links.search(&queue, tab, q, None, ""),
     };
@@ -180,7 +194,7 @@ pub async fn start_form(
 ) -> Result<Response, WebError> {
     let input = body_input(false, &headers, &body)?;
     let task = start(&state, &principal, queue, &input).await?;
-    let message = format!("Started: {}.", heading(&task.apply));
+    let message = i18n::tf("task.started_flash", &[("what", &heading(&task.apply))]);
     Ok(redirect_with(
         &message,
         &href(&state, &task.id),
@@ -209,12 +223,8 @@ fn href(state: &AppState, id: &str) -> String {
 
 /// The task a `/tasks/{id}` route names, or a 404.
 async fn task_at(state: &AppState, id: Option<String>) -> Result<Arc<Task>, WebError> {
-    id.and_then(|id| state.tasks().get(&id)).ok_or_else(|| {
-        WebError::NotFound(
-            "There is no such task (tasks are kept an hour after they end, in this process)."
-                .into(),
-        )
-    })
+    id.and_then(|id| state.tasks().get(&id))
+        .ok_or_else(|| WebError::NotFound(i18n::t("task.no_such").into()))
 }
 
 /// A task's id from its route.
@@ -307,6 +317,7 @@ pub async fn page(
         search_href: links.search(&apply.queue, tab, &apply.text, None, ""),
         heading: heading(apply),
         status: status.name(),
+        status_label: i18n::t(&format!("task.status.{}", status.name())),
         running,
         error: match status {
             Status::Failed(message) => Some(message),
@@ -348,7 +359,7 @@ pub async fn cancel_form(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let task = cancel(&state, &principal, id).await?;
-    let message = "Cancelling: the task stops before its next job.";
+    let message = i18n::t("task.cancelling");
     Ok(redirect_with(
         message,
         &href(&state, &task.id),

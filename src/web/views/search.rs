@@ -97,7 +97,7 @@ impl SearchView {
             })
             .map(|action| ApplyChoice {
                 value: action.name(),
-                label: action.label(),
+                label: super::label_of(action),
                 danger: action.destructive(),
             })
             .collect();

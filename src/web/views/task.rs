@@ -43,6 +43,8 @@ pub struct TaskView {
     pub search_href: String,
     pub heading: String,
     pub status: &'static str,
+    /// The status in the reader's language.
+    pub status_label: &'static str,
     pub running: bool,
     pub error: Option<String>,
     pub counts: Counts,
