@@ -206,6 +206,19 @@ async function waitUntil(description, check, { timeoutMs = 20_000, intervalMs = 
 function run(scriptName, body) {
   installHardTimeout(scriptName);
   const closer = new Closer();
+  // Closing a Bull queue whose worker is blocked on BRPOPLPUSH can reject that pending command
+  // with ioredis's "Connection is closed." and nothing awaits it: once the step's answer is
+  // written and everything is closing, that is the close itself, not a failure. Anything else
+  // still crashes the script.
+  const closingError = (err) => closer.closing && /Connection is closed/.test(String(err && err.message));
+  process.on('unhandledRejection', (err) => {
+    if (!closingError(err)) throw err;
+  });
+  process.on('uncaughtException', (err) => {
+    if (closingError(err)) return;
+    process.stderr.write(`${scriptName}: ${err && err.stack}\n`);
+    process.exit(1);
+  });
   (async () => {
     try {
       await body(closer);
