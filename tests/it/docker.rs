@@ -121,9 +121,10 @@ fn the_dockerfile_builds_as_the_readme_says_and_runs_safely() {
             "!Cargo.lock",
             "!src",
             "!templates",
+            "!locales",
             "!static"
         ],
-        "the build context is the manifest, the lockfile, src, templates and static"
+        "the build context is the manifest, the lockfile, src, templates, locales and static"
     );
 
     // The runtime stage: Debian's CA bundle (for rediss://) and the binary, both from the build
