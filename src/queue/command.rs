@@ -89,7 +89,7 @@ impl Command {
 pub enum CommandError {
     /// The principal may not take the action (role, read-only mode); nothing was tried.
     #[error("Not allowed: {0}.")]
-    Forbidden(String),
+    Forbidden(crate::queue::access::Denial),
     /// The queue refused or failed.
     #[error(transparent)]
     Queue(#[from] QueueError),

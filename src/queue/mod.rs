@@ -32,6 +32,7 @@ pub mod op;
 pub mod preview;
 pub mod read;
 pub mod redis_info;
+pub mod refusal;
 pub mod role;
 pub(crate) mod rows;
 pub mod sampler;

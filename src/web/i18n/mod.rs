@@ -12,6 +12,9 @@
 //! (and its number and date formats in `views::format`).
 
 pub mod catalog;
+mod said;
+
+pub use said::Said;
 
 use std::future::Future;
 
