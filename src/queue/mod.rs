@@ -28,6 +28,7 @@ pub(crate) mod layout;
 pub mod metrics;
 pub mod model;
 pub mod ndjson;
+pub mod note;
 pub mod op;
 pub mod preview;
 pub mod read;
