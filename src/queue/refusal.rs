@@ -4,7 +4,6 @@
 
 use std::fmt;
 
-use super::action::Action;
 use super::model::JobState;
 
 /// Why the action does not fit the job's or the queue's state (a 409).
@@ -20,8 +19,8 @@ pub enum Refusal {
     PauseFirst { queue: String },
     /// The queue has active jobs and "force" was not ticked.
     ActiveJobs { queue: String, active: u64 },
-    /// The action exists for BullMQ queues only; `queue` is a Bull queue.
-    BullMqOnly { action: Action, queue: String },
+    /// The action (by its name) exists for BullMQ queues only; `queue` is a Bull queue.
+    BullMqOnly { action: &'static str, queue: String },
     /// Importing jobs takes BullMQ queues only; `queue` is a Bull queue.
     ImportBullMqOnly { queue: String },
 }

@@ -21,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::i18n::{self, Said};
+use super::i18n::{self, said::Said};
 use super::refusal_text;
 use super::security::config::AuthMode;
 use super::state::AppState;

@@ -5,7 +5,8 @@
 use crate::queue::access::Denial;
 use crate::queue::model::JobState;
 use crate::queue::refusal::{Refusal, Why};
-use crate::web::i18n::{Lang, Said, catalog};
+use crate::web::i18n::said::Said;
+use crate::web::i18n::{Lang, catalog};
 
 /// "Not allowed: …", why the principal may not act.
 pub fn denial(denial: &Denial) -> Said {
@@ -33,8 +34,8 @@ pub fn refusal(refusal: &Refusal) -> Said {
             .with("n", active),
         Refusal::BullMqOnly { action, queue } => Said::new("refusal.bullmq_only")
             .with_each("action", |lang| match lang {
-                Lang::En => action.name().to_string(),
-                _ => catalog::text(lang, &format!("action.{}", action.name())).to_string(),
+                Lang::En => action.to_string(),
+                _ => catalog::text(lang, &format!("action.{action}")).to_string(),
             })
             .with("queue", queue),
         Refusal::ImportBullMqOnly { queue } => {
@@ -92,7 +93,7 @@ mod tests {
                 active: 3,
             },
             Refusal::BullMqOnly {
-                action: Action::RunScheduler,
+                action: Action::RunScheduler.name(),
                 queue: "mail".into(),
             },
             Refusal::ImportBullMqOnly {

@@ -120,7 +120,7 @@ impl BullActions {
             Op::RemoveScheduler(key) => self.remove_repeatable(queue, &key).await,
             Op::EditScheduler { .. } | Op::RunScheduler(_) | Op::GlobalConcurrency(_) => {
                 Err(QueueError::Conflict(Refusal::BullMqOnly {
-                    action: op.action(),
+                    action: op.action().name(),
                     queue: queue.name.clone(),
                 }))
             }

@@ -12,9 +12,7 @@
 //! (and its number and date formats in `views::format`).
 
 pub mod catalog;
-mod said;
-
-pub use said::Said;
+pub mod said;
 
 use std::future::Future;
 

@@ -12,7 +12,7 @@ use super::config::{AuthMode, Secured, Security};
 use super::proxy::{client_address, proxy_principal};
 use crate::queue::access::Principal;
 use crate::web::error::WebError;
-use crate::web::i18n::Said;
+use crate::web::i18n::said::Said;
 
 /// Everyone is `anonymous` with the configured role under `--auth none`.
 fn anonymous(security: &Security) -> Principal {

@@ -15,7 +15,7 @@ use super::proxy::check_user_name;
 use super::throttle::{Busy, HashQueue, retry_after_secs};
 use crate::queue::access::Principal;
 use crate::web::error::WebError;
-use crate::web::i18n::Said;
+use crate::web::i18n::said::Said;
 
 /// How long a successful basic login is remembered, so pages and assets do not each pay argon2.
 const LOGIN_TTL: Duration = Duration::from_secs(60);

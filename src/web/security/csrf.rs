@@ -11,7 +11,7 @@ use super::auth::{full_path, relative_path};
 use super::config::{Secured, Security};
 use super::proxy::from_trusted_proxy;
 use crate::web::error::WebError;
-use crate::web::i18n::Said;
+use crate::web::i18n::said::Said;
 
 /// Refuse state-changing requests that a browser sent on behalf of another site, and every
 /// state-changing request in read-only mode.

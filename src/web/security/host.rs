@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use super::config::{Secured, Security};
 use super::proxy::from_trusted_proxy;
 use crate::web::error::WebError;
-use crate::web::i18n::Said;
+use crate::web::i18n::said::Said;
 
 /// The longest host name (DNS allows 253 characters).
 const MAX_HOST: usize = 253;

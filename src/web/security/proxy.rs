@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, Request};
 use super::config::Security;
 use crate::queue::access::Principal;
 use crate::web::error::WebError;
-use crate::web::i18n::Said;
+use crate::web::i18n::said::Said;
 
 pub(super) fn proxy_principal(
     security: &Security,
