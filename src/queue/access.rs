@@ -21,17 +21,42 @@ impl Principal {
     }
 
     /// Why this principal may not take `action`; `None` when they may.
-    pub fn refusal(&self, action: Action) -> Option<String> {
+    pub fn refusal(&self, action: Action) -> Option<Denial> {
         if self.read_only {
-            Some("the dashboard is read-only".into())
+            Some(Denial::ReadOnly)
         } else if self.role < action.required_role() {
-            Some(format!(
-                "{action} needs the {} role; you are {}",
-                action.required_role(),
-                self.role
-            ))
+            Some(Denial::Role {
+                action,
+                needs: action.required_role(),
+                is: self.role,
+            })
         } else {
             None
+        }
+    }
+}
+
+/// Why a principal may not take an action; `Display` says it in English (the JSON API's and the
+/// audit log's words), the web layer in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// Read-only mode: nobody may act.
+    ReadOnly,
+    /// The action needs a higher role than the principal's.
+    Role {
+        action: Action,
+        needs: Role,
+        is: Role,
+    },
+}
+
+impl std::fmt::Display for Denial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denial::ReadOnly => f.write_str("the dashboard is read-only"),
+            Denial::Role { action, needs, is } => {
+                write!(f, "{action} needs the {needs} role; you are {is}")
+            }
         }
     }
 }
@@ -52,11 +77,17 @@ mod tests {
         assert!(ann(Role::Admin, false).may(Action::Obliterate));
         assert!(!ann(Role::Viewer, false).may(Action::Pause));
         assert_eq!(
-            ann(Role::Operator, false).refusal(Action::Drain).as_deref(),
+            ann(Role::Operator, false)
+                .refusal(Action::Drain)
+                .map(|d| d.to_string())
+                .as_deref(),
             Some("drain needs the admin role; you are operator")
         );
         assert_eq!(
-            ann(Role::Admin, true).refusal(Action::Retry).as_deref(),
+            ann(Role::Admin, true)
+                .refusal(Action::Retry)
+                .map(|d| d.to_string())
+                .as_deref(),
             Some("the dashboard is read-only")
         );
         assert_eq!("Admin".parse::<Role>(), Ok(Role::Admin));

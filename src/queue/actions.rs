@@ -27,6 +27,7 @@ use super::ndjson::{Line, add_all};
 use super::op::Op;
 pub use super::op::{NewJob, Outcome, QUEUE_KEY_NAMES, check_job_id, parse_options};
 use super::read::Reader;
+use super::refusal::{Refusal, Why};
 
 /// Jobs moved per script call by the bulk actions (retry-all, promote-all, clean).
 pub const BATCH: u32 = 1000;
@@ -185,11 +186,7 @@ impl Actions {
         let state = match self.state_of(queue, id).await? {
             Some(s) if Action::Retry.fits(Some(s)) => s,
             other => {
-                return Err(not_in_state(
-                    id,
-                    other,
-                    "only failed or completed jobs can be retried",
-                ));
+                return Err(not_in_state(id, other, Why::RetryFinishedOnly));
             }
         };
         let (_, mut job) = self.engine_job(queue, id).await?;
@@ -207,7 +204,7 @@ impl Actions {
     pub async fn promote(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
         let state = self.state_of(queue, id).await?;
         if !Action::Promote.fits(state) {
-            return Err(not_in_state(id, state, "only delayed jobs can be promoted"));
+            return Err(not_in_state(id, state, Why::PromoteDelayedOnly));
         }
         let (_, job) = self.engine_job(queue, id).await?;
         job.promote().await?;
@@ -230,11 +227,7 @@ impl Actions {
             handle.remove_without_children(id).await?
         };
         if !removed {
-            return Err(not_in_state(
-                id,
-                state,
-                "it is locked by a worker (or has a locked child); try again when it has finished",
-            ));
+            return Err(not_in_state(id, state, Why::Locked));
         }
         let what = if with_children {
             " with its children"
@@ -483,16 +476,15 @@ impl Actions {
     pub async fn obliterate(&self, queue: &QueueRef, force: bool) -> Result<Outcome> {
         let summary = self.inner.reader.summary(queue).await?;
         if !summary.paused {
-            return Err(QueueError::Conflict(format!(
-                "pause queue {} before obliterating it",
-                queue.name
-            )));
+            return Err(QueueError::Conflict(Refusal::PauseFirst {
+                queue: queue.name.clone(),
+            }));
         }
         if summary.counts.active > 0 && !force {
-            return Err(QueueError::Conflict(format!(
-                "queue {} has {} active job(s); tick \"force\" to obliterate it anyway",
-                queue.name, summary.counts.active
-            )));
+            return Err(QueueError::Conflict(Refusal::ActiveJobs {
+                queue: queue.name.clone(),
+                active: summary.counts.active,
+            }));
         }
         self.queue(queue)
             .await?
@@ -509,9 +501,12 @@ impl Actions {
     }
 }
 
-fn not_in_state(id: &str, state: Option<JobState>, why: &str) -> QueueError {
-    let state = state.map(|s| s.as_str()).unwrap_or("in no state");
-    QueueError::Conflict(format!("job {id} is {state}: {why}"))
+fn not_in_state(id: &str, state: Option<JobState>, why: Why) -> QueueError {
+    QueueError::Conflict(Refusal::JobState {
+        id: id.to_string(),
+        state,
+        why,
+    })
 }
 
 pub(crate) fn human_ms(ms: u64) -> String {

@@ -19,6 +19,7 @@ use super::error::QueueError;
 use super::model::{Library, QueueRef};
 pub use super::op::{Op, Outcome};
 use super::read::Reader;
+use super::refusal::NotDone;
 
 /// Most jobs one bulk action takes.
 pub const MAX_BULK: usize = 1000;
@@ -89,7 +90,7 @@ impl Command {
 pub enum CommandError {
     /// The principal may not take the action (role, read-only mode); nothing was tried.
     #[error("Not allowed: {0}.")]
-    Forbidden(String),
+    Forbidden(crate::queue::access::Denial),
     /// The queue refused or failed.
     #[error(transparent)]
     Queue(#[from] QueueError),
@@ -225,7 +226,7 @@ impl Dispatcher<'_> {
         ids: Vec<String>,
     ) -> Result<Outcome, QueueError> {
         let mut done = Vec::new();
-        let mut refused = Vec::new();
+        let mut not_done = Vec::new();
         for id in &ids {
             let op = Op::on_ticked_job(action, id).ok_or_else(|| {
                 QueueError::InvalidInput(format!("action: {action} is not a bulk action"))
@@ -233,7 +234,8 @@ impl Dispatcher<'_> {
             match self.on_queue(queue, op).await {
                 Ok(_) => done.push(id.clone()),
                 Err(err) if err.is_unavailable() => return Err(err),
-                Err(err) => refused.push(err.to_string()),
+                Err(QueueError::Conflict(refusal)) => not_done.push(NotDone::Refused(refusal)),
+                Err(err) => not_done.push(NotDone::Other(err.to_string())),
             }
         }
         let verb = match action {
@@ -242,11 +244,15 @@ impl Dispatcher<'_> {
             _ => "Removed",
         };
         let mut message = format!("{verb} {} of {} job(s).", done.len(), ids.len());
-        if !refused.is_empty() {
-            message.push_str(&format!(" Not done: {}.", refused.join("; ")));
+        if !not_done.is_empty() {
+            let reasons: Vec<String> = not_done.iter().map(ToString::to_string).collect();
+            message.push_str(&format!(" Not done: {}.", reasons.join("; ")));
         }
         let count = done.len() as u64;
-        Ok(Outcome::new(action, queue, done, count, message))
+        Ok(Outcome {
+            not_done,
+            ..Outcome::new(action, queue, done, count, message)
+        })
     }
 
     /// Pause or resume every known queue that is not so already, each with its own library's

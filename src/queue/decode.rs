@@ -9,6 +9,7 @@ use redis::{FromRedisValue, Value};
 use serde_json::{Map, Value as Json};
 
 use super::model::{ChildRef, Job, ParentRef, RawJob, TruncatedField};
+use super::note::Note;
 
 /// Decode one reply of a pipeline, `None` when it is an error or of another type.
 pub(crate) fn reply<T: FromRedisValue>(value: &Value) -> Option<T> {
@@ -44,24 +45,32 @@ const SHORT_OPTS: [(&str, &str); 6] = [
 ];
 
 /// Parse a JSON field; a value that does not parse is kept as a string and noted.
-fn json_field(field: &str, raw: Option<&String>, default: Json, notes: &mut Vec<String>) -> Json {
+fn json_field(
+    field: &'static str,
+    raw: Option<&String>,
+    default: Json,
+    notes: &mut Vec<Note>,
+) -> Json {
     match raw {
         None => default,
         Some(text) => serde_json::from_str(text).unwrap_or_else(|_| {
-            notes.push(format!("{field} is not valid JSON; shown as stored"));
+            notes.push(Note::NotJson(field));
             Json::String(text.clone())
         }),
     }
 }
 
-fn int_field(field: &str, raw: Option<&String>, notes: &mut Vec<String>) -> Option<i64> {
+fn int_field(field: &'static str, raw: Option<&String>, notes: &mut Vec<Note>) -> Option<i64> {
     let text = raw?;
     match text.trim().parse::<i64>() {
         Ok(n) => Some(n),
         Err(_) => match text.trim().parse::<f64>() {
             Ok(f) if f.is_finite() => Some(f as i64),
             _ => {
-                notes.push(format!("{field} is not a number: {text:?}"));
+                notes.push(Note::NotNumber {
+                    field,
+                    text: text.clone(),
+                });
                 None
             }
         },
@@ -124,13 +133,11 @@ pub fn job_from_preview(id: &str, raw: &RawJob, cut: Vec<TruncatedField>) -> Job
     };
     let mut notes = Vec::new();
     if raw.is_empty() && cut.is_empty() {
-        notes.push(
-            "the job's hash is missing: it was removed, or the id was written by hand".into(),
-        );
+        notes.push(Note::MissingHash);
     } else {
         for required in ["name", "data", "timestamp"] {
             if !raw.contains_key(required) && cut_len(required).is_none() {
-                notes.push(format!("the job's hash has no {required} field"));
+                notes.push(Note::NoField(required));
             }
         }
     }
@@ -164,7 +171,7 @@ pub fn job_from_preview(id: &str, raw: &RawJob, cut: Vec<TruncatedField>) -> Job
                 })
                 .collect(),
             Err(_) => {
-                notes.push("stacktrace is not a JSON array; shown as stored".into());
+                notes.push(Note::StacktraceNotArray);
                 vec![text.clone()]
             }
         },
@@ -172,7 +179,7 @@ pub fn job_from_preview(id: &str, raw: &RawJob, cut: Vec<TruncatedField>) -> Job
     let parent = raw.get("parent").and_then(|text| {
         let parsed = parent_from_json(text);
         if parsed.is_none() {
-            notes.push("parent is not the JSON BullMQ writes; shown as stored".into());
+            notes.push(Note::ParentNotBullMq);
         }
         parsed
     });

@@ -53,7 +53,7 @@ pub enum QueueError {
     /// The action does not fit the current state (promote a job that is not delayed ...), found
     /// by bullring's own checks before anything was written.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(crate::queue::refusal::Refusal),
     /// The queue library refused the change because the job is not where the change needs it
     /// (locked by a worker, moved meanwhile, has pending children ...).
     #[error("the queue refused the change: {0}")]

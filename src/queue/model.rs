@@ -398,7 +398,7 @@ pub struct Job {
     pub pending_children: Option<u64>,
     /// Problems found while reading the hash (missing fields, non-JSON data ...), for display.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
+    pub notes: Vec<super::note::Note>,
     /// In a list: fields left out because of their size (shown as `null` / empty).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub truncated: Vec<TruncatedField>,

@@ -136,6 +136,9 @@ pub struct Outcome {
     /// The names of the queues acted on, for an action on a group.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queues: Vec<String>,
+    /// The jobs a bulk action left alone, and why (in `message` too, in English).
+    #[serde(skip)]
+    pub not_done: Vec<crate::queue::refusal::NotDone>,
 }
 
 impl Outcome {
@@ -156,6 +159,7 @@ impl Outcome {
             message,
             group: String::new(),
             queues: Vec::new(),
+            not_done: Vec::new(),
         }
     }
 
@@ -186,6 +190,7 @@ impl Outcome {
             message,
             group: String::new(),
             queues: Vec::new(),
+            not_done: Vec::new(),
         }
     }
 }

@@ -21,7 +21,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::i18n;
+use super::i18n::{self, said::Said};
+use super::refusal_text;
 use super::security::config::AuthMode;
 use super::state::AppState;
 use super::views::Chrome;
@@ -38,22 +39,22 @@ pub enum WebError {
     /// 400: the request cannot be served as asked (bad state name, page 0 ...).
     BadRequest(String),
     /// 401: credentials are needed (basic authentication asks the browser for them).
-    Unauthorized(String),
+    Unauthorized(Said),
     /// 403: the user may not do this (role, read-only mode, cross-site request).
-    Forbidden(String),
+    Forbidden(Said),
     /// 404: no such queue, job or page.
     NotFound(String),
     /// 409: the action does not fit the job's or queue's state (promote a completed job ...).
-    Conflict(String),
+    Conflict(Said),
     /// 413: the asked-for value is bigger than the server serves (a job field over the raw
     /// view's cap): it is never read into memory.
     TooLarge(String),
     /// 415: a body of a type the route does not take (the JSON API takes only JSON).
     UnsupportedMediaType(String),
     /// 421: the request names a host this dashboard does not answer to (DNS rebinding).
-    MisdirectedRequest(String),
+    MisdirectedRequest(Said),
     /// 429: too many failed sign-ins from this address; try again after `retry_after` seconds.
-    TooManyRequests { message: String, retry_after: u64 },
+    TooManyRequests { message: Said, retry_after: u64 },
     /// 503: the server is too busy for this now (the queue of password checks is full); try again
     /// after `retry_after` seconds.
     Busy { message: String, retry_after: u64 },
@@ -102,15 +103,15 @@ impl WebError {
     pub fn public_message(&self) -> String {
         match self {
             WebError::BadRequest(m)
-            | WebError::Unauthorized(m)
-            | WebError::Forbidden(m)
             | WebError::NotFound(m)
-            | WebError::Conflict(m)
             | WebError::TooLarge(m)
             | WebError::UnsupportedMediaType(m)
-            | WebError::MisdirectedRequest(m)
-            | WebError::TooManyRequests { message: m, .. }
             | WebError::Busy { message: m, .. } => m.clone(),
+            WebError::Unauthorized(said)
+            | WebError::Forbidden(said)
+            | WebError::Conflict(said)
+            | WebError::MisdirectedRequest(said)
+            | WebError::TooManyRequests { message: said, .. } => said.english(),
             WebError::Unavailable(err) | WebError::SlowRedis(err) => chain(err.as_ref()),
             WebError::Internal(_) => {
                 "Something went wrong; the details are in the server log.".into()
@@ -138,13 +139,17 @@ impl WebError {
         i18n::t(&format!("error.heading.{key}"))
     }
 
-    /// The message on the error page: the JSON API's, except the texts this module writes
-    /// itself, which are in the reader's language. Messages about a queue, a job or the input
-    /// name what they are about and stay as written.
+    /// The message on the error page: the JSON API's, except the texts kept as catalog keys
+    /// ([`Said`]) and those this module writes itself, which are in the reader's language.
     fn page_message(&self) -> String {
         match self {
             WebError::Internal(_) => i18n::t("error.internal").to_string(),
             WebError::NotFound(m) if m == NO_PAGE => i18n::t("error.no_page").to_string(),
+            WebError::Unauthorized(said)
+            | WebError::Forbidden(said)
+            | WebError::Conflict(said)
+            | WebError::MisdirectedRequest(said)
+            | WebError::TooManyRequests { message: said, .. } => said.here(),
             _ => self.public_message(),
         }
     }
@@ -191,8 +196,10 @@ impl From<QueueError> for WebError {
             QueueError::InvalidInput(_) | QueueError::AmbiguousQueue { .. } => {
                 WebError::BadRequest(err.to_string())
             }
-            QueueError::Conflict(_) => WebError::Conflict(err.to_string()),
-            QueueError::WrongState(_) => WebError::Conflict(chain(&err)),
+            QueueError::Conflict(refusal) => WebError::Conflict(refusal_text::refusal(&refusal)),
+            QueueError::WrongState(_) => {
+                WebError::Conflict(Said::new("refusal.wrong_state").english_as(chain(&err)))
+            }
             other => WebError::internal(other),
         }
     }

@@ -16,7 +16,9 @@ use crate::web::state::AppState;
 impl From<CommandError> for WebError {
     fn from(err: CommandError) -> Self {
         match err {
-            CommandError::Forbidden(_) => WebError::Forbidden(err.to_string()),
+            CommandError::Forbidden(denial) => {
+                WebError::Forbidden(crate::web::refusal_text::denial(&denial))
+            }
             CommandError::Queue(err) => err.into(),
         }
     }

@@ -8,6 +8,8 @@ use axum::http::{HeaderName, Method, Request, StatusCode, header};
 use bullring::demo;
 use bullring::web::i18n::{Lang, catalog};
 
+use bullring::web::security::{Role, Security};
+
 use crate::support::{Dashboard, Reply, conn, engine_queue, redis, unique_prefix};
 
 const BASE: &str = "/admin/queues";
@@ -427,4 +429,133 @@ async fn a_time_zone_moves_every_time_shown_and_the_json_api_stays_english() {
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains("n’a pas de job d’id"), "{}", page.body);
     assert!(page.body.contains("404 · Introuvable"), "{}", page.body);
+}
+
+/// `POST uri` from the dashboard's own page (a form; the JSON API's address: JSON), with
+/// `headers`.
+async fn post_form(dash: &Dashboard, uri: &str, headers: &[(HeaderName, &str)]) -> Reply {
+    let content_type = if uri.contains("/api/") {
+        "application/json"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, content_type)
+        .header("sec-fetch-site", "same-origin");
+    for (name, value) in headers {
+        builder = builder.header(name, *value);
+    }
+    dash.send(builder.body(Body::empty()).expect("request"))
+        .await
+}
+
+/// The refusals of the core and of the security layer are French on French pages (a job in
+/// the wrong state, a viewer's action, a request for another host, read-only mode), and the
+/// JSON API keeps their English words.
+#[tokio::test]
+async fn refusals_are_french_on_french_pages_and_english_in_the_api() {
+    let prefix = unique_prefix("lang-refusals");
+    demo::seed(&redis().url, &prefix).await.expect("demo seed");
+    let queue = demo::ATTACHMENTS;
+    let active = "attachment-1008";
+    let french = [(header::COOKIE, "bullring_lang=fr")];
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+
+    // Retrying the active job by its form: a 409 page that says why in French.
+    let refused = post_form(
+        &dash,
+        &format!("{BASE}/queues/{queue}/jobs/{active}/retry"),
+        &french,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.body.contains(&format!(
+            "job {active} (état : en cours) : seuls les jobs échoués ou terminés peuvent être relancés"
+        )),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.body.contains("only failed"), "{}", refused.body);
+    // The JSON API says it in the core's English words, whatever the language cookie.
+    let api = post_form(
+        &dash,
+        &format!("{BASE}/api/queues/{queue}/jobs/{active}/retry"),
+        &french,
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::CONFLICT, "{}", api.body);
+    let error: serde_json::Value = serde_json::from_str(&api.body).expect("JSON");
+    assert_eq!(
+        error["error"],
+        format!("job {active} is active: only failed or completed jobs can be retried")
+    );
+
+    // A request for another host: a 421 page in French.
+    let misdirected = get_with(
+        &dash,
+        &format!("{BASE}/"),
+        &[
+            (header::HOST, "evil.example"),
+            (header::COOKIE, "bullring_lang=fr"),
+        ],
+    )
+    .await;
+    assert_eq!(misdirected.status, StatusCode::MISDIRECTED_REQUEST);
+    assert!(
+        misdirected
+            .body
+            .contains("ce tableau de bord ne répond pas à l’hôte evil.example (Host)"),
+        "{}",
+        misdirected.body
+    );
+    assert!(!misdirected.body.contains("does not answer"));
+
+    // A viewer's retry: a 403 page in French, the API's in English.
+    let failed = first_of(&prefix, queue, "failed");
+    for (role, read_only, french_text, english_text) in [
+        (
+            Role::Viewer,
+            false,
+            "Interdit : « Relancer » demande le rôle operator ; le vôtre est viewer.",
+            "Not allowed: retry needs the operator role; you are viewer.",
+        ),
+        (
+            Role::Admin,
+            true,
+            "Le tableau de bord est en lecture seule : aucune action n’est possible.",
+            "The dashboard is in read-only mode: no action can be taken.",
+        ),
+    ] {
+        let (dash, _) = Dashboard::with_state(&redis().url, &[&prefix], BASE, |state| {
+            state.with_security(Security {
+                anonymous_role: role,
+                read_only,
+                ..Security::default()
+            })
+        })
+        .await;
+        let page = post_form(
+            &dash,
+            &format!("{BASE}/queues/{queue}/jobs/{failed}/retry"),
+            &french,
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+        assert!(page.body.contains(french_text), "{}", page.body);
+        assert!(!page.body.contains("Not allowed"), "{}", page.body);
+        let api = post_form(
+            &dash,
+            &format!("{BASE}/api/queues/{queue}/jobs/{failed}/retry"),
+            &french,
+        )
+        .await;
+        assert_eq!(api.status, StatusCode::FORBIDDEN, "{}", api.body);
+        let error: serde_json::Value = serde_json::from_str(&api.body).expect("JSON");
+        assert_eq!(error["error"], english_text);
+    }
+    // Nothing was retried: the failed job is still failed.
+    assert_eq!(first_of(&prefix, queue, "failed"), failed);
 }

@@ -10,6 +10,7 @@ use crate::queue::action::Action;
 use crate::queue::error::{QueueError, Result};
 use crate::queue::model::{JobState, QueueRef};
 use crate::queue::op::{NewJob, Outcome};
+use crate::queue::refusal::Why;
 
 impl BullActions {
     /// A failed job back to waiting. Bull retries failed jobs only (`Job#retry` moves a job out
@@ -17,11 +18,7 @@ impl BullActions {
     pub(super) async fn retry(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
         let state = self.state_of(queue, id).await?;
         if state != Some(JobState::Failed) {
-            return Err(not_in_state(
-                id,
-                state,
-                "Bull retries failed jobs only (its Job#retry moves a job out of failed)",
-            ));
+            return Err(not_in_state(id, state, Why::BullRetryFailedOnly));
         }
         let mut call = scripts::RETRY_JOB.prepare_invoke();
         call.key(keys::base(queue))
@@ -37,13 +34,9 @@ impl BullActions {
                 1,
                 format!("Job {id} is waiting again."),
             )),
-            -1 => Err(not_in_state(
-                id,
-                state,
-                "a worker holds its lock; try again when it has finished",
-            )),
+            -1 => Err(not_in_state(id, state, Why::BullLocked)),
             0 => Err(gone(queue, id)),
-            _ => Err(not_in_state(id, None, "it left the failed jobs meanwhile")),
+            _ => Err(not_in_state(id, None, Why::LeftFailed)),
         }
     }
 
@@ -51,7 +44,7 @@ impl BullActions {
     pub(super) async fn promote(&self, queue: &QueueRef, id: &str) -> Result<Outcome> {
         let state = self.state_of(queue, id).await?;
         if state != Some(JobState::Delayed) {
-            return Err(not_in_state(id, state, "only delayed jobs can be promoted"));
+            return Err(not_in_state(id, state, Why::PromoteDelayedOnly));
         }
         let mut call = scripts::PROMOTE.prepare_invoke();
         call.key(keys::base(queue))
@@ -60,7 +53,7 @@ impl BullActions {
             .arg(id);
         let promoted: u64 = scripts::run(self.reader().redis(), &scripts::PROMOTE, &call).await?;
         if promoted == 0 {
-            return Err(not_in_state(id, None, "it left the delayed jobs meanwhile"));
+            return Err(not_in_state(id, None, Why::LeftDelayed));
         }
         Ok(Outcome::new(
             Action::Promote,
@@ -78,11 +71,7 @@ impl BullActions {
         call.key(keys::base(queue)).arg(id);
         let removed: i64 = scripts::run(self.reader().redis(), &scripts::REMOVE_JOB, &call).await?;
         if removed != 1 {
-            return Err(not_in_state(
-                id,
-                state,
-                "a worker holds its lock; try again when it has finished",
-            ));
+            return Err(not_in_state(id, state, Why::BullLocked));
         }
         Ok(Outcome::new(
             Action::Remove,

@@ -26,6 +26,7 @@ use super::error::{QueueError, Result};
 use super::model::{JobState, QueueRef};
 use super::op::{Op, Outcome};
 use super::read::Reader;
+use super::refusal::{Refusal, Why};
 
 /// Jobs moved or removed per script call by the batched actions.
 pub const BATCH: u64 = 1000;
@@ -118,27 +119,28 @@ impl BullActions {
             Op::Obliterate { force } => self.obliterate(queue, force).await,
             Op::RemoveScheduler(key) => self.remove_repeatable(queue, &key).await,
             Op::EditScheduler { .. } | Op::RunScheduler(_) | Op::GlobalConcurrency(_) => {
-                Err(QueueError::Conflict(format!(
-                    "{} is for BullMQ queues; {} is a Bull queue",
-                    op.action(),
-                    queue.name
-                )))
+                Err(QueueError::Conflict(Refusal::BullMqOnly {
+                    action: op.action().name(),
+                    queue: queue.name.clone(),
+                }))
             }
             Op::RemoveOrphans => Err(crate::queue::error::QueueError::InvalidInput(
                 "the doctor's fixes apply to BullMQ queues only".into(),
             )),
-            Op::Import(_) => Err(QueueError::Conflict(format!(
-                "{} is a Bull queue; importing jobs takes BullMQ queues only",
-                queue.name
-            ))),
+            Op::Import(_) => Err(QueueError::Conflict(Refusal::ImportBullMqOnly {
+                queue: queue.name.clone(),
+            })),
         }
     }
 }
 
 /// A 409: the job is not in a state the action fits.
-fn not_in_state(id: &str, state: Option<JobState>, why: &str) -> QueueError {
-    let state = state.map(|s| s.as_str()).unwrap_or("in no state");
-    QueueError::Conflict(format!("job {id} is {state}: {why}"))
+fn not_in_state(id: &str, state: Option<JobState>, why: Why) -> QueueError {
+    QueueError::Conflict(Refusal::JobState {
+        id: id.to_string(),
+        state,
+        why,
+    })
 }
 
 /// Now, in milliseconds since the epoch (what Bull stamps `retriedOn`, `timestamp` with).

@@ -10,6 +10,7 @@ use crate::queue::actions::human_ms;
 use crate::queue::error::{QueueError, Result};
 use crate::queue::model::{JobState, QueueRef};
 use crate::queue::op::Outcome;
+use crate::queue::refusal::Refusal;
 
 /// A timestamp later than any job's: a drain removes jobs whatever their age.
 const ANY_AGE: u64 = 1 << 53;
@@ -185,10 +186,10 @@ impl BullActions {
     pub(super) async fn obliterate(&self, queue: &QueueRef, force: bool) -> Result<Outcome> {
         let summary = self.reader().summary(queue).await?;
         if summary.counts.active > 0 && !force {
-            return Err(QueueError::Conflict(format!(
-                "queue {} has {} active job(s); tick \"force\" to obliterate it anyway",
-                queue.name, summary.counts.active
-            )));
+            return Err(QueueError::Conflict(Refusal::ActiveJobs {
+                queue: queue.name.clone(),
+                active: summary.counts.active,
+            }));
         }
         self.pause(queue, true).await?;
         loop {

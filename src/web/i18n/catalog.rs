@@ -171,7 +171,7 @@ mod tests {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            for call in ["t(\"", "t1(\"", "t2(\"", "tf(\""] {
+            for call in ["t(\"", "t1(\"", "t2(\"", "tf(\"", "Said::new(\""] {
                 for part in text.split(call).skip(1) {
                     let key = part.split('"').next().unwrap_or("");
                     // Keys are dotted words; other calls that end alike (`split("`) are not.

@@ -12,6 +12,7 @@
 //! (and its number and date formats in `views::format`).
 
 pub mod catalog;
+pub mod said;
 
 use std::future::Future;
 

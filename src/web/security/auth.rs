@@ -7,11 +7,12 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::basic::{SIGN_IN, basic_principal};
+use super::basic::basic_principal;
 use super::config::{AuthMode, Secured, Security};
 use super::proxy::{client_address, proxy_principal};
 use crate::queue::access::Principal;
 use crate::web::error::WebError;
+use crate::web::i18n::said::Said;
 
 /// Everyone is `anonymous` with the configured role under `--auth none`.
 fn anonymous(security: &Security) -> Principal {
@@ -34,7 +35,7 @@ impl<S: Secured> FromRequestParts<S> for Principal {
         let security = state.security();
         match security.mode {
             AuthMode::None => Ok(anonymous(security)),
-            _ => Err(WebError::Unauthorized(SIGN_IN.into())),
+            _ => Err(WebError::Unauthorized(Said::new("security.sign_in"))),
         }
     }
 }

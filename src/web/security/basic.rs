@@ -15,9 +15,8 @@ use super::proxy::check_user_name;
 use super::throttle::{Busy, HashQueue, retry_after_secs};
 use crate::queue::access::Principal;
 use crate::web::error::WebError;
+use crate::web::i18n::said::Said;
 
-/// Said by every 401 of basic authentication (the browser then asks for a user and password).
-pub(super) const SIGN_IN: &str = "Sign in to use the dashboard.";
 /// How long a successful basic login is remembered, so pages and assets do not each pay argon2.
 const LOGIN_TTL: Duration = Duration::from_secs(60);
 /// At most this many remembered logins; past it, expired ones go, then all of them.
@@ -65,7 +64,7 @@ pub(super) async fn basic_principal(
     header: Option<Vec<u8>>,
     client: Option<IpAddr>,
 ) -> Result<Principal, WebError> {
-    let unauthorized = || WebError::Unauthorized(SIGN_IN.into());
+    let unauthorized = || WebError::Unauthorized(Said::new("security.sign_in"));
     let header = header.ok_or_else(unauthorized)?;
     if let Some(principal) = login_cache().lookup(&header, security) {
         return Ok(principal);
@@ -75,8 +74,7 @@ pub(super) async fn basic_principal(
     let failed = &security.failed_logins;
     if let Some(wait) = failed.wait(client) {
         return Err(WebError::TooManyRequests {
-            message: "Too many failed sign-ins from your address; wait a minute and try again."
-                .into(),
+            message: Said::new("security.too_many"),
             retry_after: retry_after_secs(wait),
         });
     }

@@ -11,6 +11,7 @@ use super::auth::{full_path, relative_path};
 use super::config::{Secured, Security};
 use super::proxy::from_trusted_proxy;
 use crate::web::error::WebError;
+use crate::web::i18n::said::Said;
 
 /// Refuse state-changing requests that a browser sent on behalf of another site, and every
 /// state-changing request in read-only mode.
@@ -28,10 +29,7 @@ pub async fn csrf<S: Secured>(State(state): State<S>, request: Request, next: Ne
     // Defence in depth: handlers check `Principal::may` too, but a route that forgot to would
     // still not reach Redis.
     if security.read_only {
-        return refuse(
-            &request,
-            "The dashboard is in read-only mode: no action can be taken.",
-        );
+        return refuse(&request, Said::new("security.read_only"));
     }
     if method == Method::OPTIONS {
         return next.run(request).await;
@@ -45,9 +43,9 @@ pub async fn csrf<S: Secured>(State(state): State<S>, request: Request, next: Ne
     next.run(request).await
 }
 
-fn refuse(request: &Request, reason: &str) -> Response {
-    tracing::warn!(method = %request.method(), path = %full_path(request), reason, "request refused");
-    WebError::Forbidden(reason.to_string()).into_response()
+fn refuse(request: &Request, reason: Said) -> Response {
+    tracing::warn!(method = %request.method(), path = %full_path(request), reason = %reason, "request refused");
+    WebError::Forbidden(reason).into_response()
 }
 
 /// 405, in the shape of the other errors (`WebError` has no variant for it).
@@ -67,15 +65,14 @@ fn method_not_allowed(state: &impl Secured, request: &Request) -> Response {
     }
 }
 
-fn same_origin(security: &Security, request: &Request) -> Result<(), &'static str> {
-    const CROSS_SITE: &str = "cross-site request refused";
+fn same_origin(security: &Security, request: &Request) -> Result<(), Said> {
     let headers = request.headers();
     if let Some(site) = headers.get("sec-fetch-site") {
         // `none`: the user started the request themselves (address bar, bookmark).
         return match site.to_str().map(str::trim) {
             Ok(site) if site.eq_ignore_ascii_case("same-origin") => Ok(()),
             Ok(site) if site.eq_ignore_ascii_case("none") => Ok(()),
-            _ => Err(CROSS_SITE),
+            _ => Err(Said::new("security.cross_site")),
         };
     }
     let claimed = match (headers.get(header::ORIGIN), headers.get(header::REFERER)) {
@@ -89,9 +86,7 @@ fn same_origin(security: &Security, request: &Request) -> Result<(), &'static st
     let own = own_origin(security, request);
     match (claimed, own) {
         (Some(claimed), Some(own)) if claimed == own => Ok(()),
-        _ => Err(
-            "cross-site request refused: its Origin does not match this dashboard's address (behind a proxy, set --public-url or --trusted-proxy)",
-        ),
+        _ => Err(Said::new("security.cross_site_origin")),
     }
 }
 

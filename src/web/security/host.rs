@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use super::config::{Secured, Security};
 use super::proxy::from_trusted_proxy;
 use crate::web::error::WebError;
+use crate::web::i18n::said::Said;
 
 /// The longest host name (DNS allows 253 characters).
 const MAX_HOST: usize = 253;
@@ -32,7 +33,7 @@ pub async fn check_host<S: Secured>(
     match host_problem(state.security(), &request) {
         None => next.run(request).await,
         Some(reason) => {
-            tracing::warn!(path = %request.uri().path(), reason, "request for another host refused");
+            tracing::warn!(path = %request.uri().path(), reason = %reason, "request for another host refused");
             WebError::MisdirectedRequest(reason).into_response()
         }
     }
@@ -94,7 +95,7 @@ fn origin_host(url: &str) -> Option<Host> {
 }
 
 /// Why this request may not be answered, or `None` when it may.
-fn host_problem(security: &Security, request: &Request) -> Option<String> {
+fn host_problem(security: &Security, request: &Request) -> Option<Said> {
     let headers = request.headers();
     if from_trusted_proxy(security, request)
         && let Some(forwarded) = headers.get("x-forwarded-host")
@@ -107,7 +108,7 @@ fn host_problem(security: &Security, request: &Request) -> Option<String> {
     }
     let mut hosts = headers.get_all(header::HOST).iter();
     match (hosts.next(), hosts.next()) {
-        (Some(_), Some(_)) => Some("the request has more than one Host header".into()),
+        (Some(_), Some(_)) => Some(Said::new("security.host_many")),
         (Some(host), None) => problem(security, host.to_str().ok(), "Host"),
         // HTTP/2 carries the host in the request line (`:authority`); without either, the
         // request did not come from a browser.
@@ -118,17 +119,19 @@ fn host_problem(security: &Security, request: &Request) -> Option<String> {
     }
 }
 
-fn problem(security: &Security, given: Option<&str>, header: &str) -> Option<String> {
+fn problem(security: &Security, given: Option<&str>, header: &str) -> Option<Said> {
     let Some(host) = given.and_then(parse_host) else {
-        return Some(format!("the {header} header is not a host name"));
+        return Some(Said::new("security.host_header_bad").with("header", header));
     };
     if answers_to(security, &host) {
         return None;
     }
     // Only the parsed host is repeated: it is made of host-name characters.
-    Some(format!(
-        "this dashboard does not answer to the host {host} ({header}); if that name is yours, add it to allowed_hosts (--allowed-host)"
-    ))
+    Some(
+        Said::new("security.host_other")
+            .with("host", host)
+            .with("header", header),
+    )
 }
 
 /// Whether the dashboard answers to `host`.

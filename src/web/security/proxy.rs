@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, Request};
 use super::config::Security;
 use crate::queue::access::Principal;
 use crate::web::error::WebError;
+use crate::web::i18n::said::Said;
 
 pub(super) fn proxy_principal(
     security: &Security,
@@ -17,9 +18,7 @@ pub(super) fn proxy_principal(
     // Anyone who can reach the port directly could set the user header, so it means nothing
     // unless the connection itself comes from a configured proxy.
     if !from_trusted_proxy(security, request) {
-        return Err(WebError::Forbidden(
-            "This dashboard only accepts requests through its configured proxy.".into(),
-        ));
+        return Err(WebError::Forbidden(Said::new("security.proxy_only")));
     }
     let headers = request.headers();
     let proxy = &security.proxy;
@@ -38,12 +37,7 @@ pub(super) fn proxy_principal(
         .and_then(|value| value.to_str().ok())
         .map(str::trim)
         .filter(|user| !user.is_empty())
-        .ok_or_else(|| {
-            WebError::Unauthorized(
-                "Sign in through the proxy in front of this dashboard; it did not say who you are."
-                    .into(),
-            )
-        })?;
+        .ok_or_else(|| WebError::Unauthorized(Said::new("security.proxy_sign_in")))?;
     check_user_name(user)?;
     let group_values = match &proxy.groups_header {
         Some(name) => {

@@ -8,6 +8,7 @@ use super::format::{
 use super::{Button, Chrome, FormLink, Links, Perms};
 use crate::queue::action::Action;
 use crate::queue::model::{ChildRef, Job, JobDetail, ParentRef, QueueRef};
+use crate::queue::note::Note;
 use crate::queue::preview::RAW_FIELD_MAX;
 use crate::web::i18n;
 
@@ -269,7 +270,7 @@ impl JobPageView {
             stacktrace: job.stacktrace.clone(),
             timeline: super::timeline::timeline(job, detail.state),
             stacktrace_too_big: too_big("stacktrace"),
-            notes: job.notes.clone(),
+            notes: job.notes.iter().map(note_text).collect(),
             logs: LogView {
                 lines: logs.lines.clone(),
                 total: logs.total,
@@ -361,4 +362,62 @@ fn remove_buttons(
             .asking(i18n::tf("job.remove_keep_children_confirm", &[("id", &id)]))
             .with("children", "0"),
     ]
+}
+
+/// A note about the job's hash in the reader's language (the JSON API keeps the English words).
+fn note_text(note: &Note) -> String {
+    match note {
+        Note::MissingHash => i18n::t("job.note.missing_hash").to_string(),
+        Note::NoField(field) => i18n::tf("job.note.no_field", &[("field", field)]),
+        Note::NotJson(field) => i18n::tf("job.note.not_json", &[("field", field)]),
+        Note::NotNumber { field, text } => i18n::tf(
+            "job.note.not_number",
+            &[("field", field), ("text", &format!("{text:?}"))],
+        ),
+        Note::StacktraceNotArray => i18n::t("job.note.stacktrace").to_string(),
+        Note::ParentNotBullMq => i18n::t("job.note.parent").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::{Lang, Locale, run_with};
+
+    fn notes() -> Vec<Note> {
+        vec![
+            Note::MissingHash,
+            Note::NoField("name"),
+            Note::NotJson("data"),
+            Note::NotNumber {
+                field: "delay",
+                text: "soon".into(),
+            },
+            Note::StacktraceNotArray,
+            Note::ParentNotBullMq,
+        ]
+    }
+
+    /// In English the page says what the JSON API says; in French, none of it.
+    #[tokio::test]
+    async fn notes_are_the_apis_words_in_english_and_french_in_french() {
+        for note in notes() {
+            assert_eq!(note_text(&note), note.to_string());
+        }
+        let fr = Locale {
+            lang: Lang::Fr,
+            ..Locale::default()
+        };
+        let french = run_with(fr, async {
+            notes().iter().map(note_text).collect::<Vec<_>>()
+        })
+        .await;
+        for (text, note) in french.iter().zip(notes()) {
+            assert_ne!(*text, note.to_string());
+            assert!(
+                !text.contains(" is ") && !text.contains("hash has"),
+                "{text}"
+            );
+        }
+    }
 }
