@@ -1,22 +1,24 @@
-# What the action benchmarks share (sourced by bench/actions.sh and bench/bull-retry.sh, from the
-# repository root): the tools they need, the release binary, a private redis-server on a free
-# loopback port (no persistence), `bullring serve` against it, and its peak RSS. Everything
-# started is killed when the script exits.
+# What the benchmarks share (sourced from the repository root by bench/actions.sh,
+# bull-retry.sh, search.sh and apply.sh): the tools they need, the release binary (or BIN), a
+# scratch directory (WORK), a private redis-server on a free loopback port (no persistence),
+# `bullring serve` against it, and its RSS. Everything started is killed, and WORK removed, when
+# the script exits. Seeders write Redis commands with bench/resp.py.
 
-# bench_setup NAME: check the tools, build the release binary, pick the ports (REDIS_PORT,
-# HTTP_PORT, REDIS_URL, BASE) and arm the clean-up.
+# bench_setup NAME: check the tools, build the release binary (unless BIN names another one),
+# pick the ports (REDIS_PORT, HTTP_PORT, REDIS_URL, BASE), make WORK and arm the clean-up.
 bench_setup() {
   local name=$1 tool
   for tool in redis-server redis-cli node curl python3; do
     command -v "$tool" >/dev/null || { echo "$name: $tool is not installed" >&2; exit 1; }
   done
   [ -d tests/node/node_modules ] || (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
-  cargo build --release --locked --quiet
-  BIN=target/release/bullring
+  BIN=${BIN:-target/release/bullring}
+  [ "$BIN" != target/release/bullring ] || cargo build --release --locked --quiet
   REDIS_PORT=$(free_port)
   HTTP_PORT=$(free_port)
   REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
   BASE="http://127.0.0.1:$HTTP_PORT/admin/queues"
+  WORK=$(mktemp -d)
   pids=()
   trap bench_cleanup EXIT
 }
@@ -27,6 +29,7 @@ bench_cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  rm -rf "$WORK"
 }
 
 # wait_for WHAT SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds, or give up.
@@ -46,16 +49,19 @@ start_redis() {
   echo "machine: $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $(redis-server --version | cut -d' ' -f1-3)"
 }
 
-# start_bullring PREFIX: the release binary serving PREFIX; its pid in SERVER.
+# start_bullring PREFIX [SERVE FLAGS...]: the binary serving PREFIX; its pid in SERVER.
 start_bullring() {
-  RUST_LOG=warn "$BIN" serve --redis-url "$REDIS_URL" --prefix "$1" --listen "127.0.0.1:$HTTP_PORT" &
+  local prefix=$1
+  shift
+  RUST_LOG=warn "$BIN" serve --redis-url "$REDIS_URL" --prefix "$prefix" --listen "127.0.0.1:$HTTP_PORT" "$@" &
   SERVER=$!
   pids+=("$SERVER")
   wait_for bullring 30 curl -fs "$BASE/healthz"
 }
 
-# The server's peak RSS in kB (VmHWM), and kB written as MB.
+# The server's peak RSS and its RSS now in kB (VmHWM, VmRSS), and kB written as MB.
 hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$SERVER/status"; }
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$SERVER/status"; }
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f MB", kb / 1024 }'; }
 
 # seconds_since NANOS: the wall time since a `date +%s%N`, in seconds.

@@ -13,34 +13,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-1000000}
-REDIS_PORT=${REDIS_PORT:-$((20000 + RANDOM % 10000))}
-HTTP_PORT=${HTTP_PORT:-$((30000 + RANDOM % 10000))}
-WORK=$(mktemp -d)
-BIN=${BIN:-target/release/bullring}
-[ -x "$BIN" ] || cargo build --release --locked --quiet
-
-cleanup() {
-  [ -n "${BULLRING_PID:-}" ] && kill "$BULLRING_PID" 2>/dev/null || true
-  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
-  --dir "$WORK" --logfile "$WORK/redis.log" >/dev/null
-until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.1; done
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_setup bench/search.sh
+start_redis
 
 echo "seeding $N completed jobs ..."
 python3 - "$N" <<'PY' | redis-cli -p "$REDIS_PORT" --pipe >/dev/null
 import sys
+sys.path.insert(0, "bench")
+from resp import cmd
 n = int(sys.argv[1])
-out = sys.stdout.buffer
-def cmd(*args):
-    parts = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    out.write(b"".join(parts))
 cmd("HSET", "bull:bench:meta", "opts.maxLenEvents", 10000, "version", "bullmq:6.7.0")
 base = 1_790_000_000_000
 for i in range(1, n + 1):
@@ -54,13 +37,9 @@ cmd("SET", "bull:bench:id", n)
 PY
 redis-cli -p "$REDIS_PORT" zcard bull:bench:completed
 
-"$BIN" serve --redis-url "redis://127.0.0.1:$REDIS_PORT" --listen "127.0.0.1:$HTTP_PORT" \
-  --live-interval-ms 0 --search-max-jobs "$N" --search-max-ms 600000 >"$WORK/bullring.log" 2>&1 &
-BULLRING_PID=$!
-API="http://127.0.0.1:$HTTP_PORT/admin/queues/api/queues/bench"
-until curl -fs "http://127.0.0.1:$HTTP_PORT/admin/queues/healthz" >/dev/null; do sleep 0.1; done
+start_bullring bull --live-interval-ms 0 --search-max-jobs "$N" --search-max-ms 600000
+API="$BASE/api/queues/bench"
 until curl -fs "$API/search?state=completed&q=id:1" | grep -q '"id":"1"'; do sleep 0.2; done
-rss() { awk '/VmRSS/ {print $2}' "/proc/$BULLRING_PID/status"; }
 IDLE_KB=$(rss)
 
 # The probe: PING on its own connection every 2 ms, each round trip timed, until told to stop.
