@@ -5,41 +5,21 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use bullring::queue::connection::{Redis, RedisSettings};
-use bullring::queue::discovery::Discovery;
-use bullring::queue::read::Reader;
 use bullring::web::security::{Role, Security};
-use bullring::web::{self, AppState};
 use serde_json::Value;
 
 use crate::interop::node;
-use crate::support::{Dashboard, Reply, engine_queue, redis, unique_prefix};
+use crate::support::{Dashboard, Reply, anonymous_as, engine_queue, redis, unique_prefix};
 
 const BASE: &str = "/admin/queues";
 
 /// A dashboard on `prefix` whose anonymous users have `security`'s role.
 async fn dashboard(prefix: &str, security: Security) -> Dashboard {
-    let url = &redis().url;
-    let prefixes = vec![prefix.to_string()];
-    let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
-    discovery
-        .refresh(&Redis::new(RedisSettings::url(url)))
-        .await
-        .expect("discovery");
-    let reader = Reader::new(Redis::new(RedisSettings::url(url)), prefixes);
-    let state = AppState::new(reader, discovery, BASE, "bullring test").with_security(security);
-    Dashboard {
-        redis: state.reader().redis().clone(),
-        router: web::app(state),
-    }
-}
-
-fn as_role(role: Role, read_only: bool) -> Security {
-    Security {
-        anonymous_role: role,
-        read_only,
-        ..Security::default()
-    }
+    Dashboard::with_state(&redis().url, &[prefix], BASE, |state| {
+        state.with_security(security)
+    })
+    .await
+    .0
 }
 
 async fn post_form(dash: &Dashboard, uri: &str, fields: &[(&str, &str)]) -> Reply {
@@ -230,7 +210,7 @@ async fn viewers_operators_read_only_mode_and_bull_queues_may_not_import() {
         (Role::Operator, false),
         (Role::Admin, true),
     ] {
-        let dash = dashboard(&prefix, as_role(role, read_only)).await;
+        let dash = dashboard(&prefix, anonymous_as(role, read_only)).await;
         let page = dash.get(&format!("{BASE}/queues/imports")).await;
         assert_eq!(page.status, 200);
         assert!(

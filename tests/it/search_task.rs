@@ -9,40 +9,21 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use bullring::queue::connection::{Redis, RedisSettings};
-use bullring::queue::discovery::Discovery;
-use bullring::queue::read::Reader;
 use bullring::web::security::{Role, Security};
-use bullring::web::{self, AppState};
 use serde_json::{Value, json};
 
 use crate::interop::node;
-use crate::support::{Dashboard, Reply, conn, redis, unique_prefix};
+use crate::support::{Dashboard, Reply, anonymous_as, conn, redis, unique_prefix};
 
 const BASE: &str = "/admin/queues";
 
+/// A dashboard on `prefix` whose anonymous users have `security`'s role.
 async fn dashboard(prefix: &str, security: Security) -> Dashboard {
-    let url = &redis().url;
-    let prefixes = vec![prefix.to_string()];
-    let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
-    discovery
-        .refresh(&Redis::new(RedisSettings::url(url)))
-        .await
-        .expect("discovery");
-    let reader = Reader::new(Redis::new(RedisSettings::url(url)), prefixes);
-    let state = AppState::new(reader, discovery, BASE, "bullring test").with_security(security);
-    Dashboard {
-        redis: state.reader().redis().clone(),
-        router: web::app(state),
-    }
-}
-
-fn as_role(role: Role, read_only: bool) -> Security {
-    Security {
-        anonymous_role: role,
-        read_only,
-        ..Security::default()
-    }
+    Dashboard::with_state(&redis().url, &[prefix], BASE, |state| {
+        state.with_security(security)
+    })
+    .await
+    .0
 }
 
 async fn post(dash: &Dashboard, uri: &str, content_type: &str, body: String) -> Reply {
@@ -289,7 +270,10 @@ async fn viewers_read_only_mode_and_bad_requests_start_no_task() {
     seed(&prefix, "bullmq5", "guarded", "failed", 30);
     let before = in_node(&prefix, "bullmq5", "guarded");
     let body = json!({"state": "failed", "q": "name:sync-user", "action": "retry"});
-    for security in [as_role(Role::Viewer, false), as_role(Role::Admin, true)] {
+    for security in [
+        anonymous_as(Role::Viewer, false),
+        anonymous_as(Role::Admin, true),
+    ] {
         let dash = dashboard(&prefix, security).await;
         let reply = apply(&dash, "guarded", body.clone()).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
@@ -508,7 +492,7 @@ async fn in_a_browser_the_task_page_updates_itself_and_cancels() {
     let prefix = unique_prefix("apply-browser");
     seed(&prefix, "bullmq5", "sync", "failed", 3000);
     let state = app_state(&redis().url, &[&prefix], BASE).await;
-    let (port, stop) = serve(web::app(state)).await;
+    let (port, stop) = serve(bullring::web::app(state)).await;
     let _stop = stop.drop_guard();
     let origin = format!("http://127.0.0.1:{port}");
     let browser = Browser::start(true).await;

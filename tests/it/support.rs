@@ -245,3 +245,15 @@ pub fn stored(conn: &mut redis::Connection, key: &str) -> Vec<u8> {
         redis::cmd("DUMP").arg(key).query(conn).expect("DUMP")
     }
 }
+
+/// Security settings where anonymous users have `role` (and read-only mode is `read_only`).
+pub fn anonymous_as(
+    role: bullring::web::security::Role,
+    read_only: bool,
+) -> bullring::web::security::Security {
+    bullring::web::security::Security {
+        anonymous_role: role,
+        read_only,
+        ..Default::default()
+    }
+}
