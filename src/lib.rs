@@ -11,4 +11,5 @@ pub mod listener;
 pub mod queue;
 pub mod runner;
 pub mod server;
+pub mod text;
 pub mod web;

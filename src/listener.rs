@@ -41,6 +41,7 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use crate::config::limits::Limits;
+use crate::text::Said;
 use crate::web::error::{Refused, WebError};
 
 /// Seconds a client is told to wait (`Retry-After`) when the server is full.
@@ -105,7 +106,7 @@ pub async fn serve(
 /// Answer a request the server refuses with a `503` and `Retry-After`, saying `message`: the
 /// router renders it like any other error (`web::error::render_errors`). A path no error
 /// renderer covers (outside the dashboard's base path) gets the same message as plain text.
-async fn busy(app: &Router, parts: Parts, message: String) -> Response<Body> {
+async fn busy(app: &Router, parts: Parts, message: Said) -> Response<Body> {
     let mut request = Request::from_parts(parts, Body::empty());
     request.extensions_mut().insert(Refused(WebError::Busy {
         message: message.clone(),
@@ -115,7 +116,7 @@ async fn busy(app: &Router, parts: Parts, message: String) -> Response<Body> {
     if response.status() == StatusCode::SERVICE_UNAVAILABLE {
         return response;
     }
-    let mut response = Response::new(Body::from(message));
+    let mut response = Response::new(Body::from(message.english()));
     *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     let headers = response.headers_mut();
     headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
@@ -160,10 +161,7 @@ async fn refuse(
         let shared = shared.clone();
         async move {
             let max = shared.limits.max_connections;
-            let message = format!(
-                "The server is serving its maximum of {max} connections (max_connections); try \
-                 again shortly."
-            );
+            let message = Said::new("busy.connections").with("max", max);
             Ok::<_, Infallible>(busy(&shared.app, parts_of(&request, peer), message).await)
         }
     });
@@ -277,11 +275,7 @@ async fn answer(
     let limits = &shared.limits;
     if is_events_path(request.uri().path(), &shared.events_path) {
         let Ok(stream) = shared.streams.clone().try_acquire_owned() else {
-            let message = format!(
-                "{} live-update streams are open, the most this server serves \
-                 (max_event_streams); try again shortly.",
-                limits.max_event_streams
-            );
+            let message = Said::new("busy.streams").with("max", limits.max_event_streams);
             return busy(&shared.app, parts_of(&request, peer), message).await;
         };
         let response = routed(&shared.app, request).await;
@@ -291,11 +285,7 @@ async fn answer(
     match tokio::time::timeout(limits.request_timeout, routed(&shared.app, request)).await {
         Ok(response) => response.map(|body| Guarded::wrap(body, (in_flight, None))),
         Err(_) => {
-            let message = format!(
-                "The request took longer than {} ms (request_timeout_ms) and was stopped; try \
-                 again, or ask for less (a smaller page).",
-                limits.request_timeout.as_millis()
-            );
+            let message = Said::new("busy.timeout").with("ms", limits.request_timeout.as_millis());
             busy(&shared.app, parts, message).await
         }
     }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::error::{QueueError, Result};
 use super::model::{JobState, Library};
 use super::role::Role;
+use crate::text::Said;
 
 /// Every action, by what it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -323,10 +324,11 @@ pub fn check_cleanable_in(library: Library, state: JobState) -> Result<()> {
         Ok(())
     } else {
         let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
-        Err(QueueError::InvalidInput(format!(
-            "state: {state} jobs cannot be cleaned; choose one of {}",
-            names.join(", ")
-        )))
+        Err(QueueError::InvalidInput(
+            Said::new("check.clean_state")
+                .with("state", state)
+                .with("states", names.join(", ")),
+        ))
     }
 }
 

@@ -28,6 +28,7 @@ use super::op::Op;
 pub use super::op::{NewJob, Outcome, QUEUE_KEY_NAMES, check_job_id, parse_options};
 use super::read::Reader;
 use super::refusal::{Refusal, Why};
+use crate::text::Said;
 
 /// Jobs moved per script call by the bulk actions (retry-all, promote-all, clean).
 pub const BATCH: u32 = 1000;
@@ -292,7 +293,7 @@ impl Actions {
     pub async fn add(&self, queue: &QueueRef, job: NewJob) -> Result<Outcome> {
         let opts = parse_options(job.opts)?;
         if job.name.trim().is_empty() {
-            return Err(QueueError::InvalidInput("name: a job needs a name".into()));
+            return Err(QueueError::InvalidInput(Said::new("check.job_name")));
         }
         if let Some(id) = opts.job_id.as_deref()
             && self.exists(queue, id).await?

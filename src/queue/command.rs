@@ -20,6 +20,7 @@ use super::model::{Library, QueueRef};
 pub use super::op::{Op, Outcome};
 use super::read::Reader;
 use super::refusal::NotDone;
+use crate::text::Said;
 
 /// Most jobs one bulk action takes.
 pub const MAX_BULK: usize = 1000;
@@ -229,7 +230,7 @@ impl Dispatcher<'_> {
         let mut not_done = Vec::new();
         for id in &ids {
             let op = Op::on_ticked_job(action, id).ok_or_else(|| {
-                QueueError::InvalidInput(format!("action: {action} is not a bulk action"))
+                QueueError::InvalidInput(Said::new("check.not_bulk").with("action", action))
             })?;
             match self.on_queue(queue, op).await {
                 Ok(_) => done.push(id.clone()),

@@ -353,9 +353,9 @@ return removed
 /// in one round trip after the doctor's reads. A hash that reappeared in between is left alone.
 pub async fn remove_orphans(redis: &Redis, queue: &QueueRef) -> Result<Outcome> {
     if queue.library != Library::BullMq {
-        return Err(QueueError::InvalidInput(
-            "the doctor's fixes apply to BullMQ queues only".into(),
-        ));
+        return Err(QueueError::InvalidInput(crate::text::Said::new(
+            "check.doctor_bullmq_only",
+        )));
     }
     let report = examine(redis, queue, 0).await?;
     let keys = queue.keys();

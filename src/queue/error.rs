@@ -10,6 +10,7 @@ use std::error::Error as StdError;
 use std::fmt::Write as _;
 
 use super::model::{QueueRef, UnknownState};
+use crate::text::Said;
 
 /// Everything the queue core can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -47,9 +48,10 @@ pub enum QueueError {
     /// The queue has no job scheduler with that id.
     #[error("queue {queue} has no job scheduler {id:?}")]
     SchedulerNotFound { queue: QueueRef, id: String },
-    /// The request asked for something that cannot be (bad state name, page 0 ...).
+    /// The request asked for something that cannot be (bad state name, page 0 ...), said as a
+    /// catalog text: English in the JSON API and the CLI, the reader's language on pages.
     #[error("{0}")]
-    InvalidInput(String),
+    InvalidInput(Said),
     /// The action does not fit the current state (promote a job that is not delayed ...), found
     /// by bullring's own checks before anything was written.
     #[error("{0}")]
@@ -80,6 +82,15 @@ impl QueueError {
         matches!(self, QueueError::Unavailable { .. })
     }
 
+    /// What the error tells the user, as a catalog text: an input check's own words, any other
+    /// error's English as it is.
+    pub fn into_said(self) -> Said {
+        match self {
+            QueueError::InvalidInput(said) => said,
+            other => Said::plain(other.to_string()),
+        }
+    }
+
     /// Redis refused a write because the server is a replica (a demoted master after a failover).
     pub fn is_readonly(&self) -> bool {
         matches!(self, QueueError::Redis(err) if err.code() == Some("READONLY"))
@@ -88,7 +99,7 @@ impl QueueError {
 
 impl From<UnknownState> for QueueError {
     fn from(err: UnknownState) -> Self {
-        QueueError::InvalidInput(err.to_string())
+        QueueError::InvalidInput(err.said())
     }
 }
 
@@ -110,7 +121,9 @@ impl From<bullmq::Error> for QueueError {
         use bullmq::error::error_code as code;
         match err {
             bullmq::Error::Redis(e) => e.into(),
-            bullmq::Error::InvalidConfig(message) => QueueError::InvalidInput(message),
+            bullmq::Error::InvalidConfig(message) => {
+                QueueError::InvalidInput(Said::new("check.engine_config").with("detail", message))
+            }
             bullmq::Error::JobNotFound(_) => QueueError::Gone(err),
             bullmq::Error::Script {
                 code: code::JOB_NOT_EXIST,

@@ -15,6 +15,7 @@ use super::decode::{job_from_hash, split_job_key};
 use super::error::{QueueError, Result};
 use super::layout::{self, Shown};
 use super::model::{Children, JobState, QueueRef};
+use crate::text::Said;
 
 /// How far up a job's parents are followed to find the root.
 pub const MAX_ANCESTORS: usize = 32;
@@ -222,5 +223,5 @@ pub async fn tree(
     }
     below
         .pop()
-        .ok_or_else(|| QueueError::InvalidInput("empty flow".into()))
+        .ok_or_else(|| QueueError::InvalidInput(Said::new("check.empty_flow")))
 }

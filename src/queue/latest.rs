@@ -14,6 +14,7 @@ use super::error::{QueueError, Result};
 use super::layout::{self, Listing, Span};
 use super::model::{Job, JobState, Library, Order, QueueRef, QueueSummary};
 use super::read::{MAX_PER_PAGE, Reader, found, summary};
+use crate::text::Said;
 
 /// The newest jobs of a queue across its states, each with the state it was listed in.
 #[derive(Debug, Clone)]
@@ -41,9 +42,9 @@ impl Reader {
         per_state: u64,
     ) -> Result<(QueueSummary, LatestJobs)> {
         if per_state == 0 || per_state > MAX_PER_PAGE {
-            return Err(QueueError::InvalidInput(format!(
-                "per_page must be between 1 and {MAX_PER_PAGE}"
-            )));
+            return Err(QueueError::InvalidInput(
+                Said::new("check.per_page").with("max", MAX_PER_PAGE),
+            ));
         }
         let span = Span::page(1, per_state, "page")?;
         let layout = layout::of(queue);

@@ -239,6 +239,15 @@ pub struct UnknownState {
     pub given: String,
 }
 
+impl UnknownState {
+    /// The same words as a catalog text, for pages in the reader's language.
+    pub fn said(&self) -> crate::text::Said {
+        crate::text::Said::new("check.unknown_state")
+            .with("given", format!("{:?}", self.given))
+            .with("states", JobState::ALL.map(JobState::as_str).join(", "))
+    }
+}
+
 impl FromStr for JobState {
     type Err = UnknownState;
 

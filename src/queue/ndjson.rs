@@ -9,6 +9,8 @@ use serde_json::Value;
 use super::error::QueueError;
 pub use super::op::Line;
 use super::op::parse_options;
+use crate::text::Lang;
+use crate::text::Said;
 
 /// The largest NDJSON text the dashboard imports at once (10 MiB).
 pub const MAX_TEXT: usize = 10 * 1024 * 1024;
@@ -19,15 +21,16 @@ const BAD_LINES_SHOWN: usize = 20;
 /// The options of an exported job that describe what happened to it, not how to add it.
 const NOT_OPTIONS: [&str; 2] = ["repeatJobKey", "telemetry"];
 
-fn read_line(text: &str) -> Result<(String, Value, JobOptions), String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+fn read_line(text: &str) -> Result<(String, Value, JobOptions), Said> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Said::new("check.ndjson.not_json").with("detail", e))?;
     let Value::Object(mut job) = value else {
-        return Err("not a JSON object".into());
+        return Err(Said::new("check.ndjson.not_object"));
     };
     let name = match job.remove("name") {
         Some(Value::String(name)) if !name.trim().is_empty() => name,
-        Some(Value::String(_)) | None => return Err("no name".into()),
-        Some(other) => return Err(format!("name is not a string: {other}")),
+        Some(Value::String(_)) | None => return Err(Said::new("check.ndjson.no_name")),
+        Some(other) => return Err(Said::new("check.ndjson.name_type").with("value", other)),
     };
     let data = job
         .remove("data")
@@ -38,7 +41,7 @@ fn read_line(text: &str) -> Result<(String, Value, JobOptions), String> {
             map.remove(key);
         }
     }
-    let opts = parse_options(opts).map_err(|e| e.to_string())?;
+    let opts = parse_options(opts).map_err(QueueError::into_said)?;
     Ok((name, data, opts))
 }
 
@@ -57,20 +60,33 @@ pub fn parse(text: &str) -> Result<Vec<Line>, QueueError> {
                 data,
                 opts,
             }),
-            Err(why) => bad.push(format!("line {}: {why}", index + 1)),
+            Err(why) => bad.push((index + 1, why)),
         }
     }
     if !bad.is_empty() {
         let more = bad.len().saturating_sub(BAD_LINES_SHOWN);
-        let mut message = format!(
-            "{} bad line(s), nothing was added: {}",
-            bad.len(),
-            bad[..bad.len().min(BAD_LINES_SHOWN)].join("; ")
-        );
-        if more > 0 {
-            message.push_str(&format!("; and {more} more"));
-        }
-        return Err(QueueError::InvalidInput(message));
+        let shown = &bad[..bad.len().min(BAD_LINES_SHOWN)];
+        let lines = |lang: Lang| {
+            let each: Vec<String> = shown
+                .iter()
+                .map(|(line, why)| {
+                    Said::new("check.ndjson.line")
+                        .with("line", line)
+                        .with_each("why", |l| why.in_lang(l))
+                        .in_lang(lang)
+                })
+                .collect();
+            let mut text = each.join("; ");
+            if more > 0 {
+                text.push_str(&Said::new("check.ndjson.more").with("n", more).in_lang(lang));
+            }
+            text
+        };
+        return Err(QueueError::InvalidInput(
+            Said::new("check.ndjson.bad_lines")
+                .with("n", bad.len())
+                .with_each("lines", lines),
+        ));
     }
     Ok(jobs)
 }
@@ -82,11 +98,14 @@ pub async fn add_all(engine: &Queue, jobs: Vec<Line>) -> Result<usize, QueueErro
     for (done, job) in jobs.into_iter().enumerate() {
         let line = job.line;
         if let Err(err) = engine.add(&job.name, job.data).options(job.opts).await {
-            let err = QueueError::from(err);
-            return Err(QueueError::InvalidInput(format!(
-                "adding the job of line {line} failed after {done} of {total} job(s) were \
-                 added (lines before it); start again from line {line}: {err}"
-            )));
+            let why = QueueError::from(err).into_said();
+            return Err(QueueError::InvalidInput(
+                Said::new("check.ndjson.add_failed")
+                    .with("line", line)
+                    .with("done", done)
+                    .with("total", total)
+                    .with_each("why", |lang| why.in_lang(lang)),
+            ));
         }
     }
     Ok(total)

@@ -10,6 +10,7 @@ use super::action::Action;
 use super::error::{QueueError, Result};
 use super::model::{DEFAULT_CONNECTION, JobState, QueueRef};
 pub use super::schedule_edit::SchedulerEdit;
+use crate::text::Said;
 
 /// One operation on one queue: what a queue library implements.
 #[derive(Debug, Clone)]
@@ -210,18 +211,18 @@ pub fn parse_options(opts: Value) -> Result<JobOptions> {
         Value::Null => return Ok(JobOptions::default()),
         Value::Object(map) => Value::Object(map),
         other => {
-            return Err(QueueError::InvalidInput(format!(
-                "opts: expected an object, got {other}"
-            )));
+            return Err(QueueError::InvalidInput(
+                Said::new("check.opts_object").with("value", other),
+            ));
         }
     };
-    let parsed: JobOptions =
-        serde_json::from_value(opts).map_err(|e| QueueError::InvalidInput(format!("opts: {e}")))?;
+    let parsed: JobOptions = serde_json::from_value(opts)
+        .map_err(|e| QueueError::InvalidInput(Said::new("check.opts_bad").with("detail", e)))?;
     if let Some(id) = &parsed.job_id {
         check_job_id(id)?;
     }
     if parsed.priority.is_some_and(|p| p > 2_097_152) {
-        return Err(QueueError::InvalidInput("priority: at most 2097152".into()));
+        return Err(QueueError::InvalidInput(Said::new("check.priority_max")));
     }
     Ok(parsed)
 }
@@ -257,15 +258,16 @@ pub const QUEUE_KEY_NAMES: [&str; 21] = [
 /// are `prefix:queue:id`), or be the name of one of the queue's own keys.
 pub fn check_job_id(id: &str) -> Result<()> {
     if id.is_empty() || id.parse::<i64>().is_ok() || id.contains(':') {
-        return Err(QueueError::InvalidInput(format!(
-            "jobId: {id:?} cannot be used: custom ids must not be integers nor contain ':'"
-        )));
+        return Err(QueueError::InvalidInput(
+            Said::new("check.job_id_form").with("id", format!("{id:?}")),
+        ));
     }
     if QUEUE_KEY_NAMES.contains(&id) {
-        return Err(QueueError::InvalidInput(format!(
-            "jobId: {id:?} cannot be used: it is the name of one of the queue's own keys \
-             (prefix:queue:{id}), which the job's hash would share"
-        )));
+        return Err(QueueError::InvalidInput(
+            Said::new("check.job_id_key")
+                .with("quoted", format!("{id:?}"))
+                .with("id", id),
+        ));
     }
     Ok(())
 }

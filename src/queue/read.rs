@@ -23,6 +23,7 @@ use super::rows;
 use super::schedulers::{self, Scheduler};
 use super::search;
 use super::workers::{self, WorkerClient};
+use crate::text::Said;
 
 /// How many children of each group a job page lists (the totals are always exact).
 pub const CHILDREN_SHOWN: usize = 100;
@@ -136,12 +137,12 @@ impl Reader {
         order: Order,
     ) -> Result<(QueueSummary, JobPage)> {
         if page == 0 {
-            return Err(QueueError::InvalidInput("page starts at 1".into()));
+            return Err(QueueError::InvalidInput(Said::new("check.page_start")));
         }
         if per_page == 0 || per_page > MAX_PER_PAGE {
-            return Err(QueueError::InvalidInput(format!(
-                "per_page must be between 1 and {MAX_PER_PAGE}"
-            )));
+            return Err(QueueError::InvalidInput(
+                Said::new("check.per_page").with("max", MAX_PER_PAGE),
+            ));
         }
         let span = Span::page(page, per_page, "page")?;
         let mut batch = Batch::new();
@@ -188,9 +189,9 @@ impl Reader {
         logs_per_page: u64,
     ) -> Result<(QueueSummary, JobDetail)> {
         if logs_page == 0 || logs_per_page == 0 || logs_per_page > MAX_PER_PAGE {
-            return Err(QueueError::InvalidInput(format!(
-                "logs_page starts at 1 and logs_per_page is between 1 and {MAX_PER_PAGE}"
-            )));
+            return Err(QueueError::InvalidInput(
+                Said::new("check.logs_page").with("max", MAX_PER_PAGE),
+            ));
         }
         let span = Span::page(logs_page, logs_per_page, "logs_page")?;
         let layout = layout::of(queue);

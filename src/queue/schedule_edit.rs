@@ -4,7 +4,8 @@
 //! an end date that parses and is still ahead.
 
 use super::error::{QueueError, Result};
-use crate::config::runner::schedule::{check_cron, date_text_ms};
+use crate::config::runner::schedule::{CronError, check_cron, date_text_ms};
+use crate::text::Said;
 
 /// The schedule fields an edit sets; the template (name, data, options) and the start date stay.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -34,38 +35,62 @@ fn given(text: Option<&str>) -> Option<&str> {
 fn whole(name: &str, text: Option<&str>) -> Result<Option<u64>> {
     given(text)
         .map(|t| match t.parse::<u64>() {
-            Ok(0) | Err(_) => Err(QueueError::InvalidInput(format!(
-                "{name}: {t:?} is not a whole number of at least 1"
-            ))),
+            Ok(0) | Err(_) => Err(QueueError::InvalidInput(
+                Said::new("check.schedule.whole")
+                    .with("name", name)
+                    .with("text", format!("{t:?}")),
+            )),
             Ok(n) => Ok(n),
         })
         .transpose()
 }
 
+/// A cron pattern the engine would not take, said as the runner's config check says it.
+fn cron_refused(err: CronError) -> QueueError {
+    let said = match err {
+        CronError::Pattern { pattern, .. } => {
+            Said::new("check.schedule.not_cron").with("pattern", format!("{pattern:?}"))
+        }
+        CronError::TimeZone { tz, .. } => {
+            Said::new("check.schedule.unknown_tz").with("tz", format!("{tz:?}"))
+        }
+        CronError::NeverFires { pattern, .. } => {
+            Said::new("check.schedule.never_fires").with("pattern", format!("{pattern:?}"))
+        }
+    };
+    QueueError::InvalidInput(said)
+}
+
 impl SchedulerEdit {
     /// Check what was typed; `now_ms` is the time the end date must be after.
     pub fn parse(typed: &TypedSchedule<'_>, now_ms: u64) -> Result<SchedulerEdit> {
-        let bad = |text: String| QueueError::InvalidInput(text);
+        let bad = |key: &'static str| QueueError::InvalidInput(Said::new(key));
         let pattern = given(typed.pattern).map(String::from);
         let every = whole("every", typed.every)?;
         let tz = given(typed.tz).map(String::from);
         match (&pattern, every) {
-            (Some(_), Some(_)) => return Err(bad("give a cron pattern or every, not both".into())),
-            (None, None) => return Err(bad("pattern: give a cron pattern or every".into())),
+            (Some(_), Some(_)) => return Err(bad("check.schedule.both")),
+            (None, None) => return Err(bad("check.schedule.neither")),
             (None, Some(_)) if tz.is_some() => {
-                return Err(bad("tz: applies to a cron pattern only".into()));
+                return Err(bad("check.schedule.tz_cron_only"));
             }
             (Some(pattern), None) => {
-                check_cron(pattern, tz.as_deref()).map_err(|e| bad(format!("pattern: {e}")))?;
+                check_cron(pattern, tz.as_deref()).map_err(cron_refused)?;
             }
             (None, Some(_)) => {}
         }
         let limit = whole("limit", typed.limit)?;
         let end_date = given(typed.end_date)
-            .map(|t| date_text_ms(t).map_err(|e| bad(format!("end date: {e}"))))
+            .map(|t| {
+                date_text_ms(t).map_err(|_| {
+                    QueueError::InvalidInput(
+                        Said::new("check.schedule.end_date_form").with("text", format!("{t:?}")),
+                    )
+                })
+            })
             .transpose()?;
         if end_date.is_some_and(|end| end <= now_ms) {
-            return Err(bad("end date: is not in the future".into()));
+            return Err(bad("check.schedule.end_date_past"));
         }
         Ok(SchedulerEdit {
             pattern,

@@ -14,6 +14,7 @@ use crate::queue::connection::{Redis, RedisSettings};
 use crate::queue::error::QueueError;
 use crate::queue::model::{Library, QueueRef};
 use crate::queue::read::Reader;
+use crate::text::Said;
 
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -39,10 +40,9 @@ pub struct AddJob {
 
 pub(super) fn redis(config: &Config) -> Result<RedisSettings, QueueError> {
     config.redis.clone().ok_or_else(|| {
-        QueueError::InvalidInput(
-            "no Redis configured: pass --redis-url (or REDIS_URL, or redis_url in the config file)"
-                .into(),
-        )
+        QueueError::InvalidInput(Said::plain(
+            "no Redis configured: pass --redis-url (or REDIS_URL, or redis_url in the config file)",
+        ))
     })
 }
 
@@ -52,9 +52,9 @@ pub(super) fn prefix(config: &Config) -> String {
 
 pub(super) fn check_queue_name(name: &str) -> Result<(), QueueError> {
     if name.is_empty() || name.contains(':') {
-        return Err(QueueError::InvalidInput(format!(
+        return Err(QueueError::InvalidInput(Said::plain(format!(
             "{name:?} is not a queue name (non-empty, no ':')"
-        )));
+        ))));
     }
     Ok(())
 }
@@ -67,10 +67,10 @@ pub(super) async fn refuse_bull(
     queue: &str,
 ) -> Result<(), QueueError> {
     let refusal = |why: &str| {
-        Err(QueueError::InvalidInput(format!(
+        Err(QueueError::InvalidInput(Said::plain(format!(
             "queue {queue:?} is {why}: bullring adds jobs to BullMQ queues only (add to a Bull \
              queue with Bull's own Queue#add); nothing was written"
-        )))
+        ))))
     };
     match config.library(queue) {
         Some(Library::Bull) => return refusal("declared library = \"bull\""),
@@ -91,14 +91,16 @@ pub(super) async fn refuse_bull(
 pub async fn add(config: &Config, job: &AddJob) -> Result<String, QueueError> {
     check_queue_name(&job.queue)?;
     if job.name.trim().is_empty() {
-        return Err(QueueError::InvalidInput("NAME: a job needs a name".into()));
+        return Err(QueueError::InvalidInput(Said::plain(
+            "NAME: a job needs a name",
+        )));
     }
     let data: Value = serde_json::from_str(&job.data)
-        .map_err(|e| QueueError::InvalidInput(format!("--data is not JSON: {e}")))?;
+        .map_err(|e| QueueError::InvalidInput(Said::plain(format!("--data is not JSON: {e}"))))?;
     if job.options.dedup_ttl_ms.is_some() && job.options.dedup_id.is_none() {
-        return Err(QueueError::InvalidInput(
-            "--dedup-ttl-ms needs --dedup-id".into(),
-        ));
+        return Err(QueueError::InvalidInput(Said::plain(
+            "--dedup-ttl-ms needs --dedup-id",
+        )));
     }
     let mut opts = serde_json::Map::new();
     if let Some(id) = &job.options.job_id {
@@ -112,13 +114,15 @@ pub async fn add(config: &Config, job: &AddJob) -> Result<String, QueueError> {
     }
     if let Some(attempts) = job.options.attempts {
         if attempts == 0 {
-            return Err(QueueError::InvalidInput("--attempts: at least 1".into()));
+            return Err(QueueError::InvalidInput(Said::plain(
+                "--attempts: at least 1",
+            )));
         }
         opts.insert("attempts".into(), json!(attempts));
     }
     if let Some(id) = &job.options.dedup_id {
         if id.is_empty() {
-            return Err(QueueError::InvalidInput("--dedup-id is empty".into()));
+            return Err(QueueError::InvalidInput(Said::plain("--dedup-id is empty")));
         }
         let mut dedup = json!({ "id": id });
         if let Some(ttl) = job.options.dedup_ttl_ms {

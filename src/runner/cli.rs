@@ -17,6 +17,7 @@ use crate::queue::model::{Job, JobState, Order, QueueRef, QueueSummary};
 use crate::queue::read::Reader;
 use crate::queue::search::{self, export::Export, query::Query as SearchQuery};
 use crate::queue::survey::{find_queues, with_library};
+use crate::text::Said;
 
 /// Most jobs `bullring jobs` lists at once (the read model's page limit).
 pub const MAX_LIMIT: u64 = 1000;
@@ -39,18 +40,18 @@ pub async fn jobs(
     check_queue_name(queue)?;
     let state: JobState = state.parse()?;
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(QueueError::InvalidInput(format!(
+        return Err(QueueError::InvalidInput(Said::plain(format!(
             "--limit must be between 1 and {MAX_LIMIT}"
-        )));
+        ))));
     }
     let reader = reader(config)?;
     let queue_ref = QueueRef::new(prefix(config), queue);
     let queue_ref = with_library(&reader, queue_ref, config.library(queue)).await?;
     if !queue_ref.library.states().contains(&state) {
-        return Err(QueueError::InvalidInput(format!(
+        return Err(QueueError::InvalidInput(Said::plain(format!(
             "{queue} is a {} queue, which has no {state} jobs",
             queue_ref.library.badge(None)
-        )));
+        ))));
     }
     let (summary, page) = reader
         .job_page(&queue_ref, state, 1, limit, Order::NewestFirst)
@@ -80,7 +81,7 @@ pub async fn export(
     use std::io::Write as _;
     check_queue_name(queue)?;
     let state: JobState = state.parse()?;
-    let query = SearchQuery::parse(query).map_err(|e| QueueError::InvalidInput(e.to_string()))?;
+    let query = SearchQuery::parse(query).map_err(|e| QueueError::InvalidInput(e.said()))?;
     let states = if query.states.is_empty() {
         vec![state]
     } else {
@@ -103,7 +104,7 @@ pub async fn export(
     .await?;
     written
         .and_then(|()| out.flush())
-        .map_err(|e| QueueError::InvalidInput(format!("writing to stdout: {e}")))?;
+        .map_err(|e| QueueError::InvalidInput(Said::plain(format!("writing to stdout: {e}"))))?;
     Ok(String::new())
 }
 

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::queue::error::QueueError;
 use crate::queue::ndjson::add_all;
 pub use crate::queue::ndjson::{Line, parse};
+use crate::text::Said;
 
 /// Add every job of `path` to `queue`; returns what to print (how many were added).
 pub async fn import(
@@ -23,7 +24,10 @@ pub async fn import(
 ) -> Result<String, QueueError> {
     check_queue_name(queue)?;
     let text = std::fs::read_to_string(path).map_err(|e| {
-        QueueError::InvalidInput(format!("--from {}: cannot read it: {e}", path.display()))
+        QueueError::InvalidInput(Said::plain(format!(
+            "--from {}: cannot read it: {e}",
+            path.display()
+        )))
     })?;
     let jobs = parse(&text)?;
     let settings = redis(config)?;

@@ -82,7 +82,7 @@ pub enum ProduceError {
 impl From<QueueError> for ProduceError {
     fn from(err: QueueError) -> Self {
         match err {
-            QueueError::InvalidInput(m) => ProduceError::Invalid(m),
+            QueueError::InvalidInput(m) => ProduceError::Invalid(m.to_string()),
             err if err.is_unavailable() => ProduceError::Unavailable(err),
             other => ProduceError::Queue(other),
         }

@@ -16,8 +16,12 @@ struct Assets;
 
 /// `GET {base}/static/{*path}`
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, WebError> {
-    let file =
-        Assets::get(&path).ok_or_else(|| WebError::NotFound(format!("no static file {path:?}")))?;
+    let file = Assets::get(&path).ok_or_else(|| {
+        WebError::NotFound(crate::web::i18n::tf(
+            "error.no_static_file",
+            &[("path", &format!("{path:?}"))],
+        ))
+    })?;
     let etag = format!(
         "\"{}\"",
         file.metadata

@@ -6,6 +6,11 @@
 //! 4xx with a message meant for the user; an unreachable Redis is a 503 naming the problem; any
 //! other failure is a 500 whose details are logged once and never sent to the browser.
 //!
+//! Messages are in the reader's language (the JSON API's requests are always English,
+//! `web::i18n::scope`): a plain `String` message is written in it where the error is made
+//! (`i18n::t` / `tf` / `here`); a [`Said`] one, kept as its catalog key, is written when the
+//! error is rendered, and in English for the log.
+//!
 //! The accept loop (`crate::listener`) refuses some requests before any handler runs (a full
 //! server, too many event streams, a request over its time limit): it sends them through the
 //! router marked [`Refused`], and [`render_errors`] answers them with that error, in the same
@@ -30,9 +35,6 @@ use super::views::error::ErrorPage;
 use crate::queue::error::{QueueError, chain};
 use crate::queue::model::UnknownState;
 
-/// The message of the 404 for an address no route has.
-pub const NO_PAGE: &str = "There is no page at this address.";
-
 /// Everything a request can fail with, by the status it maps to.
 #[derive(Debug, Clone)]
 pub enum WebError {
@@ -44,6 +46,8 @@ pub enum WebError {
     Forbidden(Said),
     /// 404: no such queue, job or page.
     NotFound(String),
+    /// 405: a method the address does not take (anything but GET, HEAD and POST).
+    MethodNotAllowed(String),
     /// 409: the action does not fit the job's or queue's state (promote a completed job ...).
     Conflict(Said),
     /// 413: the asked-for value is bigger than the server serves (a job field over the raw
@@ -57,7 +61,7 @@ pub enum WebError {
     TooManyRequests { message: Said, retry_after: u64 },
     /// 503: the server is too busy for this now (the queue of password checks is full); try again
     /// after `retry_after` seconds.
-    Busy { message: String, retry_after: u64 },
+    Busy { message: Said, retry_after: u64 },
     /// 503: Redis cannot be reached; pages work again when it returns.
     Unavailable(Arc<QueueError>),
     /// 504: Redis is there but too slow to finish answering (a very large read).
@@ -72,12 +76,18 @@ impl WebError {
         WebError::Internal(Arc::new(err))
     }
 
+    /// The 404 of an address no page is at.
+    pub fn no_page() -> Self {
+        WebError::NotFound(i18n::t("error.no_page").into())
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -104,14 +114,15 @@ impl WebError {
         match self {
             WebError::BadRequest(m)
             | WebError::NotFound(m)
+            | WebError::MethodNotAllowed(m)
             | WebError::TooLarge(m)
-            | WebError::UnsupportedMediaType(m)
-            | WebError::Busy { message: m, .. } => m.clone(),
+            | WebError::UnsupportedMediaType(m) => m.clone(),
             WebError::Unauthorized(said)
             | WebError::Forbidden(said)
             | WebError::Conflict(said)
             | WebError::MisdirectedRequest(said)
-            | WebError::TooManyRequests { message: said, .. } => said.english(),
+            | WebError::TooManyRequests { message: said, .. }
+            | WebError::Busy { message: said, .. } => said.english(),
             WebError::Unavailable(err) | WebError::SlowRedis(err) => chain(err.as_ref()),
             WebError::Internal(_) => {
                 "Something went wrong; the details are in the server log.".into()
@@ -126,6 +137,7 @@ impl WebError {
             WebError::Unauthorized(_) => "unauthorized",
             WebError::Forbidden(_) => "forbidden",
             WebError::NotFound(_) => "not_found",
+            WebError::MethodNotAllowed(_) => "method",
             WebError::Conflict(_) => "conflict",
             WebError::TooLarge(_) => "too_large",
             WebError::UnsupportedMediaType(_) => "unsupported",
@@ -139,17 +151,17 @@ impl WebError {
         i18n::t(&format!("error.heading.{key}"))
     }
 
-    /// The message on the error page: the JSON API's, except the texts kept as catalog keys
-    /// ([`Said`]) and those this module writes itself, which are in the reader's language.
+    /// The message on the error page, in the reader's language: the texts kept as catalog keys
+    /// ([`Said`]) written in it, the others as they were made (in it already).
     fn page_message(&self) -> String {
         match self {
             WebError::Internal(_) => i18n::t("error.internal").to_string(),
-            WebError::NotFound(m) if m == NO_PAGE => i18n::t("error.no_page").to_string(),
             WebError::Unauthorized(said)
             | WebError::Forbidden(said)
             | WebError::Conflict(said)
             | WebError::MisdirectedRequest(said)
-            | WebError::TooManyRequests { message: said, .. } => said.here(),
+            | WebError::TooManyRequests { message: said, .. }
+            | WebError::Busy { message: said, .. } => i18n::here(said),
             _ => self.public_message(),
         }
     }
@@ -192,10 +204,11 @@ impl From<QueueError> for WebError {
             | QueueError::GroupNotFound(_)
             | QueueError::JobNotFound { .. }
             | QueueError::SchedulerNotFound { .. } => WebError::NotFound(err.to_string()),
-            QueueError::Gone(_) => WebError::NotFound(chain(&err)),
-            QueueError::InvalidInput(_) | QueueError::AmbiguousQueue { .. } => {
-                WebError::BadRequest(err.to_string())
+            QueueError::Gone(source) => {
+                WebError::NotFound(i18n::tf("error.gone", &[("detail", &chain(&source))]))
             }
+            QueueError::InvalidInput(said) => WebError::BadRequest(i18n::here(&said)),
+            QueueError::AmbiguousQueue { .. } => WebError::BadRequest(err.to_string()),
             QueueError::Conflict(refusal) => WebError::Conflict(refusal_text::refusal(&refusal)),
             QueueError::WrongState(_) => {
                 WebError::Conflict(Said::new("refusal.wrong_state").english_as(chain(&err)))
@@ -207,7 +220,7 @@ impl From<QueueError> for WebError {
 
 impl From<UnknownState> for WebError {
     fn from(err: UnknownState) -> Self {
-        WebError::BadRequest(err.to_string())
+        WebError::BadRequest(i18n::here(&err.said()))
     }
 }
 
@@ -260,6 +273,11 @@ pub async fn render_errors(
         rendered
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if matches!(err, WebError::MethodNotAllowed(_)) {
+        rendered
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
     }
     if matches!(err, WebError::Unauthorized(_)) && state.security().mode == AuthMode::Basic {
         rendered.headers_mut().insert(

@@ -28,7 +28,10 @@ where
             .await
             .map(|axum::extract::Path(value)| Path(value))
             .map_err(|rejection| {
-                WebError::BadRequest(format!("bad address: {}", rejection.body_text()))
+                WebError::BadRequest(crate::web::i18n::tf(
+                    "input.bad_address",
+                    &[("detail", &rejection.body_text())],
+                ))
             })
     }
 }
@@ -44,7 +47,10 @@ where
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|axum::extract::Query(value)| Query(value))
             .map_err(|rejection| {
-                WebError::BadRequest(format!("bad query string: {}", rejection.body_text()))
+                WebError::BadRequest(crate::web::i18n::tf(
+                    "input.bad_query",
+                    &[("detail", &rejection.body_text())],
+                ))
             })
     }
 }

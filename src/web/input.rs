@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, header};
 use serde_json::Value;
 
 use crate::web::error::WebError;
+use crate::web::i18n;
 
 /// The fields of a form or JSON body, looked up by name.
 pub struct Input {
@@ -27,7 +28,7 @@ impl Input {
             Value::Null
         } else {
             serde_json::from_slice(body)
-                .map_err(|e| WebError::BadRequest(format!("the body is not valid JSON: {e}")))?
+                .map_err(|e| WebError::BadRequest(i18n::tf("input.body_json", &[("detail", &e)])))?
         };
         Ok(Input {
             form: Vec::new(),
@@ -146,8 +147,9 @@ pub fn body_input(api: bool, headers: &HeaderMap, body: &[u8]) -> Result<Input, 
         if body.is_empty() {
             return Ok(Input::form(b""));
         }
-        return Err(WebError::UnsupportedMediaType(format!(
-            "the body has no Content-Type; send it as {expected}"
+        return Err(WebError::UnsupportedMediaType(i18n::tf(
+            "input.no_content_type",
+            &[("expected", &expected)],
         )));
     };
     let essence = value
@@ -157,9 +159,10 @@ pub fn body_input(api: bool, headers: &HeaderMap, body: &[u8]) -> Result<Input, 
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
     if essence != expected {
-        return Err(WebError::UnsupportedMediaType(format!(
-            "a body of type {:?} is not accepted here; send it as {expected}",
-            essence.chars().take(80).collect::<String>()
+        let given = format!("{:?}", essence.chars().take(80).collect::<String>());
+        return Err(WebError::UnsupportedMediaType(i18n::tf(
+            "input.content_type",
+            &[("given", &given), ("expected", &expected)],
         )));
     }
     if api {

@@ -201,5 +201,5 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn not_found() -> WebError {
-    WebError::NotFound(crate::web::error::NO_PAGE.into())
+    WebError::no_page()
 }

@@ -11,7 +11,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::interop::node;
-use crate::support::{Dashboard, Reply, conn, engine_queue, redis, unique_prefix};
+use crate::support::{Dashboard, Reply, engine_queue, redis, unique_prefix};
 
 const BASE: &str = "/admin/queues";
 
@@ -554,24 +554,6 @@ async fn every_action_on_bullmq_6_queues_is_what_bullmq_6_sees() {
 
 // --- bad input ---------------------------------------------------------------------------------
 
-/// Every key under `prefix` with its value (`support::stored`), except bullring's own audit
-/// stream.
-fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
-    let mut conn = conn();
-    let keys: Vec<String> =
-        redis::Commands::scan_match::<_, String>(&mut conn, format!("{prefix}:*"))
-            .expect("SCAN")
-            .collect::<Result<_, _>>()
-            .expect("SCAN keys");
-    keys.into_iter()
-        .filter(|k| !k.ends_with(":bullring:audit"))
-        .map(|k| {
-            let value = crate::support::stored(&mut conn, &k);
-            (k, value)
-        })
-        .collect()
-}
-
 fn changed_keys(
     before: &BTreeMap<String, Vec<u8>>,
     after: &BTreeMap<String, Vec<u8>>,
@@ -594,7 +576,7 @@ async fn bad_input_is_refused_with_a_reason_and_changes_nothing() {
     };
     node.run("seed", &[]);
     let dash = Dashboard::new(&[&node.prefix], BASE).await;
-    let before = snapshot(&node.prefix);
+    let before = crate::support::snapshot(&node.prefix);
     assert!(before.len() > 50, "the fixture has {} keys", before.len());
 
     let api = |path: &str| format!("{BASE}/api/queues/{path}");
@@ -742,7 +724,7 @@ async fn bad_input_is_refused_with_a_reason_and_changes_nothing() {
             "POST {uri} {body}: {status} should say {says:?}: {}",
             reply.body
         );
-        let after = snapshot(&node.prefix);
+        let after = crate::support::snapshot(&node.prefix);
         assert!(
             after == before,
             "POST {uri} {body} changed {:?}",
@@ -866,7 +848,7 @@ async fn bad_input_is_refused_with_a_reason_and_changes_nothing() {
         assert_eq!(reply.status.as_u16(), status, "{uri}: {}", reply.body);
         assert!(reply.body.contains(says), "{uri}: {}", reply.body);
     }
-    let after = snapshot(&node.prefix);
+    let after = crate::support::snapshot(&node.prefix);
     assert!(
         after == before,
         "the forms changed {:?}",

@@ -6,6 +6,7 @@
 use axum::body::Body;
 use axum::http::{HeaderName, Method, Request, StatusCode, header};
 use bullring::demo;
+use bullring::queue::model::JobState;
 use bullring::web::i18n::{Lang, catalog};
 
 use bullring::web::security::{Role, Security};
@@ -133,7 +134,9 @@ fn visible_text(html: &str) -> String {
         .replace("&#34;", "\"")
         .replace("&quot;", "\"")
         .replace("&lt;", "<")
+        .replace("&#60;", "<")
         .replace("&gt;", ">")
+        .replace("&#62;", ">")
         .replace("&amp;", "&")
 }
 
@@ -558,4 +561,160 @@ async fn refusals_are_french_on_french_pages_and_english_in_the_api() {
     }
     // Nothing was retried: the failed job is still failed.
     assert_eq!(first_of(&prefix, queue, "failed"), failed);
+}
+
+async fn send_body(
+    dash: &Dashboard,
+    method: Method,
+    uri: &str,
+    body: String,
+    french: bool,
+) -> Reply {
+    let content_type = if uri.contains("/api/") {
+        "application/json"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, content_type)
+        .header("sec-fetch-site", "same-origin");
+    if french {
+        builder = builder.header(header::COOKIE, "bullring_lang=fr");
+    }
+    dash.send(builder.body(Body::from(body)).expect("request"))
+        .await
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// The core's checks of input (job options, Bull's options, an NDJSON import, a state, a search
+/// term) and the web layer's rarer refusals (a method, a static file) are French on French pages,
+/// with no English text of the catalog left, and the JSON API keeps its English words, even with
+/// the French cookie. Nothing refused is written.
+#[tokio::test]
+async fn input_checks_are_french_on_french_pages_and_english_in_the_api() {
+    let prefix = unique_prefix("lang-checks");
+    demo::seed(&redis().url, &prefix).await.expect("demo seed");
+    let dash = Dashboard::new(&[&prefix], BASE).await;
+    let phrases = english_phrases();
+    let (queue, bull) = (demo::ATTACHMENTS, demo::BULL_QUEUE);
+    let before = crate::support::snapshot(&prefix);
+
+    // (method, page path, page body, API path, API body, French words, the API's English)
+    let cases: Vec<(Method, String, String, String, String, &str, String)> = vec![
+        (
+            Method::POST,
+            format!("/queues/{queue}/jobs"),
+            form(&[("name", "n"), ("opts", r#"{"priority": 9999999}"#)]),
+            format!("/api/queues/{queue}/jobs"),
+            r#"{"name": "n", "opts": {"priority": 9999999}}"#.into(),
+            "priority: au plus 2097152",
+            "priority: at most 2097152".into(),
+        ),
+        (
+            Method::POST,
+            format!("/queues/{bull}/jobs"),
+            form(&[("name", "n"), ("opts", r#"{"parent": {"id": "1"}}"#)]),
+            format!("/api/queues/{bull}/jobs"),
+            r#"{"name": "n", "opts": {"parent": {"id": "1"}}}"#.into(),
+            "opts.parent: les files Bull n’ont pas de flux parent-enfant (une option BullMQ)",
+            "opts.parent: Bull queues have no flows (a BullMQ option); it cannot be set on a job \
+             of a Bull queue"
+                .into(),
+        ),
+        (
+            Method::POST,
+            format!("/queues/{queue}/import"),
+            form(&[("ndjson", "{\"name\": \"ok\"}\n[1]\n{\"data\": 1}")]),
+            format!("/api/queues/{queue}/import"),
+            serde_json::json!({"ndjson": "{\"name\": \"ok\"}\n[1]\n{\"data\": 1}"}).to_string(),
+            "2 ligne(s) invalide(s), rien n’a été ajouté : ligne 2 : pas un objet JSON; ligne 3 : \
+             pas de nom",
+            "2 bad line(s), nothing was added: line 2: not a JSON object; line 3: no name".into(),
+        ),
+        (
+            Method::GET,
+            format!("/queues/{queue}?state=nope"),
+            String::new(),
+            format!("/api/queues/{queue}/search?state=nope&q=name%3Ax"),
+            String::new(),
+            "état inconnu \"nope\" ; les états sont :",
+            "unknown state \"nope\"; expected one of: waiting, active, delayed, prioritized, \
+             waiting-children, completed, failed, paused"
+                .into(),
+        ),
+        (
+            Method::GET,
+            format!("/queues/{queue}?state=failed&q=attempts%3Emany"),
+            String::new(),
+            format!("/api/queues/{queue}/search?state=failed&q=attempts%3Emany"),
+            String::new(),
+            "terme de recherche invalide `attempts>many` : attempts se compare à un nombre entier",
+            "bad search term `attempts>many`: attempts compares with a whole number".into(),
+        ),
+        (
+            Method::PUT,
+            "/".into(),
+            String::new(),
+            "/api/queues".into(),
+            String::new(),
+            "PUT n’est pas accepté ici ; les actions sont des requêtes POST.",
+            "PUT is not accepted here; actions are POST requests.".into(),
+        ),
+    ];
+    for (method, page, page_body, api, api_body, french, english) in cases {
+        let reply = send_body(
+            &dash,
+            method.clone(),
+            &format!("{BASE}{page}"),
+            page_body,
+            true,
+        )
+        .await;
+        assert!(reply.status.is_client_error(), "{page}: {}", reply.status);
+        let shown = visible_text(&reply.body).replace('\u{202f}', " ");
+        assert!(
+            shown.contains(french),
+            "{page}: {french:?} in {}",
+            reply.body
+        );
+        assert!(reply.body.contains("<html lang=\"fr\""), "{page}: a page");
+        // The accepted values of `state=` are identifiers, listed as they are typed.
+        let left: Vec<String> = english_left(&reply.body, &phrases)
+            .into_iter()
+            .filter(|word| !(page.contains("state=nope") && word.parse::<JobState>().is_ok()))
+            .collect();
+        assert_eq!(left, Vec::<String>::new(), "{page}");
+        let reply = send_body(&dash, method, &format!("{BASE}{api}"), api_body, true).await;
+        assert!(reply.status.is_client_error(), "{api}: {}", reply.status);
+        let error: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
+        assert_eq!(error["error"], english, "{api}");
+    }
+
+    // The 405 says which methods are taken, on the page and in the API.
+    let put = send_body(&dash, Method::PUT, &format!("{BASE}/"), String::new(), true).await;
+    assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(put.headers[header::ALLOW], "GET, HEAD, POST");
+    // A static file that is not there.
+    let missing = get_with(
+        &dash,
+        &format!("{BASE}/static/nope.css"),
+        &[(header::COOKIE, "bullring_lang=fr")],
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.body.contains("pas de fichier statique"),
+        "{}",
+        missing.body
+    );
+
+    // Nothing refused was written.
+    assert_eq!(crate::support::snapshot(&prefix), before);
 }

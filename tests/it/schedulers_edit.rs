@@ -4,8 +4,6 @@
 //! `getGlobalConcurrency` say what happened. A viewer is refused, bad input changes no key, and a
 //! Bull queue is not offered these actions (409).
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine;
@@ -13,7 +11,7 @@ use bullring::web::security::{AuthMode, BasicUser, Role, Security, hash_password
 use serde_json::{Value, json};
 
 use crate::interop::node;
-use crate::support::{Dashboard, Reply, conn, redis, unique_prefix};
+use crate::support::{Dashboard, Reply, redis, unique_prefix};
 
 const BASE: &str = "/admin/queues";
 
@@ -230,23 +228,6 @@ async fn edits_runs_and_concurrency_on_bullmq_6_are_what_bullmq_6_sees() {
     edit_run_and_concurrency_are_what_bullmq_sees("6").await;
 }
 
-/// Every key under `prefix` with its `DUMP`, except bullring's own audit stream.
-fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
-    let mut conn = conn();
-    let keys: Vec<String> =
-        redis::Commands::scan_match::<_, String>(&mut conn, format!("{prefix}:*"))
-            .expect("SCAN")
-            .collect::<Result<_, _>>()
-            .expect("SCAN keys");
-    keys.into_iter()
-        .filter(|k| !k.ends_with(":bullring:audit"))
-        .map(|k| {
-            let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query(&mut conn).expect("DUMP");
-            (k, dump)
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn bad_input_a_viewer_and_bull_queues_change_nothing() {
     let prefix = seed("6", "schedbad");
@@ -265,7 +246,7 @@ async fn bad_input_a_viewer_and_bull_queues_change_nothing() {
     })
     .await;
     let dash = Dashboard::new(&[&prefix], BASE).await;
-    let before = snapshot(&prefix);
+    let before = crate::support::snapshot(&prefix);
     assert!(before.len() > 5, "the fixture has {} keys", before.len());
 
     // A viewer may not edit, run or set anything.
@@ -361,7 +342,11 @@ async fn bad_input_a_viewer_and_bull_queues_change_nothing() {
         assert!(reply.body.contains(says), "{path} {body}: {}", reply.body);
     }
 
-    assert_eq!(snapshot(&prefix), before, "refused actions changed keys");
+    assert_eq!(
+        crate::support::snapshot(&prefix),
+        before,
+        "refused actions changed keys"
+    );
 
     // An unknown scheduler is a 404 found by a read, before the engine's handle (which writes
     // the queue's `meta`) is opened: nothing changes.
@@ -372,7 +357,7 @@ async fn bad_input_a_viewer_and_bull_queues_change_nothing() {
     let reply = api(&dash, "sched/schedulers/nope/remove", json!({})).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
     assert_eq!(
-        snapshot(&prefix),
+        crate::support::snapshot(&prefix),
         before,
         "an unknown scheduler changed keys"
     );

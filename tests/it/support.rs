@@ -246,6 +246,24 @@ pub fn stored(conn: &mut redis::Connection, key: &str) -> Vec<u8> {
     }
 }
 
+/// Every key under `prefix` with its value ([`stored`]), except bullring's own audit stream: what
+/// a test compares to show that a refused request wrote nothing.
+pub fn snapshot(prefix: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut conn = conn();
+    let keys: Vec<String> =
+        redis::Commands::scan_match::<_, String>(&mut conn, format!("{prefix}:*"))
+            .expect("SCAN")
+            .collect::<Result<_, _>>()
+            .expect("SCAN keys");
+    keys.into_iter()
+        .filter(|k| !k.ends_with(":bullring:audit"))
+        .map(|k| {
+            let value = stored(&mut conn, &k);
+            (k, value)
+        })
+        .collect()
+}
+
 /// Security settings where anonymous users have `role` (and read-only mode is `read_only`).
 pub fn anonymous_as(
     role: bullring::web::security::Role,

@@ -2,13 +2,11 @@
 //! records agree; adding a job whose id is taken adds nothing and says so; a job id that names
 //! one of the queue's own keys (or has a `:`) is refused before anything is written.
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::support::{Dashboard, Reply, conn, engine_queue, unique_prefix};
+use crate::support::{Dashboard, Reply, engine_queue, unique_prefix};
 
 const BASE: &str = "/admin/queues";
 
@@ -35,23 +33,6 @@ async fn post_form(dash: &Dashboard, uri: &str, fields: &[(&str, &str)]) -> Repl
 
 fn json_of(reply: &Reply) -> Value {
     serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", reply.body))
-}
-
-/// Every key under `prefix` with its value (`support::stored`), except bullring's own audit
-/// stream.
-fn snapshot(prefix: &str) -> BTreeMap<String, Vec<u8>> {
-    let mut c = conn();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
-        .query(&mut c)
-        .expect("KEYS");
-    keys.into_iter()
-        .filter(|k| !k.ends_with(":bullring:audit"))
-        .map(|k| {
-            let value = crate::support::stored(&mut c, &k);
-            (k, value)
-        })
-        .collect()
 }
 
 /// The newest audit entry.
@@ -101,7 +82,7 @@ async fn adding_a_job_whose_id_exists_adds_nothing_and_says_so() {
     );
 
     // The same id again, through the API: nothing is written at all, and the answer says why.
-    let before = snapshot(&prefix);
+    let before = crate::support::snapshot(&prefix);
     let again = json!({"name": "other", "data": {"v": 2}, "opts": {"jobId": "welcome-1"}});
     let reply = post_json(&dash, &add, again).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -114,7 +95,11 @@ async fn adding_a_job_whose_id_exists_adds_nothing_and_says_so() {
         out["message"],
         "Job welcome-1 already exists; nothing was added."
     );
-    assert_eq!(snapshot(&prefix), before, "a taken id wrote something");
+    assert_eq!(
+        crate::support::snapshot(&prefix),
+        before,
+        "a taken id wrote something"
+    );
     let audit = last_audit(&dash).await;
     assert_eq!(
         (&audit["action"], &audit["outcome"], &audit["detail"]),
@@ -144,7 +129,11 @@ async fn adding_a_job_whose_id_exists_adds_nothing_and_says_so() {
         "{}",
         page.body
     );
-    assert_eq!(snapshot(&prefix), before, "the form wrote something");
+    assert_eq!(
+        crate::support::snapshot(&prefix),
+        before,
+        "the form wrote something"
+    );
 
     // The existing job is unchanged.
     let job = queue
@@ -162,7 +151,7 @@ async fn job_ids_naming_a_queue_key_or_with_a_colon_are_refused_before_anything_
     queue.add("warm-up", json!({})).await.expect("add");
     let dash = Dashboard::new(&[&prefix], BASE).await;
     let add = format!("{BASE}/api/queues/mail/jobs");
-    let before = snapshot(&prefix);
+    let before = crate::support::snapshot(&prefix);
 
     let reserved = [
         "meta",
@@ -226,7 +215,11 @@ async fn job_ids_naming_a_queue_key_or_with_a_colon_are_refused_before_anything_
         .unwrap_or_else(|| panic!("no error next to job_id: {}", reply.body));
     assert!(reply.body[at..].contains("own keys"), "{}", reply.body);
 
-    assert_eq!(snapshot(&prefix), before, "a refused id wrote something");
+    assert_eq!(
+        crate::support::snapshot(&prefix),
+        before,
+        "a refused id wrote something"
+    );
     // Ids that only look like key names are fine.
     let reply = post_json(
         &dash,

@@ -13,6 +13,8 @@ use crate::queue::action::Action;
 use crate::queue::error::{QueueError, Result};
 use crate::queue::model::QueueRef;
 use crate::queue::op::{NewJob, Outcome};
+use crate::text::Said;
+use crate::text::catalog;
 
 /// The job options Bull 3/4 has and bullring sets when it adds a job.
 const BULL_OPTIONS: [&str; 11] = [
@@ -37,12 +39,17 @@ const BULLMQ_ONLY: [(&str, &str); 11] = [
     ("removeDependencyOnFailure", "flows"),
     ("continueParentOnFailure", "flows"),
     ("deduplication", "deduplication"),
-    ("keepLogs", "a per-job log limit"),
-    ("sizeLimit", "a job size limit"),
+    ("keepLogs", "log_limit"),
+    ("sizeLimit", "size_limit"),
     ("telemetry", "telemetry"),
-    ("repeatJobKey", "job schedulers"),
-    ("prevMillis", "job schedulers"),
+    ("repeatJobKey", "schedulers"),
+    ("prevMillis", "schedulers"),
 ];
+
+/// The catalog key naming the BullMQ feature an option of [`BULLMQ_ONLY`] belongs to.
+fn feature_key(feature: &str) -> String {
+    format!("check.bull.feature.{feature}")
+}
 
 /// Options that tie a job to its own identity or schedule: a duplicate does not copy them.
 pub(super) const IDENTITY_OPTIONS: [&str; 5] =
@@ -64,9 +71,11 @@ fn whole(opts: &Map<String, Value>, name: &str) -> Result<Option<u64>> {
     match opts.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(value) => value.as_u64().map(Some).ok_or_else(|| {
-            QueueError::InvalidInput(format!(
-                "opts.{name}: expected a whole number of at least 0, got {value}"
-            ))
+            QueueError::InvalidInput(
+                Said::new("check.bull.whole")
+                    .with("name", name)
+                    .with("value", value),
+            )
         }),
     }
 }
@@ -74,27 +83,30 @@ fn whole(opts: &Map<String, Value>, name: &str) -> Result<Option<u64>> {
 /// Check options given for a new job: only Bull's, each of the type Bull reads.
 fn check(opts: &Map<String, Value>) -> Result<()> {
     for key in opts.keys() {
-        if let Some((_, what)) = BULLMQ_ONLY.iter().find(|(name, _)| name == key) {
-            return Err(QueueError::InvalidInput(format!(
-                "opts.{key}: Bull queues have no {what} (a BullMQ option); it cannot be set on a \
-                 job of a Bull queue"
-            )));
+        if let Some((_, feature)) = BULLMQ_ONLY.iter().find(|(name, _)| name == key) {
+            return Err(QueueError::InvalidInput(
+                Said::new("check.bull.bullmq_only")
+                    .with("name", key)
+                    .with_each("what", |lang| {
+                        catalog::text(lang, &feature_key(feature)).to_string()
+                    }),
+            ));
         }
         if key == "repeat" || key == "debounce" {
-            return Err(QueueError::InvalidInput(format!(
-                "opts.{key}: bullring does not add repeatable or debounced jobs to Bull queues; \
-                 add them from the Bull app"
-            )));
+            return Err(QueueError::InvalidInput(
+                Said::new("check.bull.no_repeat").with("name", key),
+            ));
         }
         if !BULL_OPTIONS.contains(&key.as_str()) {
-            return Err(QueueError::InvalidInput(format!(
-                "opts.{key}: not a Bull job option; use {}",
-                BULL_OPTIONS.join(", ")
-            )));
+            return Err(QueueError::InvalidInput(
+                Said::new("check.bull.unknown_option")
+                    .with("name", key)
+                    .with("options", BULL_OPTIONS.join(", ")),
+            ));
         }
     }
     if whole(opts, "attempts")? == Some(0) {
-        return Err(QueueError::InvalidInput("opts.attempts: at least 1".into()));
+        return Err(QueueError::InvalidInput(Said::new("check.bull.attempts")));
     }
     for name in ["priority", "timeout", "stackTraceLimit"] {
         whole(opts, name)?;
@@ -104,9 +116,9 @@ fn check(opts: &Map<String, Value>) -> Result<()> {
             .get(name)
             .is_some_and(|v| !v.is_boolean() && !v.is_null())
         {
-            return Err(QueueError::InvalidInput(format!(
-                "opts.{name}: expected true or false"
-            )));
+            return Err(QueueError::InvalidInput(
+                Said::new("check.bull.boolean").with("name", name),
+            ));
         }
     }
     for name in ["removeOnComplete", "removeOnFail"] {
@@ -118,10 +130,11 @@ fn check(opts: &Map<String, Value>) -> Result<()> {
                     .iter()
                     .all(|(k, v)| (k == "age" || k == "count") && v.is_u64()) => {}
             Some(other) => {
-                return Err(QueueError::InvalidInput(format!(
-                    "opts.{name}: expected true, false, a count or {{\"age\": s, \"count\": n}}, \
-                     got {other}"
-                )));
+                return Err(QueueError::InvalidInput(
+                    Said::new("check.bull.remove_on")
+                        .with("name", name)
+                        .with("value", other),
+                ));
             }
         }
     }
@@ -134,19 +147,18 @@ fn check(opts: &Map<String, Value>) -> Result<()> {
                 Some("fixed" | "exponential")
             ) && b.get("delay").is_none_or(Value::is_u64) => {}
         Some(other) => {
-            return Err(QueueError::InvalidInput(format!(
-                "opts.backoff: expected a delay in ms or {{\"type\": \"fixed\" | \"exponential\", \
-                 \"delay\": ms}}, got {other}"
-            )));
+            return Err(QueueError::InvalidInput(
+                Said::new("check.bull.backoff").with("value", other),
+            ));
         }
     }
     match opts.get("jobId") {
         None | Some(Value::Null) => Ok(()),
         Some(Value::Number(n)) if n.is_u64() => Ok(()),
         Some(Value::String(id)) => check_job_id(id),
-        Some(other) => Err(QueueError::InvalidInput(format!(
-            "opts.jobId: expected a string or a whole number, got {other}"
-        ))),
+        Some(other) => Err(QueueError::InvalidInput(
+            Said::new("check.bull.job_id_type").with("value", other),
+        )),
     }
 }
 
@@ -154,14 +166,14 @@ fn check(opts: &Map<String, Value>) -> Result<()> {
 /// job's lock and logs hang off them), or be the name of one of the queue's own keys.
 fn check_job_id(id: &str) -> Result<()> {
     if id.is_empty() || id.contains(':') {
-        return Err(QueueError::InvalidInput(format!(
-            "opts.jobId: {id:?} cannot be used: a custom id must not be empty nor contain ':'"
-        )));
+        return Err(QueueError::InvalidInput(
+            Said::new("check.bull.job_id_form").with("id", format!("{id:?}")),
+        ));
     }
     if keys::OWN_KEYS.contains(&id) {
-        return Err(QueueError::InvalidInput(format!(
-            "opts.jobId: {id:?} cannot be used: it is the name of one of the queue's own keys"
-        )));
+        return Err(QueueError::InvalidInput(
+            Said::new("check.bull.job_id_key").with("id", format!("{id:?}")),
+        ));
     }
     Ok(())
 }
@@ -248,9 +260,9 @@ fn object(opts: Value) -> Result<Map<String, Value>> {
     match opts {
         Value::Null => Ok(Map::new()),
         Value::Object(map) => Ok(map),
-        other => Err(QueueError::InvalidInput(format!(
-            "opts: expected an object, got {other}"
-        ))),
+        other => Err(QueueError::InvalidInput(
+            Said::new("check.opts_object").with("value", other),
+        )),
     }
 }
 
@@ -260,7 +272,7 @@ impl BullActions {
     /// job and adds nothing.
     pub(super) async fn add(&self, queue: &QueueRef, job: NewJob) -> Result<Outcome> {
         if job.name.trim().is_empty() {
-            return Err(QueueError::InvalidInput("name: a job needs a name".into()));
+            return Err(QueueError::InvalidInput(Said::new("check.job_name")));
         }
         let given = object(job.opts)?;
         check(&given)?;
@@ -392,5 +404,30 @@ mod tests {
             (delayed.delay, delayed.lifo, delayed.custom_id.as_str()),
             (5, true, "")
         );
+    }
+
+    /// Each BullMQ-only option names its feature in every catalog, and the English words are the
+    /// ones the JSON API has always given.
+    #[test]
+    fn bullmq_only_options_name_their_feature_in_every_language() {
+        use crate::text::Lang;
+        for (name, feature) in BULLMQ_ONLY {
+            for lang in Lang::ALL {
+                assert!(
+                    catalog::of(lang).contains_key(&feature_key(feature)),
+                    "{name}: {feature} in {lang:?}"
+                );
+            }
+        }
+        let err = check(&map(json!({"keepLogs": 5}))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "opts.keepLogs: Bull queues have no a per-job log limit (a BullMQ option); it cannot \
+             be set on a job of a Bull queue"
+        );
+        let QueueError::InvalidInput(said) = err else {
+            panic!("not a check of input")
+        };
+        assert!(said.in_lang(Lang::Fr).contains("limite de logs par job"));
     }
 }

@@ -124,9 +124,9 @@ impl BullActions {
                     queue: queue.name.clone(),
                 }))
             }
-            Op::RemoveOrphans => Err(crate::queue::error::QueueError::InvalidInput(
-                "the doctor's fixes apply to BullMQ queues only".into(),
-            )),
+            Op::RemoveOrphans => Err(QueueError::InvalidInput(crate::text::Said::new(
+                "check.doctor_bullmq_only",
+            ))),
             Op::Import(_) => Err(QueueError::Conflict(Refusal::ImportBullMqOnly {
                 queue: queue.name.clone(),
             })),

@@ -22,10 +22,9 @@ fn cleanable(state: JobState) -> Result<&'static str> {
             Ok(state.as_str())
         }
         JobState::Waiting => Ok("wait"),
-        other => Err(QueueError::InvalidInput(format!(
-            "state: {other} jobs of a Bull queue cannot be cleaned; choose one of completed, \
-             failed, delayed, waiting, paused"
-        ))),
+        other => Err(QueueError::InvalidInput(
+            crate::text::Said::new("check.bull.clean_state").with("state", other),
+        )),
     }
 }
 

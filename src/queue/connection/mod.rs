@@ -242,9 +242,9 @@ impl Redis {
     /// One command sent where `routing` says, on a cluster connection only.
     async fn routed(&self, cmd: Cmd, routing: RoutingInfo) -> Result<Value> {
         let AnyConnection::Cluster(mut cluster) = self.connection().await? else {
-            return Err(QueueError::InvalidInput(
-                "routing by node needs a cluster connection".into(),
-            ));
+            return Err(QueueError::InvalidInput(crate::text::Said::new(
+                "check.routing_needs_cluster",
+            )));
         };
         self.inner.round_trips.fetch_add(1, Ordering::Relaxed);
         // A routed command hands back the server's error as a value: make it an error here, so

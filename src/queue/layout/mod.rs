@@ -22,6 +22,7 @@ use super::error::{QueueError, Result};
 use super::model::{
     Children, Job, JobState, Library, Order, QueueRef, QueueSummary, RawJob, TruncatedField,
 };
+use crate::text::Said;
 
 /// The reads of `queue`, in its library's layout: the one dispatch on [`Library`] of the read
 /// path.
@@ -57,11 +58,13 @@ impl Span {
         let end = start.and_then(|start| start.checked_add(per_page.saturating_sub(1)));
         match (start.map(i64::try_from), end.map(i64::try_from)) {
             (Some(Ok(start)), Some(Ok(end))) => Ok(Span { start, end }),
-            _ => Err(QueueError::InvalidInput(format!(
-                "{page_name} {page} is too large: with {per_page} per page it starts past the \
-                 last position Redis can address ({})",
-                i64::MAX
-            ))),
+            _ => Err(QueueError::InvalidInput(
+                Said::new("check.page_too_large")
+                    .with("name", page_name)
+                    .with("page", page)
+                    .with("per_page", per_page)
+                    .with("max", i64::MAX),
+            )),
         }
     }
 

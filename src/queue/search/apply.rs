@@ -35,6 +35,7 @@ use crate::queue::command::{CommandError, Dispatcher};
 use crate::queue::error::{QueueError, Result, chain};
 use crate::queue::model::{JobState, Library, Order, QueueRef};
 use crate::queue::op::Op;
+use crate::text::Said;
 
 /// How many jobs of a chunk are acted on at once (each is a few round trips; one after the other
 /// the task would wait on the network most of the time).
@@ -66,16 +67,16 @@ impl Apply {
         batch: Option<u64>,
     ) -> Result<Apply> {
         if !Action::BULK.contains(&action) {
-            return Err(QueueError::InvalidInput(format!(
-                "action: {action} cannot be applied to every match; choose retry, promote or remove"
-            )));
+            return Err(QueueError::InvalidInput(
+                Said::new("check.apply.action").with("action", action),
+            ));
         }
-        let query = Query::parse(text).map_err(|err| QueueError::InvalidInput(err.to_string()))?;
+        let query = Query::parse(text).map_err(|err| QueueError::InvalidInput(err.said()))?;
         let batch = batch.unwrap_or(CHUNK);
         if !(1..=CHUNK).contains(&batch) {
-            return Err(QueueError::InvalidInput(format!(
-                "batch: between 1 and {CHUNK} jobs"
-            )));
+            return Err(QueueError::InvalidInput(
+                Said::new("check.apply.batch").with("max", CHUNK),
+            ));
         }
         let asked = if query.states.is_empty() {
             vec![tab]
@@ -104,10 +105,11 @@ pub fn fitting(action: Action, library: Library, asked: &[JobState]) -> Result<V
         .collect();
     if states.is_empty() {
         let names: Vec<&str> = asked.iter().map(|s| s.as_str()).collect();
-        return Err(QueueError::InvalidInput(format!(
-            "action: {action} does not apply to {} jobs",
-            names.join(", ")
-        )));
+        return Err(QueueError::InvalidInput(
+            Said::new("check.apply.states")
+                .with("action", action)
+                .with("states", names.join(", ")),
+        ));
     }
     Ok(states)
 }
@@ -319,7 +321,7 @@ impl Dispatcher<'_> {
             return Ok(Acted::Moved(entry.anchor));
         }
         let op = Op::on_ticked_job(apply.action, &entry.id)
-            .ok_or_else(|| QueueError::InvalidInput("not a bulk action".into()))?;
+            .ok_or_else(|| QueueError::InvalidInput(Said::new("check.apply.not_bulk")))?;
         match self.on_queue(queue, op).await {
             Ok(_) => Ok(Acted::Applied(entry.anchor)),
             Err(err @ (QueueError::Unavailable { .. } | QueueError::Slow { .. })) => Err(err),

@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::queue::error::QueueError;
+use crate::text::Said;
 
 /// A position within one container of the walk.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,10 +43,7 @@ pub fn key_hash(key: &str) -> u64 {
 }
 
 fn bad(detail: &str) -> QueueError {
-    QueueError::InvalidInput(format!(
-        "cursor is not one a search of this queue and state gave ({detail}); start the search \
-         again without it"
-    ))
+    QueueError::InvalidInput(Said::new("check.search.bad_cursor").with("detail", detail))
 }
 
 impl Cursor {

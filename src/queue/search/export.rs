@@ -103,7 +103,11 @@ async fn lines(redis: &Redis, queue: &QueueRef, ids: &[String]) -> Result<Vec<u8
         let job = decode(id, &raw, Vec::new());
         drop(raw);
         serde_json::to_writer(&mut out, &job).map_err(|err| {
-            crate::queue::error::QueueError::InvalidInput(format!("job {id} as JSON: {err}"))
+            crate::queue::error::QueueError::InvalidInput(
+                crate::text::Said::new("check.export_json")
+                    .with("id", id)
+                    .with("detail", err),
+            )
         })?;
         out.push(b'\n');
     }

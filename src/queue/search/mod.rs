@@ -26,6 +26,7 @@ use super::connection::Redis;
 use super::error::{QueueError, Result};
 use super::layout;
 use super::model::{Job, JobState, Order, QueueRef};
+use crate::text::Said;
 
 /// How many ids one chunk reads.
 pub const CHUNK: u64 = 1000;
@@ -130,13 +131,9 @@ fn resume(segments: &[Segment], order: Order, text: Option<&str>) -> Result<Posi
     let segment = if at(cursor.segment) {
         cursor.segment
     } else {
-        (0..segments.len()).find(|&i| at(i)).ok_or_else(|| {
-            QueueError::InvalidInput(
-                "cursor belongs to another queue, state or order; start the search again \
-                 without it"
-                    .into(),
-            )
-        })?
+        (0..segments.len())
+            .find(|&i| at(i))
+            .ok_or_else(|| QueueError::InvalidInput(Said::new("check.search.other_cursor")))?
     };
     Ok(Position {
         segment,

@@ -15,6 +15,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::queue::model::JobState;
+use crate::text::Said;
 
 /// A text that must be equal, or start with a prefix (`value*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,13 +117,23 @@ pub struct Query {
 #[error("bad search term `{term}`: {reason}")]
 pub struct QueryError {
     pub term: String,
-    pub reason: String,
+    pub reason: Said,
 }
 
-fn bad(term: &str, reason: impl Into<String>) -> QueryError {
+impl QueryError {
+    /// The same words as a catalog text, for pages in the reader's language.
+    pub fn said(&self) -> Said {
+        let reason = self.reason.clone();
+        Said::new("check.search.bad_term")
+            .with("term", &self.term)
+            .with_each("reason", move |lang| reason.in_lang(lang))
+    }
+}
+
+fn bad(term: &str, reason: Said) -> QueryError {
     QueryError {
         term: term.to_string(),
-        reason: reason.into(),
+        reason,
     }
 }
 
@@ -153,7 +164,7 @@ fn split_terms(query: &str) -> Result<Vec<String>, QueryError> {
         }
     }
     if quoted {
-        return Err(bad(&current, "a quote is not closed"));
+        return Err(bad(&current, Said::new("check.search.open_quote")));
     }
     if !current.is_empty() {
         terms.push(current);
@@ -216,18 +227,14 @@ fn comparison(rest: &str) -> Option<(Cmp, &str)> {
 }
 
 fn parse_term(raw: &str, query: &mut Query) -> Result<(), QueryError> {
-    let key_len = raw.find([':', '<', '>', '=', '"']).ok_or_else(|| {
-        bad(
-            raw,
-            "a term is field:value (name:, id:, data:, data.<path>:, reason:, result:, \
-                 state:) or a comparison (added, processed, finished, attempts)",
-        )
-    })?;
+    let key_len = raw
+        .find([':', '<', '>', '=', '"'])
+        .ok_or_else(|| bad(raw, Said::new("check.search.term_form")))?;
     let (key, rest) = raw.split_at(key_len);
-    let (cmp, value) = comparison(rest).ok_or_else(|| bad(raw, "a field name is followed by :"))?;
+    let (cmp, value) = comparison(rest).ok_or_else(|| bad(raw, Said::new("check.search.colon")))?;
     let (value, star_quoted) = unquote(value);
     if value.is_empty() {
-        return Err(bad(raw, "the value is empty"));
+        return Err(bad(raw, Said::new("check.search.empty_value")));
     }
     let text_only = |cmp: Cmp| {
         if cmp == Cmp::Eq {
@@ -235,7 +242,7 @@ fn parse_term(raw: &str, query: &mut Query) -> Result<(), QueryError> {
         } else {
             Err(bad(
                 raw,
-                format!("{key} takes field:value, not a comparison"),
+                Said::new("check.search.text_only").with("field", key),
             ))
         }
     };
@@ -265,7 +272,7 @@ fn parse_term(raw: &str, query: &mut Query) -> Result<(), QueryError> {
             for name in value.split(',').filter(|s| !s.is_empty()) {
                 let state = name
                     .parse::<JobState>()
-                    .map_err(|err| bad(raw, err.to_string()))?;
+                    .map_err(|err| bad(raw, err.said()))?;
                 if !query.states.contains(&state) {
                     query.states.push(state);
                 }
@@ -278,36 +285,28 @@ fn parse_term(raw: &str, query: &mut Query) -> Result<(), QueryError> {
                 "processed" => Time::Processed,
                 _ => Time::Finished,
             };
-            let at_ms = parse_time(&value).ok_or_else(|| {
-                bad(
-                    raw,
-                    "a time is 2026-11-01, 2026-11-01T12:00, 2026-11-01T12:00:30 (UTC) or \
-                     milliseconds since the epoch",
-                )
-            })?;
+            let at_ms =
+                parse_time(&value).ok_or_else(|| bad(raw, Said::new("check.search.time_form")))?;
             Term::Time { time, cmp, at_ms }
         }
         "attempts" => {
             let count = value
                 .parse()
-                .map_err(|_| bad(raw, "attempts compares with a whole number"))?;
+                .map_err(|_| bad(raw, Said::new("check.search.attempts_whole")))?;
             Term::Attempts { cmp, count }
         }
         path if path.starts_with("data.") => {
             text_only(cmp)?;
             let path: Vec<String> = path["data.".len()..].split('.').map(String::from).collect();
             if path.iter().any(String::is_empty) {
-                return Err(bad(raw, "a data path is data.a.b, with no empty part"));
+                return Err(bad(raw, Said::new("check.search.data_path")));
             }
             Term::DataAt { path, value }
         }
         other => {
             return Err(bad(
                 raw,
-                format!(
-                    "unknown field {other:?}; the fields are name, id, data, data.<path>, \
-                     reason, result, added, processed, finished, attempts, state"
-                ),
+                Said::new("check.search.unknown_field").with("field", format!("{other:?}")),
             ));
         }
     };

@@ -35,8 +35,9 @@ fn checked_before(query: &AuditQuery) -> Result<Option<&str>, WebError> {
         {
             Ok(Some(id))
         }
-        Some(other) => Err(WebError::BadRequest(format!(
-            "before: {other:?} is not an audit entry id such as 1795357227114-0"
+        Some(other) => Err(WebError::BadRequest(crate::web::i18n::tf(
+            "input.audit_before",
+            &[("given", &format!("{other:?}"))],
         ))),
     }
 }

@@ -78,13 +78,13 @@ impl FromRequestParts<AppState> for ActionRoute {
 /// The action posted to `segment` on a route of `target`, or a 404.
 pub fn named(target: Target, segment: &str) -> Result<Action, WebError> {
     Action::parse(target, segment).ok_or_else(|| {
-        let what = match target {
-            Target::Job => "job action",
-            Target::Queue => "queue action",
-            Target::AllQueues => "action",
-            Target::Scheduler => "job scheduler action",
+        let key = match target {
+            Target::Job => "error.no_action.job",
+            Target::Queue => "error.no_action.queue",
+            Target::AllQueues => "error.no_action.all",
+            Target::Scheduler => "error.no_action.scheduler",
         };
-        WebError::NotFound(format!("no {what} {segment:?}"))
+        WebError::NotFound(i18n::tf(key, &[("name", &format!("{segment:?}"))]))
     })
 }
 
@@ -127,9 +127,10 @@ fn job_command(
         Action::Duplicate => Op::Duplicate(id),
         Action::EditData => {
             let data = if body_is_data && !input.is_form() {
-                input.body().cloned().ok_or_else(|| {
-                    WebError::BadRequest("data: give the new data as JSON in the body".into())
-                })?
+                input
+                    .body()
+                    .cloned()
+                    .ok_or_else(|| WebError::BadRequest(i18n::t("input.data_body").into()))?
             } else {
                 input
                     .json_value("data")?
@@ -160,7 +161,12 @@ fn queue_command(action: Action, queue: QueueRef, input: &Input) -> Result<Comma
                 .text("state")
                 .ok_or_else(|| WebError::BadRequest(i18n::t("input.clean_state").into()))?
                 .parse()
-                .map_err(|e| WebError::BadRequest(format!("state: {e}")))?;
+                .map_err(|e: crate::queue::model::UnknownState| {
+                    WebError::BadRequest(i18n::tf(
+                        "input.state",
+                        &[("why", &i18n::here(&e.said()))],
+                    ))
+                })?;
             check_cleanable_in(queue.library, state)?;
             Op::Clean {
                 state,
@@ -237,7 +243,10 @@ fn all_command(action: Action) -> Result<Command, WebError> {
 
 /// An action parsed for a route of another target (the router never gives one).
 fn not_on(action: Action, what: &str) -> WebError {
-    WebError::NotFound(format!("{action} is not an action on {what}"))
+    WebError::NotFound(i18n::tf(
+        "error.not_action_on",
+        &[("action", &action), ("what", &what)],
+    ))
 }
 
 /// `action` (one of [`Action::BULK`]) and the ticked `ids`.
@@ -274,17 +283,14 @@ fn bulk_command(queue: QueueRef, input: &Input) -> Result<Command, WebError> {
 fn import_lines(input: &Input) -> Result<Vec<Line>, WebError> {
     let text = input.raw("ndjson").unwrap_or_default();
     if text.len() > ndjson::MAX_TEXT {
-        return Err(WebError::TooLarge(format!(
-            "ndjson: {} bytes; import at most {} MiB at once",
-            text.len(),
-            ndjson::MAX_TEXT >> 20
+        return Err(WebError::TooLarge(i18n::tf(
+            "input.ndjson_size",
+            &[("n", &text.len()), ("max", &(ndjson::MAX_TEXT >> 20))],
         )));
     }
     let jobs = ndjson::parse(text)?;
     if jobs.is_empty() {
-        return Err(WebError::BadRequest(
-            "ndjson: give one job a line, as {\"name\": ..., \"data\": ..., \"opts\": ...}".into(),
-        ));
+        return Err(WebError::BadRequest(i18n::t("input.ndjson_empty").into()));
     }
     Ok(jobs)
 }
@@ -299,9 +305,8 @@ fn new_job(input: &Input) -> Result<NewJob, WebError> {
     let mut opts = match input.json_value("opts")? {
         Some(Value::Object(map)) => map,
         Some(other) => {
-            return Err(WebError::BadRequest(format!(
-                "opts: expected an object, got {other}"
-            )));
+            let said = crate::text::Said::new("check.opts_object").with("value", other);
+            return Err(WebError::BadRequest(i18n::here(&said)));
         }
         None => Default::default(),
     };

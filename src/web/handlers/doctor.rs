@@ -18,9 +18,7 @@ use crate::web::views::doctor::DoctorPage;
 
 /// The queue of a `/queues/{queue}/doctor` route.
 fn the_queue(scope: Scope) -> Result<QueueRef, WebError> {
-    scope
-        .0
-        .ok_or_else(|| WebError::NotFound("There is no page at this address.".into()))
+    scope.0.ok_or_else(WebError::no_page)
 }
 
 /// `GET {base}/queues/{queue}/doctor`

@@ -61,7 +61,7 @@ fn command(state: &AppState, group: String, action: &str) -> Result<Command, Web
         "resume" => Op::Resume,
         "retry-failed" => Op::RetryFailed,
         _ => {
-            return Err(WebError::NotFound(crate::web::error::NO_PAGE.into()));
+            return Err(WebError::no_page());
         }
     };
     let Some(delimiter) = state.delimiter() else {

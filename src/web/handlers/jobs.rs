@@ -12,6 +12,7 @@ use crate::queue::model::JobDetail;
 use crate::queue::preview::RAW_FIELD_MAX;
 use crate::web::error::WebError;
 use crate::web::flash::Flash;
+use crate::web::i18n;
 use crate::web::params::JobQuery;
 use crate::web::state::AppState;
 use crate::web::views::job::{JobPageView, size_text};
@@ -72,9 +73,12 @@ pub async fn raw_field(
 ) -> Result<Response, WebError> {
     let field = query.field.as_deref().unwrap_or("data");
     if !RAW_FIELDS.contains(&field) {
-        return Err(WebError::BadRequest(format!(
-            "field must be one of {}, not {field:?}",
-            RAW_FIELDS.join(", ")
+        return Err(WebError::BadRequest(i18n::tf(
+            "input.raw_field",
+            &[
+                ("fields", &RAW_FIELDS.join(", ")),
+                ("field", &format!("{field:?}")),
+            ],
         )));
     }
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
@@ -83,11 +87,15 @@ pub async fn raw_field(
         .raw_field_within(&queue, &id, field, RAW_FIELD_MAX)
         .await?
         .map_err(|bytes| {
-            WebError::TooLarge(format!(
-                "{field} of job {id} is {bytes} bytes ({}), more than the {} the raw view \
-                 serves; read it from Redis directly",
-                size_text(bytes),
-                size_text(RAW_FIELD_MAX)
+            WebError::TooLarge(i18n::tf(
+                "input.raw_too_large",
+                &[
+                    ("field", &field),
+                    ("id", &id),
+                    ("bytes", &bytes),
+                    ("size", &size_text(bytes)),
+                    ("max", &size_text(RAW_FIELD_MAX)),
+                ],
             ))
         })?;
     let content_type = if serde_json::from_str::<serde_json::Value>(&text).is_ok() {

@@ -52,7 +52,7 @@ pub async fn events(State(state): State<AppState>) -> Result<Response, WebError>
     let sampler = state.sampler();
     let Some(receiver) = sampler.subscribe() else {
         return Err(WebError::NotFound(
-            "Live updates are turned off (--live-interval-ms 0).".into(),
+            crate::web::i18n::t("error.live_off").into(),
         ));
     };
     // The current sample first, then one event per change, until shutdown.

@@ -46,8 +46,9 @@ pub async fn metrics_api(
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
     let minutes = query.minutes.unwrap_or(60);
     if !(1..=WEEK_MINUTES).contains(&minutes) {
-        return Err(WebError::BadRequest(format!(
-            "minutes must be between 1 and {WEEK_MINUTES}, not {minutes}"
+        return Err(WebError::BadRequest(crate::web::i18n::tf(
+            "input.minutes",
+            &[("max", &WEEK_MINUTES), ("given", &minutes)],
         )));
     }
     let reader = state.reader();

@@ -34,7 +34,9 @@ use super::error::WebError;
 use super::extract::Query;
 use super::params::ActionQuery;
 use super::state::AppState;
+use crate::queue::error::QueueError;
 use crate::queue::model::QueueRef;
+use crate::web::i18n;
 
 /// Find the queue a URL names. A name known under one prefix costs nothing; a name found under
 /// several prefixes without `?prefix=` costs one round trip to pick the first that exists.
@@ -58,12 +60,13 @@ async fn lookup(
     if let Some(p) = prefix
         && !state.discovery().prefixes().iter().any(|known| known == p)
     {
-        return Err(WebError::BadRequest(format!(
-            "prefix {p:?} is not one of the configured prefixes"
+        return Err(WebError::BadRequest(i18n::tf(
+            "input.unknown_prefix",
+            &[("prefix", &format!("{p:?}"))],
         )));
     }
     if name.is_empty() || name.contains(':') {
-        return Err(WebError::NotFound(format!("no queue named {name:?}")));
+        return Err(no_queue(name));
     }
     let mut candidates = state.discovery().candidates(name, prefix);
     if candidates.len() == 1 && !must_exist {
@@ -73,7 +76,12 @@ async fn lookup(
     existing
         .first()
         .map(|s| s.queue())
-        .ok_or_else(|| WebError::NotFound(format!("no queue named {name:?}")))
+        .ok_or_else(|| no_queue(name))
+}
+
+/// The 404 of a queue that is not there, worded as the core words it.
+fn no_queue(name: &str) -> WebError {
+    QueueError::QueueNotFound(name.to_string()).into()
 }
 
 /// The queue a view is scoped to: `Some` on a `/queues/{queue}/...` route (found as
@@ -110,9 +118,9 @@ pub async fn path_param(
         // A route without parameters has none to read.
         Err(RawPathParamsRejection::MissingPathParams(_)) => return Ok(None),
         Err(rejection) => {
-            return Err(WebError::BadRequest(format!(
-                "bad address: {}",
-                rejection.body_text()
+            return Err(WebError::BadRequest(i18n::tf(
+                "input.bad_address",
+                &[("detail", &rejection.body_text())],
             )));
         }
     };
@@ -132,7 +140,7 @@ impl FromRequestParts<AppState> for QueueAt {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
         let name = path_param(parts, state, "queue")
             .await?
-            .ok_or_else(|| WebError::NotFound("There is no page at this address.".into()))?;
+            .ok_or_else(WebError::no_page)?;
         let Query(query) = Query::<ActionQuery>::from_request_parts(parts, state).await?;
         Ok(QueueAt(
             resolve(state, &name, query.prefix.as_deref()).await?,
@@ -153,7 +161,7 @@ impl FromRequestParts<AppState> for JobAt {
         let QueueAt(queue) = QueueAt::from_request_parts(parts, state).await?;
         let id = path_param(parts, state, "id")
             .await?
-            .ok_or_else(|| WebError::NotFound("There is no page at this address.".into()))?;
+            .ok_or_else(WebError::no_page)?;
         Ok(JobAt { queue, id })
     }
 }

@@ -45,8 +45,12 @@ pub async fn action_page(
     Query(query): Query<ActionPageQuery>,
 ) -> Result<Html<String>, WebError> {
     let queue = resolve(&state, &name, query.prefix.as_deref()).await?;
-    let action = Action::from_form_page(&page)
-        .ok_or_else(|| WebError::NotFound(format!("no action page {page:?}")))?;
+    let action = Action::from_form_page(&page).ok_or_else(|| {
+        WebError::NotFound(crate::web::i18n::tf(
+            "error.no_action_page",
+            &[("page", &format!("{page:?}"))],
+        ))
+    })?;
     require(&principal, action)?;
     let links = state.links();
     let chrome = Chrome::page(&state, &principal, flash);

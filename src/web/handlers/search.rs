@@ -21,6 +21,7 @@ use crate::queue::search::{Outcome, Request};
 use crate::web::error::WebError;
 use crate::web::extract::Query;
 use crate::web::flash::Flash;
+use crate::web::i18n;
 use crate::web::params::{ListParams, ListQuery};
 use crate::web::state::AppState;
 use crate::web::views::queue::QueuePage;
@@ -121,8 +122,8 @@ async fn run(
     tab: &ListParams,
     search: &SearchParams,
 ) -> Result<(Outcome, Vec<JobState>), WebError> {
-    let query =
-        SearchQuery::parse(search.text()).map_err(|err| WebError::BadRequest(err.to_string()))?;
+    let query = SearchQuery::parse(search.text())
+        .map_err(|err| WebError::BadRequest(i18n::here(&err.said())))?;
     let states = if query.states.is_empty() {
         vec![tab.state]
     } else {
@@ -167,8 +168,8 @@ pub async fn export(
     Query(search): Query<SearchParams>,
 ) -> Result<Response, WebError> {
     let tab = list.params(JobState::Waiting)?;
-    let query =
-        SearchQuery::parse(search.text()).map_err(|err| WebError::BadRequest(err.to_string()))?;
+    let query = SearchQuery::parse(search.text())
+        .map_err(|err| WebError::BadRequest(i18n::here(&err.said())))?;
     let states = if query.states.is_empty() {
         vec![tab.state]
     } else {
@@ -238,8 +239,9 @@ pub async fn everywhere(
     {
         Some(p) if prefixes.iter().any(|known| known == p) => p.to_string(),
         Some(p) => {
-            return Err(WebError::BadRequest(format!(
-                "prefix {p:?} is not one of the configured prefixes"
+            return Err(WebError::BadRequest(i18n::tf(
+                "input.unknown_prefix",
+                &[("prefix", &format!("{p:?}"))],
             )));
         }
         None => crate::queue::model::default_prefix(&prefixes).to_string(),

@@ -19,6 +19,7 @@ use crate::queue::action::Action;
 use crate::queue::error::chain;
 use crate::queue::model::{JobState, QueueRef};
 use crate::queue::search::apply::Apply;
+use crate::text::Said;
 use crate::web::error::WebError;
 use crate::web::extract::Query;
 use crate::web::flash::Flash;
@@ -27,6 +28,7 @@ use crate::web::input::{Input, body_input};
 use crate::web::refusal_text;
 use crate::web::reply::redirect_with;
 use crate::web::state::AppState;
+use crate::web::tasks::{Full, MAX_RUNNING};
 use crate::web::tasks::{RETRY_AFTER, Status, Task};
 use crate::web::views::task::{ApplyPage, TaskPage, TaskView};
 use crate::web::views::{Chrome, label_of};
@@ -53,7 +55,7 @@ fn task_of(
     let action = action
         .and_then(Action::from_name)
         .filter(|a| Action::BULK.contains(a))
-        .ok_or_else(|| WebError::BadRequest("action: retry, promote or remove".into()))?;
+        .ok_or_else(|| WebError::BadRequest(i18n::t("input.apply_action").into()))?;
     let tab = match state.map(str::trim).filter(|s| !s.is_empty()) {
         Some(state) => state.parse::<JobState>()?,
         None => JobState::Waiting,
@@ -61,7 +63,7 @@ fn task_of(
     let batch = batch
         .map(|b| b.trim().parse::<u64>())
         .transpose()
-        .map_err(|_| WebError::BadRequest("batch: a number of jobs from 1 to 1000".into()))?;
+        .map_err(|_| WebError::BadRequest(i18n::t("input.apply_batch").into()))?;
     Ok(Apply::new(queue, action, q, tab, batch)?)
 }
 
@@ -161,8 +163,8 @@ async fn start(
     let task = state
         .tasks()
         .start(apply, &state.connection().name, &principal.user)
-        .map_err(|full| WebError::Busy {
-            message: full.to_string(),
+        .map_err(|Full| WebError::Busy {
+            message: Said::new("busy.tasks").with("max", MAX_RUNNING),
             retry_after: RETRY_AFTER,
         })?;
     let (runner, running) = (state.clone(), task.clone());

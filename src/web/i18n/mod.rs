@@ -11,8 +11,7 @@
 //! Adding a language: one `locales/xx.toml` with every key of `en.toml`, one arm in [`Lang`]
 //! (and its number and date formats in `views::format`).
 
-pub mod catalog;
-pub mod said;
+pub use crate::text::{Lang, catalog, said};
 
 use std::future::Future;
 
@@ -28,60 +27,6 @@ use crate::web::state::AppState;
 pub const LANG_COOKIE: &str = "bullring_lang";
 /// The cookie that keeps the time zone (an IANA name, `Europe/Paris`).
 pub const TZ_COOKIE: &str = "bullring_tz";
-
-/// A language the pages are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    En,
-    Fr,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Fr];
-
-    /// The language tag: the cookie value, `<html lang>` and the catalog's file name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Fr => "fr",
-        }
-    }
-
-    /// The language's own name, as the switch shows it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Fr => "Français",
-        }
-    }
-
-    /// The language of a tag: `fr`, `fr-CA` and `FR` are French; unknown tags are none.
-    pub fn parse(tag: &str) -> Option<Lang> {
-        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        Lang::ALL.into_iter().find(|l| l.as_str() == primary)
-    }
-
-    /// The best language `Accept-Language` asks for (highest q, first on a tie), if any.
-    pub fn from_accept(value: &str) -> Option<Lang> {
-        let mut best: Option<(Lang, f32)> = None;
-        for item in value.split(',') {
-            let mut parts = item.split(';');
-            let tag = parts.next().unwrap_or("");
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if let Some(lang) = Lang::parse(tag)
-                && q > 0.0
-                && best.is_none_or(|(_, b)| q > b)
-            {
-                best = Some((lang, q));
-            }
-        }
-        best.map(|(lang, _)| lang)
-    }
-}
 
 /// The reader's language and time zone, for the request being answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +113,11 @@ pub async fn scope(State(state): State<AppState>, request: Request, next: Next) 
         Locale::from_headers(request.headers())
     };
     run_with(locale, next.run(request)).await
+}
+
+/// A [`said::Said`] text in the current language.
+pub fn here(said: &said::Said) -> String {
+    said.in_lang(current().lang)
 }
 
 /// The text of `key` in the current language.

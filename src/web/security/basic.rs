@@ -82,7 +82,7 @@ pub(super) async fn basic_principal(
     let verified = verify_off_thread(password, user.map(|u| u.password_hash.clone()))
         .await
         .map_err(|Busy| WebError::Busy {
-            message: "Too many sign-ins are being checked right now; try again shortly.".into(),
+            message: Said::new("busy.sign_ins"),
             retry_after: BUSY_RETRY_SECS,
         })?;
     match user {

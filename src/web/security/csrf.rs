@@ -3,15 +3,15 @@
 //! dashboard's own origin. Read-only mode refuses every state-changing request here too.
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::auth::{full_path, relative_path};
+use super::auth::full_path;
 use super::config::{Secured, Security};
 use super::proxy::from_trusted_proxy;
 use crate::web::error::WebError;
-use crate::web::i18n::said::Said;
+use crate::web::i18n::{self, said::Said};
 
 /// Refuse state-changing requests that a browser sent on behalf of another site, and every
 /// state-changing request in read-only mode.
@@ -35,7 +35,7 @@ pub async fn csrf<S: Secured>(State(state): State<S>, request: Request, next: Ne
         return next.run(request).await;
     }
     if method != Method::POST {
-        return method_not_allowed(&state, &request);
+        return method_not_allowed(&request);
     }
     if let Err(reason) = same_origin(security, &request) {
         return refuse(&request, reason);
@@ -48,21 +48,10 @@ fn refuse(request: &Request, reason: Said) -> Response {
     WebError::Forbidden(reason).into_response()
 }
 
-/// 405, in the shape of the other errors (`WebError` has no variant for it).
-fn method_not_allowed(state: &impl Secured, request: &Request) -> Response {
-    let message = format!(
-        "{} is not accepted here; actions are POST requests.",
-        request.method()
-    );
-    let status = StatusCode::METHOD_NOT_ALLOWED;
-    let allow = [(header::ALLOW, "GET, HEAD, POST")];
-    let is_api = relative_path(state, request).is_some_and(|path| path.starts_with("/api/"));
-    if is_api {
-        let body = serde_json::json!({ "error": message, "status": status.as_u16() });
-        (status, allow, axum::Json(body)).into_response()
-    } else {
-        (status, allow, message).into_response()
-    }
+/// 405, rendered as every other error (with its `Allow` header).
+fn method_not_allowed(request: &Request) -> Response {
+    let message = i18n::tf("error.method", &[("method", request.method())]);
+    WebError::MethodNotAllowed(message).into_response()
 }
 
 fn same_origin(security: &Security, request: &Request) -> Result<(), Said> {

@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, Request};
 use super::config::Security;
 use crate::queue::access::Principal;
 use crate::web::error::WebError;
+use crate::web::i18n;
 use crate::web::i18n::said::Said;
 
 pub(super) fn proxy_principal(
@@ -26,9 +27,9 @@ pub(super) fn proxy_principal(
     let mut users = headers.get_all(proxy.user_header.as_str()).iter();
     let user = match (users.next(), users.next()) {
         (_, Some(_)) => {
-            return Err(WebError::BadRequest(format!(
-                "The request has more than one {} header; the proxy must send exactly one.",
-                proxy.user_header
+            return Err(WebError::BadRequest(i18n::tf(
+                "security.proxy_user_twice",
+                &[("header", &proxy.user_header)],
             )));
         }
         (user, None) => user,
@@ -43,8 +44,9 @@ pub(super) fn proxy_principal(
         Some(name) => {
             let values: Vec<_> = headers.get_all(name.as_str()).iter().collect();
             if values.len() > 1 {
-                return Err(WebError::BadRequest(format!(
-                    "The request has more than one {name} header; the proxy must send at most one."
+                return Err(WebError::BadRequest(i18n::tf(
+                    "security.proxy_groups_twice",
+                    &[("header", &name)],
                 )));
             }
             values
@@ -72,7 +74,7 @@ pub(super) fn proxy_principal(
 pub(super) fn check_user_name(name: &str) -> Result<(), WebError> {
     if name.chars().any(char::is_control) {
         return Err(WebError::BadRequest(
-            "The user name has control characters; it is refused.".into(),
+            i18n::t("security.user_control_chars").into(),
         ));
     }
     Ok(())

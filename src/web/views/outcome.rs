@@ -9,7 +9,7 @@ use super::format::number;
 use super::label_of;
 use crate::queue::op::Outcome;
 use crate::queue::refusal::NotDone;
-use crate::web::i18n::{Lang, catalog, current};
+use crate::web::i18n::{self, Lang, catalog, current};
 use crate::web::refusal_text;
 
 /// The line shown on the page the action redirects to.
@@ -34,7 +34,7 @@ pub fn flash_message(outcome: &Outcome) -> String {
         .not_done
         .iter()
         .map(|why| match why {
-            NotDone::Refused(refusal) => refusal_text::refusal(refusal).here(),
+            NotDone::Refused(refusal) => i18n::here(&refusal_text::refusal(refusal)),
             NotDone::Other(text) => text.clone(),
         })
         .collect();

@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 
 use super::Lang;
 
-pub const EN_SOURCE: &str = include_str!("../../../locales/en.toml");
-pub const FR_SOURCE: &str = include_str!("../../../locales/fr.toml");
+pub const EN_SOURCE: &str = include_str!("../../locales/en.toml");
+pub const FR_SOURCE: &str = include_str!("../../locales/fr.toml");
 
 /// One catalog: key to text.
 pub type Catalog = HashMap<String, String>;
@@ -190,7 +190,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut used = Vec::new();
         used_keys(&root.join("templates"), &mut used);
-        used_keys(&root.join("src/web"), &mut used);
+        used_keys(&root.join("src"), &mut used);
         assert!(used.len() > 300, "the scan finds the keys: {}", used.len());
         for action in crate::queue::action::Action::ALL {
             used.push((format!("action.{}", action.name()), "Action::ALL".into()));

@@ -1,11 +1,11 @@
-//! [`Said`]: a text the dashboard itself tells the user (a refusal of the security layer, a
-//! role's refusal), kept as its catalog key and arguments so that it can be written in either
-//! language: English for the JSON API and the logs (the English catalog's words), the reader's
-//! language on pages.
+//! [`Said`]: a text bullring tells the user (a refusal of bad input by the queue core, of the
+//! security layer, of a role), kept as its catalog key and arguments so that it can be written in
+//! either language: English for the JSON API, the CLI and the logs (the English catalog's words),
+//! the reader's language on pages (`web::i18n::here`).
 
 use std::fmt;
 
-use super::{Lang, catalog, current};
+use super::{Lang, catalog};
 
 /// A catalog key with its `{name}` arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,13 @@ impl Said {
             args: Vec::new(),
             english: None,
         }
+    }
+
+    /// `text` as it is, in every language: words quoted from elsewhere (a parser's or the
+    /// engine's description of what it refused) or written for the terminal only (the CLI is
+    /// English).
+    pub fn plain(text: impl Into<String>) -> Said {
+        Said::new("said.plain").with("text", text.into())
     }
 
     /// The same text, said in English as `text` (the words the JSON API has always given).
@@ -72,11 +79,6 @@ impl Said {
     pub fn english(&self) -> String {
         self.in_lang(Lang::En)
     }
-
-    /// The text in the reader's language.
-    pub fn here(&self) -> String {
-        self.in_lang(current().lang)
-    }
 }
 
 /// English, as the JSON API says it.
@@ -101,5 +103,16 @@ mod tests {
         assert!(said.in_lang(Lang::Fr).contains("lecture seule"));
         let host = Said::new("security.host_header_bad").with("header", "Host");
         assert_eq!(host.english(), "the Host header is not a host name");
+    }
+
+    #[test]
+    fn a_plain_text_is_the_same_in_every_language() {
+        let said = Said::plain("expected `,` at line 1 column 5 {not a placeholder}");
+        for lang in Lang::ALL {
+            assert_eq!(
+                said.in_lang(lang),
+                "expected `,` at line 1 column 5 {not a placeholder}"
+            );
+        }
     }
 }
