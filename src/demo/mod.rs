@@ -191,10 +191,9 @@ async fn check_reachable(redis: &Redis, settings: &RedisSettings) -> Result<(), 
     match tokio::time::timeout(REACH_TIMEOUT, redis.ping()).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(err)) => Err(unreachable(err)),
-        Err(_) => Err(unreachable(QueueError::unavailable(format!(
-            "no answer within {}s",
-            REACH_TIMEOUT.as_secs()
-        )))),
+        Err(_) => Err(unreachable(QueueError::unavailable(
+            crate::text::Said::plain(format!("no answer within {}s", REACH_TIMEOUT.as_secs())),
+        ))),
     }
 }
 

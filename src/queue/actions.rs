@@ -82,7 +82,7 @@ impl Actions {
         };
         let conn = tokio::time::timeout(CONNECT_TIMEOUT, RedisConnection::new_managed_only(&opts))
             .await
-            .map_err(|_| QueueError::unavailable("timed out connecting"))?
+            .map_err(|_| QueueError::unavailable(Said::new("error.redis.connect_timeout")))?
             .map_err(QueueError::from)?;
         if slot.is_some() {
             // The master moved: handles opened on the old connection must not be used again.

@@ -146,9 +146,9 @@ impl Batch {
         // A restarted Redis answers every command `LOADING` until its data set is back (and a
         // replica without its primary `MASTERDOWN`): Redis is not there yet, it has not emptied.
         if let Some(code) = values.iter().find_map(not_ready) {
-            return Err(QueueError::unavailable(format!(
-                "Redis answered {code}: it is loading its data set or has no primary"
-            )));
+            return Err(QueueError::unavailable(
+                crate::text::Said::new("error.redis.not_ready").with("code", code),
+            ));
         }
         if values.len() != self.pipe.len() {
             return Err(mismatch(format!(

@@ -19,7 +19,7 @@ pub enum QueueError {
     /// Redis could not be reached (refused, timed out, connection dropped).
     #[error("Redis is unreachable: {reason}")]
     Unavailable {
-        reason: String,
+        reason: Said,
         #[source]
         source: Option<redis::RedisError>,
     },
@@ -70,9 +70,9 @@ pub enum QueueError {
 
 impl QueueError {
     /// Redis could not be reached, for a reason that is not a Redis error (a timeout ...).
-    pub fn unavailable(reason: impl Into<String>) -> Self {
+    pub fn unavailable(reason: Said) -> Self {
         QueueError::Unavailable {
-            reason: reason.into(),
+            reason,
             source: None,
         }
     }
@@ -107,7 +107,7 @@ impl From<redis::RedisError> for QueueError {
     fn from(err: redis::RedisError) -> Self {
         if is_connection_error(&err) {
             QueueError::Unavailable {
-                reason: "the connection failed".into(),
+                reason: Said::new("error.redis.connection_failed"),
                 source: Some(err),
             }
         } else {
@@ -205,7 +205,9 @@ mod tests {
         assert!(chain(&err).starts_with("Redis is unreachable: the connection failed: "));
         assert!(chain(&err).contains("refused here"), "{}", chain(&err));
         assert_eq!(
-            chain(&QueueError::unavailable("no answer within 5 s")),
+            chain(&QueueError::unavailable(Said::plain(
+                "no answer within 5 s"
+            ))),
             "Redis is unreachable: no answer within 5 s"
         );
     }

@@ -146,7 +146,10 @@ pub async fn add(config: &Config, job: &AddJob) -> Result<String, QueueError> {
     let queue = tokio::time::timeout(CONNECT_TIMEOUT, Queue::with_options(&job.queue, queue_opts))
         .await
         .map_err(|_| {
-            QueueError::unavailable(format!("timed out connecting to {}", settings.redacted()))
+            QueueError::unavailable(Said::plain(format!(
+                "timed out connecting to {}",
+                settings.redacted()
+            )))
         })?
         .map_err(QueueError::from)?;
     let added = queue.add(&job.name, data).options(opts).await?;

@@ -42,7 +42,10 @@ pub async fn import(
     let engine = tokio::time::timeout(CONNECT_TIMEOUT, Queue::with_options(queue, queue_opts))
         .await
         .map_err(|_| {
-            QueueError::unavailable(format!("timed out connecting to {}", settings.redacted()))
+            QueueError::unavailable(Said::plain(format!(
+                "timed out connecting to {}",
+                settings.redacted()
+            )))
         })?
         .map_err(QueueError::from)?;
     let added = add_all(&engine, jobs).await;

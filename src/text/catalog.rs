@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::sync::LazyLock;
 
-use super::Lang;
+use super::lang::Lang;
 
 pub const EN_SOURCE: &str = include_str!("../../locales/en.toml");
 pub const FR_SOURCE: &str = include_str!("../../locales/fr.toml");

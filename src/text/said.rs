@@ -5,7 +5,8 @@
 
 use std::fmt;
 
-use super::{Lang, catalog};
+use super::catalog;
+use super::lang::Lang;
 
 /// A catalog key with its `{name}` arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]

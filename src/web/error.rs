@@ -156,6 +156,7 @@ impl WebError {
     fn page_message(&self) -> String {
         match self {
             WebError::Internal(_) => i18n::t("error.internal").to_string(),
+            WebError::Unavailable(err) | WebError::SlowRedis(err) => redis_trouble(err),
             WebError::Unauthorized(said)
             | WebError::Forbidden(said)
             | WebError::Conflict(said)
@@ -187,6 +188,27 @@ fn not_found_text(err: &QueueError) -> Option<String> {
         ),
         _ => return None,
     })
+}
+
+/// Why Redis could not answer, in the reader's language: the English is [`chain`]'s, word for
+/// word (the JSON API's); Redis's own error text after it stays as Redis wrote it.
+pub fn redis_trouble(err: &QueueError) -> String {
+    let mut text = match err {
+        QueueError::Unavailable { reason, .. } => i18n::tf(
+            "error.redis.unreachable",
+            &[("reason", &i18n::here(reason))],
+        ),
+        QueueError::Slow { waited_ms } => i18n::tf("error.redis.slow", &[("ms", waited_ms)]),
+        other => return chain(other),
+    };
+    if let Some(source) = err.source() {
+        let inner = chain(source);
+        if !text.ends_with(&inner) {
+            text.push_str(": ");
+            text.push_str(&inner);
+        }
+    }
+    text
 }
 
 impl From<QueueError> for WebError {
@@ -368,6 +390,44 @@ mod tests {
             texts
                 .iter()
                 .all(|t| t.as_ref().is_some_and(|t| !t.contains("queue ")))
+        );
+    }
+
+    fn redis_errors() -> Vec<QueueError> {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused here");
+        vec![
+            redis::RedisError::from(io).into(),
+            QueueError::unavailable(Said::new("error.no_answer").with("ms", 250)),
+            QueueError::Slow { waited_ms: 900 },
+        ]
+    }
+
+    /// Outside a French request (the JSON API, the logs) Redis's trouble is said in `chain`'s
+    /// words; on a French page in French, with Redis's own text after it as it came.
+    #[tokio::test]
+    async fn redis_trouble_is_the_chain_in_english_and_french_for_a_french_reader() {
+        for err in redis_errors() {
+            assert_eq!(redis_trouble(&err), chain(&err));
+        }
+        let fr = Locale {
+            lang: Lang::Fr,
+            ..Locale::default()
+        };
+        let texts = run_with(fr, async {
+            redis_errors().iter().map(redis_trouble).collect::<Vec<_>>()
+        })
+        .await;
+        assert!(
+            texts[0].starts_with("Redis est injoignable : la connexion a échoué: ")
+                && texts[0].contains("refused here"),
+            "{}",
+            texts[0]
+        );
+        assert_eq!(texts[1], "Redis est injoignable : pas de réponse en 250 ms");
+        assert!(
+            texts[2].contains("900 ms") && texts[2].contains("pas fini"),
+            "{}",
+            texts[2]
         );
     }
 }

@@ -92,7 +92,9 @@ impl Redis {
         }
         let conn = tokio::time::timeout(CONNECT_TIMEOUT * 2, self.connect())
             .await
-            .map_err(|_| QueueError::unavailable("timed out connecting"))??;
+            .map_err(|_| {
+                QueueError::unavailable(crate::text::Said::new("error.redis.connect_timeout"))
+            })??;
         *slot = Some(conn.clone());
         Ok(conn)
     }
@@ -269,9 +271,9 @@ impl Redis {
         };
         match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
             Ok(Ok(_)) => Err(QueueError::Slow { waited_ms }),
-            _ => Err(QueueError::unavailable(format!(
-                "no answer within {waited_ms} ms"
-            ))),
+            _ => Err(QueueError::unavailable(
+                crate::text::Said::new("error.no_answer").with("ms", waited_ms),
+            )),
         }
     }
 

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::queue::error::{QueueError, Result};
+use crate::text::Said;
 
 /// How long one sentinel may take to accept a connection and answer.
 const ASK_TIMEOUT: Duration = Duration::from_secs(1);
@@ -67,16 +68,23 @@ impl SentinelSettings {
             let asked = ask(node, self.sentinel_password.as_deref(), &self.master);
             match tokio::time::timeout(ASK_TIMEOUT, asked).await {
                 Ok(Ok(Some(address))) => return Ok(address),
-                Ok(Ok(None)) => problems.push(format!("{node}: does not know {:?}", self.master)),
-                Ok(Err(err)) => problems.push(format!("{node}: {err}")),
-                Err(_) => problems.push(format!("{node}: no answer")),
+                Ok(Ok(None)) => problems.push(
+                    Said::new("error.sentinel.unknown_master")
+                        .with("node", node)
+                        .with("master", format!("{:?}", self.master)),
+                ),
+                Ok(Err(err)) => problems.push(Said::plain(format!("{node}: {err}"))),
+                Err(_) => problems.push(Said::new("error.sentinel.no_answer").with("node", node)),
             }
         }
-        Err(QueueError::unavailable(format!(
-            "no sentinel named the master {:?} ({})",
-            self.master,
-            problems.join("; ")
-        )))
+        Err(QueueError::unavailable(
+            Said::new("error.sentinel.no_master")
+                .with("master", format!("{:?}", self.master))
+                .with_each("problems", move |lang| {
+                    let each: Vec<String> = problems.iter().map(|p| p.in_lang(lang)).collect();
+                    each.join("; ")
+                }),
+        ))
     }
 }
 

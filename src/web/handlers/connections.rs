@@ -50,10 +50,10 @@ pub async fn read_summaries(state: &AppState) -> Read {
     let started = Instant::now();
     match tokio::time::timeout(CONNECTION_TIMEOUT, summaries(state, &queues)).await {
         Ok(Ok(summaries)) => Ok((summaries, started.elapsed())),
-        Ok(Err(err)) => Err(crate::queue::error::chain(&err)),
-        Err(_) => Err(format!(
-            "no answer within {} ms",
-            CONNECTION_TIMEOUT.as_millis()
+        Ok(Err(err)) => Err(crate::web::error::redis_trouble(&err)),
+        Err(_) => Err(crate::web::i18n::tf(
+            "error.no_answer",
+            &[("ms", &CONNECTION_TIMEOUT.as_millis())],
         )),
     }
 }

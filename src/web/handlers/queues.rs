@@ -64,7 +64,7 @@ pub async fn overview(
         }
         Ok(read) => (read, Ok((Vec::new(), took))),
         Err(err) if several => {
-            let error = crate::queue::error::chain(&err);
+            let error = crate::web::error::redis_trouble(&err);
             ((Vec::new(), None), Err(error))
         }
         Err(err) => return Err(err.into()),
