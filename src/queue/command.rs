@@ -236,7 +236,7 @@ impl Dispatcher<'_> {
                 Ok(_) => done.push(id.clone()),
                 Err(err) if err.is_unavailable() => return Err(err),
                 Err(QueueError::Conflict(refusal)) => not_done.push(NotDone::Refused(refusal)),
-                Err(err) => not_done.push(NotDone::Other(err.to_string())),
+                Err(err) => not_done.push(NotDone::Other(err.into_said())),
             }
         }
         let verb = match action {

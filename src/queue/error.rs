@@ -82,11 +82,19 @@ impl QueueError {
         matches!(self, QueueError::Unavailable { .. })
     }
 
-    /// What the error tells the user, as a catalog text: an input check's own words, any other
+    /// What the error tells the user (its own words, not its causes'), as a catalog text whose
+    /// English is its `Display`: an input check's, a job gone, the engine's refusal; any other
     /// error's English as it is.
     pub fn into_said(self) -> Said {
         match self {
             QueueError::InvalidInput(said) => said,
+            QueueError::Gone(_) => Said::new("error.job_gone"),
+            QueueError::WrongState(source) => {
+                Said::new("error.engine_refused").with("detail", source)
+            }
+            QueueError::Slow { waited_ms } => Said::new("error.redis.slow").with("ms", waited_ms),
+            QueueError::Unavailable { reason, .. } => Said::new("error.redis.unreachable")
+                .with_each("reason", move |lang| reason.in_lang(lang)),
             other => Said::plain(other.to_string()),
         }
     }
@@ -195,6 +203,24 @@ mod tests {
         let other: QueueError = bullmq::Error::MsgPack("bad".into()).into();
         assert!(matches!(other, QueueError::Engine(_)));
         assert_eq!(chain(&other), "the queue engine failed: msgpack error: bad");
+    }
+
+    /// In English, an error's catalog text is its `Display`, word for word.
+    #[test]
+    fn an_errors_said_text_is_its_display_in_english() {
+        let errors: Vec<QueueError> = vec![
+            bullmq::Error::from_script_code(bullmq::error::error_code::JOB_NOT_EXIST).into(),
+            bullmq::Error::JobLocked("7".into()).into(),
+            QueueError::InvalidInput(Said::new("check.page_start")),
+            QueueError::Slow { waited_ms: 5 },
+            QueueError::unavailable(Said::new("error.redis.connect_timeout")),
+        ];
+        for err in errors {
+            let english = err.to_string();
+            let said = err.into_said();
+            assert_eq!(said.english(), english);
+            assert_ne!(said.in_lang(crate::text::Lang::Fr), english);
+        }
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub fn flash_message(outcome: &Outcome) -> String {
         .iter()
         .map(|why| match why {
             NotDone::Refused(refusal) => i18n::here(&refusal_text::refusal(refusal)),
-            NotDone::Other(text) => text.clone(),
+            NotDone::Other(said) => i18n::here(said),
         })
         .collect();
     let not_done = catalog::fill(
