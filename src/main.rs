@@ -232,6 +232,7 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
     if let Some(addr) = config.metrics_listen {
         server::serve_metrics(addr, state.clone(), config.limits.clone(), cancel.clone()).await?;
     }
+    let dashboards = state.clone();
     let serving = tokio::spawn(server::serve(
         listener,
         state,
@@ -242,7 +243,11 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     cancel.cancel();
     alerts_cancel.cancel();
-    match tokio::time::timeout(server::SHUTDOWN_GRACE, serving).await {
+    let (served, ()) = tokio::join!(
+        tokio::time::timeout(server::SHUTDOWN_GRACE, serving),
+        server::stop_tasks(&dashboards, server::TASKS_GRACE),
+    );
+    match served {
         Ok(joined) => joined??,
         Err(_) => tracing::warn!("open requests did not finish in time"),
     }

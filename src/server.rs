@@ -321,3 +321,24 @@ pub async fn shutdown_signal() {
 
 /// How long shutdown waits for open requests before giving up.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How long shutdown waits for the stopped tasks to write their audit entries.
+pub const TASKS_GRACE: Duration = Duration::from_secs(5);
+
+/// Stop the background tasks ("apply to every match") of every connection of `state` before
+/// their next job, as their Cancel buttons would, and wait at most `grace` for each to record in
+/// the audit trail that the shutdown stopped it. A task still running then is said in the log.
+pub async fn stop_tasks(state: &AppState, grace: Duration) {
+    for each in state.every_connection() {
+        each.tasks().shut_down();
+    }
+    let deadline = tokio::time::Instant::now() + grace;
+    for each in state.every_connection() {
+        if !each.tasks().ended_by(deadline).await {
+            tracing::warn!(
+                connection = %each.connection().name,
+                "a task did not stop in time: it ends without its audit entry"
+            );
+        }
+    }
+}

@@ -51,19 +51,37 @@ impl std::fmt::Debug for SentinelFile {
     }
 }
 
+/// Declares a table of the file that also takes the keys saying where Redis is (`redis_url`,
+/// `redis_host`, `redis_port`, `redis_password`, `redis_tls`, `redis_cluster_nodes`, `sentinel`),
+/// listed once, here: the top level ([`FileConfig`]) and each `[[connections]]` entry
+/// ([`ConnectionFile`]) take the same ones.
+///
+/// Not a struct of its own under `#[serde(flatten)]`: serde reads a table with a flattened part
+/// into a buffer first, so an unknown key or a bad value in that table would be reported without
+/// its line (and without the list of the keys it could have been).
+macro_rules! with_redis_keys {
+    ($(#[$attr:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$attr])*
+        pub struct $name {
+            pub redis_url: Option<String>,
+            pub redis_host: Option<String>,
+            pub redis_port: Option<u16>,
+            pub redis_password: Option<String>,
+            pub redis_tls: Option<bool>,
+            #[serde(default)]
+            pub redis_cluster_nodes: Vec<String>,
+            pub sentinel: Option<SentinelFile>,
+            $($fields)*
+        }
+    };
+}
+
+with_redis_keys! {
 /// One `[[connections]]` entry as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionFile {
     pub name: String,
-    pub redis_url: Option<String>,
-    pub redis_host: Option<String>,
-    pub redis_port: Option<u16>,
-    pub redis_password: Option<String>,
-    pub redis_tls: Option<bool>,
-    #[serde(default)]
-    pub redis_cluster_nodes: Vec<String>,
-    pub sentinel: Option<SentinelFile>,
     #[serde(default)]
     pub prefixes: Vec<String>,
     #[serde(default)]
@@ -75,6 +93,7 @@ pub struct ConnectionFile {
     pub max_role: Option<Role>,
     /// Groups this connection's queues on the overview (default: the top-level `delimiter`).
     pub delimiter: Option<String>,
+}
 }
 
 /// The `[auth]` table of the file.
@@ -89,18 +108,11 @@ pub struct AuthFile {
     pub proxy: ProxyAuth,
 }
 
+with_redis_keys! {
 /// The TOML file. Every key is optional; unknown keys are an error, so typos do not pass silently.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
-    pub redis_url: Option<String>,
-    pub redis_host: Option<String>,
-    pub redis_port: Option<u16>,
-    pub redis_password: Option<String>,
-    pub redis_tls: Option<bool>,
-    #[serde(default)]
-    pub redis_cluster_nodes: Vec<String>,
-    pub sentinel: Option<SentinelFile>,
     #[serde(default)]
     pub prefixes: Vec<String>,
     #[serde(default)]
@@ -148,6 +160,7 @@ pub struct FileConfig {
     #[serde(default)]
     pub connections: Vec<ConnectionFile>,
 }
+}
 
 /// Read and parse the file at `path`; a TOML error names its line.
 pub(super) fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -165,4 +178,53 @@ pub(super) fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         };
         ConfigError::caused_by(&setting, problem, e)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message and the line of the error reading `text`.
+    fn refused(text: &str) -> (String, usize) {
+        let err = toml::from_str::<FileConfig>(text).unwrap_err();
+        let line = text[..err.span().expect("a span").start]
+            .matches('\n')
+            .count()
+            + 1;
+        (err.message().to_string(), line)
+    }
+
+    #[test]
+    fn the_redis_keys_are_read_at_the_top_and_in_each_connection() {
+        let file: FileConfig = toml::from_str(
+            "redis_host = \"cache\"\nredis_port = 6380\nredis_tls = true\n\
+             [[connections]]\nname = \"b\"\nredis_cluster_nodes = [\"redis://n1\"]\n\
+             [[connections]]\nname = \"c\"\nsentinel = { master = \"m\", nodes = [\"s:26379\"] }\n",
+        )
+        .unwrap();
+        assert_eq!(file.redis_host.as_deref(), Some("cache"));
+        assert_eq!((file.redis_port, file.redis_tls), (Some(6380), Some(true)));
+        assert_eq!(file.connections[0].redis_cluster_nodes, ["redis://n1"]);
+        let sentinel = file.connections[1].sentinel.as_ref().unwrap();
+        assert_eq!(sentinel.master, "m");
+    }
+
+    #[test]
+    fn a_typo_or_a_bad_value_is_named_with_its_line() {
+        let (message, line) = refused("title = \"x\"\nbase_paht = \"/x\"\n");
+        assert!(message.contains("unknown field `base_paht`"), "{message}");
+        assert!(
+            message.contains("`redis_url`"),
+            "the keys it could be: {message}"
+        );
+        assert_eq!(line, 2);
+        let (message, line) =
+            refused("title = \"x\"\n[[connections]]\nname = \"a\"\nredis_urll = \"redis://h\"\n");
+        assert!(message.contains("unknown field `redis_urll`"), "{message}");
+        assert!(message.contains("`redis_url`"), "{message}");
+        assert_eq!(line, 4);
+        let (message, line) = refused("title = \"x\"\nredis_port = 70000\n");
+        assert!(message.contains("70000"), "{message}");
+        assert_eq!(line, 2);
+    }
 }

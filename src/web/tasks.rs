@@ -4,17 +4,19 @@
 //! Bounded both ways: at most [`MAX_RUNNING`] run at once (one more is refused: a 503 with
 //! `Retry-After`), and finished ones are kept for the task page for [`KEEP_FOR`], at most
 //! [`KEEP_FINISHED`] of them. Tasks live in this process only: a restart forgets them (the audit
-//! trail keeps what each did).
+//! trail keeps what each did). A shutdown stops every running task as its Cancel button would
+//! ([`Tasks::shut_down`]) and waits a little for each to write its audit entry
+//! ([`Tasks::ended_by`]); a task started after that is stopped at once.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::queue::search::apply::{Apply, Counts, Ended, Progress};
+use crate::queue::search::apply::{Apply, Counts, Ended, Progress, Stop};
 
 /// Most tasks running at once, per connection.
 pub const MAX_RUNNING: usize = 4;
@@ -65,8 +67,11 @@ pub struct Task {
     pub user: String,
     pub started_ms: i64,
     pub progress: Progress,
-    pub cancel: CancellationToken,
+    /// Asked by the Cancel button or the shutdown.
+    pub stop: Stop,
     end: Mutex<Option<(Status, i64)>>,
+    /// Fires once [`Task::finish`] has recorded the end (after the task's audit entry).
+    ended: CancellationToken,
 }
 
 impl Task {
@@ -86,11 +91,12 @@ impl Task {
     pub fn finish(&self, ended: Result<Ended, String>) {
         let status = match ended {
             Ok(Ended::Done) => Status::Done,
-            Ok(Ended::Cancelled) => Status::Cancelled,
+            Ok(Ended::Cancelled | Ended::ShutDown) => Status::Cancelled,
             Err(message) => Status::Failed(message),
         };
         *self.end.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((status, chrono::Utc::now().timestamp_millis()));
+        self.ended.cancel();
     }
 
     fn running(&self) -> bool {
@@ -102,6 +108,8 @@ impl Task {
 #[derive(Clone, Default)]
 pub struct Tasks {
     inner: Arc<Mutex<VecDeque<Arc<Task>>>>,
+    /// Set by [`Tasks::shut_down`]: a task started after it is stopped at once.
+    shut: Arc<AtomicBool>,
 }
 
 /// Tells tasks apart: the process start time and a count.
@@ -128,11 +136,48 @@ impl Tasks {
             user: user.to_string(),
             started_ms: now,
             progress: Progress::default(),
-            cancel: CancellationToken::new(),
+            stop: Stop::default(),
             end: Mutex::new(None),
+            ended: CancellationToken::new(),
         });
+        if self.shut.load(Ordering::Acquire) {
+            task.stop.shut_down();
+        }
         tasks.push_back(task.clone());
         Ok(task)
+    }
+
+    /// The server is shutting down: stop every running task before its next job, as its Cancel
+    /// button would (each then records that the shutdown stopped it), and every task started
+    /// from now on at once.
+    pub fn shut_down(&self) {
+        let tasks = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        // Set under the lock: a task is either in the list below or sees the flag in `start`.
+        self.shut.store(true, Ordering::Release);
+        for task in tasks.iter().filter(|t| t.running()) {
+            task.stop.shut_down();
+        }
+    }
+
+    /// Wait until no task runs (each has written its audit entry), or until `deadline`; whether
+    /// they all ended.
+    pub async fn ended_by(&self, deadline: tokio::time::Instant) -> bool {
+        loop {
+            let running = self
+                .inner
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .find(|t| t.running())
+                .cloned();
+            let Some(task) = running else {
+                return true;
+            };
+            let ended = task.ended.cancelled();
+            if tokio::time::timeout_at(deadline, ended).await.is_err() {
+                return false;
+            }
+        }
     }
 
     /// Every kept task, the newest first.
@@ -212,5 +257,29 @@ mod tests {
         );
         let kept = tasks.inner.lock().unwrap().len();
         assert_eq!(kept, KEEP_FINISHED);
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_stops_every_running_task_and_waits_for_its_end() {
+        let tasks = Tasks::default();
+        let done = tasks.start(apply(), "default", "ann").unwrap();
+        done.finish(Ok(Ended::Done));
+        let running = tasks.start(apply(), "default", "ann").unwrap();
+        tasks.shut_down();
+        assert_eq!(running.stop.asked(), Some(Ended::ShutDown));
+        assert_eq!(done.stop.asked(), None, "an ended task is left as it ended");
+        let late = tasks.start(apply(), "default", "ann").unwrap();
+        assert_eq!(late.stop.asked(), Some(Ended::ShutDown), "stopped at once");
+        let soon = tokio::time::Instant::now() + Duration::from_millis(50);
+        assert!(!tasks.ended_by(soon).await, "two still run");
+        let (ender, first, second) = (tasks.clone(), running.clone(), late.clone());
+        let ending = tokio::spawn(async move {
+            let far = tokio::time::Instant::now() + Duration::from_secs(60);
+            ender.ended_by(far).await
+        });
+        first.finish(Ok(Ended::ShutDown));
+        second.finish(Ok(Ended::ShutDown));
+        assert!(ending.await.unwrap(), "both ended");
+        assert_eq!(running.status().0, Status::Cancelled);
     }
 }

@@ -10,11 +10,9 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use bullring::queue::connection::{Redis, RedisSettings};
 use bullring::queue::discovery::Discovery;
-use bullring::queue::read::Reader;
-use bullring::web::{self, AppState};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{Dashboard, free_port};
+use crate::support::{Dashboard, app_state_on, free_port};
 
 /// Nothing here may take longer: a cluster that is not up by then is not coming.
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -192,27 +190,20 @@ async fn cluster_queue(nodes: &[String], prefix: &str, name: &str) -> bullmq::Qu
 
 /// The dashboard on the cluster, built as `support::Dashboard` builds it for one server.
 async fn cluster_dashboard(nodes: &[String], prefixes: &[&str]) -> Dashboard {
-    let prefixes: Vec<String> = prefixes.iter().map(|p| p.to_string()).collect();
-    let settings = RedisSettings {
+    let state = app_state_on(settings(nodes), prefixes, "/admin/queues", |reader| reader).await;
+    assert!(
+        state.discovery().snapshot().complete,
+        "discovery on the cluster"
+    );
+    Dashboard::of(state)
+}
+
+/// The settings of a connection to the cluster of `nodes`.
+fn settings(nodes: &[String]) -> RedisSettings {
+    RedisSettings {
         url: nodes[0].clone(),
         cluster_nodes: nodes.to_vec(),
         sentinel: None,
-    };
-    let redis = Redis::new(settings.clone());
-    let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
-    discovery
-        .refresh(&Redis::new(settings))
-        .await
-        .expect("discovery on the cluster");
-    let state = AppState::new(
-        Reader::new(redis.clone(), prefixes),
-        discovery,
-        "/admin/queues",
-        "bullring test",
-    );
-    Dashboard {
-        router: web::app(state),
-        redis,
     }
 }
 
@@ -348,13 +339,8 @@ async fn dashboard_reads_queues_of_two_prefixes_across_cluster_nodes() {
         true,
     );
     let cancel = CancellationToken::new();
-    let settings = RedisSettings {
-        url: nodes[0].clone(),
-        cluster_nodes: nodes.clone(),
-        sentinel: None,
-    };
     discovery.spawn(
-        Redis::new(settings),
+        Redis::new(settings(&nodes)),
         Duration::from_millis(50),
         cancel.clone(),
     );

@@ -41,6 +41,7 @@ mod schedulers_edit;
 mod search;
 mod search_apply;
 mod search_task;
+mod search_task_shutdown;
 mod secrets;
 mod security;
 mod sentinel;

@@ -6,38 +6,28 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use bullring::queue::connection::{Redis, RedisSettings};
-use bullring::queue::discovery::Discovery;
-use bullring::queue::read::Reader;
+use bullring::queue::connection::RedisSettings;
 use bullring::queue::search::Budget;
-use bullring::web::{self, AppState};
 use serde_json::Value;
 
 use crate::interop::node;
-use crate::support::{Dashboard, conn, redis, unique_prefix};
+use crate::support::{Dashboard, app_state_on, conn, redis, unique_prefix};
 
 const BASE: &str = "/admin/queues";
 
 /// A dashboard on `prefix` whose searches scan at most `jobs` jobs a request.
 async fn dashboard(prefix: &str, jobs: usize) -> Dashboard {
-    let url = &redis().url;
-    let prefixes = vec![prefix.to_string()];
-    let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
-    discovery
-        .refresh(&Redis::new(RedisSettings::url(url)))
-        .await
-        .expect("discovery");
     let budget = Budget {
         jobs,
         time: Duration::from_secs(120),
     };
-    let reader =
-        Reader::new(Redis::new(RedisSettings::url(url)), prefixes).with_search_budget(budget);
-    let state = AppState::new(reader, discovery, BASE, "bullring test");
-    Dashboard {
-        redis: state.reader().redis().clone(),
-        router: web::app(state),
-    }
+    let settings = RedisSettings::url(&redis().url);
+    let state = app_state_on(settings, &[prefix], BASE, |reader| {
+        reader.with_search_budget(budget)
+    })
+    .await;
+    assert!(state.discovery().snapshot().complete, "discovery");
+    Dashboard::of(state)
 }
 
 fn uri(queue: &str, state: &str, q: &str, per_page: usize, cursor: Option<&str>) -> String {

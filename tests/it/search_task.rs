@@ -75,7 +75,7 @@ async fn finished(dash: &Dashboard, id: &str) -> Value {
 }
 
 /// Seed `queue` with `n` jobs of `kind` (failed or delayed) through `lib`.
-fn seed(prefix: &str, lib: &str, queue: &str, kind: &str, n: usize) {
+pub(crate) fn seed(prefix: &str, lib: &str, queue: &str, kind: &str, n: usize) {
     let url = &redis().url;
     let n = n.to_string();
     let out = node(
@@ -89,7 +89,7 @@ fn seed(prefix: &str, lib: &str, queue: &str, kind: &str, n: usize) {
 }
 
 /// What the library itself reads back: state -> (id, name) of each job.
-fn in_node(prefix: &str, lib: &str, queue: &str) -> Value {
+pub(crate) fn in_node(prefix: &str, lib: &str, queue: &str) -> Value {
     let url = &redis().url;
     let out = node(
         "search_task.js",
@@ -103,7 +103,7 @@ fn in_node(prefix: &str, lib: &str, queue: &str) -> Value {
 
 /// The ids of `state`, each once (a job listed twice is a failure), those named `name` only
 /// when given.
-fn ids(jobs: &Value, state: &str, name: Option<&str>) -> BTreeSet<String> {
+pub(crate) fn ids(jobs: &Value, state: &str, name: Option<&str>) -> BTreeSet<String> {
     let list = jobs[state].as_array().expect("state list");
     let all: Vec<&Value> = list.iter().collect();
     let unique: BTreeSet<&str> = all.iter().map(|j| j["id"].as_str().unwrap()).collect();
@@ -115,7 +115,7 @@ fn ids(jobs: &Value, state: &str, name: Option<&str>) -> BTreeSet<String> {
 }
 
 /// The audit entries of the task `id`.
-async fn audited(dash: &Dashboard, id: &str) -> Vec<Value> {
+pub(crate) async fn audited(dash: &Dashboard, id: &str) -> Vec<Value> {
     let audit = dash.json(&format!("{BASE}/api/audit")).await;
     audit["entries"]
         .as_array()

@@ -5,20 +5,13 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine;
-use bullring::queue::connection::{Redis, RedisSettings};
-use bullring::queue::discovery::Discovery;
-use bullring::queue::read::Reader;
 use bullring::web::security::{AuthMode, BasicUser, ProxyAuth, Role, Security, hash_password};
-use bullring::web::{self, AppState};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
-use crate::support::{Reply, conn, engine_queue, redis, unique_prefix};
+use crate::support::{Dashboard, Reply, anonymous_as, conn, engine_queue, redis, unique_prefix};
 
 const BASE: &str = "/admin/queues";
 
@@ -29,26 +22,14 @@ async fn dashboard(
     prefix: &str,
     security: Security,
     peer: Option<SocketAddr>,
-) -> Router {
-    let prefixes = vec![prefix.to_string()];
-    let settings = RedisSettings::url(url);
-    let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
-    discovery
-        .refresh(&Redis::new(settings.clone()))
-        .await
-        .expect("discovery");
-    let state = AppState::new(
-        Reader::new(Redis::new(settings), prefixes),
-        discovery,
-        BASE,
-        "bullring test",
-    )
-    .with_security(security);
-    let router = web::app(state);
-    match peer {
-        Some(peer) => router.layer(MockConnectInfo(peer)),
-        None => router,
+) -> Dashboard {
+    let (mut dash, state) =
+        Dashboard::with_state(url, &[prefix], BASE, |state| state.with_security(security)).await;
+    assert!(state.discovery().snapshot().complete, "discovery");
+    if let Some(peer) = peer {
+        dash.router = dash.router.layer(MockConnectInfo(peer));
     }
+    dash
 }
 
 fn peer(text: &str) -> Option<SocketAddr> {
@@ -75,29 +56,12 @@ fn request(
     .expect("request")
 }
 
-async fn send(router: &Router, request: Request<Body>) -> Reply {
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+async fn get(dash: &Dashboard, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    dash.send(request(Method::GET, uri, headers, None)).await
 }
 
-async fn get(router: &Router, uri: &str, headers: &[(&str, &str)]) -> Reply {
-    send(router, request(Method::GET, uri, headers, None)).await
-}
-
-async fn post(router: &Router, uri: &str, headers: &[(&str, &str)]) -> Reply {
-    send(router, request(Method::POST, uri, headers, None)).await
+async fn post(dash: &Dashboard, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    dash.send(request(Method::POST, uri, headers, None)).await
 }
 
 /// A queue under `prefix` with one waiting job, and the engine handle to look at it.
@@ -307,32 +271,28 @@ async fn roles_decide_which_actions_a_basic_user_may_take() {
         ],
         None,
     );
-    let reply = send(&dash, form).await;
+    let reply = dash.send(form).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert!(paused(&queue).await);
-    let reply = send(
-        &dash,
-        request(
+    let reply = dash
+        .send(request(
             Method::POST,
             &clean,
             &[("authorization", &otto)],
             clean_body(),
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
 
     // An admin may clean.
-    let reply = send(
-        &dash,
-        request(
+    let reply = dash
+        .send(request(
             Method::POST,
             &clean,
             &[("authorization", &ada)],
             clean_body(),
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 }
 
@@ -389,11 +349,9 @@ async fn proxy_auth_trusts_the_user_header_only_from_the_proxy() {
     assert!(paused(&queue).await);
     assert_eq!(post(&through_proxy, &resume, &operator).await.status, 200);
     assert!(!paused(&queue).await);
-    let reply = send(
-        &through_proxy,
-        request(Method::POST, &clean, &operator, clean_body()),
-    )
-    .await;
+    let reply = through_proxy
+        .send(request(Method::POST, &clean, &operator, clean_body()))
+        .await;
     assert_eq!(reply.status, 403, "{}", reply.body);
 
     // The highest role of the groups wins.
@@ -401,11 +359,9 @@ async fn proxy_auth_trusts_the_user_header_only_from_the_proxy() {
         ("x-forwarded-user", "pat"),
         ("x-forwarded-groups", "ops,platform"),
     ];
-    let reply = send(
-        &through_proxy,
-        request(Method::POST, &clean, &admin, clean_body()),
-    )
-    .await;
+    let reply = through_proxy
+        .send(request(Method::POST, &clean, &admin, clean_body()))
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 
     // From the proxy without the user header: sign in through the proxy (no basic challenge).
@@ -444,7 +400,7 @@ async fn proxy_auth_trusts_the_user_header_only_from_the_proxy() {
         (Method::GET, BASE.to_string()),
         (Method::POST, pause.clone()),
     ] {
-        let reply = send(&direct, request(method, &uri, &admin_claim, None)).await;
+        let reply = direct.send(request(method, &uri, &admin_claim, None)).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
         assert!(reply.body.contains("proxy"), "{}", reply.body);
     }
@@ -471,7 +427,11 @@ const HOST: &str = "dash.local:3000";
 
 /// Pause through the JSON API with these headers; the status, and whether the queue paused.
 /// Resumes it again (directly) so the next case starts from the same place.
-async fn try_pause(dash: &Router, queue: &bullmq::Queue, headers: &[(&str, &str)]) -> (u16, bool) {
+async fn try_pause(
+    dash: &Dashboard,
+    queue: &bullmq::Queue,
+    headers: &[(&str, &str)],
+) -> (u16, bool) {
     let uri = format!("{BASE}/api/queues/{}/pause", queue.name());
     let reply = post(dash, &uri, headers).await;
     let was_paused = paused(queue).await;
@@ -574,7 +534,7 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
     assert_eq!(reply.status, 200);
     for method in [Method::PUT, Method::DELETE, Method::PATCH] {
         let uri = format!("{BASE}/api/queues/csrf-q/pause");
-        let reply = send(&dash, request(method.clone(), &uri, &[], None)).await;
+        let reply = dash.send(request(method.clone(), &uri, &[], None)).await;
         assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
     }
     assert!(!paused(&queue).await);
@@ -780,7 +740,7 @@ fn links_and_post_forms(html: &str) -> (Vec<String>, Vec<String>) {
 
 /// Every page reachable by links from the overview (under the base path, static files aside),
 /// each with its status and the post forms it shows.
-async fn crawl(dash: &Router, start: &[String]) -> Vec<(String, Reply, Vec<String>)> {
+async fn crawl(dash: &Dashboard, start: &[String]) -> Vec<(String, Reply, Vec<String>)> {
     let mut seen: BTreeSet<String> = start.iter().cloned().collect();
     let mut todo: VecDeque<String> = start.iter().cloned().collect();
     let mut pages = Vec::new();
@@ -825,10 +785,7 @@ async fn read_only_browses_everything_and_sends_no_write_to_redis() {
     );
 
     let user = ReadOnlyRedisUser::create();
-    let read_only = Security {
-        read_only: true,
-        ..Security::default()
-    };
+    let read_only = anonymous_as(Role::Admin, true);
     let dash = dashboard(&user.url, &prefix, read_only, None).await;
 
     // Every page: 200, and not one form that would post.
@@ -943,7 +900,9 @@ async fn read_only_browses_everything_and_sends_no_write_to_redis() {
         // ... and refuses, however friendly the request looks.
         let headers = [("sec-fetch-site", "same-origin")];
         let body = serde_json::json!({"state": "completed", "grace_ms": 0, "limit": 1000});
-        let reply = send(&dash, request(Method::POST, uri, &headers, Some(body))).await;
+        let reply = dash
+            .send(request(Method::POST, uri, &headers, Some(body)))
+            .await;
         assert_eq!(
             reply.status,
             StatusCode::FORBIDDEN,

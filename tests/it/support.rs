@@ -142,11 +142,15 @@ impl Dashboard {
         tweak: impl FnOnce(AppState) -> AppState,
     ) -> (Dashboard, AppState) {
         let state = tweak(app_state(url, prefixes, base).await);
-        let dashboard = Dashboard {
+        (Dashboard::of(state.clone()), state)
+    }
+
+    /// The dashboard serving `state` (built by [`app_state_on`] for a cluster, a search budget ...).
+    pub fn of(state: AppState) -> Dashboard {
+        Dashboard {
             redis: state.reader().redis().clone(),
-            router: web::app(state.clone()),
-        };
-        (dashboard, state)
+            router: web::app(state),
+        }
     }
 
     pub async fn get(&self, uri: &str) -> Reply {
@@ -194,14 +198,25 @@ impl Dashboard {
 
 /// The dashboard's state for these prefixes, with discovery already run once.
 pub async fn app_state(url: &str, prefixes: &[&str], base: &str) -> AppState {
+    app_state_on(RedisSettings::url(url), prefixes, base, |reader| reader).await
+}
+
+/// The dashboard's state on the Redis of `settings` (one server, a cluster ...) for these
+/// prefixes, its reader adjusted by `reader` (a search budget ...), with discovery already run
+/// once: `state.discovery().snapshot().complete` says whether that pass succeeded.
+pub async fn app_state_on(
+    settings: RedisSettings,
+    prefixes: &[&str],
+    base: &str,
+    reader: impl FnOnce(Reader) -> Reader,
+) -> AppState {
     let prefixes: Vec<String> = prefixes.iter().map(|p| p.to_string()).collect();
-    let settings = RedisSettings::url(url);
     let redis = Redis::new(settings.clone());
     let discovery = Discovery::new(prefixes.clone(), Vec::new(), true);
     // Best effort: a test of an unreachable Redis builds a dashboard that cannot scan.
     let _ = discovery.refresh(&Redis::new(settings)).await;
     AppState::new(
-        Reader::new(redis, prefixes),
+        reader(Reader::new(redis, prefixes)),
         discovery,
         base,
         "bullring test",

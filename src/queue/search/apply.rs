@@ -8,20 +8,20 @@
 //! dispatch to the queue's library, exactly as the ticked-job bulk actions are: the queue ends
 //! as its own library would leave it. A job that left the state meanwhile, or that its library
 //! refuses (locked by a worker, gone), is skipped and counted, never an error that stops the
-//! task. Only an unreachable or too slow Redis stops it (failed). The cancel token is checked
-//! before each job is started, so a cancelled task leaves every job acted on or untouched. The
-//! audit trail gets one entry when the task ends, with the query and the counts.
+//! task. Only an unreachable or too slow Redis stops it (failed). The task's [`Stop`] (the Cancel
+//! button, or the server's shutdown) is checked before each job is started, so a stopped task
+//! leaves every job acted on or untouched. The audit trail gets one entry when the task ends,
+//! with the query, the counts and, when it was stopped, by what.
 //!
 //! Why newest first: a job acted on leaves the state (a retried job waits, a promoted one waits,
 //! a removed one is gone); should it come back (a retried job failing again), it comes back at
 //! the newest end, which the walk has passed, so no job is acted on twice. The position after a
 //! chunk is moved back by the jobs that left the container, so none is skipped either.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 
 use super::cursor::Anchor;
 use super::query::Query;
@@ -156,7 +156,48 @@ impl Progress {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
     Done,
+    /// Stopped by the Cancel button.
     Cancelled,
+    /// Stopped by the server's shutdown.
+    ShutDown,
+}
+
+/// What stops a task before its end: the Cancel button ([`Stop::cancel`]) or the server's
+/// shutdown ([`Stop::shut_down`]). The first one to ask is the reason the task ends with; the task
+/// sees it before its next job.
+#[derive(Debug, Default)]
+pub struct Stop(AtomicU8);
+
+const GOING: u8 = 0;
+const CANCELLED: u8 = 1;
+const SHUT_DOWN: u8 = 2;
+
+impl Stop {
+    /// Stop the task, as its Cancel button does.
+    pub fn cancel(&self) {
+        self.ask(CANCELLED);
+    }
+
+    /// Stop the task because the server is shutting down.
+    pub fn shut_down(&self) {
+        self.ask(SHUT_DOWN);
+    }
+
+    /// How the task ends because it was asked to stop (`None`: it was not).
+    pub fn asked(&self) -> Option<Ended> {
+        match self.0.load(Ordering::Acquire) {
+            GOING => None,
+            CANCELLED => Some(Ended::Cancelled),
+            _ => Some(Ended::ShutDown),
+        }
+    }
+
+    fn ask(&self, why: u8) {
+        // Only the first reason counts: a task cancelled by hand stays cancelled by hand.
+        let _ = self
+            .0
+            .compare_exchange(GOING, why, Ordering::AcqRel, Ordering::Acquire);
+    }
 }
 
 impl Dispatcher<'_> {
@@ -181,7 +222,7 @@ impl Dispatcher<'_> {
     }
 
     /// Run the task to its end (see the module's comment), updating `progress`, stopping before
-    /// the next job once `cancel` fires, and recording one audit entry (named `task`) when it
+    /// the next job once `stop` is asked, and recording one audit entry (named `task`) when it
     /// ends, however it ends. `principal` is what [`Dispatcher::admit`] gave.
     pub async fn apply(
         &self,
@@ -189,9 +230,9 @@ impl Dispatcher<'_> {
         apply: &Apply,
         task: &str,
         progress: &Progress,
-        cancel: &CancellationToken,
+        stop: &Stop,
     ) -> Result<Ended> {
-        let result = self.walk(apply, progress, cancel).await;
+        let result = self.walk(apply, progress, stop).await;
         let counts = progress.counts();
         let mut entry = entry(principal, apply);
         let summary = format!(
@@ -207,6 +248,10 @@ impl Dispatcher<'_> {
         (entry.outcome, entry.detail) = match &result {
             Ok(Ended::Done) => ("ok".into(), summary),
             Ok(Ended::Cancelled) => ("cancelled".into(), format!("{summary}; cancelled")),
+            Ok(Ended::ShutDown) => (
+                "cancelled".into(),
+                format!("{summary}; cancelled by the server's shutdown"),
+            ),
             Err(err) => (
                 "failed".into(),
                 format!("{summary}; stopped: {}", chain(err)),
@@ -216,12 +261,7 @@ impl Dispatcher<'_> {
         result
     }
 
-    async fn walk(
-        &self,
-        apply: &Apply,
-        progress: &Progress,
-        cancel: &CancellationToken,
-    ) -> Result<Ended> {
+    async fn walk(&self, apply: &Apply, progress: &Progress, stop: &Stop) -> Result<Ended> {
         let queue = self.owned(apply.queue.clone(), false).await?;
         let states = fitting(apply.action, queue.library, &apply.states)?;
         let queues = std::slice::from_ref(&queue);
@@ -233,8 +273,8 @@ impl Dispatcher<'_> {
         };
         let mut first = true;
         while position.segment < segments.len() {
-            if cancel.is_cancelled() {
-                return Ok(Ended::Cancelled);
+            if let Some(ended) = stop.asked() {
+                return Ok(ended);
             }
             // The walk starts again at each chunk: the jobs acted on have moved the container.
             let (mut walker, total) = Walker::start(
@@ -265,7 +305,7 @@ impl Dispatcher<'_> {
             let present = still_in(redis, segment, &matches).await?;
             let mut left = Vec::new();
             let mut acting = stream::iter(matches.into_iter().zip(present))
-                .map(|(entry, here)| self.act(apply, &queue, entry, here, cancel))
+                .map(|(entry, here)| self.act(apply, &queue, entry, here, stop))
                 .buffer_unordered(PARALLEL);
             while let Some(acted) = acting.next().await {
                 match acted? {
@@ -281,8 +321,8 @@ impl Dispatcher<'_> {
                     Acted::NotTried => {}
                 }
             }
-            if cancel.is_cancelled() {
-                return Ok(Ended::Cancelled);
+            if let Some(ended) = stop.asked() {
+                return Ok(ended);
             }
             position = moved_back(chunk.after, chunk.segment, segment, &left);
         }
@@ -298,7 +338,7 @@ enum Acted {
     Moved(Anchor),
     /// Its library refused (locked by a worker, gone meanwhile ...).
     Refused,
-    /// The task was cancelled before its turn.
+    /// The task was stopped before its turn.
     NotTried,
 }
 
@@ -312,9 +352,9 @@ impl Dispatcher<'_> {
         queue: &QueueRef,
         entry: Entry,
         here: bool,
-        cancel: &CancellationToken,
+        stop: &Stop,
     ) -> Result<Acted> {
-        if cancel.is_cancelled() {
+        if stop.asked().is_some() {
             return Ok(Acted::NotTried);
         }
         if !here {
@@ -470,6 +510,19 @@ mod tests {
                 last: "j".into()
             })
         );
+    }
+
+    #[test]
+    fn the_first_reason_to_stop_is_the_one_a_task_ends_with() {
+        let stop = Stop::default();
+        assert_eq!(stop.asked(), None);
+        stop.cancel();
+        stop.shut_down();
+        assert_eq!(stop.asked(), Some(Ended::Cancelled));
+        let stop = Stop::default();
+        stop.shut_down();
+        stop.cancel();
+        assert_eq!(stop.asked(), Some(Ended::ShutDown));
     }
 
     #[test]

@@ -176,7 +176,7 @@ async fn start(
                 &running.apply,
                 &running.id,
                 &running.progress,
-                &running.cancel,
+                &running.stop,
             )
             .await;
         running.finish(result.map_err(|err| {
@@ -350,7 +350,7 @@ async fn cancel(
     if let Some(why) = state.connection().cap(principal).refusal(task.apply.action) {
         return Err(WebError::Forbidden(refusal_text::denial(&why)));
     }
-    task.cancel.cancel();
+    task.stop.cancel();
     Ok(task)
 }
 
