@@ -211,6 +211,20 @@ pub fn redis_trouble(err: &QueueError) -> String {
     text
 }
 
+/// What a background task that `err` stopped tells its reader, kept as a catalog text: its English
+/// is the JSON API's message for `err`, its other languages Redis's trouble without Redis's own
+/// words, or "something went wrong" for a failure that is not the user's (logged by the task).
+pub fn said_of_task(err: QueueError) -> Said {
+    match err {
+        QueueError::Unavailable { .. } | QueueError::Slow { .. } => {
+            let english = chain(&err);
+            err.into_said().english_as(english)
+        }
+        QueueError::Redis(_) | QueueError::Engine(_) => Said::new("error.internal"),
+        other => other.into_said(),
+    }
+}
+
 impl From<QueueError> for WebError {
     fn from(err: QueueError) -> Self {
         if let Some(text) = not_found_text(&err) {

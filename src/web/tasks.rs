@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::queue::search::apply::{Apply, Counts, Ended, Progress, Stop};
+use crate::text::Said;
 
 /// Most tasks running at once, per connection.
 pub const MAX_RUNNING: usize = 4;
@@ -36,14 +36,13 @@ pub const RETRY_AFTER: u64 = 10;
 pub struct Full;
 
 /// Where a task is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     Running,
     Done,
     Cancelled,
     /// Stopped by an error, with what the user is told about it.
-    Failed(String),
+    Failed(Said),
 }
 
 impl Status {
@@ -88,7 +87,7 @@ impl Task {
     }
 
     /// Record how it ended.
-    pub fn finish(&self, ended: Result<Ended, String>) {
+    pub fn finish(&self, ended: Result<Ended, Said>) {
         let status = match ended {
             Ok(Ended::Done) => Status::Done,
             Ok(Ended::Cancelled | Ended::ShutDown) => Status::Cancelled,
@@ -244,7 +243,7 @@ mod tests {
         for task in &started[1..] {
             task.finish(Ok(Ended::Done));
         }
-        next.finish(Err("Redis is unreachable".into()));
+        next.finish(Err(Said::plain("Redis is unreachable")));
         for _ in 0..KEEP_FINISHED + 5 {
             tasks
                 .start(apply(), "default", "ann")

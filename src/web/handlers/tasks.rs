@@ -181,7 +181,7 @@ async fn start(
             .await;
         running.finish(result.map_err(|err| {
             tracing::warn!(task = %running.id, error = %chain(&err), "task stopped");
-            WebError::from(err).public_message()
+            crate::web::error::said_of_task(err)
         }));
     });
     Ok(task)
@@ -248,7 +248,7 @@ impl axum::extract::FromRequestParts<AppState> for TaskId {
 fn task_json(state: &AppState, task: &Task) -> Value {
     let (status, finished_ms) = task.status();
     let error = match &status {
-        Status::Failed(message) => Value::String(message.clone()),
+        Status::Failed(message) => Value::String(message.english()),
         _ => Value::Null,
     };
     let counts = task.counts();
@@ -323,7 +323,7 @@ pub async fn page(
         status_label: i18n::t(&format!("task.status.{}", status.name())),
         running,
         error: match status {
-            Status::Failed(message) => Some(message),
+            Status::Failed(message) => Some(i18n::here(&message)),
             _ => None,
         },
         counts,
