@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::action::Action;
 pub use super::role::{Role, UnknownRole};
+use crate::text::{Lang, Said, catalog};
 
 /// The user behind a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,8 +37,8 @@ impl Principal {
     }
 }
 
-/// Why a principal may not take an action; `Display` says it in English (the JSON API's and the
-/// audit log's words), the web layer in the reader's language.
+/// Why a principal may not take an action: "Not allowed: …", a catalog text ([`Denial::said`]),
+/// which the JSON API says in English and the web layer's pages in the reader's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denial {
     /// Read-only mode: nobody may act.
@@ -50,6 +51,24 @@ pub enum Denial {
     },
 }
 
+impl Denial {
+    /// The refusal as a catalog text: the action's name translated, the roles as configured.
+    pub fn said(&self) -> Said {
+        match self {
+            Denial::ReadOnly => Said::new("refusal.denied_read_only"),
+            Denial::Role { action, needs, is } => Said::new("refusal.denied_role")
+                .with_each("action", |lang| match lang {
+                    Lang::En => action.name().to_string(),
+                    _ => catalog::text(lang, &format!("action.{}", action.name())).to_string(),
+                })
+                .with("needs", needs)
+                .with("role", is),
+        }
+    }
+}
+
+/// The reason alone, in English, as the audit trail records it (the API says
+/// [`Denial::said`], "Not allowed: …").
 impl std::fmt::Display for Denial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -92,5 +111,20 @@ mod tests {
         );
         assert_eq!("Admin".parse::<Role>(), Ok(Role::Admin));
         assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn denials_say_the_apis_words_in_english_and_french_otherwise() {
+        let role = Denial::Role {
+            action: Action::Drain,
+            needs: Role::Admin,
+            is: Role::Viewer,
+        };
+        for denial in [role, Denial::ReadOnly] {
+            let refused = crate::queue::command::CommandError::Forbidden(denial);
+            assert_eq!(denial.said().english(), refused.to_string());
+            let fr = denial.said().in_lang(Lang::Fr);
+            assert!(!fr.contains("Not allowed") && !fr.contains("needs"), "{fr}");
+        }
     }
 }

@@ -27,7 +27,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::i18n::{self, said::Said};
-use super::refusal_text;
 use super::security::config::AuthMode;
 use super::state::AppState;
 use super::views::Chrome;
@@ -245,7 +244,7 @@ impl From<QueueError> for WebError {
             }
             QueueError::InvalidInput(said) => WebError::BadRequest(i18n::here(&said)),
             QueueError::AmbiguousQueue { .. } => WebError::BadRequest(err.to_string()),
-            QueueError::Conflict(refusal) => WebError::Conflict(refusal_text::refusal(&refusal)),
+            QueueError::Conflict(refusal) => WebError::Conflict(refusal.said()),
             QueueError::WrongState(_) => {
                 WebError::Conflict(Said::new("refusal.wrong_state").english_as(chain(&err)))
             }

@@ -15,7 +15,6 @@ pub mod input;
 pub mod links;
 pub mod params;
 pub mod public_base;
-pub mod refusal_text;
 pub mod reply;
 pub mod routes;
 pub mod scope;

@@ -16,9 +16,7 @@ use crate::web::state::AppState;
 impl From<CommandError> for WebError {
     fn from(err: CommandError) -> Self {
         match err {
-            CommandError::Forbidden(denial) => {
-                WebError::Forbidden(crate::web::refusal_text::denial(&denial))
-            }
+            CommandError::Forbidden(denial) => WebError::Forbidden(denial.said()),
             CommandError::Queue(err) => err.into(),
         }
     }

@@ -25,7 +25,6 @@ use crate::web::extract::Query;
 use crate::web::flash::Flash;
 use crate::web::i18n;
 use crate::web::input::{Input, body_input};
-use crate::web::refusal_text;
 use crate::web::reply::redirect_with;
 use crate::web::state::AppState;
 use crate::web::tasks::{Full, MAX_RUNNING};
@@ -114,7 +113,7 @@ pub async fn confirm(
         params.batch.as_deref(),
     )?;
     if let Some(why) = state.connection().cap(&principal).refusal(apply.action) {
-        return Err(WebError::Forbidden(refusal_text::denial(&why)));
+        return Err(WebError::Forbidden(why.said()));
     }
     let links = state.links();
     let tab = params
@@ -348,7 +347,7 @@ async fn cancel(
 ) -> Result<Arc<Task>, WebError> {
     let task = task_at(state, id).await?;
     if let Some(why) = state.connection().cap(principal).refusal(task.apply.action) {
-        return Err(WebError::Forbidden(refusal_text::denial(&why)));
+        return Err(WebError::Forbidden(why.said()));
     }
     task.stop.cancel();
     Ok(task)

@@ -10,7 +10,6 @@ use super::label_of;
 use crate::queue::op::Outcome;
 use crate::queue::refusal::NotDone;
 use crate::web::i18n::{self, Lang, catalog, current};
-use crate::web::refusal_text;
 
 /// The line shown on the page the action redirects to.
 pub fn flash_message(outcome: &Outcome) -> String {
@@ -34,7 +33,7 @@ pub fn flash_message(outcome: &Outcome) -> String {
         .not_done
         .iter()
         .map(|why| match why {
-            NotDone::Refused(refusal) => i18n::here(&refusal_text::refusal(refusal)),
+            NotDone::Refused(refusal) => i18n::here(&refusal.said()),
             NotDone::Other(said) => i18n::here(said),
         })
         .collect();
