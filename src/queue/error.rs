@@ -93,8 +93,9 @@ impl QueueError {
                 Said::new("error.engine_refused").with("detail", source)
             }
             QueueError::Slow { waited_ms } => Said::new("error.redis.slow").with("ms", waited_ms),
-            QueueError::Unavailable { reason, .. } => Said::new("error.redis.unreachable")
-                .with_each("reason", move |lang| reason.in_lang(lang)),
+            QueueError::Unavailable { reason, .. } => {
+                Said::new("error.redis.unreachable").with_said("reason", &reason)
+            }
             other => Said::plain(other.to_string()),
         }
     }

@@ -9,8 +9,7 @@ use serde_json::Value;
 use super::error::QueueError;
 pub use super::op::Line;
 use super::op::parse_options;
-use crate::text::Lang;
-use crate::text::Said;
+use crate::text::{Lang, Said};
 
 /// The largest NDJSON text the dashboard imports at once (10 MiB).
 pub const MAX_TEXT: usize = 10 * 1024 * 1024;
@@ -72,7 +71,7 @@ pub fn parse(text: &str) -> Result<Vec<Line>, QueueError> {
                 .map(|(line, why)| {
                     Said::new("check.ndjson.line")
                         .with("line", line)
-                        .with_each("why", |l| why.in_lang(l))
+                        .with_said("why", why)
                         .in_lang(lang)
                 })
                 .collect();
@@ -104,7 +103,7 @@ pub async fn add_all(engine: &Queue, jobs: Vec<Line>) -> Result<usize, QueueErro
                     .with("line", line)
                     .with("done", done)
                     .with("total", total)
-                    .with_each("why", |lang| why.in_lang(lang)),
+                    .with_said("why", &why),
             ));
         }
     }

@@ -58,6 +58,11 @@ impl Said {
         self
     }
 
+    /// The same text with `{name}` filled with `inner`, in the same language as the whole.
+    pub fn with_said(self, name: &'static str, inner: &Said) -> Said {
+        self.with_each(name, |lang| inner.in_lang(lang))
+    }
+
     pub fn key(&self) -> &'static str {
         self.key
     }

@@ -123,10 +123,9 @@ pub struct QueryError {
 impl QueryError {
     /// The same words as a catalog text, for pages in the reader's language.
     pub fn said(&self) -> Said {
-        let reason = self.reason.clone();
         Said::new("check.search.bad_term")
             .with("term", &self.term)
-            .with_each("reason", move |lang| reason.in_lang(lang))
+            .with_said("reason", &self.reason)
     }
 }
 
