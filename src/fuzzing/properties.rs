@@ -10,40 +10,24 @@ use super::{
     WebError, decode_job, parse_host, parse_prefix,
 };
 use crate::queue::model::JobState;
+use crate::queue::preview::JOB_FIELDS;
 
 fn is_400(err: &WebError) -> bool {
     matches!(err, WebError::BadRequest(_))
 }
 
-/// The job fields BullMQ and Bull write, so a fuzzer reaches them without guessing their names.
-pub const FIELDS: [&str; 26] = [
-    "name",
-    "data",
-    "opts",
-    "progress",
-    "timestamp",
-    "delay",
-    "priority",
-    "atm",
-    "attemptsMade",
-    "ats",
-    "stc",
-    "stalledCounter",
-    "retriedOn",
-    "processedOn",
-    "finishedOn",
-    "failedReason",
-    "stacktrace",
-    "returnvalue",
-    "pb",
-    "parentKey",
-    "parent",
-    "rjk",
-    "deid",
-    "nrjid",
-    "defa",
-    "x",
-];
+/// The job fields BullMQ and Bull write (those a job's page reads) and one neither writes, so a
+/// fuzzer reaches them without guessing their names.
+pub const FIELDS: [&str; JOB_FIELDS.len() + 1] = {
+    let mut all = [""; JOB_FIELDS.len() + 1];
+    let mut i = 0;
+    while i < JOB_FIELDS.len() {
+        all[i] = JOB_FIELDS[i];
+        i += 1;
+    }
+    all[JOB_FIELDS.len()] = "x";
+    all
+};
 
 /// The configuration file: any TOML text is a `Config` or an error naming what is wrong; an
 /// accepted one keeps its promises.
