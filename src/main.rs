@@ -209,7 +209,7 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
     }
     if mode == Mode::Demo {
         let prefix = config.default_prefix();
-        let summary = bullring::demo::seed(&target.settings.url, prefix)
+        let summary = bullring::demo::seed_on(&target.settings, prefix)
             .await
             .context("seeding the demo queues")?;
         tracing::info!(queues = ?summary.queues, jobs = summary.jobs, "demo queues seeded");

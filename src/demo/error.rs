@@ -15,7 +15,7 @@ pub enum DemoError {
     /// Redis did not answer at all.
     #[error("cannot reach Redis at {url}")]
     Unreachable {
-        /// The URL, password hidden.
+        /// The URL (or the sentinels and the master's name), password hidden.
         url: String,
         /// What went wrong.
         #[source]

@@ -117,7 +117,20 @@ pub struct DemoSummary {
 
 /// Seed the demo queues under `prefix` in the Redis at `url`, unless that was done before.
 pub async fn seed(url: &str, prefix: &str) -> Result<DemoSummary, DemoError> {
-    let settings = RedisSettings::url(url);
+    seed_on(&RedisSettings::url(url), prefix).await
+}
+
+/// Seed the demo queues under `prefix` on the Redis `settings` name, unless that was done
+/// before. Under Sentinel the sentinels are asked once for the master, and every write goes
+/// there: the engine's connection cannot follow a failover, and seeding takes seconds.
+pub async fn seed_on(settings: &RedisSettings, prefix: &str) -> Result<DemoSummary, DemoError> {
+    let settings = settings
+        .resolve()
+        .await
+        .map_err(|source| DemoError::Unreachable {
+            url: settings.redacted(),
+            source,
+        })?;
     let redis = Redis::new(settings.clone());
     check_reachable(&redis, &settings).await?;
     let fixture = Fixture::load()?;
