@@ -40,6 +40,9 @@
 //! Running it twice: the first run sets `<prefix>:bullring:demo-seeded` (`SET NX`, so two runs at
 //! once cannot both seed); later runs find it, log that, and return without writing. Delete that
 //! key (or the queues) to seed again. If seeding fails the key is removed again.
+//!
+//! On Redis Sentinel, [`seed_on`] asks the sentinels for the master once and seeds there; the
+//! live runner follows the master after a failover, as `bullring run` does (`runner::follow`).
 
 pub mod bull;
 pub mod engine;
@@ -267,6 +270,20 @@ mod tests {
             completion.returns_for(&flow.children[0].data),
             "rendered weekly-digest for user 1042 (18.4 KB)"
         );
+    }
+
+    #[tokio::test]
+    async fn no_sentinel_answering_is_an_unreachable_redis_named_by_its_sentinels() {
+        let sentinel =
+            crate::queue::connection::SentinelSettings::new("mymaster", vec!["127.0.0.1:1".into()]);
+        let err = seed_on(&RedisSettings::sentinel(sentinel), "bull")
+            .await
+            .unwrap_err();
+        let DemoError::Unreachable { url, source } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(url, "sentinel master mymaster via 127.0.0.1:1");
+        assert!(source.is_unavailable(), "{source:?}");
     }
 
     #[test]
