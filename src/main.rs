@@ -165,6 +165,11 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
         );
     }
     let target = server::redis_target(&config).await?;
+    if mode == Mode::Demo
+        && let Some(refused) = bullring::demo::refusal(&target.settings)
+    {
+        return Err(refused.into());
+    }
     let prefix = config.default_prefix().to_string();
     let runner = match mode {
         Mode::Run | Mode::Start => Some(

@@ -21,6 +21,15 @@ pub enum DemoError {
         #[source]
         source: QueueError,
     },
+    /// The settings name a Redis Cluster. The demo's Bull queues are written with bullring's own
+    /// Lua scripts, whose first call fails there (`NOSCRIPT`: the `SCRIPT LOAD` reaches another
+    /// node than the `EVALSHA`), so the demo is refused before it writes rather than left half
+    /// seeded ([`super::refusal`]).
+    #[error("the demo seeds one Redis server or a Sentinel master, not a Redis Cluster ({nodes})")]
+    Cluster {
+        /// The seed nodes, passwords hidden.
+        nodes: String,
+    },
     /// A command of the queue core (the demo's own writes) failed.
     #[error("Redis error while seeding the demo")]
     Redis(#[from] QueueError),

@@ -127,6 +127,9 @@ pub async fn seed(url: &str, prefix: &str) -> Result<DemoSummary, DemoError> {
 /// before. Under Sentinel the sentinels are asked once for the master, and every write goes
 /// there: the engine's connection cannot follow a failover, and seeding takes seconds.
 pub async fn seed_on(settings: &RedisSettings, prefix: &str) -> Result<DemoSummary, DemoError> {
+    if let Some(refused) = refusal(settings) {
+        return Err(refused);
+    }
     let settings = settings
         .resolve()
         .await
@@ -195,6 +198,16 @@ pub async fn seed_on(settings: &RedisSettings, prefix: &str) -> Result<DemoSumma
             Err(err)
         }
     }
+}
+
+/// Why the demo cannot be seeded where `settings` say, if it cannot: it seeds one server or a
+/// Sentinel master, not a Redis Cluster ([`DemoError::Cluster`]). `bullring demo` asks before
+/// its live runner starts, so nothing is written on a cluster.
+pub fn refusal(settings: &RedisSettings) -> Option<DemoError> {
+    let cluster = settings.sentinel.is_none() && !settings.cluster_nodes.is_empty();
+    cluster.then(|| DemoError::Cluster {
+        nodes: settings.redacted(),
+    })
 }
 
 /// Fail in seconds when Redis is not there: the engine's connection keeps retrying for about
@@ -284,6 +297,24 @@ mod tests {
         };
         assert_eq!(url, "sentinel master mymaster via 127.0.0.1:1");
         assert!(source.is_unavailable(), "{source:?}");
+    }
+
+    #[tokio::test]
+    async fn a_cluster_is_refused_before_anything_is_written() {
+        let settings = RedisSettings {
+            cluster_nodes: vec!["redis://:secret@127.0.0.1:1".into()],
+            ..RedisSettings::url("")
+        };
+        let err = seed_on(&settings, "{bull}").await.unwrap_err();
+        assert!(matches!(err, DemoError::Cluster { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("127.0.0.1:1") && !text.contains("secret"),
+            "{text}"
+        );
+        assert!(refusal(&RedisSettings::url("redis://127.0.0.1:1")).is_none());
+        let sentinel = crate::queue::connection::SentinelSettings::new("m", vec!["s:1".into()]);
+        assert!(refusal(&RedisSettings::sentinel(sentinel)).is_none());
     }
 
     #[test]

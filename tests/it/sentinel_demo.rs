@@ -4,7 +4,7 @@
 //! sentinel names, the demo workers complete `thumbnails` jobs there, and the dashboard lists
 //! every demo queue and names that master. After the master is killed (`kill -9`), the same
 //! process lists the replicated demo data from the promoted replica and its demo workers run
-//! there.
+//! there. A Redis Cluster, which the demo does not seed, is refused with a clear line.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ use bullring::demo::{self, ACTIVE_JOB_ID, ATTACHMENTS, BULL_QUEUES, LIVE, QUEUES
 use serde_json::Value;
 
 use crate::binary::http_get;
-use crate::runner::{RunProcess, scratch};
+use crate::runner::{RunProcess, bullring, scratch};
 use crate::sentinel::{Server, Watched, until};
 use crate::support::{free_port, unique_prefix};
 
@@ -140,4 +140,21 @@ async fn bullring_demo_seeds_and_runs_on_the_master_the_sentinel_names() {
     )
     .await;
     process.wait_for_log("workers restarted on the new master");
+}
+
+#[test]
+fn bullring_demo_refuses_a_redis_cluster_with_a_clear_line() {
+    // Nothing listens there: the refusal comes before any connection.
+    let output = bullring()
+        .args(["demo", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--redis-cluster-nodes", "redis://:secret@127.0.0.1:1"])
+        .output()
+        .expect("run bullring demo");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not a Redis Cluster"), "{stderr}");
+    assert!(
+        stderr.contains("127.0.0.1:1") && !stderr.contains("secret"),
+        "{stderr}"
+    );
 }
