@@ -165,6 +165,11 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
         );
     }
     let target = server::redis_target(&config).await?;
+    if mode == Mode::Demo
+        && let Some(refused) = bullring::demo::refusal(&target.settings)
+    {
+        return Err(refused.into());
+    }
     let prefix = config.default_prefix().to_string();
     let runner = match mode {
         Mode::Run | Mode::Start => Some(
@@ -209,7 +214,7 @@ async fn run(settings: Settings, mode: Mode) -> anyhow::Result<()> {
     }
     if mode == Mode::Demo {
         let prefix = config.default_prefix();
-        let summary = bullring::demo::seed(&target.settings.url, prefix)
+        let summary = bullring::demo::seed_on(&target.settings, prefix)
             .await
             .context("seeding the demo queues")?;
         tracing::info!(queues = ?summary.queues, jobs = summary.jobs, "demo queues seeded");

@@ -15,11 +15,20 @@ pub enum DemoError {
     /// Redis did not answer at all.
     #[error("cannot reach Redis at {url}")]
     Unreachable {
-        /// The URL, password hidden.
+        /// The URL (or the sentinels and the master's name), password hidden.
         url: String,
         /// What went wrong.
         #[source]
         source: QueueError,
+    },
+    /// The settings name a Redis Cluster. The demo's Bull queues are written with bullring's own
+    /// Lua scripts, whose first call fails there (`NOSCRIPT`: the `SCRIPT LOAD` reaches another
+    /// node than the `EVALSHA`), so the demo is refused before it writes rather than left half
+    /// seeded ([`super::refusal`]).
+    #[error("the demo seeds one Redis server or a Sentinel master, not a Redis Cluster ({nodes})")]
+    Cluster {
+        /// The seed nodes, passwords hidden.
+        nodes: String,
     },
     /// A command of the queue core (the demo's own writes) failed.
     #[error("Redis error while seeding the demo")]

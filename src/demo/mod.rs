@@ -40,6 +40,9 @@
 //! Running it twice: the first run sets `<prefix>:bullring:demo-seeded` (`SET NX`, so two runs at
 //! once cannot both seed); later runs find it, log that, and return without writing. Delete that
 //! key (or the queues) to seed again. If seeding fails the key is removed again.
+//!
+//! On Redis Sentinel, [`seed_on`] asks the sentinels for the master once and seeds there; the
+//! live runner follows the master after a failover, as `bullring run` does (`runner::follow`).
 
 pub mod bull;
 pub mod engine;
@@ -117,7 +120,23 @@ pub struct DemoSummary {
 
 /// Seed the demo queues under `prefix` in the Redis at `url`, unless that was done before.
 pub async fn seed(url: &str, prefix: &str) -> Result<DemoSummary, DemoError> {
-    let settings = RedisSettings::url(url);
+    seed_on(&RedisSettings::url(url), prefix).await
+}
+
+/// Seed the demo queues under `prefix` on the Redis `settings` name, unless that was done
+/// before. Under Sentinel the sentinels are asked once for the master, and every write goes
+/// there: the engine's connection cannot follow a failover, and seeding takes seconds.
+pub async fn seed_on(settings: &RedisSettings, prefix: &str) -> Result<DemoSummary, DemoError> {
+    if let Some(refused) = refusal(settings) {
+        return Err(refused);
+    }
+    let settings = settings
+        .resolve()
+        .await
+        .map_err(|source| DemoError::Unreachable {
+            url: settings.redacted(),
+            source,
+        })?;
     let redis = Redis::new(settings.clone());
     check_reachable(&redis, &settings).await?;
     let fixture = Fixture::load()?;
@@ -179,6 +198,16 @@ pub async fn seed(url: &str, prefix: &str) -> Result<DemoSummary, DemoError> {
             Err(err)
         }
     }
+}
+
+/// Why the demo cannot be seeded where `settings` say, if it cannot: it seeds one server or a
+/// Sentinel master, not a Redis Cluster ([`DemoError::Cluster`]). `bullring demo` asks before
+/// its live runner starts, so nothing is written on a cluster.
+pub fn refusal(settings: &RedisSettings) -> Option<DemoError> {
+    let cluster = settings.sentinel.is_none() && !settings.cluster_nodes.is_empty();
+    cluster.then(|| DemoError::Cluster {
+        nodes: settings.redacted(),
+    })
 }
 
 /// Fail in seconds when Redis is not there: the engine's connection keeps retrying for about
@@ -254,6 +283,38 @@ mod tests {
             completion.returns_for(&flow.children[0].data),
             "rendered weekly-digest for user 1042 (18.4 KB)"
         );
+    }
+
+    #[tokio::test]
+    async fn no_sentinel_answering_is_an_unreachable_redis_named_by_its_sentinels() {
+        let sentinel =
+            crate::queue::connection::SentinelSettings::new("mymaster", vec!["127.0.0.1:1".into()]);
+        let err = seed_on(&RedisSettings::sentinel(sentinel), "bull")
+            .await
+            .unwrap_err();
+        let DemoError::Unreachable { url, source } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(url, "sentinel master mymaster via 127.0.0.1:1");
+        assert!(source.is_unavailable(), "{source:?}");
+    }
+
+    #[tokio::test]
+    async fn a_cluster_is_refused_before_anything_is_written() {
+        let settings = RedisSettings {
+            cluster_nodes: vec!["redis://:secret@127.0.0.1:1".into()],
+            ..RedisSettings::url("")
+        };
+        let err = seed_on(&settings, "{bull}").await.unwrap_err();
+        assert!(matches!(err, DemoError::Cluster { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("127.0.0.1:1") && !text.contains("secret"),
+            "{text}"
+        );
+        assert!(refusal(&RedisSettings::url("redis://127.0.0.1:1")).is_none());
+        let sentinel = crate::queue::connection::SentinelSettings::new("m", vec!["s:1".into()]);
+        assert!(refusal(&RedisSettings::sentinel(sentinel)).is_none());
     }
 
     #[test]

@@ -45,6 +45,7 @@ mod search_task_shutdown;
 mod secrets;
 mod security;
 mod sentinel;
+mod sentinel_demo;
 mod sentinel_runner;
 mod soak;
 mod support;

@@ -634,8 +634,13 @@ pub(crate) struct RunProcess {
 
 impl RunProcess {
     pub(crate) fn start(file: &Path) -> RunProcess {
+        RunProcess::start_command("run", file)
+    }
+
+    /// `bullring <command> --config <file>` (`run`, `start`, `demo`), its output collected.
+    pub(crate) fn start_command(command: &str, file: &Path) -> RunProcess {
         let mut child = bullring()
-            .arg("run")
+            .arg(command)
             .arg("--config")
             .arg(file)
             .stdout(Stdio::piped())
