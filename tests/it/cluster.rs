@@ -372,3 +372,84 @@ async fn dashboard_reads_queues_of_two_prefixes_across_cluster_nodes() {
     eprintln!("cluster test: cluster up in {booted:?}, whole test {elapsed:?}");
     drop(cluster);
 }
+
+/// Bull's actions run bullring's Lua scripts by their SHA. On a cluster a node that lacks a
+/// script (the first call there, or after `SCRIPT FLUSH`) answers `NOSCRIPT`, and the script
+/// must be loaded where the call's keys live: adding a job to Bull queues on two nodes works
+/// every time, round after round of flushed scripts, and the job is written on the owner node.
+#[tokio::test]
+async fn bull_actions_load_their_scripts_on_the_node_that_owns_the_keys() {
+    let cluster = TestCluster::start();
+    let nodes = cluster.urls();
+    let prefixes = ["{bull-test}", "{other}"];
+    assert_ne!(
+        cluster.owner_of(prefixes[0]),
+        cluster.owner_of(prefixes[1]),
+        "pick hash tags on different nodes"
+    );
+    let node = |prefix: &str| {
+        redis::Client::open(format!("redis://127.0.0.1:{}", cluster.owner_of(prefix)))
+            .and_then(|c| c.get_connection())
+            .expect("connect to the owner node")
+    };
+    // A Bull queue is told by its `id` counter and no BullMQ key.
+    for prefix in prefixes {
+        let _: () = redis::cmd("SET")
+            .arg(format!("{prefix}:mail:id"))
+            .arg(0)
+            .query(&mut node(prefix))
+            .expect("SET id");
+    }
+    let dash = cluster_dashboard(&nodes, &prefixes).await;
+    for round in 1..=3 {
+        for url in &nodes {
+            let mut conn = redis::Client::open(url.as_str())
+                .and_then(|c| c.get_connection())
+                .expect("connect to a node");
+            let _: () = redis::cmd("SCRIPT")
+                .arg("FLUSH")
+                .query(&mut conn)
+                .expect("SCRIPT FLUSH");
+        }
+        for prefix in prefixes {
+            let request = axum::http::Request::builder()
+                .method("POST")
+                .uri(format!(
+                    "/admin/queues/api/queues/mail/jobs?prefix={}",
+                    urlencoding_of(prefix)
+                ))
+                .header("content-type", "application/json")
+                .header("sec-fetch-site", "same-origin")
+                .body(axum::body::Body::from(
+                    serde_json::json!({ "name": "n", "data": { "round": round } }).to_string(),
+                ))
+                .expect("request");
+            let reply = dash.send(request).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{prefix} round {round}: {}",
+                reply.body
+            );
+            let outcome: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
+            let id = outcome["jobs"][0]
+                .as_str()
+                .expect("the new job's id")
+                .to_string();
+            let data: Option<String> = redis::cmd("HGET")
+                .arg(format!("{prefix}:mail:{id}"))
+                .arg("data")
+                .query(&mut node(prefix))
+                .expect("HGET");
+            assert_eq!(
+                data.as_deref(),
+                Some(format!("{{\"round\":{round}}}").as_str())
+            );
+        }
+    }
+}
+
+/// `prefix` as a query-string value (`{` and `}` escaped).
+fn urlencoding_of(prefix: &str) -> String {
+    form_urlencoded::byte_serialize(prefix.as_bytes()).collect()
+}

@@ -1,8 +1,11 @@
 //! bullring's own Lua scripts for Bull 3/4 queues (in `scripts/`), each with the helpers of
-//! `scripts/prelude.lua` in front. A script is loaded into Redis once and then called by its
-//! SHA ([`run`]); Redis answering `NOSCRIPT` (a restart, `SCRIPT FLUSH`) loads it again.
+//! `scripts/prelude.lua` in front. A script is called by its SHA ([`run`]); Redis answering
+//! `NOSCRIPT` (the first call, a restart, `SCRIPT FLUSH`) has it loaded (on every primary of a
+//! Redis Cluster, so wherever the script's keys live) and called again.
 
 use std::sync::LazyLock;
+
+use std::ops::Deref;
 
 use redis::{FromRedisValue, Script, ScriptInvocation};
 
@@ -11,10 +14,32 @@ use crate::queue::error::{QueueError, Result};
 
 const PRELUDE: &str = include_str!("scripts/prelude.lua");
 
+/// A script and its source, which a server that lacks it is sent ([`Redis::load_script`]).
+pub(super) struct BullScript {
+    code: String,
+    script: Script,
+}
+
+impl BullScript {
+    fn new(code: String) -> BullScript {
+        let script = Script::new(&code);
+        BullScript { code, script }
+    }
+}
+
+/// Invocations are built from the script itself (`RETRY_JOB.prepare_invoke()`).
+impl Deref for BullScript {
+    type Target = Script;
+
+    fn deref(&self) -> &Script {
+        &self.script
+    }
+}
+
 macro_rules! script {
     ($name:ident, $file:literal) => {
-        pub(super) static $name: LazyLock<Script> =
-            LazyLock::new(|| Script::new(&format!("{PRELUDE}\n{}", include_str!($file))));
+        pub(super) static $name: LazyLock<BullScript> =
+            LazyLock::new(|| BullScript::new(format!("{PRELUDE}\n{}", include_str!($file))));
     };
 }
 
@@ -34,7 +59,7 @@ script!(DEMO_WORK, "scripts/demo_work.lua");
 /// A script call writes, so it is sent once (never retried blindly).
 pub(super) async fn run<T: FromRedisValue>(
     redis: &Redis,
-    script: &Script,
+    script: &BullScript,
     invocation: &ScriptInvocation<'_>,
 ) -> Result<T> {
     let mut pipe = redis::pipe();
@@ -44,8 +69,9 @@ pub(super) async fn run<T: FromRedisValue>(
         Err(QueueError::Redis(err))
             if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
         {
-            let mut pipe = redis::pipe();
-            pipe.load_script(script).ignore().invoke_script(invocation);
+            // Loaded on its own: in one pipeline with the call, a cluster would send the keyless
+            // `SCRIPT LOAD` to any node, not the one that owns the call's keys.
+            redis.load_script(&script.code).await?;
             let (value,): (T,) = redis.write(&pipe).await?;
             Ok(value)
         }

@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use bullmq::redis_connection::AnyConnection;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
+use redis::cluster_routing::{
+    MultipleNodeRoutingInfo, ResponsePolicy, Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr,
+};
 use redis::{Cmd, FromRedisValue, Pipeline, RedisResult, Value};
 use tokio::sync::Mutex;
 
@@ -239,6 +241,23 @@ impl Redis {
         };
         // A reply of another shape ends this node's pass rather than looping on a bad cursor.
         Ok(reply(&value).unwrap_or((0, Vec::new())))
+    }
+
+    /// Load a Lua script into the server, or into every primary of a cluster (a script's keys may
+    /// live on any of them), so that `EVALSHA` finds it. Loading is idempotent.
+    pub async fn load_script(&self, code: &str) -> Result<()> {
+        let mut load = redis::cmd("SCRIPT");
+        load.arg("LOAD").arg(code);
+        if self.inner.settings.cluster_nodes.is_empty() {
+            let mut pipe = redis::pipe();
+            pipe.add_command(load).ignore();
+            return self.write(&pipe).await;
+        }
+        let every_primary = RoutingInfo::MultiNode((
+            MultipleNodeRoutingInfo::AllMasters,
+            Some(ResponsePolicy::AllSucceeded),
+        ));
+        self.routed(load, every_primary).await.map(drop)
     }
 
     /// One command sent where `routing` says, on a cluster connection only.
