@@ -86,8 +86,24 @@ impl QueueError {
     /// English is its `Display`: an input check's, a job gone, the engine's refusal; any other
     /// error's English as it is.
     pub fn into_said(self) -> Said {
+        let quoted = |text: &str| format!("{text:?}");
         match self {
             QueueError::InvalidInput(said) => said,
+            QueueError::QueueNotFound(name) => {
+                Said::new("error.no_queue").with("name", quoted(&name))
+            }
+            QueueError::GroupNotFound(name) => {
+                Said::new("error.no_group").with("name", quoted(&name))
+            }
+            QueueError::JobNotFound { queue, id } => Said::new("error.no_job")
+                .with("queue", queue)
+                .with("id", quoted(&id)),
+            QueueError::SchedulerNotFound { queue, id } => Said::new("error.no_scheduler")
+                .with("queue", queue)
+                .with("id", quoted(&id)),
+            QueueError::AmbiguousQueue { name, prefixes } => Said::new("error.ambiguous_queue")
+                .with("name", quoted(&name))
+                .with("prefixes", prefixes),
             QueueError::Gone(_) => Said::new("error.job_gone"),
             QueueError::WrongState(source) => {
                 Said::new("error.engine_refused").with("detail", source)
@@ -213,6 +229,20 @@ mod tests {
             bullmq::Error::from_script_code(bullmq::error::error_code::JOB_NOT_EXIST).into(),
             bullmq::Error::JobLocked("7".into()).into(),
             QueueError::InvalidInput(Said::new("check.page_start")),
+            QueueError::QueueNotFound("mail".into()),
+            QueueError::GroupNotFound("billing".into()),
+            QueueError::JobNotFound {
+                queue: QueueRef::new("bull", "mail"),
+                id: "7".into(),
+            },
+            QueueError::SchedulerNotFound {
+                queue: QueueRef::new("bull", "mail"),
+                id: "nightly".into(),
+            },
+            QueueError::AmbiguousQueue {
+                name: "mail".into(),
+                prefixes: "a, b".into(),
+            },
             QueueError::Slow { waited_ms: 5 },
             QueueError::unavailable(Said::new("error.redis.connect_timeout")),
         ];

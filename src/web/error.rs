@@ -167,28 +167,6 @@ impl WebError {
     }
 }
 
-/// The message of a "no such thing" error, in the reader's language (the JSON API's requests are
-/// always English: `web::i18n::scope`), with the same words as the core's in English.
-fn not_found_text(err: &QueueError) -> Option<String> {
-    let quoted = |text: &str| format!("{text:?}");
-    Some(match err {
-        QueueError::QueueNotFound(name) => i18n::tf("error.no_queue", &[("name", &quoted(name))]),
-        QueueError::GroupNotFound(name) => i18n::tf("error.no_group", &[("name", &quoted(name))]),
-        QueueError::JobNotFound { queue, id } => {
-            i18n::tf("error.no_job", &[("queue", queue), ("id", &quoted(id))])
-        }
-        QueueError::SchedulerNotFound { queue, id } => i18n::tf(
-            "error.no_scheduler",
-            &[("queue", queue), ("id", &quoted(id))],
-        ),
-        QueueError::AmbiguousQueue { name, prefixes } => i18n::tf(
-            "error.ambiguous_queue",
-            &[("name", &quoted(name)), ("prefixes", prefixes)],
-        ),
-        _ => return None,
-    })
-}
-
 /// Why Redis could not answer, in the reader's language: the English is [`chain`]'s, word for
 /// word (the JSON API's); Redis's own error text after it stays as Redis wrote it.
 pub fn redis_trouble(err: &QueueError) -> String {
@@ -226,24 +204,21 @@ pub fn said_of_task(err: QueueError) -> Said {
 
 impl From<QueueError> for WebError {
     fn from(err: QueueError) -> Self {
-        if let Some(text) = not_found_text(&err) {
-            return match err {
-                QueueError::AmbiguousQueue { .. } => WebError::BadRequest(text),
-                _ => WebError::NotFound(text),
-            };
-        }
         match err {
             QueueError::Unavailable { .. } => WebError::Unavailable(Arc::new(err)),
             QueueError::Slow { .. } => WebError::SlowRedis(Arc::new(err)),
             QueueError::QueueNotFound(_)
             | QueueError::GroupNotFound(_)
             | QueueError::JobNotFound { .. }
-            | QueueError::SchedulerNotFound { .. } => WebError::NotFound(err.to_string()),
+            | QueueError::SchedulerNotFound { .. } => {
+                WebError::NotFound(i18n::here(&err.into_said()))
+            }
             QueueError::Gone(source) => {
                 WebError::NotFound(i18n::tf("error.gone", &[("detail", &chain(&source))]))
             }
-            QueueError::InvalidInput(said) => WebError::BadRequest(i18n::here(&said)),
-            QueueError::AmbiguousQueue { .. } => WebError::BadRequest(err.to_string()),
+            QueueError::InvalidInput(_) | QueueError::AmbiguousQueue { .. } => {
+                WebError::BadRequest(i18n::here(&err.into_said()))
+            }
             QueueError::Conflict(refusal) => WebError::Conflict(refusal.said()),
             QueueError::WrongState(_) => {
                 WebError::Conflict(Said::new("refusal.wrong_state").english_as(chain(&err)))
@@ -377,33 +352,27 @@ mod tests {
         ]
     }
 
-    /// In English (and so in the JSON API, always English) the words are the core's own.
-    #[test]
-    fn not_found_messages_are_the_cores_in_english() {
-        for err in errors() {
-            assert_eq!(not_found_text(&err), Some(err.to_string()));
-        }
-    }
-
+    /// The message of a 404 or 400 for a "no such thing" error: the core's own words outside a
+    /// French request (the JSON API's are always English), French for a French reader.
     #[tokio::test]
-    async fn not_found_messages_are_french_for_a_french_reader() {
+    async fn not_found_messages_are_the_cores_in_english_and_french_for_a_french_reader() {
+        for err in errors() {
+            let english = err.to_string();
+            assert_eq!(WebError::from(err).public_message(), english);
+        }
         let fr = Locale {
             lang: Lang::Fr,
             ..Locale::default()
         };
         let texts = run_with(fr, async {
-            errors().iter().map(not_found_text).collect::<Vec<_>>()
+            errors()
+                .into_iter()
+                .map(|err| WebError::from(err).page_message())
+                .collect::<Vec<_>>()
         })
         .await;
-        assert_eq!(
-            texts[2].as_deref(),
-            Some("la file bull:mail n’a pas de job d’id \"7\"")
-        );
-        assert!(
-            texts
-                .iter()
-                .all(|t| t.as_ref().is_some_and(|t| !t.contains("queue ")))
-        );
+        assert_eq!(texts[2], "la file bull:mail n’a pas de job d’id \"7\"");
+        assert!(texts.iter().all(|t| !t.contains("queue ")), "{texts:?}");
     }
 
     fn redis_errors() -> Vec<QueueError> {
