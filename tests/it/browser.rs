@@ -9,6 +9,7 @@
 //! `target/screenshots/`, or to the directory in `BULLRING_SCREENSHOTS` (`docs/` holds the
 //! README's copies: `BULLRING_SCREENSHOTS=docs cargo test --test it browser::screenshots`).
 
+use bullring::queue::model::JobState;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -463,16 +464,7 @@ async fn retry_remove_pause_and_resume_by_clicking_with_no_console_error() {
     // a job's data editor.
     let mut paths = vec!["/audit".to_string()];
     for q in demo::QUEUES {
-        for state in [
-            "waiting",
-            "active",
-            "delayed",
-            "prioritized",
-            "waiting-children",
-            "completed",
-            "failed",
-            "paused",
-        ] {
+        for state in JobState::ALL.map(JobState::as_str) {
             paths.push(format!("/queues/{q}?state={state}"));
         }
     }

@@ -7,6 +7,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use bullring::queue::model::JobState;
 use bullring::web::security::{Role, Security};
 use redis::Commands;
 use serde_json::Value;
@@ -16,16 +17,6 @@ use crate::support::{Dashboard, Reply, conn, redis, unique_prefix};
 
 const BASE: &str = "/admin/queues";
 const QUEUES: [&str; 4] = ["billing.invoices", "billing.reminders", "mail.out", "solo"];
-const STATES: [&str; 8] = [
-    "waiting",
-    "active",
-    "delayed",
-    "prioritized",
-    "waiting-children",
-    "completed",
-    "failed",
-    "paused",
-];
 
 /// What BullMQ 6 says about the fixture's queues: `isPaused` and `getJobCounts` of each.
 fn report(prefix: &str) -> Value {
@@ -137,7 +128,7 @@ async fn groups_roll_up_counts_and_act_on_exactly_their_queues() {
         ("mail", &["mail.out"][..]),
     ] {
         let html = group_html(&page.body, group);
-        for state in STATES {
+        for state in JobState::ALL.map(JobState::as_str) {
             let sum: u64 = members.iter().map(|q| count(&before, q, state)).sum();
             let shown = format!("data-state=\"{state}\">{state} <strong>{sum}</strong>");
             assert!(html.contains(&shown), "{group} lacks {shown}: {html}");

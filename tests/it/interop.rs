@@ -3,6 +3,7 @@
 //! the ids per state and the field values that BullMQ's own `getJobCounts`, `getJobs` and `Job`
 //! report.
 
+use bullring::queue::model::JobState;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -41,17 +42,6 @@ pub fn node(script: &str, args: &[&str]) -> Value {
     serde_json::from_str(line)
         .unwrap_or_else(|e| panic!("node {script} printed no JSON ({e}): {stdout}"))
 }
-
-const STATES: [&str; 8] = [
-    "waiting",
-    "active",
-    "delayed",
-    "prioritized",
-    "waiting-children",
-    "completed",
-    "failed",
-    "paused",
-];
 
 /// Fields compared between Node's `Job` and bullring's job JSON.
 const FIELDS: [&str; 18] = [
@@ -132,7 +122,7 @@ async fn same_as_node(major: &str) {
         assert_eq!(summary["paused"], theirs["paused"], "{label}: paused flag");
 
         let enc = |s: &str| bullring::web::views::encode(s);
-        for state in STATES {
+        for state in JobState::ALL.map(JobState::as_str) {
             let page = dash
                 .json(&format!(
                     "/admin/queues/api/queues/{}/jobs?state={state}&per_page=1000&prefix={}",

@@ -1,6 +1,7 @@
 //! Access control: basic and proxy authentication, roles, the CSRF check on actions, and
 //! read-only mode proved under a Redis ACL user that may only read.
 
+use bullring::queue::model::JobState;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -797,16 +798,7 @@ async fn read_only_browses_everything_and_sends_no_write_to_redis() {
         format!("{BASE}/?q=att"),
         format!("{BASE}/queues/{queue}?order=oldest&per_page=1"),
     ];
-    for state in [
-        "waiting",
-        "active",
-        "delayed",
-        "prioritized",
-        "waiting-children",
-        "completed",
-        "failed",
-        "paused",
-    ] {
+    for state in JobState::ALL.map(JobState::as_str) {
         start.push(format!("{BASE}/queues/{queue}?state={state}"));
     }
     let pages = crawl(&dash, &start).await;
