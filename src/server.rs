@@ -229,6 +229,13 @@ pub async fn serve(
     Ok(())
 }
 
+/// The listener of `--metrics-listen ADDR`, or an error naming the setting.
+async fn bind_metrics(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (--metrics-listen): {e}"))
+}
+
 /// Serve `/metrics` alone on `addr` (`--metrics-listen`) within the same `limits` until `cancel`
 /// fires.
 pub async fn serve_metrics(
@@ -237,9 +244,7 @@ pub async fn serve_metrics(
     limits: Limits,
     cancel: CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (--metrics-listen): {e}"))?;
+    let listener = bind_metrics(addr).await?;
     tracing::info!("Prometheus metrics at http://{addr}/metrics");
     let app = web::metrics_router(state);
     // No event stream here: no path is exempt from the time limit.
@@ -257,9 +262,7 @@ pub async fn serve_runner_probe(
     cancel: CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     use axum::routing::get;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (--metrics-listen): {e}"))?;
+    let listener = bind_metrics(addr).await?;
     tracing::info!(
         "runner health at http://{addr}/healthz, Prometheus metrics at http://{addr}/metrics"
     );
