@@ -65,16 +65,7 @@ fn every_page(prefix: &str) -> Vec<String> {
         format!("/queues/{}/doctor", demo::BULL_QUEUE),
         format!("/queues/{}", demo::BULL_QUEUE),
     ];
-    for state in [
-        "waiting",
-        "active",
-        "delayed",
-        "prioritized",
-        "waiting-children",
-        "completed",
-        "failed",
-        "paused",
-    ] {
+    for state in JobState::ALL.map(JobState::as_str) {
         pages.push(format!("/queues/{queue}?state={state}"));
     }
     for form in ["add", "clean", "drain", "obliterate"] {
@@ -436,24 +427,6 @@ async fn a_time_zone_moves_every_time_shown_and_the_json_api_stays_english() {
 
 /// `POST uri` from the dashboard's own page (a form; the JSON API's address: JSON), with
 /// `headers`.
-async fn post_form(dash: &Dashboard, uri: &str, headers: &[(HeaderName, &str)]) -> Reply {
-    let content_type = if uri.contains("/api/") {
-        "application/json"
-    } else {
-        "application/x-www-form-urlencoded"
-    };
-    let mut builder = Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, content_type)
-        .header("sec-fetch-site", "same-origin");
-    for (name, value) in headers {
-        builder = builder.header(name, *value);
-    }
-    dash.send(builder.body(Body::empty()).expect("request"))
-        .await
-}
-
 /// The refusals of the core and of the security layer are French on French pages (a job in
 /// the wrong state, a viewer's action, a request for another host, read-only mode), and the
 /// JSON API keeps their English words.
@@ -463,14 +436,15 @@ async fn refusals_are_french_on_french_pages_and_english_in_the_api() {
     demo::seed(&redis().url, &prefix).await.expect("demo seed");
     let queue = demo::ATTACHMENTS;
     let active = "attachment-1008";
-    let french = [(header::COOKIE, "bullring_lang=fr")];
     let dash = Dashboard::new(&[&prefix], BASE).await;
 
     // Retrying the active job by its form: a 409 page that says why in French.
-    let refused = post_form(
+    let refused = send_body(
         &dash,
+        Method::POST,
         &format!("{BASE}/queues/{queue}/jobs/{active}/retry"),
-        &french,
+        String::new(),
+        true,
     )
     .await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
@@ -483,10 +457,12 @@ async fn refusals_are_french_on_french_pages_and_english_in_the_api() {
     );
     assert!(!refused.body.contains("only failed"), "{}", refused.body);
     // The JSON API says it in the core's English words, whatever the language cookie.
-    let api = post_form(
+    let api = send_body(
         &dash,
+        Method::POST,
         &format!("{BASE}/api/queues/{queue}/jobs/{active}/retry"),
-        &french,
+        String::new(),
+        true,
     )
     .await;
     assert_eq!(api.status, StatusCode::CONFLICT, "{}", api.body);
@@ -540,19 +516,23 @@ async fn refusals_are_french_on_french_pages_and_english_in_the_api() {
             })
         })
         .await;
-        let page = post_form(
+        let page = send_body(
             &dash,
+            Method::POST,
             &format!("{BASE}/queues/{queue}/jobs/{failed}/retry"),
-            &french,
+            String::new(),
+            true,
         )
         .await;
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
         assert!(page.body.contains(french_text), "{}", page.body);
         assert!(!page.body.contains("Not allowed"), "{}", page.body);
-        let api = post_form(
+        let api = send_body(
             &dash,
+            Method::POST,
             &format!("{BASE}/api/queues/{queue}/jobs/{failed}/retry"),
-            &french,
+            String::new(),
+            true,
         )
         .await;
         assert_eq!(api.status, StatusCode::FORBIDDEN, "{}", api.body);
@@ -563,6 +543,8 @@ async fn refusals_are_french_on_french_pages_and_english_in_the_api() {
     assert_eq!(first_of(&prefix, queue, "failed"), failed);
 }
 
+/// `method` on `uri` with `body` (JSON under the API, a form elsewhere), as from the page itself;
+/// in French when `french`.
 async fn send_body(
     dash: &Dashboard,
     method: Method,
