@@ -19,7 +19,6 @@ use super::error::QueueError;
 use super::model::{Library, QueueRef};
 pub use super::op::{Op, Outcome};
 use super::read::Reader;
-use super::refusal::NotDone;
 use crate::text::Said;
 
 /// Most jobs one bulk action takes.
@@ -235,8 +234,7 @@ impl Dispatcher<'_> {
             match self.on_queue(queue, op).await {
                 Ok(_) => done.push(id.clone()),
                 Err(err) if err.is_unavailable() => return Err(err),
-                Err(QueueError::Conflict(refusal)) => not_done.push(NotDone::Refused(refusal)),
-                Err(err) => not_done.push(NotDone::Other(err.into_said())),
+                Err(err) => not_done.push(err.said()),
             }
         }
         let verb = match action {

@@ -83,26 +83,28 @@ impl QueueError {
     }
 
     /// What the error tells the user (its own words, not its causes'), as a catalog text whose
-    /// English is its `Display`: an input check's, a job gone, the engine's refusal; any other
-    /// error's English as it is.
-    pub fn into_said(self) -> Said {
+    /// English is its `Display`: an input check's, a refusal of bullring's checks, a thing not
+    /// found, a job gone, the engine's refusal, Redis's trouble; any other error's English as it
+    /// is.
+    pub fn said(&self) -> Said {
         let quoted = |text: &str| format!("{text:?}");
         match self {
-            QueueError::InvalidInput(said) => said,
+            QueueError::InvalidInput(said) => said.clone(),
+            QueueError::Conflict(refusal) => refusal.said(),
             QueueError::QueueNotFound(name) => {
-                Said::new("error.no_queue").with("name", quoted(&name))
+                Said::new("error.no_queue").with("name", quoted(name))
             }
             QueueError::GroupNotFound(name) => {
-                Said::new("error.no_group").with("name", quoted(&name))
+                Said::new("error.no_group").with("name", quoted(name))
             }
             QueueError::JobNotFound { queue, id } => Said::new("error.no_job")
                 .with("queue", queue)
-                .with("id", quoted(&id)),
+                .with("id", quoted(id)),
             QueueError::SchedulerNotFound { queue, id } => Said::new("error.no_scheduler")
                 .with("queue", queue)
-                .with("id", quoted(&id)),
+                .with("id", quoted(id)),
             QueueError::AmbiguousQueue { name, prefixes } => Said::new("error.ambiguous_queue")
-                .with("name", quoted(&name))
+                .with("name", quoted(name))
                 .with("prefixes", prefixes),
             QueueError::Gone(_) => Said::new("error.job_gone"),
             QueueError::WrongState(source) => {
@@ -110,7 +112,7 @@ impl QueueError {
             }
             QueueError::Slow { waited_ms } => Said::new("error.redis.slow").with("ms", waited_ms),
             QueueError::Unavailable { reason, .. } => {
-                Said::new("error.redis.unreachable").with_said("reason", &reason)
+                Said::new("error.redis.unreachable").with_said("reason", reason)
             }
             other => Said::plain(other.to_string()),
         }
@@ -248,7 +250,7 @@ mod tests {
         ];
         for err in errors {
             let english = err.to_string();
-            let said = err.into_said();
+            let said = err.said();
             assert_eq!(said.english(), english);
             assert_ne!(said.in_lang(crate::text::Lang::Fr), english);
         }

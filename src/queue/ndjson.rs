@@ -40,7 +40,7 @@ fn read_line(text: &str) -> Result<(String, Value, JobOptions), Said> {
             map.remove(key);
         }
     }
-    let opts = parse_options(opts).map_err(QueueError::into_said)?;
+    let opts = parse_options(opts).map_err(|e| e.said())?;
     Ok((name, data, opts))
 }
 
@@ -97,7 +97,7 @@ pub async fn add_all(engine: &Queue, jobs: Vec<Line>) -> Result<usize, QueueErro
     for (done, job) in jobs.into_iter().enumerate() {
         let line = job.line;
         if let Err(err) = engine.add(&job.name, job.data).options(job.opts).await {
-            let why = QueueError::from(err).into_said();
+            let why = QueueError::from(err).said();
             return Err(QueueError::InvalidInput(
                 Said::new("check.ndjson.add_failed")
                     .with("line", line)

@@ -139,7 +139,7 @@ pub struct Outcome {
     pub queues: Vec<String>,
     /// The jobs a bulk action left alone, and why (in `message` too, in English).
     #[serde(skip)]
-    pub not_done: Vec<crate::queue::refusal::NotDone>,
+    pub not_done: Vec<crate::text::Said>,
 }
 
 impl Outcome {

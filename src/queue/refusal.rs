@@ -113,23 +113,6 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// Why a bulk action left a job alone: a refusal of bullring's own checks, or another error's
-/// words (the engine's refusal, a job gone meanwhile).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotDone {
-    Refused(Refusal),
-    Other(crate::text::Said),
-}
-
-impl fmt::Display for NotDone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NotDone::Refused(refusal) => refusal.fmt(f),
-            NotDone::Other(said) => said.fmt(f),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -171,11 +171,7 @@ impl WebError {
 /// word (the JSON API's); Redis's own error text after it stays as Redis wrote it.
 pub fn redis_trouble(err: &QueueError) -> String {
     let mut text = match err {
-        QueueError::Unavailable { reason, .. } => i18n::tf(
-            "error.redis.unreachable",
-            &[("reason", &i18n::here(reason))],
-        ),
-        QueueError::Slow { waited_ms } => i18n::tf("error.redis.slow", &[("ms", waited_ms)]),
+        QueueError::Unavailable { .. } | QueueError::Slow { .. } => i18n::here(&err.said()),
         other => return chain(other),
     };
     if let Some(source) = err.source() {
@@ -191,14 +187,13 @@ pub fn redis_trouble(err: &QueueError) -> String {
 /// What a background task that `err` stopped tells its reader, kept as a catalog text: its English
 /// is the JSON API's message for `err`, its other languages Redis's trouble without Redis's own
 /// words, or "something went wrong" for a failure that is not the user's (logged by the task).
-pub fn said_of_task(err: QueueError) -> Said {
+pub fn said_of_task(err: &QueueError) -> Said {
     match err {
         QueueError::Unavailable { .. } | QueueError::Slow { .. } => {
-            let english = chain(&err);
-            err.into_said().english_as(english)
+            err.said().english_as(chain(err))
         }
         QueueError::Redis(_) | QueueError::Engine(_) => Said::new("error.internal"),
-        other => other.into_said(),
+        other => other.said(),
     }
 }
 
@@ -210,14 +205,12 @@ impl From<QueueError> for WebError {
             QueueError::QueueNotFound(_)
             | QueueError::GroupNotFound(_)
             | QueueError::JobNotFound { .. }
-            | QueueError::SchedulerNotFound { .. } => {
-                WebError::NotFound(i18n::here(&err.into_said()))
-            }
+            | QueueError::SchedulerNotFound { .. } => WebError::NotFound(i18n::here(&err.said())),
             QueueError::Gone(source) => {
                 WebError::NotFound(i18n::tf("error.gone", &[("detail", &chain(&source))]))
             }
             QueueError::InvalidInput(_) | QueueError::AmbiguousQueue { .. } => {
-                WebError::BadRequest(i18n::here(&err.into_said()))
+                WebError::BadRequest(i18n::here(&err.said()))
             }
             QueueError::Conflict(refusal) => WebError::Conflict(refusal.said()),
             QueueError::WrongState(_) => {

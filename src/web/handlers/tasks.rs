@@ -180,7 +180,7 @@ async fn start(
             .await;
         running.finish(result.map_err(|err| {
             tracing::warn!(task = %running.id, error = %chain(&err), "task stopped");
-            crate::web::error::said_of_task(err)
+            crate::web::error::said_of_task(&err)
         }));
     });
     Ok(task)

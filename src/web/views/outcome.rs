@@ -8,7 +8,6 @@
 use super::format::number;
 use super::label_of;
 use crate::queue::op::Outcome;
-use crate::queue::refusal::NotDone;
 use crate::web::i18n::{self, Lang, catalog, current};
 
 /// The line shown on the page the action redirects to.
@@ -29,14 +28,7 @@ pub fn flash_message(outcome: &Outcome) -> String {
     if outcome.not_done.is_empty() {
         return line;
     }
-    let reasons: Vec<String> = outcome
-        .not_done
-        .iter()
-        .map(|why| match why {
-            NotDone::Refused(refusal) => i18n::here(&refusal.said()),
-            NotDone::Other(said) => i18n::here(said),
-        })
-        .collect();
+    let reasons: Vec<String> = outcome.not_done.iter().map(i18n::here).collect();
     let not_done = catalog::fill(
         catalog::text(lang, "flash.not_done"),
         &[("reasons", &reasons.join(" ; "))],
@@ -79,7 +71,7 @@ mod tests {
             why: Why::RetryFinishedOnly,
         };
         let outcome = Outcome {
-            not_done: vec![NotDone::Refused(refused.clone())],
+            not_done: vec![refused.said()],
             ..Outcome::new(
                 Action::Retry,
                 &QueueRef::new("bull", "mail"),
